@@ -1,0 +1,46 @@
+"""Development sessions: tests, lint, typecheck, docs, bench."""
+
+from __future__ import annotations
+
+import nox
+
+nox.needs_version = ">=2024.4.15"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["tests", "lint", "typecheck"]
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Unit, golden and integration tests (real uv, local index, no network)."""
+    session.install("-e", ".[test]")
+    session.env["REQCONV_REQUIRE_UV"] = "1"
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the package, the tests and this file."""
+    session.install("-e", ".[dev]")
+    session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Check that every command page's before/after example is what reqconv produces today."""
+    session.install("-e", ".[test]")
+    session.run("python", "docs/check_docs.py")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Whole-process timings (medians); see bench/README in docs/benchmarks.md."""
+    session.install("-e", ".")
+    session.run("python", "bench/run.py", *session.posargs)

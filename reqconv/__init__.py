@@ -1,0 +1,3 @@
+"""reqconv: requirements files to a locked uv workflow."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,91 @@
+"""Error tree and source locations. Every error carries its exit code; only cli.py maps them.
+
+No imports from reqconv. Messages name a location (``path:line``) and, where there is one, the fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Location:
+    """A line in a file (1-based). ``line == 0`` means the whole file."""
+
+    path: Path
+    line: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else str(self.path)
+
+
+class ReqconvError(Exception):
+    """Base of every error reqconv reports without a traceback."""
+
+    exit_code = 4
+
+    def __init__(self, message: str, location: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def __str__(self) -> str:
+        if self.location is not None:
+            return f"{self.location}: {self.message}"
+        return self.message
+
+
+class InputError(ReqconvError):
+    """Bad input: a file reqconv cannot read or understand. Nothing is written."""
+
+    exit_code = 2
+
+
+class ParseError(InputError):
+    """A requirements file line that is not valid pip syntax."""
+
+
+class ConflictError(InputError):
+    """Requirements that cannot all hold (two different ``==`` pins, ``>=2`` with ``<1``)."""
+
+
+class PyprojectError(InputError):
+    """A pyproject.toml that is not valid TOML or has tables of the wrong shape."""
+
+
+class DockerfileError(InputError):
+    """A Dockerfile the BuildKit parser refuses."""
+
+
+class UvError(ReqconvError):
+    """uv is missing, too old, failed, timed out or was killed."""
+
+    exit_code = 3
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        argv: tuple[str, ...] = (),
+        returncode: int | None = None,
+        stderr: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.argv = argv
+        self.returncode = returncode
+        self.stderr = stderr
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.argv:
+            parts.append(f"command: {' '.join(self.argv)}")
+        if self.returncode is not None:
+            parts.append(f"exit status: {self.returncode}")
+        if self.stderr.strip():
+            parts.append(self.stderr.rstrip())
+        return "\n".join(parts)
+
+
+class UvNotFoundError(UvError):
+    """No usable uv binary (absent, or older than the minimum reqconv supports)."""

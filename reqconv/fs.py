@@ -1,0 +1,163 @@
+"""The only module that writes files.
+
+Reads keep the encoding, BOM and newline style so that a write can restore them; writes are atomic
+(temp file in the target's folder, fsync, ``os.replace``) and happen only when the bytes change.
+``Transaction`` snapshots files before a multi-step change and restores every one byte for byte (and
+removes the files it created) when any step fails.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from reqconv.errors import InputError, Location
+
+__all__ = ["TextFile", "Transaction", "atomic_write", "read_text", "write_if_changed"]
+
+
+@dataclass(frozen=True, slots=True)
+class TextFile:
+    """A decoded text file. ``text`` uses ``\\n`` newlines; ``encode`` restores the original form."""
+
+    path: Path
+    text: str
+    newline: str = "\n"
+    encoding: str = "utf-8"  # codec name for ``str.encode``
+    bom: bytes = b""
+
+    def encode(self, text: str) -> bytes:
+        """``text`` (with ``\\n`` newlines) in this file's encoding, BOM and newline style."""
+        if self.newline != "\n":
+            text = text.replace("\n", self.newline)
+        return self.bom + text.encode(self.encoding)
+
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def decode(path: Path, data: bytes) -> TextFile:
+    """Decode bytes read from ``path``: UTF-8 (BOM or not), UTF-16 with a BOM; keep the newline style."""
+    bom, encoding = b"", "utf-8"
+    for candidate, name in _BOMS:
+        if data.startswith(candidate):
+            bom, encoding = candidate, name
+            break
+    try:
+        text = data[len(bom) :].decode(encoding)
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise InputError(
+            f"cannot decode as {encoding}: {e.reason} (save the file as UTF-8)", Location(path, line)
+        ) from e
+    newline = "\n"
+    if "\r\n" in text:
+        newline = "\r\n"
+    elif "\r" in text:
+        newline = "\r"
+    if newline != "\n":
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return TextFile(path=path, text=text, newline=newline, encoding=encoding, bom=bom)
+
+
+def read_text(path: Path) -> TextFile:
+    """Read and decode ``path``; a missing or unreadable file is an ``InputError``."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read: {e.strerror or e}", Location(path)) from e
+    return decode(path, data)
+
+
+def _new_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, ``os.replace``."""
+    target = path.resolve() if path.is_symlink() else path
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        mode = _new_file_mode()
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Write only when the bytes differ (the mtime stays when they match). True when written."""
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    atomic_write(path, data)
+    return True
+
+
+class Transaction:
+    """Snapshot files, change them, and restore them all if anything fails.
+
+    ``track(path)`` records a file's bytes (or its absence) before anything, reqconv or uv, changes
+    it. Leaving the ``with`` block by an exception (including ``KeyboardInterrupt``) restores every
+    tracked file byte for byte and removes the ones that did not exist before.
+    """
+
+    def __init__(self) -> None:
+        self._before: dict[Path, bytes | None] = {}
+
+    def track(self, path: Path) -> None:
+        path = path.absolute()
+        if path in self._before:
+            return
+        try:
+            self._before[path] = path.read_bytes()
+        except FileNotFoundError:
+            self._before[path] = None
+
+    def write(self, path: Path, data: bytes) -> bool:
+        """Track ``path``, then ``write_if_changed``."""
+        self.track(path)
+        return write_if_changed(path, data)
+
+    def rollback(self) -> None:
+        for path, data in self._before.items():
+            if data is None:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+            else:
+                write_if_changed(path, data)
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self.rollback()

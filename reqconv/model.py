@@ -1,0 +1,271 @@
+"""Typed data passed between the pure core modules (parse -> normalize -> pyproject/uv/dockerfile).
+
+Frozen, keyword-only, slotted dataclasses in the style of packaging's ``pylock.py``. No I/O here and no
+third-party import except ``packaging``. Behaviour lives in plain functions in the core modules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName
+
+from reqconv.errors import Location
+
+__all__ = [
+    "Conversion",
+    "Dependency",
+    "DependencySpec",
+    "Diagnostic",
+    "GroupItem",
+    "Include",
+    "IncludeGroup",
+    "Index",
+    "LineOutcome",
+    "Option",
+    "Pin",
+    "ProjectMeta",
+    "Req",
+    "ReqFile",
+    "Role",
+    "Source",
+    "UvSettings",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Diagnostics
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Diagnostic:
+    """Something reqconv could not carry over, or changed, and tells the user about.
+
+    ``code`` is a short stable id (``hash-left-to-lock``, ``unsupported-option``, ``credentials-removed``,
+    ``build-machine-path``, ``include-cycle``, ...) used by tests and the JSON report.
+    """
+
+    code: str
+    message: str
+    location: Location | None = None
+    severity: Literal["warning", "info"] = "warning"
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location is not None else ""
+        return f"{where}{self.severity}: {self.message}"
+
+
+# --------------------------------------------------------------------------------------------
+# Parsed requirements files (requirements_txt.py produces these)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Source:
+    """Where a requirement comes from when it is not an index: ``[tool.uv.sources]`` material.
+
+    ``url`` never holds credentials (the parser strips them and reports it). For ``git`` it is the
+    repository URL without ``git+``, ``@ref`` or fragment; for ``url`` the archive URL; for ``path``
+    ``path`` is the location as written, relative to ``base`` (the folder of the requirements file).
+    """
+
+    kind: Literal["git", "url", "path"]
+    url: str = ""
+    path: str = ""
+    base: Path | None = None
+    tag: str | None = None
+    rev: str | None = None
+    branch: str | None = None
+    subdirectory: str | None = None
+    editable: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Req:
+    """One requirement line.
+
+    ``requirement`` has the name, extras, specifier and marker; its ``url`` is always ``None`` (a
+    direct reference lives in ``source``). ``text`` is the logical line as written (continuations
+    joined, comment dropped, credentials redacted).
+    """
+
+    name: NormalizedName
+    requirement: Requirement
+    origin: Location
+    text: str
+    source: Source | None = None
+    hashes: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()  # per-line options other than --hash, as written
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Option:
+    """A global option line (``--index-url URL``, ``--pre``, ``--only-binary :all:`` ...).
+
+    ``name`` is pip's long option name without dashes (``index-url``, ``extra-index-url``,
+    ``find-links``, ``no-index``, ``pre``, ``only-binary``, ``no-binary``, ``prefer-binary``,
+    ``trusted-host``, ``require-hashes``, ``use-feature``, ...). ``value`` is as written, ``${VAR}``
+    references kept; it may hold credentials, so never print it unredacted.
+    """
+
+    name: str
+    value: str | None
+    origin: Location
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Include:
+    """A ``-r``/``-c`` line. ``path`` is resolved relative to the including file's folder."""
+
+    kind: Literal["requirement", "constraint"]
+    target: str
+    path: Path
+    origin: Location
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReqFile:
+    """One requirements file, its own lines only (includes are listed, not inlined)."""
+
+    path: Path
+    requirements: tuple[Req, ...] = ()
+    options: tuple[Option, ...] = ()
+    includes: tuple[Include, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    compiled: bool = False  # pip-compile / uv pip compile header or ``# via`` annotations seen
+    line_count: int = 0
+
+
+# --------------------------------------------------------------------------------------------
+# Discovery (which file feeds which table)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Role:
+    """A requirements file and where its direct dependencies go.
+
+    ``group is None`` means ``[project] dependencies``. ``compiled`` is the pinned ``.txt`` beside an
+    ``.in`` file: its pins feed the lock step, not pyproject.
+    """
+
+    path: Path
+    group: str | None = None
+    compiled: Path | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# What gets written (normalize.py produces these; pyproject.py writes and reads them)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Dependency:
+    """A normalized PEP 508 string as written to pyproject (no URL: sources carry those)."""
+
+    name: NormalizedName
+    requirement: str
+    origins: tuple[Location, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IncludeGroup:
+    """PEP 735 ``{include-group = "name"}``."""
+
+    group: str
+
+
+GroupItem = Dependency | IncludeGroup
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Index:
+    """A ``[[tool.uv.index]]`` entry. ``url`` has no credentials and no ``${VAR}`` userinfo."""
+
+    name: str
+    url: str
+    default: bool = False
+    origin: Location | None = None
+    needs_credentials: bool = False
+
+    @property
+    def env_prefix(self) -> str:
+        """uv reads ``UV_INDEX_<NAME>_USERNAME`` / ``_PASSWORD`` (name upper-cased, ``-`` -> ``_``)."""
+        return "UV_INDEX_" + self.name.upper().replace("-", "_").replace(".", "_")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UvSettings:
+    """``[tool.uv]`` material that has no PEP 621 form."""
+
+    indexes: tuple[Index, ...] = ()
+    sources: tuple[tuple[NormalizedName, Source], ...] = ()
+    find_links: tuple[str, ...] = ()
+    constraints: tuple[str, ...] = ()
+    prerelease: Literal["allow"] | None = None
+    no_binary: tuple[str, ...] = ()  # (":all:",) for all packages
+    no_build: tuple[str, ...] = ()
+    allow_insecure_host: tuple[str, ...] = ()
+    no_index: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DependencySpec:
+    """Everything reqconv manages in a pyproject.toml."""
+
+    dependencies: tuple[Dependency, ...] = ()
+    groups: tuple[tuple[str, tuple[GroupItem, ...]], ...] = ()
+    uv: UvSettings = field(default_factory=UvSettings)
+
+    def group(self, name: str) -> tuple[GroupItem, ...]:
+        for group_name, items in self.groups:
+            if group_name == name:
+                return items
+        return ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ProjectMeta:
+    """What a new pyproject.toml gets besides dependencies."""
+
+    name: str
+    version: str = "0.1.0"
+    requires_python: str | None = None
+    package: bool = False  # False -> ``[tool.uv] package = false`` (an application, no build system)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Pin:
+    """An exact version the requirements pinned: the first lock must keep it."""
+
+    name: NormalizedName
+    version: str
+    origin: Location
+    hashes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LineOutcome:
+    """What happened to one input line, for the JSON report: nothing is dropped in silence.
+
+    ``outcome`` is ``converted`` (a dependency entry; ``key`` is the table, e.g.
+    ``project.dependencies`` or ``dependency-groups.dev``), ``mapped`` (a uv setting; ``key`` e.g.
+    ``tool.uv.index``), ``merged`` (an include or a duplicate folded into another entry) or
+    ``reported`` (``key`` is the diagnostic code).
+    """
+
+    location: Location
+    text: str
+    outcome: Literal["converted", "mapped", "merged", "reported"]
+    key: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Conversion:
+    """The result of normalizing a service's requirements files."""
+
+    spec: DependencySpec
+    pins: tuple[Pin, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    outcomes: tuple[LineOutcome, ...] = ()
+    roles: tuple[Role, ...] = ()
