@@ -25,6 +25,8 @@ __all__ = [
     "IncludeGroup",
     "Index",
     "LineOutcome",
+    "LockSummary",
+    "LockedPackage",
     "Option",
     "Pin",
     "ProjectMeta",
@@ -269,3 +271,31 @@ class Conversion:
     diagnostics: tuple[Diagnostic, ...] = ()
     outcomes: tuple[LineOutcome, ...] = ()
     roles: tuple[Role, ...] = ()
+
+
+# --------------------------------------------------------------------------------------------
+# Locking (uv.py reads uv.lock into these)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockedPackage:
+    """One ``[[package]]`` of uv.lock. ``hashes`` are ``sha256:...`` of its wheels and sdist."""
+
+    name: NormalizedName
+    version: str | None
+    source: str = ""  # "registry", "git", "path", "url", "editable", "virtual", "directory"
+    hashes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockSummary:
+    """What reqconv needs to know of a uv.lock (read with tomllib, never written by reqconv)."""
+
+    requires_python: str | None = None
+    packages: tuple[LockedPackage, ...] = ()
+
+    def version_of(self, name: str) -> str | None:
+        for package in self.packages:
+            if package.name == name:
+                return package.version
+        return None
