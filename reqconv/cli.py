@@ -46,7 +46,9 @@ def _version_callback(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version."),
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Show the version."
+        ),
     ] = False,
 ) -> None:
     """Move Python services from pip requirements files to a locked uv workflow."""
@@ -98,7 +100,9 @@ def convert(
     ] = None,
     group: Annotated[
         list[str] | None,
-        typer.Option("--group", help="NAME=FILE: a dependency group (repeatable; replaces discovery)."),
+        typer.Option(
+            "--group", help="NAME=FILE: a dependency group (repeatable; replaces discovery)."
+        ),
     ] = None,
     dev_style: Annotated[
         str | None,
@@ -109,7 +113,9 @@ def convert(
         ),
     ] = None,
     no_lock: Annotated[bool, typer.Option("--no-lock", help="Do not run uv lock.")] = False,
-    no_docker: Annotated[bool, typer.Option("--no-docker", help="Do not rewrite Dockerfiles.")] = False,
+    no_docker: Annotated[
+        bool, typer.Option("--no-docker", help="Do not rewrite Dockerfiles.")
+    ] = False,
     export_group: ExportGroup = None,
     offline: Offline = False,
     dry_run: DryRun = False,
@@ -182,7 +188,9 @@ def docker(
     paths: PathsArg = None,
     dockerfile: Annotated[
         list[Path] | None,
-        typer.Option("--dockerfile", help="A Dockerfile to rewrite (repeatable; replaces discovery)."),
+        typer.Option(
+            "--dockerfile", help="A Dockerfile to rewrite (repeatable; replaces discovery)."
+        ),
     ] = None,
     dry_run: DryRun = False,
     check: Check = False,

@@ -58,7 +58,8 @@ def decode(path: Path, data: bytes) -> TextFile:
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise InputError(
-            f"cannot decode as {encoding}: {e.reason} (save the file as UTF-8)", Location(path, line)
+            f"cannot decode as {encoding}: {e.reason} (save the file as UTF-8)",
+            Location(path, line),
         ) from e
     newline = "\n"
     if "\r\n" in text:

@@ -1,4 +1,4 @@
-"""One module per subcommand. Each exposes ``run(options, out) -> int`` (0 ok, 1 would change/drift).
+"""One module per subcommand; each exposes ``run(options, out) -> int`` (0 ok, 1 would change).
 
 Commands read through ``fs``, call the pure core, compute every new file's content, and only then
 write (through ``fs``). They never print: they hand text to an ``Output``, which cli.py provides.
@@ -6,7 +6,9 @@ write (through ``fs``). They never print: they hand text to an ``Output``, which
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 
@@ -44,3 +46,31 @@ class WriteMode:
     @property
     def writes(self) -> bool:
         return not (self.dry_run or self.check)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FileChange:
+    """The planned content of one file (``before is None``: the file does not exist yet)."""
+
+    path: Path
+    before: bytes | None
+    after: bytes
+    before_text: str
+    after_text: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def unified_diff(change: FileChange) -> str:
+    """A unified diff of one planned change (``/dev/null`` for a new file)."""
+    name = change.path.as_posix()
+    return "".join(
+        difflib.unified_diff(
+            change.before_text.splitlines(keepends=True),
+            change.after_text.splitlines(keepends=True),
+            fromfile=f"a/{name}" if change.before is not None else "/dev/null",
+            tofile=f"b/{name}",
+        )
+    )

@@ -1,12 +1,27 @@
-"""`reqconv convert` (stub: being built)."""
+"""`reqconv convert`: requirements files -> pyproject.toml, then lock, then Dockerfiles.
+
+Every service is planned first (parse, normalize, the new pyproject and Dockerfile texts); bad input
+in any of them stops the run before a single byte is written. Then one ``fs.Transaction`` writes the
+pyproject files, runs the lock step and writes the Dockerfiles: a failure at any step restores every
+file it touched and removes the files it created.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from reqconv.commands import Output, WriteMode
+from reqconv import fs
+from reqconv.commands import FileChange, Output, WriteMode, unified_diff
+from reqconv.errors import InputError, Location
+from reqconv.model import Conversion, Diagnostic, ProjectMeta
+
+if TYPE_CHECKING:
+    from reqconv.commands.docker import ServicePlan
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -22,5 +37,266 @@ class ConvertOptions:
     mode: WriteMode = WriteMode()
 
 
+@dataclass(kw_only=True, slots=True)
+class ServiceConversion:
+    """Everything planned for one service folder before anything is written."""
+
+    root: Path
+    conversion: Conversion
+    pyproject: FileChange
+    docker: ServicePlan | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+
+
+def _parse_groups(root: Path, groups: Sequence[str]) -> list[tuple[str, Path]]:
+    parsed = []
+    for item in groups:
+        name, sep, file = item.partition("=")
+        if not sep or not name.strip() or not file.strip():
+            raise InputError(f"--group takes NAME=FILE, got {item!r}")
+        parsed.append((name.strip(), Path(file.strip())))
+    return parsed
+
+
+def _python_from_dockerfiles(root: Path) -> str | None:
+    from reqconv import dockerfile
+
+    versions: list[tuple[int, ...]] = []
+    for path in sorted(_dockerfiles(root)):
+        text = fs.read_text(path).text
+        for version, _line in dockerfile.base_python_versions(text):
+            versions.append(tuple(int(part) for part in version.split(".")[:2]))
+    if not versions:
+        return None
+    major, minor = min(versions)
+    return f"{major}.{minor}"
+
+
+def _dockerfiles(root: Path) -> list[Path]:
+    found = {
+        *root.glob("Dockerfile"),
+        *root.glob("Dockerfile.*"),
+        *root.glob("*.Dockerfile"),
+        *root.glob("*.dockerfile"),
+    }
+    return sorted(path for path in found if path.is_file())
+
+
+def _python_from_version_file(root: Path) -> str | None:
+    path = root / ".python-version"
+    if not path.is_file():
+        return None
+    for raw in fs.read_text(path).text.splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            parts = line.removeprefix("python").removeprefix("cpython-").split(".")
+            if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+                return f"{parts[0]}.{parts[1]}"
+    return None
+
+
+def project_meta(root: Path) -> ProjectMeta:
+    """What a new pyproject.toml gets: name from the folder, requires-python from the image."""
+    from packaging.utils import canonicalize_name
+
+    python = (
+        _python_from_dockerfiles(root)
+        or _python_from_version_file(root)
+        or f"{sys.version_info.major}.{sys.version_info.minor}"
+    )
+    return ProjectMeta(
+        name=canonicalize_name(root.resolve().name),
+        requires_python=f">={python}",
+        package=False,
+    )
+
+
+def _read_or_empty(path: Path) -> tuple[fs.TextFile, bytes | None]:
+    if path.exists():
+        tf = fs.read_text(path)
+        return tf, path.read_bytes()
+    return fs.TextFile(path=path, text=""), None
+
+
+def plan_service(root: Path, options: ConvertOptions) -> ServiceConversion:
+    """Parse, normalize and compute the new pyproject.toml for one service (no writes)."""
+    from reqconv import discover, normalize, pyproject, requirements_txt
+
+    if not root.is_dir():
+        raise InputError("not a folder", Location(root))
+    if options.main is not None or options.groups:
+        roles = discover.from_options(root, options.main, _parse_groups(root, options.groups))
+    else:
+        roles = discover.discover(root)
+    if not roles:
+        raise InputError(
+            "no requirements files found (looked for requirements*.txt, *-requirements.txt, "
+            "requirements/*.txt; name them with --main/--group)",
+            Location(root),
+        )
+    paths = [role.path for role in roles] + [r.compiled for r in roles if r.compiled is not None]
+    files = requirements_txt.parse_tree(paths)
+    conversion = normalize.convert(files, roles, root)
+
+    pyproject_path = root / "pyproject.toml"
+    tf, before = _read_or_empty(pyproject_path)
+    text = tf.text if before is not None else pyproject.new_document(project_meta(root))
+    new_text = pyproject.apply(text, conversion.spec, path=pyproject_path, style=options.dev_style)
+    change = FileChange(
+        path=pyproject_path,
+        before=before,
+        after=tf.encode(new_text),
+        before_text=tf.text if before is not None else "",
+        after_text=new_text,
+    )
+    return ServiceConversion(
+        root=root,
+        conversion=conversion,
+        pyproject=change,
+        diagnostics=list(conversion.diagnostics),
+    )
+
+
+def _role_lines(service: ServiceConversion) -> list[str]:
+    lines = []
+    for role in service.conversion.roles:
+        target = "[project] dependencies" if role.group is None else f"group '{role.group}'"
+        line = f"  {role.path.as_posix()} -> {target}"
+        if role.compiled is not None:
+            line += f" (pins from {role.compiled.as_posix()} kept for the lock)"
+        lines.append(line)
+    return lines
+
+
+def _docker_changes(service: ServiceConversion) -> list[FileChange]:
+    if service.docker is None:
+        return []
+    return list(service.docker.changes)
+
+
+def _docker_lock_groups(service: ServiceConversion) -> tuple[str, ...]:
+    if service.docker is None:
+        return ()
+    return tuple(service.docker.lock_groups)
+
+
+def _report(services: Sequence[ServiceConversion], *, pending: bool) -> str:
+    data: dict[str, Any] = {"would_change": pending, "services": []}
+    for service in services:
+        data["services"].append(
+            {
+                "path": service.root.as_posix(),
+                "files": [
+                    {
+                        "path": role.path.as_posix(),
+                        "group": role.group,
+                        "compiled": role.compiled.as_posix() if role.compiled else None,
+                    }
+                    for role in service.conversion.roles
+                ],
+                "changed": [
+                    change.path.as_posix()
+                    for change in [service.pyproject, *_docker_changes(service)]
+                    if change.changed
+                ],
+                "written": [path.as_posix() for path in service.written],
+                "diagnostics": [
+                    {
+                        "code": diag.code,
+                        "severity": diag.severity,
+                        "location": str(diag.location) if diag.location else None,
+                        "message": diag.message,
+                    }
+                    for diag in service.diagnostics
+                ],
+                "lines": [
+                    {
+                        "location": str(outcome.location),
+                        "text": outcome.text,
+                        "outcome": outcome.outcome,
+                        "key": outcome.key,
+                    }
+                    for outcome in service.conversion.outcomes
+                ],
+            }
+        )
+    return json.dumps(data, indent=2)
+
+
 def run(options: ConvertOptions, out: Output) -> int:
-    raise NotImplementedError
+    """Convert every service in ``options.paths``; returns 0, or 1 when ``--check`` finds work."""
+    mode = options.mode
+    services = [plan_service(root, options) for root in options.paths]
+
+    if options.docker:
+        from reqconv.commands import docker
+
+        uv_version = docker.resolve_uv_version()
+        for service in services:
+            service.docker = docker.plan_service(service.root, uv_version=uv_version)
+            service.diagnostics.extend(service.docker.diagnostics)
+
+    pending = any(
+        change.changed
+        for service in services
+        for change in [service.pyproject, *_docker_changes(service)]
+    )
+    if not mode.json:
+        for service in services:
+            if not mode.quiet:
+                out.err(f"{service.root.as_posix()}:")
+                for line in _role_lines(service):
+                    out.err(line)
+            for diag in service.diagnostics:
+                out.err(str(diag))
+
+    if not mode.writes:
+        if not mode.json:
+            for service in services:
+                for change in [service.pyproject, *_docker_changes(service)]:
+                    if change.changed:
+                        out.out(unified_diff(change).rstrip("\n"))
+            if options.lock and not mode.quiet:
+                out.err("lock: skipped (nothing is written with --dry-run/--check)")
+        else:
+            out.out(_report(services, pending=pending))
+        return 1 if (mode.check and pending) else 0
+
+    _write(services, options, out)
+    if mode.json:
+        out.out(_report(services, pending=pending))
+    return 0
+
+
+def _write(services: Sequence[ServiceConversion], options: ConvertOptions, out: Output) -> None:
+    with fs.Transaction() as tx:
+        for service in services:
+            for change in [service.pyproject, *_docker_changes(service)]:
+                if tx.write(change.path, change.after):
+                    service.written.append(change.path)
+            if options.lock:
+                from reqconv.commands import lock
+
+                groups = tuple(
+                    dict.fromkeys((*options.export_groups, *_docker_lock_groups(service)))
+                )
+                result = lock.lock_service(
+                    service.root,
+                    tx=tx,
+                    pins=service.conversion.pins,
+                    export_groups=groups,
+                    offline=options.offline,
+                )
+                service.written.extend(result.written)
+                service.diagnostics.extend(result.diagnostics)
+                if not options.mode.json:
+                    for diag in result.diagnostics:
+                        out.err(str(diag))
+    if not options.mode.json and not options.mode.quiet:
+        for service in services:
+            if service.written:
+                for path in service.written:
+                    out.out(f"wrote {path.as_posix()}")
+            else:
+                out.out(f"{service.root.as_posix()}: nothing to change")
