@@ -1,0 +1,122 @@
+"""Wiring only (pre-commit's main_test idea): options reach commands.*, errors map to exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reqconv import cli, errors
+from reqconv.commands import convert, docker, lock
+
+
+def _exit_code(argv: list[str]) -> int:
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    code = info.value.code
+    assert isinstance(code, int)
+    return code
+
+
+def test_version_fast_path(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _exit_code(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("reqconv ")
+
+
+def test_python_dash_m_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "reqconv", "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0
+    for command in ("convert", "lock", "docker"):
+        assert command in result.stdout
+
+
+def test_convert_options_reach_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[convert.ConvertOptions] = []
+
+    def fake_run(options: convert.ConvertOptions, out: object) -> int:
+        seen.append(options)
+        return 1
+
+    monkeypatch.setattr(convert, "run", fake_run)
+    argv = ["convert", "a", "b", "--no-lock", "--no-docker", "--check", "--group", "dev=d.txt"]
+    assert _exit_code([*argv, "--dev-style", "extras", "--main", "m.txt"]) == 1
+    (options,) = seen
+    assert options.paths == (Path("a"), Path("b"))
+    assert (options.lock, options.docker) == (False, False)
+    assert options.mode.check
+    assert not options.mode.writes
+    assert options.groups == ("dev=d.txt",)
+    assert options.dev_style == "extras"
+    assert options.main == Path("m.txt")
+
+
+def test_convert_defaults_to_current_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[convert.ConvertOptions] = []
+    monkeypatch.setattr(convert, "run", lambda options, out: seen.append(options) or 0)
+    assert _exit_code(["convert"]) == 0
+    assert seen[0].paths == (Path(),)
+    assert seen[0].lock
+    assert seen[0].docker
+
+
+def test_lock_options_reach_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[lock.LockOptions] = []
+    monkeypatch.setattr(lock, "run", lambda options, out: seen.append(options) or 0)
+    argv = ["lock", "svc", "--export-group", "dev", "--pylock", "-P", "fastapi", "--offline"]
+    assert _exit_code(argv) == 0
+    (options,) = seen
+    assert options.export_groups == ("dev",)
+    assert options.pylock
+    assert options.upgrade_packages == ("fastapi",)
+    assert options.offline
+
+
+def test_docker_options_reach_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[docker.DockerOptions] = []
+    monkeypatch.setattr(docker, "run", lambda options, out: seen.append(options) or 0)
+    assert _exit_code(["docker", "svc", "--dockerfile", "Dockerfile.prod", "--dry-run"]) == 0
+    (options,) = seen
+    assert options.dockerfiles == (Path("Dockerfile.prod"),)
+    assert options.mode.dry_run
+
+
+@pytest.mark.parametrize(
+    ("exc", "code"),
+    [
+        pytest.param(errors.ParseError("bad", errors.Location(Path("r.txt"), 3)), 2, id="parse"),
+        pytest.param(errors.ConflictError("both"), 2, id="conflict"),
+        pytest.param(errors.UvError("uv failed", returncode=1), 3, id="uv"),
+        pytest.param(errors.UvNotFoundError("no uv"), 3, id="uv-missing"),
+        pytest.param(KeyboardInterrupt(), 130, id="interrupt"),
+        pytest.param(RuntimeError("bug"), 4, id="internal"),
+    ],
+)
+def test_errors_map_to_exit_codes(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    exc: BaseException,
+    code: int,
+) -> None:
+    def fail(options: object, out: object) -> int:
+        raise exc
+
+    monkeypatch.setattr(convert, "run", fail)
+    assert _exit_code(["convert"]) == code
+    err = capsys.readouterr().err
+    if isinstance(exc, errors.ParseError):
+        assert "reqconv: error: r.txt:3: bad" in err
+    if code == 4:
+        assert "please report" in err
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _exit_code(["convert", "--no-such-flag"]) == 2
+    assert "--no-such-flag" in capsys.readouterr().err
+
+
+def test_bad_dev_style_exits_2() -> None:
+    assert _exit_code(["convert", "--dev-style", "nope"]) == 2

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import codecs
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from reqconv import fs
+from reqconv.errors import InputError
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding", "newline", "bom"),
+    [
+        pytest.param(b"a\nb\n", "utf-8", "\n", b"", id="utf8-lf"),
+        pytest.param(b"a\r\nb\r\n", "utf-8", "\r\n", b"", id="utf8-crlf"),
+        pytest.param(codecs.BOM_UTF8 + b"a\nb\n", "utf-8", "\n", codecs.BOM_UTF8, id="utf8-bom"),
+        pytest.param(
+            codecs.BOM_UTF16_LE + "a\r\nb\r\n".encode("utf-16-le"),
+            "utf-16-le",
+            "\r\n",
+            codecs.BOM_UTF16_LE,
+            id="utf16-bom-crlf",
+        ),
+    ],
+)
+def test_decode_then_encode_round_trips_bytes(
+    data: bytes, encoding: str, newline: str, bom: bytes
+) -> None:
+    tf = fs.decode(Path("x"), data)
+    assert tf.text == "a\nb\n"
+    assert (tf.encoding, tf.newline, tf.bom) == (encoding, newline, bom)
+    assert tf.encode(tf.text) == data
+
+
+def test_encode_applies_original_newline_to_new_lines() -> None:
+    tf = fs.decode(Path("x"), b"a\r\n")
+    assert tf.encode("a\nb\n") == b"a\r\nb\r\n"
+
+
+def test_undecodable_file_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "r.txt"
+    path.write_bytes(b"ok\n\xff\xfe\xfd bad\n"[0:3] + b"\xc3\x28\n")
+    with pytest.raises(InputError, match=r"r\.txt:2: cannot decode"):
+        fs.read_text(path)
+
+
+def test_missing_file_is_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot read"):
+        fs.read_text(tmp_path / "nope.txt")
+
+
+def test_write_if_changed_leaves_identical_file_alone(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"same")
+    os.utime(path, (1, 1))
+    assert fs.write_if_changed(path, b"same") is False
+    assert path.stat().st_mtime == 1
+    assert fs.write_if_changed(path, b"new") is True
+    assert path.read_bytes() == b"new"
+
+
+def test_atomic_write_keeps_mode_and_leaves_no_temp(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"old")
+    path.chmod(0o640)
+    fs.atomic_write(path, b"new")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+def test_atomic_write_new_file_honours_umask(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        fs.atomic_write(tmp_path / "n", b"x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "n").stat().st_mode) == 0o644
+
+
+def test_transaction_restores_and_removes_on_failure(tmp_path: Path) -> None:
+    kept = tmp_path / "kept"
+    kept.write_bytes(b"original\r\n")
+    created = tmp_path / "created"
+
+    def change_then_fail() -> None:
+        with fs.Transaction() as tx:
+            tx.write(kept, b"changed")
+            tx.write(created, b"new")
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        change_then_fail()
+    assert kept.read_bytes() == b"original\r\n"
+    assert not created.exists()
+
+
+def test_transaction_keeps_changes_on_success(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    with fs.Transaction() as tx:
+        assert tx.write(path, b"x") is True
+    assert path.read_bytes() == b"x"
