@@ -1,0 +1,199 @@
+"""convert end to end (no uv): golden pyprojects over the example monorepo, idempotence, preservation."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reqconv.commands import CollectedOutput, WriteMode
+from reqconv.commands.convert import ConvertOptions, run
+from reqconv.errors import InputError, ParseError
+
+ROOT = Path(__file__).resolve().parents[2]
+MONOREPO = ROOT / "fixtures" / "monorepo"
+SERVICES = sorted(
+    path.parent.relative_to(MONOREPO).as_posix()
+    for path in MONOREPO.glob("**/pyproject.expected.toml")
+)
+UPDATE = os.environ.get("REQCONV_UPDATE_GOLDENS") == "1"
+
+
+def _options(*paths: Path, **mode: bool) -> ConvertOptions:
+    return ConvertOptions(paths=paths, lock=False, docker=False, mode=WriteMode(**mode))
+
+
+def _copy_service(tmp_path: Path, service: str) -> Path:
+    target = tmp_path / service
+    shutil.copytree(MONOREPO / service, target)
+    (target / "pyproject.expected.toml").unlink()
+    return target
+
+
+def test_every_fixture_service_has_a_golden() -> None:
+    assert SERVICES == [
+        "apps/backend",
+        "apps/worker",
+        "plugins/private-plugin",
+        "plugins/public/file-manager",
+    ]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_golden_pyproject(tmp_path: Path, service: str) -> None:
+    target = _copy_service(tmp_path, service)
+    assert run(_options(target), CollectedOutput()) == 0
+    got = (target / "pyproject.toml").read_text()
+    expected_path = MONOREPO / service / "pyproject.expected.toml"
+    if UPDATE:
+        expected_path.write_text(got)
+    assert got == expected_path.read_text()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_second_convert_writes_nothing_and_check_passes(tmp_path: Path, service: str) -> None:
+    target = _copy_service(tmp_path, service)
+    assert run(_options(target), CollectedOutput()) == 0
+    before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    mtimes = {p: p.stat().st_mtime_ns for p in before}
+    out = CollectedOutput()
+    assert run(_options(target), out) == 0
+    assert {p: p.read_bytes() for p in before} == before
+    assert {p: p.stat().st_mtime_ns for p in before} == mtimes
+    assert run(_options(target, check=True), CollectedOutput()) == 0
+
+
+def test_check_exits_1_and_writes_nothing(tmp_path: Path) -> None:
+    target = _copy_service(tmp_path, "apps/backend")
+    out = CollectedOutput()
+    assert run(_options(target, check=True), out) == 1
+    assert not (target / "pyproject.toml").exists()
+    assert any("+++ b/" in chunk for chunk in out.stdout)
+
+
+def test_dry_run_prints_diff_exits_0_writes_nothing(tmp_path: Path) -> None:
+    target = _copy_service(tmp_path, "apps/backend")
+    out = CollectedOutput()
+    assert run(_options(target, dry_run=True), out) == 0
+    assert not (target / "pyproject.toml").exists()
+    assert "fastapi==0.115.6" in "\n".join(out.stdout)
+
+
+EXISTING = """\
+# Service metadata, hand written.
+[project]
+name = "backend"   # keep this comment
+version = "1.2.3"
+description = "The API"
+dependencies = [
+    # the web framework
+    "fastapi>=0.100",
+]
+
+[tool.ruff]
+line-length = 88
+
+[tool.custom]
+keep = [1, 2,   3]
+"""
+
+
+def test_existing_pyproject_keeps_unrelated_text_byte_for_byte(tmp_path: Path) -> None:
+    target = _copy_service(tmp_path, "apps/backend")
+    (target / "pyproject.toml").write_text(EXISTING)
+    assert run(_options(target), CollectedOutput()) == 0
+    got = (target / "pyproject.toml").read_text()
+    assert got.startswith(
+        '# Service metadata, hand written.\n[project]\nname = "backend"   # keep this comment\n'
+    )
+    assert "[tool.ruff]\nline-length = 88\n\n[tool.custom]\nkeep = [1, 2,   3]\n" in got
+    assert "# the web framework" in got
+    assert '"fastapi==0.115.6"' in got
+    assert "fastapi>=0.100" not in got
+
+
+@pytest.mark.parametrize(
+    ("prefix", "newline"),
+    [pytest.param(b"", b"\r\n", id="crlf"), pytest.param(b"\xef\xbb\xbf", b"\n", id="bom")],
+)
+def test_line_endings_and_bom_are_kept(tmp_path: Path, prefix: bytes, newline: bytes) -> None:
+    target = _copy_service(tmp_path, "apps/backend")
+    (target / "pyproject.toml").write_bytes(prefix + EXISTING.encode().replace(b"\n", newline))
+    assert run(_options(target), CollectedOutput()) == 0
+    data = (target / "pyproject.toml").read_bytes()
+    assert data.startswith(prefix + b"# Service metadata")
+    body = data[len(prefix) :]
+    if newline == b"\r\n":
+        assert body.count(b"\n") == body.count(b"\r\n")
+    else:
+        assert b"\r" not in body
+    assert run(_options(target, check=True), CollectedOutput()) == 0
+
+
+def test_bad_input_writes_nothing(tmp_path: Path) -> None:
+    target = _copy_service(tmp_path, "apps/backend")
+    with (target / "requirements-dev.txt").open("a") as f:
+        f.write("this is not a requirement ==\n")
+    before = sorted(p.name for p in target.iterdir())
+    with pytest.raises(ParseError) as info:
+        run(_options(target), CollectedOutput())
+    assert str(info.value).startswith(f"{target / 'requirements-dev.txt'}:6:")
+    assert sorted(p.name for p in target.iterdir()) == before
+
+
+def test_bad_input_in_second_service_writes_nothing_in_first(tmp_path: Path) -> None:
+    first = _copy_service(tmp_path, "apps/backend")
+    second = _copy_service(tmp_path, "apps/worker")
+    (second / "requirements.in").write_text("celery[redis>=5\n")
+    with pytest.raises(ParseError):
+        run(_options(first, second), CollectedOutput())
+    assert not (first / "pyproject.toml").exists()
+
+
+def test_folder_without_requirements_is_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no requirements files found"):
+        run(_options(tmp_path), CollectedOutput())
+
+
+def test_json_report_accounts_for_every_requirement_line(tmp_path: Path) -> None:
+    target = _copy_service(tmp_path, "plugins/private-plugin")
+    out = CollectedOutput()
+    assert run(_options(target, dry_run=True, json=True), out) == 0
+    report = json.loads("".join(out.stdout))
+    (service,) = report["services"]
+    accounted = {line["location"] for line in service["lines"]}
+    requirements = target / "requirements.txt"
+    for number, line in enumerate(requirements.read_text().splitlines(), start=1):
+        if line.strip() and not line.startswith("#"):
+            assert f"{requirements}:{number}" in accounted, line
+    assert "PRIVATE_PYPI_TOKEN" not in "".join(out.stdout + out.stderr)
+
+
+def test_credentials_never_written_and_env_vars_named(tmp_path: Path) -> None:
+    target = _copy_service(tmp_path, "plugins/private-plugin")
+    out = CollectedOutput()
+    assert run(_options(target), out) == 0
+    text = (target / "pyproject.toml").read_text()
+    assert "${PRIVATE_PYPI_TOKEN}" not in text
+    assert "https://pypi.internal.example.com/simple" in text
+    assert "_PASSWORD" in "\n".join(out.stderr)
+
+
+def test_explicit_main_and_group_replace_discovery(tmp_path: Path) -> None:
+    (tmp_path / "deps").mkdir()
+    (tmp_path / "deps" / "prod.txt").write_text("requests>=2\n")
+    (tmp_path / "deps" / "qa.txt").write_text("pytest\n")
+    options = ConvertOptions(
+        paths=(tmp_path,),
+        main=Path("deps/prod.txt"),
+        groups=("qa=deps/qa.txt",),
+        lock=False,
+        docker=False,
+    )
+    assert run(options, CollectedOutput()) == 0
+    text = (tmp_path / "pyproject.toml").read_text()
+    assert '"requests>=2"' in text
+    assert "qa = [" in text
