@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_doc_examples_match_fixtures_and_goldens() -> None:
+    spec = importlib.util.spec_from_file_location("check_docs", ROOT / "docs" / "check_docs.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pages = [p for p in (ROOT / "docs").glob("*.md") if "<!-- file: " in p.read_text()]
+    assert pages, "no doc page shows a fixture"
+    assert module.stale_blocks() == []
