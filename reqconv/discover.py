@@ -1,0 +1,164 @@
+"""Which requirements file feeds which table: discovery by file name, or ``--main``/``--group``.
+
+Only lists folders (``discover``) and checks that named files exist (``from_options``); it never
+reads a file. ``classify`` is pure. Group names are normalized as PEP 735 compares them (PEP 503 rule).
+
+Rules (``name`` relative to the service folder):
+
+- ``requirements.txt`` / ``requirements.in`` -> main (``[project] dependencies``).
+- ``requirements-X.txt``, ``requirements_X.txt``, ``requirements.X.txt``, ``X-requirements.txt``,
+  ``X_requirements.txt`` and ``requirements/X.txt`` -> main when ``X`` is one of ``MAIN_NAMES``,
+  else the group ``X`` (``requirements-dev.txt`` -> ``dev``, ``requirements/tests.txt`` -> ``tests``).
+- ``X`` in ``IGNORED_NAMES`` (constraints, lock output) is no role: such a file matters only when
+  another file ``-c``/``-r``'s it.
+- ``X.in`` beside ``X.txt``: ``Role(path=X.in, compiled=X.txt)`` (pip-compile / uv pip compile).
+- Several files may feed one table (``requirements.txt`` and ``requirements/base.txt`` both feed main;
+  when one ``-r``'s the other, normalize folds the include).
+
+Order: main roles first, then groups by name; within a table, top-level files before
+``requirements/`` ones, then by name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path, PurePosixPath
+
+from packaging.utils import canonicalize_name
+
+from reqconv.errors import InputError
+from reqconv.model import Role
+
+__all__ = ["IGNORED_NAMES", "MAIN_NAMES", "classify", "discover", "from_options", "group_name"]
+
+#: File stems whose requirements are the application's own runtime dependencies.
+MAIN_NAMES = frozenset({"base", "common", "prod", "production", "main", "runtime", "core"})
+
+#: File stems that are never a role (constraint files, exported locks).
+IGNORED_NAMES = frozenset({"constraints", "constraint", "lock", "locked", "frozen", "pinned"})
+
+_SUFFIXES = (".txt", ".in")
+_SUBDIR = "requirements"
+# requirements-dev, requirements_dev, requirements.dev
+_PREFIX_RE = re.compile(r"^requirements[-_.](?P<label>.+)$", re.IGNORECASE)
+# dev-requirements, dev_requirements
+_SUFFIX_RE = re.compile(r"^(?P<label>.+?)[-_.]requirements$", re.IGNORECASE)
+# PEP 735 / PEP 508 name syntax.
+_VALID_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+
+
+def group_name(label: str) -> str:
+    """A PEP 735 group name as written: lower case, runs of ``-_.`` as one ``-``."""
+    return str(canonicalize_name(label))
+
+
+def _label(name: str) -> tuple[str, str] | None:
+    """``(stem, label)`` of a candidate POSIX path, label ``""`` for main; ``None`` when no role."""
+    posix = PurePosixPath(name)
+    if posix.suffix.lower() not in _SUFFIXES:
+        return None
+    stem = posix.stem
+    parts = posix.parts
+    if len(parts) == 1:
+        if stem.lower() == "requirements":
+            return stem, ""
+        match = _PREFIX_RE.match(stem) or _SUFFIX_RE.match(stem)
+        if match is None:
+            return None
+        label = match["label"]
+    elif len(parts) == 2 and parts[0] == _SUBDIR:
+        label = stem
+    else:
+        return None
+    normalized = group_name(label)
+    if not _VALID_NAME_RE.match(normalized) or normalized in IGNORED_NAMES:
+        return None
+    return stem, "" if normalized in MAIN_NAMES else normalized
+
+
+def _order(role: Role, root: Path) -> tuple[int, str, int, str]:
+    relative = role.path.relative_to(root) if role.path.is_relative_to(root) else role.path
+    return (
+        0 if role.group is None else 1,
+        role.group or "",
+        len(relative.parts),
+        relative.as_posix(),
+    )
+
+
+def classify(root: Path, names: Iterable[str]) -> tuple[Role, ...]:
+    """Roles for candidate files (POSIX paths relative to ``root``); non-matching names are skipped."""
+    by_base: dict[str, dict[str, str]] = {}  # "dir/stem" -> {".in": name, ".txt": name}
+    labels: dict[str, str] = {}
+    for name in sorted(set(names)):
+        found = _label(name)
+        if found is None:
+            continue
+        posix = PurePosixPath(name)
+        base = str(posix.with_suffix(""))
+        by_base.setdefault(base, {})[posix.suffix.lower()] = name
+        labels[base] = found[1]
+    roles = []
+    for base, files in by_base.items():
+        group = labels[base] or None
+        source = files.get(".in")
+        compiled = files.get(".txt")
+        if source is None:
+            assert compiled is not None
+            roles.append(Role(path=root / compiled, group=group))
+        else:
+            roles.append(
+                Role(
+                    path=root / source,
+                    group=group,
+                    compiled=root / compiled if compiled is not None else None,
+                )
+            )
+    return tuple(sorted(roles, key=lambda role: _order(role, root)))
+
+
+def _list(folder: Path, prefix: str) -> list[str]:
+    try:
+        entries = list(folder.iterdir())
+    except FileNotFoundError:
+        return []
+    except OSError as e:
+        raise InputError(f"cannot list: {e.strerror or e}") from e
+    return [prefix + entry.name for entry in entries if entry.is_file()]
+
+
+def discover(root: Path) -> tuple[Role, ...]:
+    """Roles found by name in ``root`` and ``root/requirements/``."""
+    names = _list(root, "") + _list(root / _SUBDIR, _SUBDIR + "/")
+    return classify(root, names)
+
+
+def _role(root: Path, relative: Path, group: str | None, flag: str) -> Role:
+    path = root / relative
+    if not path.is_file():
+        raise InputError(f"{flag}: no such file: {path}")
+    compiled = None
+    if path.suffix == ".in":
+        beside = path.with_suffix(".txt")
+        if beside.is_file():
+            compiled = beside
+    return Role(path=path, group=group, compiled=compiled)
+
+
+def from_options(
+    root: Path, main: Path | None, groups: Sequence[tuple[str, Path]]
+) -> tuple[Role, ...]:
+    """Roles from ``--main FILE`` and ``--group NAME=FILE`` (paths relative to ``root``), in that order."""
+    roles = []
+    if main is not None:
+        roles.append(_role(root, main, None, "--main"))
+    for name, relative in groups:
+        group = group_name(name)
+        if not _VALID_NAME_RE.match(name):
+            raise InputError(
+                f"--group {name}={relative}: not a valid group name "
+                "(letters, digits, and -_. inside; PEP 735)"
+            )
+        roles.append(_role(root, relative, group, f"--group {name}"))
+    return tuple(roles)

@@ -1,0 +1,733 @@
+"""Parsed requirements files + roles -> one ``Conversion`` (spec, pins, diagnostics, line outcomes).
+
+Pure: no I/O, no tomlkit, no printing. Follows PEP 503 (names), PEP 440 (specifiers), PEP 508
+(markers), PEP 685 (extras) and PEP 735 (groups); pip options map to uv settings
+(https://docs.astral.sh/uv/reference/settings/). Raises ``ConflictError`` for requirements that
+cannot all hold; everything else it cannot carry over becomes a ``Diagnostic``.
+
+Decisions:
+
+- Order is first appearance (roles in the given order, lines in file order, an ``-r`` inlined where
+  it stands); nothing is sorted, because a team's order is meaningful.
+- Duplicates of a package within one table merge per distinct marker: specifiers intersect, extras
+  union; an exact ``==`` pin absorbs the specifiers it satisfies. Conflicts are found by probing
+  candidate versions built from the specifiers' own versions (``_satisfiable``).
+- Index names: the host, lower case, ``.``/other runs as ``-`` (``pypi.example.com`` ->
+  ``pypi-example-com``); when two URLs share a host, the later gets ``-<path>`` then ``-2``, ``-3``.
+- A ``-c`` of a file that is a role's compiled ``.txt`` is folded into the lock pins, not written as
+  constraints: one uv lock already resolves every group together, as pip-tools' layering meant.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Literal
+from urllib.parse import urlsplit
+
+from packaging.requirements import Requirement
+from packaging.specifiers import Specifier, SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from reqconv import redact
+from reqconv.errors import ConflictError, Location
+from reqconv.model import (
+    Conversion,
+    Dependency,
+    DependencySpec,
+    Diagnostic,
+    GroupItem,
+    Include,
+    IncludeGroup,
+    Index,
+    LineOutcome,
+    Option,
+    Pin,
+    Req,
+    ReqFile,
+    Role,
+    Source,
+    UvSettings,
+)
+
+__all__ = ["MAIN_KEY", "canonical", "convert", "format_requirement", "index_name", "table_key"]
+
+MAIN_KEY = "project.dependencies"
+_PINS_KEY = "lock.pins"
+_CONSTRAINTS_KEY = "tool.uv.constraint-dependencies"
+
+# Options with no uv form, and why (https://docs.astral.sh/uv/pip/compatibility/).
+_NO_UV_EQUIVALENT = {
+    "prefer-binary": "uv has no --prefer-binary; pin a version with wheels or use no-build-package",
+    "require-hashes": "uv.lock records hashes and `uv sync` verifies them; exports add --hash",
+    "use-feature": "pip feature flags have no uv meaning",
+    "use-deprecated": "pip feature flags have no uv meaning",
+    "process-dependency-links": "removed from pip; use [tool.uv.sources]",
+    "no-deps": "uv resolves dependencies of every package",
+}
+_PER_LINE_REASONS = {
+    "--config-settings": "set [tool.uv] config-settings-package by hand",
+    "--global-option": "deprecated in pip; uv has no equivalent",
+    "--install-option": "removed from pip; uv has no equivalent",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Canonical strings
+
+
+def format_requirement(
+    name: str, extras: Sequence[str], specifier: SpecifierSet | str, marker: str | None
+) -> str:
+    """``name[extras]specifiers; marker`` with every part already normalized."""
+    text = name
+    if extras:
+        text += "[" + ",".join(extras) + "]"
+    text += str(specifier)
+    if marker:
+        text += "; " + marker
+    return text
+
+
+def _extras(extras: Iterator[str] | set[str] | frozenset[str]) -> list[str]:
+    return sorted({canonicalize_name(extra) for extra in extras})
+
+
+def canonical(req: Requirement) -> str:
+    """The normalized PEP 508 string of ``req`` without its URL (sources carry those)."""
+    marker = str(req.marker) if req.marker is not None else None
+    return format_requirement(
+        canonicalize_name(req.name), _extras(req.extras), req.specifier, marker
+    )
+
+
+def table_key(group: str | None) -> str:
+    """The ``LineOutcome.key`` of a table: ``project.dependencies`` or ``dependency-groups.<g>``."""
+    return MAIN_KEY if group is None else f"dependency-groups.{group}"
+
+
+# --------------------------------------------------------------------------------------------
+# Specifier merging and conflict detection
+
+
+def _exact(spec: Specifier) -> Version | None:
+    if spec.operator != "==" or spec.version.endswith(".*"):
+        return None
+    try:
+        return Version(spec.version)
+    except InvalidVersion:
+        return None
+
+
+def _candidates(specifiers: SpecifierSet) -> Iterator[Version]:
+    yield Version("0")
+    for spec in specifiers:
+        text = spec.version.removesuffix(".*")
+        try:
+            version = Version(text)
+        except InvalidVersion:
+            continue
+        yield version
+        base = version.base_version
+        # Just above: 1.0 -> 1.0.1, 1.0.0.1 (``>1.0,<1.0.1``), 1.0.post1; just below: 0.9.
+        for suffix in (".1", ".0.1", ".0.0.1", ".post1", ".dev0", "rc1"):
+            yield Version(base + suffix)
+        release = list(version.release)
+        if release[-1] > 0:
+            release[-1] -= 1
+            yield Version(".".join(map(str, release)))
+            yield Version(".".join(map(str, release)) + ".999")
+
+
+def _satisfiable(specifiers: SpecifierSet) -> bool:
+    """True unless no version can match (``==1`` with ``==2``, ``>=2`` with ``<1``).
+
+    Probes the specifiers' own versions and their neighbours; ``===`` is never judged.
+    """
+    if not len(specifiers) or any(spec.operator == "===" for spec in specifiers):
+        return True
+    return any(specifiers.contains(v, prereleases=True) for v in _candidates(specifiers))
+
+
+def _tighten(specifiers: SpecifierSet) -> SpecifierSet:
+    """An exact pin absorbs every specifier it satisfies (``==1.2,>=1`` -> ``==1.2``)."""
+    for spec in specifiers:
+        version = _exact(spec)
+        if version is not None and specifiers.contains(version, prereleases=True):
+            return SpecifierSet(str(spec))
+    return specifiers
+
+
+# --------------------------------------------------------------------------------------------
+# Accumulators
+
+
+@dataclass
+class _Entry:
+    name: NormalizedName
+    marker: str | None
+    specifier: SpecifierSet
+    extras: set[str]
+    origins: list[tuple[Location, str]]
+
+    def dependency(self) -> Dependency:
+        text = format_requirement(
+            self.name, sorted(self.extras), _tighten(self.specifier), self.marker
+        )
+        return Dependency(
+            name=self.name, requirement=text, origins=tuple(loc for loc, _ in self.origins)
+        )
+
+
+@dataclass
+class _Table:
+    group: str | None
+    items: list[_Entry | IncludeGroup] = field(default_factory=list)
+    entries: dict[tuple[str, str | None], _Entry] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return table_key(self.group)
+
+
+def _describe(origins: Sequence[tuple[Location, str]]) -> str:
+    return ", ".join(f"{text!r} ({loc})" for loc, text in origins)
+
+
+@dataclass
+class _State:
+    root: Path
+    files: Mapping[Path, ReqFile]
+    roles: Sequence[Role]
+    tables: dict[str | None, _Table] = field(default_factory=dict)
+    outcomes: list[LineOutcome] = field(default_factory=list)
+    seen_outcomes: set[tuple[Location, str]] = field(default_factory=set)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    used_files: list[Path] = field(default_factory=list)
+    hashed_files: set[Path] = field(default_factory=set)
+    pins: dict[tuple[str, str], Pin] = field(default_factory=dict)
+    sources: dict[NormalizedName, tuple[Source, Location]] = field(default_factory=dict)
+    indexes: list[Index] = field(default_factory=list)
+    index_names: dict[str, str] = field(default_factory=dict)  # url -> name
+    find_links: list[str] = field(default_factory=list)
+    constraints: list[str] = field(default_factory=list)
+    prerelease: Literal["allow"] | None = None
+    no_binary: list[str] = field(default_factory=list)
+    no_build: list[str] = field(default_factory=list)
+    insecure_hosts: list[str] = field(default_factory=list)
+    no_index: bool = False
+    options_seen: set[Location] = field(default_factory=set)
+
+    # ---------------------------------------------------------------- bookkeeping
+
+    def use(self, path: Path) -> ReqFile | None:
+        reqfile = self.files.get(path)
+        if reqfile is not None and path not in self.used_files:
+            self.used_files.append(path)
+        return reqfile
+
+    def outcome(
+        self,
+        location: Location,
+        text: str,
+        outcome: Literal["converted", "mapped", "merged", "reported"],
+        key: str,
+    ) -> None:
+        if (location, key) in self.seen_outcomes:
+            return
+        self.seen_outcomes.add((location, key))
+        self.outcomes.append(
+            LineOutcome(location=location, text=redact.redact_text(text), outcome=outcome, key=key)
+        )
+
+    def report(
+        self,
+        code: str,
+        message: str,
+        location: Location | None,
+        text: str | None = None,
+        severity: Literal["warning", "info"] = "warning",
+    ) -> None:
+        diagnostic = Diagnostic(
+            code=code, message=redact.redact_text(message), location=location, severity=severity
+        )
+        if diagnostic not in self.diagnostics:
+            self.diagnostics.append(diagnostic)
+        if text is not None and location is not None:
+            self.outcome(location, text, "reported", code)
+
+    def table(self, group: str | None) -> _Table:
+        if group not in self.tables:
+            self.tables[group] = _Table(group=group)
+        return self.tables[group]
+
+    # ---------------------------------------------------------------- requirements
+
+    def pin(self, req: Req) -> None:
+        specs = list(req.requirement.specifier)
+        if req.source is not None or len(specs) != 1:
+            return
+        version = _exact(specs[0])
+        if version is None:
+            return
+        key = (req.name, str(version))
+        if key not in self.pins:
+            self.pins[key] = Pin(
+                name=canonicalize_name(req.name),
+                version=specs[0].version,
+                origin=req.origin,
+                hashes=req.hashes,
+            )
+
+    def hashes(self, req: Req, reqfile: ReqFile) -> None:
+        if req.hashes and reqfile.path not in self.hashed_files:
+            self.hashed_files.add(reqfile.path)
+            self.report(
+                "hash-left-to-lock",
+                f"per-line --hash values in {reqfile.path} have no pyproject form; "
+                "they are kept as lock pins and uv.lock records hashes",
+                Location(reqfile.path),
+                severity="info",
+            )
+
+    def source(self, req: Req, reqfile: ReqFile) -> None:
+        assert req.source is not None
+        source = _rebase_source(req.source, reqfile.path.parent, self.root)
+        name = canonicalize_name(req.name)
+        known = self.sources.get(name)
+        if known is None:
+            self.sources[name] = (source, req.origin)
+        elif known[0] != source:
+            raise ConflictError(
+                f"{name} comes from two different sources: {known[1]} and {req.origin}; "
+                "keep one (uv has one [tool.uv.sources] entry per package)",
+                req.origin,
+            )
+
+    def add_requirement(self, table: _Table, req: Req, reqfile: ReqFile) -> None:
+        for option in req.options:
+            flag = option.split("=", 1)[0].split()[0]
+            reason = _PER_LINE_REASONS.get(flag, "pyproject has no per-requirement pip options")
+            self.report(
+                "per-line-option",
+                f"per-line option {option!r} of {req.name} was not carried over: {reason}",
+                req.origin,
+            )
+        self.hashes(req, reqfile)
+        self.pin(req)
+        if req.source is not None:
+            self.source(req, reqfile)
+        requirement = req.requirement
+        name = canonicalize_name(req.name)
+        marker = str(requirement.marker) if requirement.marker is not None else None
+        written = canonical(requirement)
+        entry = table.entries.get((name, marker))
+        if entry is None:
+            entry = _Entry(
+                name=name,
+                marker=marker,
+                specifier=SpecifierSet(str(requirement.specifier)),
+                extras={canonicalize_name(e) for e in requirement.extras},
+                origins=[(req.origin, written)],
+            )
+            table.entries[(name, marker)] = entry
+            table.items.append(entry)
+            self.outcome(req.origin, req.text, "converted", table.key)
+            return
+        merged = entry.specifier & requirement.specifier
+        if not _satisfiable(merged):
+            culprits = [
+                origin
+                for origin in entry.origins
+                if not _satisfiable(Requirement(origin[1]).specifier & requirement.specifier)
+            ] or entry.origins[:1]
+            raise ConflictError(
+                f"conflicting requirements for {name}: {_describe(culprits[:1])} and "
+                f"{written!r} ({req.origin}) cannot both hold; keep one",
+                req.origin,
+            )
+        entry.specifier = SpecifierSet(str(merged))
+        entry.extras |= {canonicalize_name(e) for e in requirement.extras}
+        entry.origins.append((req.origin, written))
+        self.outcome(req.origin, req.text, "merged", table.key)
+
+    # ---------------------------------------------------------------- options
+
+    def index(self, option: Option, default: bool) -> None:
+        assert option.value is not None
+        url = redact.strip_credentials(option.value.strip())
+        credentials = redact.has_credentials(option.value)
+        existing = self.index_names.get(url)
+        if existing is not None:
+            if default:
+                self.indexes = [
+                    replace(ix, default=True) if ix.url == url else ix for ix in self.indexes
+                ]
+            return
+        if default and any(ix.default for ix in self.indexes):
+            # pip keeps the last --index-url; uv allows one default, so the first wins.
+            self.report(
+                "second-index-url",
+                f"a second --index-url {redact.redact_url(option.value)} is written as an "
+                "extra index; uv allows one default index",
+                option.origin,
+            )
+            default = False
+        name = index_name(url, set(self.index_names.values()))
+        self.index_names[url] = name
+        index = Index(
+            name=name,
+            url=url,
+            default=default,
+            origin=option.origin,
+            needs_credentials=credentials,
+        )
+        self.indexes.append(index)
+        if credentials:
+            prefix = index.env_prefix
+            self.report(
+                "credentials-removed",
+                f"credentials removed from index {name!r} ({url}); set {prefix}_USERNAME and "
+                f"{prefix}_PASSWORD for uv",
+                option.origin,
+            )
+
+    def option(self, option: Option, reqfile: ReqFile) -> None:
+        origin = option.origin
+        text = f"--{option.name}" + (f" {option.value}" if option.value is not None else "")
+        if origin in self.options_seen:
+            return
+        self.options_seen.add(origin)
+        name = option.name
+        value = option.value.strip() if option.value is not None else None
+        needs_value = name in {
+            "index-url",
+            "extra-index-url",
+            "find-links",
+            "no-binary",
+            "only-binary",
+            "trusted-host",
+        }
+        if needs_value and not value:
+            self.report("no-uv-equivalent", f"--{name} has no value; ignored", origin, text)
+            return
+        assert value is not None or not needs_value
+        if name in {"index-url", "extra-index-url"}:
+            self.index(option, default=name == "index-url")
+            self.outcome(origin, text, "mapped", "tool.uv.index")
+        elif name == "find-links":
+            assert value is not None
+            if "://" in value:
+                link = redact.strip_credentials(value)
+                if redact.has_credentials(value):
+                    self.report(
+                        "credentials-removed",
+                        f"credentials removed from find-links {link}; uv reads them from "
+                        "netrc or the keyring",
+                        origin,
+                    )
+            else:
+                link = _rebase(value, reqfile.path.parent, self.root)
+            if link not in self.find_links:
+                self.find_links.append(link)
+            self.outcome(origin, text, "mapped", "tool.uv.find-links")
+        elif name == "pre":
+            self.prerelease = "allow"
+            self.outcome(origin, text, "mapped", "tool.uv.prerelease")
+        elif name in {"no-binary", "only-binary"}:
+            assert value is not None
+            target = self.no_binary if name == "no-binary" else self.no_build
+            key = "tool.uv.no-binary" if name == "no-binary" else "tool.uv.no-build"
+            _binary_option(target, value)
+            self.outcome(origin, text, "mapped", key)
+        elif name == "trusted-host":
+            assert value is not None
+            if value not in self.insecure_hosts:
+                self.insecure_hosts.append(value)
+            self.outcome(origin, text, "mapped", "tool.uv.allow-insecure-host")
+        elif name == "no-index":
+            self.no_index = True
+            self.outcome(origin, text, "mapped", "tool.uv.no-index")
+        else:
+            reason = _NO_UV_EQUIVALENT.get(name, "uv has no equivalent setting")
+            severity: Literal["warning", "info"] = "info" if name == "require-hashes" else "warning"
+            self.report(
+                "no-uv-equivalent",
+                f"--{name} was not carried over: {reason}",
+                origin,
+                text,
+                severity=severity,
+            )
+
+    # ---------------------------------------------------------------- files
+
+    def role_of(self, path: Path) -> Role | None:
+        for role in self.roles:
+            if role.path == path:
+                return role
+        return None
+
+    def compiled_role_of(self, path: Path) -> Role | None:
+        for role in self.roles:
+            if role.compiled == path:
+                return role
+        return None
+
+    def missing(self, include: Include) -> None:
+        self.report(
+            "include-not-found",
+            f"-{'r' if include.kind == 'requirement' else 'c'} {include.target}: the file was "
+            "not read; its requirements are not converted",
+            include.origin,
+            _include_text(include),
+        )
+
+    def walk(self, path: Path, table: _Table, visiting: set[Path]) -> None:
+        """Every line of ``path`` (includes followed) into ``table``."""
+        reqfile = self.use(path)
+        if reqfile is None or path in visiting:
+            return
+        visiting = visiting | {path}
+        for line in _lines(reqfile):
+            if isinstance(line, Req):
+                self.add_requirement(table, line, reqfile)
+            elif isinstance(line, Option):
+                self.option(line, reqfile)
+            elif line.kind == "constraint":
+                self.constraint_include(line, reqfile, visiting)
+            else:
+                self.requirement_include(line, table, visiting)
+
+    def requirement_include(self, include: Include, table: _Table, visiting: set[Path]) -> None:
+        text = _include_text(include)
+        target = include.path
+        role = self.role_of(target) or self.compiled_role_of(target)
+        if role is not None and (role.group is None or role.group == table.group):
+            # Another role feeds that table itself: a group holds only its own additions.
+            self.outcome(include.origin, text, "merged", table_key(role.group))
+            return
+        if role is not None and table.group is not None:
+            assert role.group is not None
+            item = IncludeGroup(group=role.group)
+            if item not in table.items:
+                table.items.append(item)
+            self.outcome(include.origin, text, "converted", table.key)
+            return
+        if target in visiting:
+            # A cycle: the parser has reported it.
+            self.outcome(include.origin, text, "merged", table.key)
+            return
+        if target not in self.files:
+            self.missing(include)
+            return
+        self.outcome(include.origin, text, "merged", table.key)
+        self.walk(target, table, visiting)
+
+    def constraint_include(self, include: Include, reqfile: ReqFile, visiting: set[Path]) -> None:
+        text = _include_text(include)
+        target = include.path
+        if self.compiled_role_of(target) is not None:
+            self.outcome(include.origin, text, "merged", _PINS_KEY)
+            return
+        if target in visiting:
+            self.outcome(include.origin, text, "merged", _CONSTRAINTS_KEY)
+            return
+        if target not in self.files:
+            self.missing(include)
+            return
+        self.outcome(include.origin, text, "mapped", _CONSTRAINTS_KEY)
+        self.constraints_from(target, visiting | {reqfile.path})
+
+    def constraints_from(self, path: Path, visiting: set[Path]) -> None:
+        reqfile = self.use(path)
+        if reqfile is None or path in visiting:
+            return
+        visiting = visiting | {path}
+        for line in _lines(reqfile):
+            if isinstance(line, Req):
+                if line.source is not None:
+                    self.report(
+                        "unsupported-constraint",
+                        f"constraint {line.name} has a direct reference; uv constraints are "
+                        "version ranges, so it was not carried over",
+                        line.origin,
+                        line.text,
+                    )
+                    continue
+                text = canonical(line.requirement)
+                if text not in self.constraints:
+                    self.constraints.append(text)
+                self.outcome(line.origin, line.text, "mapped", _CONSTRAINTS_KEY)
+            elif isinstance(line, Option):
+                self.option(line, reqfile)
+            elif line.path in visiting:
+                self.outcome(line.origin, _include_text(line), "merged", _CONSTRAINTS_KEY)
+            elif line.path not in self.files:
+                self.missing(line)
+            else:
+                self.outcome(line.origin, _include_text(line), "mapped", _CONSTRAINTS_KEY)
+                self.constraints_from(line.path, visiting)
+
+    def compiled(self, path: Path, visiting: set[Path]) -> None:
+        """A compiled ``.txt``: its pins feed the lock; its options still map to uv settings."""
+        reqfile = self.use(path)
+        if reqfile is None or path in visiting:
+            return
+        visiting = visiting | {path}
+        for line in _lines(reqfile):
+            if isinstance(line, Req):
+                self.hashes(line, reqfile)
+                self.pin(line)
+                self.outcome(line.origin, line.text, "mapped", _PINS_KEY)
+            elif isinstance(line, Option):
+                self.option(line, reqfile)
+            else:
+                self.outcome(line.origin, _include_text(line), "merged", _PINS_KEY)
+                if line.kind == "requirement" and line.path in self.files:
+                    self.compiled(line.path, visiting)
+
+    # ---------------------------------------------------------------- result
+
+    def spec(self) -> DependencySpec:
+        main = self.tables.get(None)
+        dependencies = tuple(
+            item.dependency() for item in (main.items if main else []) if isinstance(item, _Entry)
+        )
+        groups: list[tuple[str, tuple[GroupItem, ...]]] = []
+        for group, table in self.tables.items():
+            if group is None:
+                continue
+            items: tuple[GroupItem, ...] = tuple(
+                item.dependency() if isinstance(item, _Entry) else item for item in table.items
+            )
+            groups.append((group, items))
+        uv = UvSettings(
+            indexes=tuple(self.indexes),
+            sources=tuple((name, source) for name, (source, _) in self.sources.items()),
+            find_links=tuple(self.find_links),
+            constraints=tuple(self.constraints),
+            prerelease=self.prerelease,
+            no_binary=tuple(self.no_binary),
+            no_build=tuple(self.no_build),
+            allow_insecure_host=tuple(self.insecure_hosts),
+            no_index=self.no_index,
+        )
+        return DependencySpec(dependencies=dependencies, groups=tuple(groups), uv=uv)
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _lines(reqfile: ReqFile) -> list[Req | Option | Include]:
+    """A file's lines in file order (the parser lists each kind apart)."""
+    lines: list[Req | Option | Include] = [
+        *reqfile.requirements,
+        *reqfile.options,
+        *reqfile.includes,
+    ]
+    return sorted(lines, key=lambda line: line.origin.line)
+
+
+def _include_text(include: Include) -> str:
+    return f"{'-r' if include.kind == 'requirement' else '-c'} {include.target}"
+
+
+def _binary_option(target: list[str], value: str) -> None:
+    """pip's ``--no-binary``/``--only-binary`` value: names, ``:all:`` or ``:none:`` (clears)."""
+    for raw in value.split(","):
+        part = raw.strip()
+        if not part:
+            continue
+        if part == ":none:":
+            target.clear()
+        elif part == ":all:":
+            target[:] = [":all:"]
+        elif target != [":all:"]:
+            name = canonicalize_name(part)
+            if name not in target:
+                target.append(name)
+
+
+def _rebase(path: str, base: Path, root: Path) -> str:
+    """``path`` (relative to ``base``) as a POSIX path relative to ``root``; absolute stays."""
+    posix = path.replace("\\", "/")
+    if PurePosixPath(posix).is_absolute() or re.match(r"^[A-Za-z]:/", posix):
+        return posix
+    if "://" in posix or posix.startswith("${"):
+        return path
+    joined = posixpath.normpath((base / posix).as_posix())
+    relative = posixpath.relpath(joined, root.as_posix())
+    return relative
+
+
+def _rebase_source(source: Source, base: Path, root: Path) -> Source:
+    if source.kind != "path":
+        return replace(source, base=None) if source.base is not None else source
+    folder = source.base if source.base is not None else base
+    return replace(source, path=_rebase(source.path, folder, root), base=root)
+
+
+_SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+
+def _slug(text: str) -> str:
+    return _SLUG_RE.sub("-", text.lower()).strip("-")
+
+
+def index_name(url: str, taken: set[str] | frozenset[str] = frozenset()) -> str:
+    """A stable ``[[tool.uv.index]]`` name for ``url`` (no credentials), unique among ``taken``.
+
+    The host slug (``pypi.example.com`` -> ``pypi-example-com``); when taken, the slug of host and
+    path without a trailing ``simple``; when that is taken too, ``-2``, ``-3``...
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        path = parts.path
+    except ValueError:
+        host, path = "", url
+    base = _slug(host) or "index"
+    if base not in taken:
+        return base
+    path_slug = _slug(re.sub(r"/simple/?$", "", path))
+    if path_slug:
+        base = f"{base}-{path_slug}"
+        if base not in taken:
+            return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+# --------------------------------------------------------------------------------------------
+# Entry point
+
+
+def convert(files: Mapping[Path, ReqFile], roles: Sequence[Role], root: Path) -> Conversion:
+    """Normalize the role files (includes followed) into what pyproject and the lock step need."""
+    state = _State(root=root, files=files, roles=roles)
+    for role in roles:
+        if role.path in files:
+            state.walk(role.path, state.table(role.group), set())
+    for role in roles:
+        if role.compiled is not None:
+            state.compiled(role.compiled, set())
+    diagnostics: list[Diagnostic] = []
+    for path in state.used_files:
+        for diagnostic in files[path].diagnostics:
+            if diagnostic not in diagnostics:
+                diagnostics.append(diagnostic)
+    diagnostics += [d for d in state.diagnostics if d not in diagnostics]
+    return Conversion(
+        spec=state.spec(),
+        pins=tuple(state.pins.values()),
+        diagnostics=tuple(diagnostics),
+        outcomes=tuple(state.outcomes),
+        roles=tuple(roles),
+    )
