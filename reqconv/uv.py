@@ -1,0 +1,293 @@
+"""Everything reqconv asks of uv: find it, build its argv (pure), run it (the one seam), read uv.lock.
+
+The only importer of ``subprocess``. Every failure (missing binary, exit status, signal, timeout)
+becomes a ``UvError`` whose argv and stderr went through ``redact``. Credentials reach uv through
+the environment (``UV_INDEX_<NAME>_USERNAME`` / ``_PASSWORD``) and never through argv.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Literal
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from reqconv.errors import UvError, UvNotFoundError
+from reqconv.model import LockedPackage, LockSummary
+from reqconv.redact import redact_text
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "MIN_UV_VERSION",
+    "ExportFormat",
+    "build_export_argv",
+    "build_lock_argv",
+    "find_uv",
+    "is_stale_lock_error",
+    "read_lock",
+    "run",
+    "uv_version",
+]
+
+# 0.6.15 is the first uv that takes ``--format requirements.txt`` verbatim (earlier releases only
+# knew ``requirements-txt``) and the first whose ``uv export`` writes PEP 751 ``pylock.toml``
+# (astral-sh/uv#12955, #12957). Everything else reqconv relies on is older: ``uv export`` with
+# ``--no-emit-project`` and ``--frozen`` (0.4), named ``[[tool.uv.index]]`` with
+# ``UV_INDEX_<NAME>_USERNAME``/``_PASSWORD`` (0.4.23), ``[dependency-groups]`` with ``--group``
+# (0.4.27), ``[tool.uv] constraint-dependencies``, and ``--no-default-groups`` (0.5).
+MIN_UV_VERSION = "0.6.15"
+
+# A lock of a large service against a slow private index takes minutes, not hours.
+DEFAULT_TIMEOUT = 900.0
+
+ExportFormat = Literal["requirements.txt", "pylock.toml"]
+
+_INSTALL_HINT = (
+    "reqconv depends on the `uv` package: reinstall reqconv (`pip install reqconv`), or "
+    "`pip install -U uv`, or see https://docs.astral.sh/uv/getting-started/installation/; "
+    "or point $UV at a uv binary"
+)
+_VERSION_RE = re.compile(r"^uv\s+(?P<version>\d+(?:\.\d+)*\S*)")
+# `uv lock --locked` (and `--check`) on a lock that is missing or out of date; any other failure
+# (resolution, network, bad pyproject) reports something else and exits with the same status 1.
+_STALE_RE = re.compile(
+    r"needs to be updated, but `--(?:locked|check)` was provided"
+    r"|Unable to find lockfile at .*, but `--(?:locked|check)` was provided"
+)
+
+
+def find_uv(env: Mapping[str, str] | None = None) -> Path:
+    """The uv binary, looked up as nox does: ``$UV``, the ``uv`` package's binary, then PATH."""
+    env = os.environ if env is None else env
+    explicit = env.get("UV")
+    if explicit:
+        path = Path(explicit)
+        if path.is_file() and os.access(path, os.X_OK):
+            return path
+        raise UvNotFoundError(f"$UV is set to {explicit!r}, which is not an executable file")
+    try:
+        from uv import find_uv_bin
+
+        return Path(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        pass
+    found = shutil.which("uv", path=env.get("PATH"))
+    if found is not None:
+        return Path(found)
+    raise UvNotFoundError(f"uv not found: {_INSTALL_HINT}")
+
+
+def uv_version(uv: Path) -> str:
+    """The version ``uv --version`` reports; one older than ``MIN_UV_VERSION`` is an error."""
+    output = run([str(uv), "--version"], cwd=Path.cwd(), timeout=60)
+    match = _VERSION_RE.match(output.strip())
+    if match is None:
+        raise UvNotFoundError(f"{uv} is not uv: `uv --version` printed {output.strip()!r}")
+    version = match.group("version")
+    try:
+        too_old = Version(version) < Version(MIN_UV_VERSION)
+    except InvalidVersion as e:
+        raise UvNotFoundError(f"cannot read the version of {uv}: {version!r}") from e
+    if too_old:
+        raise UvNotFoundError(
+            f"{uv} is uv {version}; reqconv needs uv {MIN_UV_VERSION} or newer: run "
+            f"`uv self update` or `pip install -U 'uv>={MIN_UV_VERSION}'`, or point $UV at a newer uv"
+        )
+    return version
+
+
+def build_lock_argv(
+    uv: Path,
+    project: Path,
+    *,
+    upgrade: bool = False,
+    upgrade_packages: Sequence[str] = (),
+    offline: bool = False,
+    locked: bool = False,
+) -> list[str]:
+    """``uv lock`` for the project in ``project``; ``locked`` only checks (``--locked``)."""
+    argv = [str(uv), "lock", "--project", str(project)]
+    if locked:
+        argv.append("--locked")
+    if upgrade:
+        argv.append("--upgrade")
+    for name in upgrade_packages:
+        argv += ["--upgrade-package", name]
+    if offline:
+        argv.append("--offline")
+    return argv
+
+
+def build_export_argv(
+    uv: Path,
+    project: Path,
+    *,
+    output: Path | None,
+    groups: Sequence[str] = (),
+    extras: Sequence[str] = (),
+    fmt: ExportFormat = "requirements.txt",
+    offline: bool = False,
+) -> list[str]:
+    """``uv export`` of what production installs (plus ``groups``/``extras``), from uv.lock as is.
+
+    ``--no-default-groups`` rather than ``--no-dev`` alone: it drops ``dev`` *and* any other group
+    named in ``[tool.uv] default-groups``. Each of ``groups`` is then added back with ``--group``,
+    so a group's export holds the main dependencies plus the group, which is what a Docker dev stage
+    installs with one ``uv pip sync`` (``--only-group`` would leave the main dependencies out).
+    ``--no-header``: the caller writes its own header naming ``reqconv lock``. ``output=None``
+    prints to stdout, so that reqconv writes the file itself (atomically, after its credential
+    check) instead of letting uv write it in place.
+    """
+    argv = [
+        str(uv),
+        "export",
+        "--project",
+        str(project),
+        "--frozen",
+        "--no-default-groups",
+        "--no-emit-project",
+        "--format",
+        fmt,
+        "--no-header",
+    ]
+    for group in groups:
+        argv += ["--group", group]
+    for extra in extras:
+        argv += ["--extra", extra]
+    if offline:
+        argv.append("--offline")
+    if output is not None:
+        argv += ["--output-file", str(output)]
+    return argv
+
+
+def is_stale_lock_error(error: UvError) -> bool:
+    """True when ``uv lock --locked`` failed only because uv.lock is missing or out of date."""
+    return _STALE_RE.search(error.stderr) is not None
+
+
+def _describe(argv: Sequence[str]) -> str:
+    return " ".join(argv[:2]) if len(argv) > 1 else (argv[0] if argv else "uv")
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """Terminate the child, then kill it if it does not exit within a few seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+) -> str:
+    """Run uv and return its stdout; any failure is a ``UvError`` (argv and stderr redacted)."""
+    shown = tuple(redact_text(arg) for arg in argv)
+    try:
+        process = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=None if env is None else dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+    except FileNotFoundError as e:
+        raise UvNotFoundError(
+            f"cannot run {argv[0]}: {e.strerror or e}; {_INSTALL_HINT}", argv=shown
+        ) from e
+    except OSError as e:
+        raise UvError(f"cannot run {argv[0]}: {e.strerror or e}", argv=shown) from e
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        _stop(process)
+        stdout, stderr = process.communicate()
+        raise UvError(
+            f"`{_describe(shown)}` timed out after {timeout:g} s",
+            argv=shown,
+            returncode=process.returncode,
+            stderr=redact_text(stderr or ""),
+        ) from e
+    except BaseException:  # KeyboardInterrupt above all: never leave uv running behind us
+        _stop(process)
+        raise
+    if process.returncode < 0:
+        try:
+            name = signal.Signals(-process.returncode).name
+        except ValueError:
+            name = f"signal {-process.returncode}"
+        raise UvError(
+            f"`{_describe(shown)}` was killed by {name}",
+            argv=shown,
+            returncode=process.returncode,
+            stderr=redact_text(stderr),
+        )
+    if process.returncode != 0:
+        raise UvError(
+            f"`{_describe(shown)}` failed",
+            argv=shown,
+            returncode=process.returncode,
+            stderr=redact_text(stderr),
+        )
+    return stdout
+
+
+def _hashes(package: Mapping[str, object]) -> tuple[str, ...]:
+    artifacts: list[object] = []
+    sdist = package.get("sdist")
+    if isinstance(sdist, dict):
+        artifacts.append(sdist)
+    wheels = package.get("wheels")
+    if isinstance(wheels, list):
+        artifacts.extend(wheels)
+    found = [a["hash"] for a in artifacts if isinstance(a, dict) and isinstance(a.get("hash"), str)]
+    return tuple(found)
+
+
+def read_lock(text: str) -> LockSummary:
+    """The packages (name, version, source kind, artifact hashes) of a uv.lock text."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise UvError(f"uv.lock is not valid TOML: {e}") from e
+    packages: list[LockedPackage] = []
+    raw_packages = data.get("package", [])
+    for raw in raw_packages if isinstance(raw_packages, list) else ():
+        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+            continue
+        version = raw.get("version")
+        source = raw.get("source")
+        kind = next(iter(source), "") if isinstance(source, dict) else ""
+        packages.append(
+            LockedPackage(
+                name=canonicalize_name(raw["name"]),
+                version=version if isinstance(version, str) else None,
+                source=kind,
+                hashes=_hashes(raw),
+            )
+        )
+    requires_python = data.get("requires-python")
+    return LockSummary(
+        requires_python=requires_python if isinstance(requires_python, str) else None,
+        packages=tuple(packages),
+    )
