@@ -1,0 +1,567 @@
+"""normalize: parsed requirements files + roles -> Conversion (spec, pins, diagnostics, outcomes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from reqconv import normalize
+from reqconv.errors import ConflictError, Location
+from reqconv.model import (
+    Conversion,
+    Dependency,
+    Diagnostic,
+    Include,
+    IncludeGroup,
+    Index,
+    Option,
+    Pin,
+    Req,
+    ReqFile,
+    Role,
+    Source,
+)
+
+ROOT = Path("/svc")
+MAIN = ROOT / "requirements.txt"
+DEV = ROOT / "requirements-dev.txt"
+
+
+def req(
+    text: str,
+    path: Path = MAIN,
+    line: int = 1,
+    *,
+    source: Source | None = None,
+    hashes: tuple[str, ...] = (),
+    options: tuple[str, ...] = (),
+) -> Req:
+    requirement = Requirement(text)
+    return Req(
+        name=canonicalize_name(requirement.name),
+        requirement=requirement,
+        origin=Location(path, line),
+        text=text,
+        source=source,
+        hashes=hashes,
+        options=options,
+    )
+
+
+def opt(name: str, value: str | None = None, path: Path = MAIN, line: int = 1) -> Option:
+    return Option(name=name, value=value, origin=Location(path, line))
+
+
+def inc(target: str, path: Path = DEV, line: int = 1, *, constraint: bool = False) -> Include:
+    return Include(
+        kind="constraint" if constraint else "requirement",
+        target=target,
+        path=path.parent / target,
+        origin=Location(path, line),
+    )
+
+
+def rf(path: Path, *lines: Req | Option | Include, **kwargs: object) -> ReqFile:
+    return ReqFile(
+        path=path,
+        requirements=tuple(x for x in lines if isinstance(x, Req)),
+        options=tuple(x for x in lines if isinstance(x, Option)),
+        includes=tuple(x for x in lines if isinstance(x, Include)),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def run(*files: ReqFile, roles: tuple[Role, ...] | None = None) -> Conversion:
+    by_path = {f.path: f for f in files}
+    if roles is None:
+        roles = (Role(path=files[0].path),)
+    return normalize.convert(by_path, roles, ROOT)
+
+
+def deps(conversion: Conversion) -> list[str]:
+    return [d.requirement for d in conversion.spec.dependencies]
+
+
+def group(conversion: Conversion, name: str) -> list[str | IncludeGroup]:
+    return [
+        item.requirement if isinstance(item, Dependency) else item
+        for item in conversion.spec.group(name)
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# canonical
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("Pydantic_Settings", "pydantic-settings", id="name"),
+        pytest.param("Django >= 4.2 , < 5", "django<5,>=4.2", id="specifiers-sorted"),
+        pytest.param("requests[Socks,security]", "requests[security,socks]", id="extras-sorted"),
+        pytest.param("a[Foo_Bar]", "a[foo-bar]", id="extras-normalized"),
+        pytest.param(
+            "black; python_version<'3.11'",
+            'black; python_version < "3.11"',
+            id="marker",
+        ),
+        pytest.param("pkg @ https://example.com/pkg.whl", "pkg", id="url-dropped"),
+    ],
+)
+def test_canonical(text: str, expected: str) -> None:
+    assert normalize.canonical(Requirement(text)) == expected
+
+
+def test_canonical_is_a_fixed_point() -> None:
+    text = 'a[x,y]!=1.5,>=1; os_name == "nt" and python_version >= "3.9"'
+    once = normalize.canonical(Requirement(text))
+    assert normalize.canonical(Requirement(once)) == once
+
+
+# --------------------------------------------------------------------------------------------
+# Names, order, duplicates
+
+
+def test_names_are_normalized_and_order_kept() -> None:
+    conversion = run(rf(MAIN, req("Zope.Interface", line=1), req("Pydantic_Settings>=2", line=2)))
+    assert deps(conversion) == ["zope-interface", "pydantic-settings>=2"]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        pytest.param("a>=1", "a<3", "a<3,>=1", id="intersect"),
+        pytest.param("a==1.2", "a>=1", "a==1.2", id="pin-absorbs"),
+        pytest.param("a>=1", "A==1.2", "a==1.2", id="pin-kept"),
+        pytest.param("a==1.0", "a==1.0.0", "a==1.0", id="equal-pins"),
+        pytest.param("a[x]", "a[y]>=1", "a[x,y]>=1", id="extras-union"),
+        pytest.param("a~=1.4", "a!=1.5", "a!=1.5,~=1.4", id="compatible"),
+        pytest.param("a>1.0", "a<1.0.1", "a<1.0.1,>1.0", id="narrow-range"),
+        pytest.param("a==1.*", "a>=1.5", "a==1.*,>=1.5", id="wildcard"),
+    ],
+)
+def test_duplicates_merge(first: str, second: str, expected: str) -> None:
+    conversion = run(rf(MAIN, req(first, line=1), req(second, line=2)))
+    assert deps(conversion) == [expected]
+    assert [o.outcome for o in conversion.outcomes] == ["converted", "merged"]
+
+
+def test_duplicates_with_distinct_markers_stay_apart() -> None:
+    conversion = run(
+        rf(
+            MAIN,
+            req("a>=1; python_version < '3.11'", line=1),
+            req("b", line=2),
+            req("a>=2; python_version >= '3.11'", line=3),
+        )
+    )
+    assert deps(conversion) == [
+        'a>=1; python_version < "3.11"',
+        "b",
+        'a>=2; python_version >= "3.11"',
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        pytest.param("a==1", "a==2", id="two-pins"),
+        pytest.param("a>=2", "a<1", id="disjoint-range"),
+        pytest.param("a==1.5", "a>=2", id="pin-outside"),
+        pytest.param("a~=1.4", "a>=2", id="compatible-outside"),
+        pytest.param("a==1.0", "a!=1.0", id="excluded"),
+    ],
+)
+def test_conflict_names_both_locations(first: str, second: str) -> None:
+    with pytest.raises(ConflictError) as info:
+        run(rf(MAIN, req(first, line=3), req("b", line=4), req(second, line=7)))
+    message = str(info.value)
+    assert f"{MAIN}:3" in message
+    assert f"{MAIN}:7" in message
+
+
+def test_conflict_across_included_file() -> None:
+    base = ROOT / "base.txt"
+    files = (
+        rf(MAIN, inc("base.txt", MAIN, 1), req("a==2", line=2)),
+        rf(base, req("a==1", base, 5)),
+    )
+    with pytest.raises(ConflictError, match=rf"{base}:5.*{MAIN}:2"):
+        run(*files)
+
+
+def test_same_package_in_two_tables_is_no_conflict() -> None:
+    conversion = run(
+        rf(MAIN, req("a==1")),
+        rf(DEV, req("a==2", DEV)),
+        roles=(Role(path=MAIN), Role(path=DEV, group="dev")),
+    )
+    assert deps(conversion) == ["a==1"]
+    assert group(conversion, "dev") == ["a==2"]
+
+
+# --------------------------------------------------------------------------------------------
+# Roles and includes
+
+
+def test_group_including_main_holds_only_its_additions() -> None:
+    conversion = run(
+        rf(MAIN, req("fastapi")),
+        rf(DEV, inc("requirements.txt", DEV, 1), req("pytest", DEV, 2)),
+        roles=(Role(path=MAIN), Role(path=DEV, group="dev")),
+    )
+    assert deps(conversion) == ["fastapi"]
+    assert group(conversion, "dev") == ["pytest"]
+    include_outcome = next(o for o in conversion.outcomes if o.text.startswith("-r"))
+    assert (include_outcome.outcome, include_outcome.key) == ("merged", "project.dependencies")
+
+
+def test_group_including_group_gets_include_group() -> None:
+    test = ROOT / "requirements/test.txt"
+    dev = ROOT / "requirements/dev.txt"
+    conversion = run(
+        rf(test, req("pytest", test)),
+        rf(dev, req("ipython", dev, 1), inc("test.txt", dev, 2)),
+        roles=(Role(path=dev, group="dev"), Role(path=test, group="test")),
+    )
+    assert group(conversion, "dev") == ["ipython", IncludeGroup(group="test")]
+    assert group(conversion, "test") == ["pytest"]
+
+
+def test_include_of_non_role_is_inlined_where_it_stands() -> None:
+    common = ROOT / "common.txt"
+    conversion = run(
+        rf(MAIN, req("a", line=1), inc("common.txt", MAIN, 2), req("z", line=3)),
+        rf(common, req("b", common, 1), req("c", common, 2)),
+    )
+    assert deps(conversion) == ["a", "b", "c", "z"]
+
+
+def test_two_main_files_both_feed_main_and_include_is_folded() -> None:
+    base = ROOT / "requirements/base.txt"
+    conversion = run(
+        rf(MAIN, inc("requirements/base.txt", MAIN, 1), req("a", line=2)),
+        rf(base, req("b", base)),
+        roles=(Role(path=MAIN), Role(path=base)),
+    )
+    assert deps(conversion) == ["a", "b"]
+
+
+def test_include_cycle_does_not_loop() -> None:
+    a = ROOT / "a.txt"
+    b = ROOT / "b.txt"
+    conversion = run(
+        rf(MAIN, inc("a.txt", MAIN, 1)),
+        rf(a, inc("b.txt", a, 1), req("x", a, 2)),
+        rf(b, inc("a.txt", b, 1), req("y", b, 2)),
+    )
+    assert deps(conversion) == ["y", "x"]
+
+
+def test_missing_include_is_reported() -> None:
+    conversion = run(rf(MAIN, inc("gone.txt", MAIN, 1)))
+    assert [d.code for d in conversion.diagnostics] == ["include-not-found"]
+    assert conversion.outcomes[0].outcome == "reported"
+
+
+def test_constraint_file_maps_to_constraints() -> None:
+    cons = ROOT / "constraints.txt"
+    conversion = run(
+        rf(MAIN, inc("constraints.txt", MAIN, 1, constraint=True), req("a", line=2)),
+        rf(cons, req("Urllib3<2", cons, 1), req("idna==3.4", cons, 2)),
+    )
+    assert conversion.spec.uv.constraints == ("urllib3<2", "idna==3.4")
+    assert deps(conversion) == ["a"]
+    assert {o.key for o in conversion.outcomes if o.location.path == cons} == {
+        "tool.uv.constraint-dependencies"
+    }
+    assert conversion.pins == ()
+
+
+def test_constraint_on_compiled_file_goes_to_pins_not_constraints() -> None:
+    main_in = ROOT / "requirements.in"
+    dev_in = ROOT / "dev.in"
+    conversion = run(
+        rf(main_in, req("flask", main_in)),
+        rf(MAIN, req("flask==3.0.0", MAIN, 1), req("click==8.1.7", MAIN, 2)),
+        rf(dev_in, inc("requirements.txt", dev_in, 1, constraint=True), req("pytest", dev_in, 2)),
+        roles=(Role(path=main_in, compiled=MAIN), Role(path=dev_in, group="dev")),
+    )
+    assert conversion.spec.uv.constraints == ()
+    assert [(p.name, p.version) for p in conversion.pins] == [
+        ("flask", "3.0.0"),
+        ("click", "8.1.7"),
+    ]
+    assert deps(conversion) == ["flask"]
+
+
+def test_compiled_pins_keep_hashes_and_are_mapped_to_lock() -> None:
+    main_in = ROOT / "requirements.in"
+    conversion = run(
+        rf(main_in, req("flask", main_in)),
+        rf(
+            MAIN,
+            req("flask==3.0.0", MAIN, 3, hashes=("sha256:aa", "sha256:bb")),
+            req("click==8.1.7", MAIN, 6, hashes=("sha256:cc",)),
+            compiled=True,
+        ),
+        roles=(Role(path=main_in, compiled=MAIN),),
+    )
+    assert conversion.pins[0] == Pin(
+        name=canonicalize_name("flask"),
+        version="3.0.0",
+        origin=Location(MAIN, 3),
+        hashes=("sha256:aa", "sha256:bb"),
+    )
+    assert {(o.outcome, o.key) for o in conversion.outcomes if o.location.path == MAIN} == {
+        ("mapped", "lock.pins")
+    }
+    hashes = [d for d in conversion.diagnostics if d.code == "hash-left-to-lock"]
+    assert len(hashes) == 1
+    assert hashes[0].severity == "info"
+
+
+def test_pins_from_role_files_only_exact() -> None:
+    conversion = run(rf(MAIN, req("a==1.0", line=1), req("b==2.*", line=2), req("c>=1", line=3)))
+    assert [(p.name, p.version) for p in conversion.pins] == [("a", "1.0")]
+
+
+# --------------------------------------------------------------------------------------------
+# Sources
+
+
+def test_git_source_gives_plain_name_and_source() -> None:
+    source = Source(kind="git", url="https://github.com/org/lib.git", tag="v1.2", subdirectory="py")
+    conversion = run(rf(MAIN, req("My_Lib[extra]; python_version>'3'", source=source)))
+    assert deps(conversion) == ['my-lib[extra]; python_version > "3"']
+    assert conversion.spec.uv.sources == ((canonicalize_name("my-lib"), source),)
+    assert conversion.pins == ()
+
+
+def test_path_source_is_rebased_to_root() -> None:
+    sub = ROOT / "requirements/dev.txt"
+    source = Source(kind="path", path="../libs/core", base=sub.parent, editable=True)
+    conversion = run(rf(sub, req("core", sub, source=source)), roles=(Role(path=sub, group="dev"),))
+    ((name, rebased),) = conversion.spec.uv.sources
+    assert name == "core"
+    assert rebased == Source(kind="path", path="libs/core", base=ROOT, editable=True)
+
+
+def test_two_different_sources_conflict() -> None:
+    one = Source(kind="git", url="https://g/x.git", tag="v1")
+    two = Source(kind="git", url="https://g/x.git", tag="v2")
+    with pytest.raises(ConflictError, match=rf"{MAIN}:1 and {MAIN}:2"):
+        run(rf(MAIN, req("x", line=1, source=one), req("x", line=2, source=two)))
+
+
+# --------------------------------------------------------------------------------------------
+# Options
+
+
+def test_index_url_and_extra_index_url() -> None:
+    conversion = run(
+        rf(
+            MAIN,
+            opt("index-url", "https://pypi.example.com/simple", line=1),
+            opt("extra-index-url", "https://download.pytorch.org/whl/cpu", line=2),
+        )
+    )
+    assert conversion.spec.uv.indexes == (
+        Index(
+            name="pypi-example-com",
+            url="https://pypi.example.com/simple",
+            default=True,
+            origin=Location(MAIN, 1),
+        ),
+        Index(
+            name="download-pytorch-org",
+            url="https://download.pytorch.org/whl/cpu",
+            origin=Location(MAIN, 2),
+        ),
+    )
+    assert [(o.outcome, o.key) for o in conversion.outcomes] == [("mapped", "tool.uv.index")] * 2
+
+
+@pytest.mark.parametrize(
+    ("taken", "url", "expected"),
+    [
+        pytest.param(set(), "https://PyPI.Example.com:8443/simple/", "pypi-example-com", id="host"),
+        pytest.param(
+            {"gitlab-com"},
+            "https://gitlab.com/api/v4/projects/7/packages/pypi/simple",
+            "gitlab-com-api-v4-projects-7-packages-pypi",
+            id="same-host",
+        ),
+        pytest.param({"h", "h-x"}, "https://h/x/simple", "h-x-2", id="numbered"),
+        pytest.param(set(), "file:///srv/wheels", "index", id="no-host"),
+    ],
+)
+def test_index_name(taken: set[str], url: str, expected: str) -> None:
+    assert normalize.index_name(url, taken) == expected
+
+
+def test_same_url_twice_is_one_index() -> None:
+    conversion = run(
+        rf(MAIN, opt("extra-index-url", "https://x.org/simple", line=1)),
+        rf(DEV, opt("index-url", "https://x.org/simple", DEV, 1)),
+        roles=(Role(path=MAIN), Role(path=DEV, group="dev")),
+    )
+    (index,) = conversion.spec.uv.indexes
+    assert index.default
+
+
+def test_second_index_url_becomes_extra_with_warning() -> None:
+    conversion = run(
+        rf(
+            MAIN,
+            opt("index-url", "https://a.org/simple", line=1),
+            opt("index-url", "https://b.org/simple", line=2),
+        )
+    )
+    assert [ix.default for ix in conversion.spec.uv.indexes] == [True, False]
+    assert [d.code for d in conversion.diagnostics] == ["second-index-url"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("https://deploy:s3cr3t-Pa55@pypi.corp.example/simple", id="user-password"),
+        pytest.param("https://${PYPI_TOKEN}@pypi.corp.example/simple", id="env-token"),
+        pytest.param("https://__token__:s3cr3t-Pa55@pypi.corp.example/simple", id="token"),
+    ],
+)
+def test_credentials_are_removed_and_env_vars_named(url: str) -> None:
+    conversion = run(rf(MAIN, opt("extra-index-url", url)))
+    (index,) = conversion.spec.uv.indexes
+    assert index.url == "https://pypi.corp.example/simple"
+    assert index.needs_credentials
+    (diagnostic,) = conversion.diagnostics
+    assert diagnostic.code == "credentials-removed"
+    assert "UV_INDEX_PYPI_CORP_EXAMPLE_USERNAME" in diagnostic.message
+    assert "UV_INDEX_PYPI_CORP_EXAMPLE_PASSWORD" in diagnostic.message
+    everything = repr(conversion)
+    assert "s3cr3t-Pa55" not in everything
+    assert "${PYPI_TOKEN}" not in everything
+
+
+def test_find_links_url_and_local_path() -> None:
+    sub = ROOT / "requirements/base.txt"
+    conversion = run(
+        rf(
+            sub,
+            opt("find-links", "../wheels", sub, 1),
+            opt("find-links", "https://u:pw@files.example/links/", sub, 2),
+        )
+    )
+    assert conversion.spec.uv.find_links == ("wheels", "https://files.example/links/")
+    assert "pw@" not in repr(conversion)
+
+
+@pytest.mark.parametrize(
+    ("options", "field", "expected"),
+    [
+        pytest.param([("pre", None)], "prerelease", "allow", id="pre"),
+        pytest.param([("no-binary", "PyYAML,lxml")], "no_binary", ("pyyaml", "lxml"), id="nb"),
+        pytest.param([("only-binary", ":all:")], "no_build", (":all:",), id="only-binary-all"),
+        pytest.param([("no-binary", ":all:")], "no_binary", (":all:",), id="no-binary-all"),
+        pytest.param(
+            [("only-binary", "numpy"), ("only-binary", ":none:"), ("only-binary", "scipy")],
+            "no_build",
+            ("scipy",),
+            id="none-clears",
+        ),
+        pytest.param(
+            [("trusted-host", "pypi.local:8080")],
+            "allow_insecure_host",
+            ("pypi.local:8080",),
+            id="trusted-host",
+        ),
+        pytest.param([("no-index", None)], "no_index", True, id="no-index"),
+    ],
+)
+def test_options_map_to_uv(
+    options: list[tuple[str, str | None]], field: str, expected: object
+) -> None:
+    lines = [opt(name, value, line=n) for n, (name, value) in enumerate(options, 1)]
+    conversion = run(rf(MAIN, *lines))
+    assert getattr(conversion.spec.uv, field) == expected
+    assert {o.outcome for o in conversion.outcomes} == {"mapped"}
+    assert conversion.diagnostics == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        pytest.param("prefer-binary", None, id="prefer-binary"),
+        pytest.param("require-hashes", None, id="require-hashes"),
+        pytest.param("use-feature", "truststore", id="use-feature"),
+        pytest.param("progress-bar", "off", id="unknown"),
+    ],
+)
+def test_options_without_uv_form_are_reported(name: str, value: str | None) -> None:
+    conversion = run(rf(MAIN, opt(name, value, line=4)))
+    (diagnostic,) = conversion.diagnostics
+    assert diagnostic.code == "no-uv-equivalent"
+    assert diagnostic.location == Location(MAIN, 4)
+    (outcome,) = conversion.outcomes
+    assert (outcome.outcome, outcome.key) == ("reported", "no-uv-equivalent")
+
+
+def test_per_line_option_is_a_warning_and_the_requirement_still_converts() -> None:
+    conversion = run(rf(MAIN, req("lxml", options=("--config-settings=--build-option=--x",))))
+    assert deps(conversion) == ["lxml"]
+    (diagnostic,) = conversion.diagnostics
+    assert diagnostic.code == "per-line-option"
+    assert diagnostic.severity == "warning"
+    assert "config-settings-package" in diagnostic.message
+
+
+def test_hashes_in_role_file_are_pins_and_one_info_per_file() -> None:
+    conversion = run(
+        rf(
+            MAIN,
+            req("a==1", line=1, hashes=("sha256:1",)),
+            req("b==2", line=2, hashes=("sha256:2",)),
+        )
+    )
+    assert [p.hashes for p in conversion.pins] == [("sha256:1",), ("sha256:2",)]
+    assert [d.code for d in conversion.diagnostics] == ["hash-left-to-lock"]
+
+
+# --------------------------------------------------------------------------------------------
+# Accounting
+
+
+def test_parser_diagnostics_are_kept_first() -> None:
+    parsed = Diagnostic(code="build-machine-path", message="file:///home/ci/x.whl")
+    conversion = run(rf(MAIN, req("a"), opt("prefer-binary", line=2), diagnostics=(parsed,)))
+    assert [d.code for d in conversion.diagnostics] == ["build-machine-path", "no-uv-equivalent"]
+
+
+def test_every_line_has_an_outcome() -> None:
+    cons = ROOT / "c.txt"
+    files = (
+        rf(
+            MAIN,
+            opt("index-url", "https://x.org/simple", line=1),
+            req("a>=1", line=2),
+            req("A<3", line=3),
+            inc("c.txt", MAIN, 4, constraint=True),
+            opt("prefer-binary", line=5),
+        ),
+        rf(cons, req("b<2", cons, 1)),
+    )
+    conversion = run(*files)
+    assert [
+        (o.location.line, o.outcome) for o in conversion.outcomes if o.location.path == MAIN
+    ] == [
+        (1, "mapped"),
+        (2, "converted"),
+        (3, "merged"),
+        (4, "mapped"),
+        (5, "reported"),
+    ]
+    assert conversion.roles == (Role(path=MAIN),)
