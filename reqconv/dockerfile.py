@@ -7,15 +7,31 @@ need them, so that ``reqconv --help`` stays fast.
 
 from __future__ import annotations
 
+import fnmatch
+import posixpath
 import re
-from typing import TYPE_CHECKING, Any
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any, Literal
 
 from reqconv.errors import DockerfileError
+from reqconv.redact import has_credentials, redact_text, redact_url, strip_credentials
 
-if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-__all__ = ["base_python_versions"]
+__all__ = [
+    "DEFAULT_VENV",
+    "DockerFinding",
+    "DockerPlan",
+    "DockerResult",
+    "base_python_versions",
+    "default_lock_name",
+    "dockerignore_update",
+    "escape_char",
+    "instructions",
+    "referenced_requirement_files",
+    "rewrite",
+]
 
 # The official image, with or without its registry (python, docker.io/library/python).
 _PYTHON_IMAGE_RE = re.compile(
@@ -98,3 +114,1360 @@ def base_python_versions(text: str) -> tuple[tuple[str, int], ...]:
         if match is not None:
             found.append((f"{match['major']}.{match['minor']}", command.start_line))
     return tuple(found)
+
+
+# --------------------------------------------------------------------------------------------
+# Rewriting ``pip install -r`` to ``uv pip sync`` (issue 4)
+
+DEFAULT_VENV = "/opt/venv"
+UV_IMAGE = "ghcr.io/astral-sh/uv"
+UV_ENV = "UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0"
+UV_CACHE_MOUNT = "--mount=type=cache,target=/root/.cache/uv"
+
+# pip options (https://pip.pypa.io/en/stable/cli/pip_install/), by what becomes of them.
+_REQUIREMENT_OPTS = frozenset({"-r", "--requirement"})
+_DROP_VALUE_OPTS = frozenset(
+    {
+        "-c",
+        "--constraint",  # the lock pins every package already
+        "--progress-bar",
+        "--root-user-action",
+        "--upgrade-strategy",
+        "--cache-dir",
+        "--exists-action",
+        "--log",
+        "--timeout",
+        "--retries",
+        "--src",
+    }
+)
+_PASS_VALUE_OPTS = {
+    "-i": "--index-url",
+    "--index-url": "--index-url",
+    "--extra-index-url": "--extra-index-url",
+    "-f": "--find-links",
+    "--find-links": "--find-links",
+    "--no-binary": "--no-binary",
+    "--only-binary": "--only-binary",
+    "--trusted-host": "--allow-insecure-host",
+}
+_DROP_FLAGS = frozenset(
+    {
+        "--no-cache-dir",
+        "--no-cache",
+        "-q",
+        "-qq",
+        "-qqq",
+        "--quiet",
+        "-v",
+        "-vv",
+        "--verbose",
+        "-U",
+        "--upgrade",
+        "--require-hashes",  # uv pip sync --require-hashes is always written
+        "--prefer-binary",
+        "--compile",
+        "--no-compile",
+        "--disable-pip-version-check",
+        "--no-warn-script-location",
+        "--no-warn-conflicts",
+        "--no-deps",  # a lock is complete: nothing to resolve
+        "-I",
+        "--ignore-installed",
+        "--force-reinstall",
+        "--break-system-packages",
+        "--isolated",
+        "--no-input",
+        "--pre",
+        "--no-color",
+        "--use-pep517",
+    }
+)
+_PASS_FLAGS = frozenset({"--no-index", "--no-build-isolation"})
+_TARGET_OPTS = frozenset({"-t", "--target", "--prefix", "--root"})
+_EDITABLE_OPTS = frozenset({"-e", "--editable"})
+_SETUP_PACKAGES = frozenset({"pip", "setuptools", "wheel"})
+_ROOT_USERS = frozenset({"root", "0", "root:root", "0:0", "root:0", "0:root"})
+_SECRET_NAME_RE = re.compile(r"TOKEN|PASSWORD|PASSWD|SECRET|CREDENTIAL|API_?KEY|AUTH", re.I)
+# ``$NAME`` / ``${NAME}`` inside one word bashlex already isolated.
+_WORD_VAR_RE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_PIP_NAME_RE = re.compile(r"^pip(?:\d+(?:\.\d+)?)?$")
+_PYTHON_NAME_RE = re.compile(r"^python(?:\d+(?:\.\d+)?)?$")
+_ESCAPE_RE = re.compile(r"^#\s*escape\s*=\s*(\S)\s*$", re.I)
+_DIRECTIVE_RE = re.compile(r"^#\s*[A-Za-z]+\s*=")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DockerPlan:
+    """What ``rewrite`` needs to know besides the Dockerfile.
+
+    ``lock_for`` maps a requirements file (POSIX path relative to the service folder, which is
+    taken to be the build context) to its exported lock (same base): ``requirements.txt`` ->
+    ``requirements.lock``, ``requirements/dev.txt`` -> ``requirements-dev.lock``. When it is empty,
+    ``default_lock_name`` decides.
+    """
+
+    uv_version: str
+    lock_for: Mapping[str, str] = field(default_factory=dict)
+    venv: str = DEFAULT_VENV
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DockerFinding:
+    """Something kept as it was (or changed) that the user must hear about. ``line`` is 1-based."""
+
+    line: int
+    code: str
+    message: str
+    severity: Literal["warning", "info"] = "warning"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DockerResult:
+    """``text`` is the new Dockerfile (``\\n`` newlines). ``rewritten`` holds the original lines of
+    the instructions that changed; ``requirement_files`` the ``-r`` files now installed from a lock,
+    as written; ``locks`` the locks the new text copies (service-relative)."""
+
+    text: str
+    findings: tuple[DockerFinding, ...] = ()
+    rewritten: tuple[int, ...] = ()
+    requirement_files: tuple[str, ...] = ()
+    locks: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.rewritten)
+
+
+def default_lock_name(requirements: str) -> str:
+    """``requirements.txt`` -> ``requirements.lock``; ``requirements-dev.txt`` and
+    ``requirements/dev.txt`` -> ``requirements-dev.lock``; ``docs.txt`` -> ``requirements-docs.lock``."""
+    path = PurePosixPath(_norm(requirements))
+    stem = path.stem
+    if stem.lower() == "requirements" and path.parent.name.lower() != "requirements":
+        return "requirements.lock"
+    match = re.match(r"^requirements[-_.](?P<label>.+)$", stem, re.I)
+    label = match["label"] if match else stem
+    return f"requirements-{label}.lock"
+
+
+# -- text and instruction helpers ------------------------------------------------------------
+
+
+def _norm(path: str) -> str:
+    """A POSIX path without ``./`` prefixes or doubled slashes (trailing slash dropped)."""
+    if not path:
+        return path
+    normed = posixpath.normpath(path)
+    return "" if normed == "." else normed
+
+
+def escape_char(text: str) -> str:
+    """The line-continuation character: ``\\`` unless a ``# escape=`` directive says otherwise."""
+    for line in text.split("\n"):
+        stripped = line.strip()
+        match = _ESCAPE_RE.match(stripped)
+        if match is not None:
+            return match.group(1)
+        if not _DIRECTIVE_RE.match(stripped):
+            break  # directives only count before any other line (BuildKit rule)
+    return "\\"
+
+
+@dataclass(frozen=True, slots=True)
+class _Edit:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(slots=True)
+class _Logical:
+    """An instruction's logical line, and where each of its characters sits in the file."""
+
+    text: str
+    offsets: list[int]  # len(text) + 1 entries; the last is the end of the instruction's last line
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        if end <= start:
+            return self.offsets[start], self.offsets[start]
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+
+class _Source:
+    """The file as lines, with absolute offsets, and the escape character."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = text.split("\n")
+        self.starts: list[int] = []
+        pos = 0
+        for line in self.lines:
+            self.starts.append(pos)
+            pos += len(line) + 1
+        self.escape = escape_char(text)
+        self._cont_re = re.compile(re.escape(self.escape) + r"[ \t]*$")
+
+    def line_start(self, line: int) -> int:
+        return self.starts[line - 1]
+
+    def line_end(self, line: int) -> int:
+        """Offset after the newline of ``line`` (1-based); the text's end for the last line."""
+        if line >= len(self.lines):
+            return len(self.text)
+        return self.starts[line]
+
+    def logical(self, command: Any, *, first_line_only: bool = False) -> _Logical | None:
+        """BuildKit's logical line (continuations joined, comment lines dropped), or None if our
+        reconstruction differs from the parser's (then nothing in the instruction is edited)."""
+        chars: list[str] = []
+        offsets: list[int] = []
+        last = command.start_line if first_line_only else command.end_line
+        for number in range(command.start_line, last + 1):
+            line = self.lines[number - 1]
+            base = self.starts[number - 1]
+            if number > command.start_line and (not line.strip() or line.lstrip().startswith("#")):
+                continue
+            match = self._cont_re.search(line)
+            body = match.start() if (match and number < last) else len(line)
+            for index in range(body):
+                chars.append(line[index])
+                offsets.append(base + index)
+        text = "".join(chars)
+        offsets.append(offsets[-1] + 1 if offsets else self.starts[command.start_line - 1])
+        logical = _Logical(text, offsets)
+        expected = command.original.split("\n", 1)[0] if first_line_only else command.original
+        if logical.text.rstrip() != expected.rstrip():
+            return None
+        return logical
+
+
+# -- shell analysis ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Script:
+    """Shell text from a RUN (its logical line or a heredoc body) and its offsets in the file."""
+
+    text: str
+    offsets: list[int]
+    heredoc: bool
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        if end <= start:
+            return self.offsets[start], self.offsets[start]
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+
+@dataclass(slots=True)
+class _Cmd:
+    """One simple command found by bashlex, with what reqconv needs to know about it."""
+
+    node: Any
+    script: _Script
+    top: bool  # at the top level of the script (alone, or in an && / ; chain)
+    chain: Any | None  # the ListNode it belongs to, when top
+    words: list[Any]  # WordNodes after the leading assignments
+    assignments: list[str]
+
+
+def _walk_commands(script: _Script, trees: Sequence[Any]) -> list[_Cmd]:
+    found: list[_Cmd] = []
+
+    def visit(node: Any, top: bool, chain: Any | None) -> None:
+        kind = node.kind
+        if kind == "command":
+            words = [part for part in node.parts if part.kind == "word"]
+            assignments = []
+            for part in node.parts:
+                if part.kind == "assignment":
+                    assignments.append(part.word)
+                elif part.kind == "word":
+                    break
+            found.append(_Cmd(node, script, top, chain, words, assignments))
+            for part in node.parts:  # $(...) inside words
+                for child in getattr(part, "parts", []) or []:
+                    visit(child, False, None)
+            return
+        if kind == "list":
+            separators = {p.op for p in node.parts if p.kind == "operator"}
+            chain_ok = top and separators <= {"&&", ";", "\n"}
+            for part in node.parts:
+                if part.kind != "operator":
+                    visit(part, chain_ok, node if chain_ok else None)
+            return
+        for attr in ("parts", "list", "command"):
+            children = getattr(node, attr, None)
+            if isinstance(children, list):
+                for child in children:
+                    visit(child, False, None)
+            elif children is not None and hasattr(children, "kind"):
+                visit(children, False, None)
+
+    for tree in trees:
+        visit(tree, True, None)
+    return found
+
+
+def _parse_shell(script: _Script) -> list[Any] | None:
+    import bashlex
+
+    try:
+        return list(bashlex.parse(script.text))
+    except Exception:  # bashlex raises ParsingError, NotImplementedError, and assertion errors
+        return None
+
+
+def _has_substitution(word: Any) -> bool:
+    if "$" in word.word or "`" in word.word:
+        return True
+    return any(part.kind != "word" for part in (getattr(word, "parts", None) or []))
+
+
+@dataclass(slots=True)
+class _PipInstall:
+    """A parsed ``pip install``: what it installs and which options it carried."""
+
+    cmd: _Cmd
+    venv: str | None  # from ``/x/bin/pip`` or ``/x/bin/python -m pip``
+    start_word: int  # index in cmd.words of the executable word
+    subcommand: str
+    requirements: list[str] = field(default_factory=list)
+    packages: list[str] = field(default_factory=list)
+    editables: list[str] = field(default_factory=list)
+    passthrough: list[str] = field(default_factory=list)
+    index_urls: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    user: bool = False
+    target: str | None = None
+    upgrade: bool = False
+    substituted: bool = False
+
+
+def _exec_venv(word: str) -> str | None:
+    """``/opt/venv/bin/pip`` -> ``/opt/venv``."""
+    path = PurePosixPath(word)
+    if len(path.parts) >= 3 and path.parent.name == "bin":
+        return str(path.parent.parent)
+    return None
+
+
+def _pip_install(cmd: _Cmd) -> _PipInstall | None:
+    """The ``pip ...`` command in ``cmd``, or None when it is not pip."""
+    words = cmd.words
+    if not words:
+        return None
+    first = words[0].word
+    name = PurePosixPath(first).name
+    rest_at: int
+    if _PIP_NAME_RE.match(name):
+        rest_at = 1
+    elif _PYTHON_NAME_RE.match(name) and len(words) >= 2:
+        if words[1].word == "-mpip":
+            rest_at = 2
+        elif len(words) >= 3 and words[1].word == "-m" and words[2].word == "pip":
+            rest_at = 3
+        else:
+            return None
+    else:
+        return None
+    venv = _exec_venv(first) if "/" in first else None
+    subcommand = ""
+    index = rest_at
+    pre_options: list[Any] = []
+    while index < len(words):
+        if words[index].word.startswith("-"):
+            pre_options.append(words[index])
+            index += 1
+            continue
+        subcommand = words[index].word
+        index += 1
+        break
+    pip = _PipInstall(cmd=cmd, venv=venv, start_word=0, subcommand=subcommand)
+    _parse_pip_args(pip, [*pre_options, *words[index:]])
+    return pip
+
+
+def _parse_pip_args(pip: _PipInstall, args: Sequence[Any]) -> None:
+    index = 0
+    while index < len(args):
+        word = args[index]
+        raw = word.word
+        if _has_substitution(word):
+            pip.substituted = True
+        value: str | None = None
+        opt = raw
+        if raw.startswith("--") and "=" in raw:
+            opt, value = raw.split("=", 1)
+        elif raw.startswith("-") and not raw.startswith("--") and len(raw) > 2:
+            short = raw[:2]
+            if short in ("-r", "-c", "-i", "-f", "-e", "-t"):
+                opt, value = short, raw[2:]
+
+        def take() -> str:
+            nonlocal index, value
+            if value is not None:
+                return value
+            index += 1
+            if index >= len(args):
+                return ""
+            if _has_substitution(args[index]):
+                pip.substituted = True
+            return str(args[index].word)
+
+        if not raw.startswith("-") or raw == "-":
+            pip.packages.append(raw)
+        elif opt in _REQUIREMENT_OPTS:
+            pip.requirements.append(take())
+        elif opt in _EDITABLE_OPTS:
+            pip.editables.append(take())
+        elif opt in _TARGET_OPTS:
+            pip.target = take()
+        elif opt == "--user":
+            pip.user = True
+        elif opt in _PASS_VALUE_OPTS:
+            url = take()
+            pip.passthrough += [_PASS_VALUE_OPTS[opt], url]
+            if opt in ("-i", "--index-url", "--extra-index-url", "-f", "--find-links"):
+                pip.index_urls.append(url)
+        elif opt in _DROP_VALUE_OPTS:
+            take()
+        elif opt in _PASS_FLAGS:
+            pip.passthrough.append(opt)
+        elif opt in _DROP_FLAGS:
+            if opt in ("-U", "--upgrade"):
+                pip.upgrade = True
+        else:
+            pip.unknown.append(raw)
+        index += 1
+
+
+def _is_setup_upgrade(pip: _PipInstall) -> bool:
+    """``pip install --upgrade pip setuptools wheel`` (any subset): moot once uv installs."""
+    return (
+        pip.subcommand == "install"
+        and pip.upgrade
+        and not pip.requirements
+        and not pip.editables
+        and bool(pip.packages)
+        and all(package.lower() in _SETUP_PACKAGES for package in pip.packages)
+    )
+
+
+def _venv_created(cmd: _Cmd) -> str | None:
+    """The folder of ``python -m venv X`` / ``virtualenv X`` / ``uv venv X``."""
+    words = [w.word for w in cmd.words]
+    if not words:
+        return None
+    name = PurePosixPath(words[0]).name
+    args: list[str] = []
+    if _PYTHON_NAME_RE.match(name) and words[1:3] == ["-m", "venv"]:
+        args = words[3:]
+    elif _PYTHON_NAME_RE.match(name) and words[1:3] == ["-m", "virtualenv"]:
+        args = words[3:]
+    elif name == "virtualenv":
+        args = words[1:]
+    elif name == "uv" and words[1:2] == ["venv"]:
+        args = words[2:]
+        positional = [a for a in args if not a.startswith("-")]
+        return positional[0] if positional else ".venv"
+    else:
+        return None
+    positional = [a for a in args if not a.startswith("-")]
+    return positional[-1] if positional else None
+
+
+# -- stages ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Stage:
+    index: int
+    name: str | None
+    parent: _Stage | None
+    commands: list[Any] = field(default_factory=list)
+
+    def chain(self) -> list[_Stage]:
+        """This stage, then the stages it is built FROM (nearest first)."""
+        stages: list[_Stage] = []
+        stage: _Stage | None = self
+        while stage is not None and stage not in stages:
+            stages.append(stage)
+            stage = stage.parent
+        return stages
+
+
+def _stages(commands: Sequence[Any]) -> list[_Stage]:
+    stages: list[_Stage] = []
+    by_name: dict[str, _Stage] = {}
+    for command in commands:
+        if command.cmd.upper() == "FROM":
+            value = list(command.value)
+            name = value[2] if len(value) >= 3 and value[1].lower() == "as" else None
+            parent = by_name.get(value[0].lower()) if value else None
+            stage = _Stage(index=len(stages), name=name, parent=parent)
+            stages.append(stage)
+            if name:
+                by_name[name.lower()] = stage
+            stage.commands.append(command)
+        elif stages:
+            stages[-1].commands.append(command)
+    return stages
+
+
+def _before(stage: _Stage, line: int) -> list[Any]:
+    """Instructions that run before ``line`` in ``stage`` and the stages it is built FROM (in order)."""
+    commands: list[Any] = []
+    for ancestor in reversed(stage.chain()):
+        commands.extend(
+            c for c in ancestor.commands if ancestor is not stage or c.start_line < line
+        )
+    return commands
+
+
+def _env_pairs(command: Any) -> list[tuple[str, str]]:
+    value = list(command.value)
+    if len(value) == 2 and "=" not in value[0]:
+        return [(value[0], value[1])]  # ENV NAME value (legacy form)
+    pairs = []
+    for item in value:
+        name, _sep, val = item.partition("=")
+        pairs.append((name, _unquote(val)))
+    return pairs
+
+
+# -- the rewrite ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Decision:
+    pip: _PipInstall
+    stage: _Stage
+    command: Any  # the RUN
+    locks: list[tuple[str, str, str]] = field(default_factory=list)  # (ref, lock, image path)
+    venv: str = DEFAULT_VENV
+    new_venv: bool = False
+
+
+class _Rewriter:
+    def __init__(self, text: str, plan: DockerPlan) -> None:
+        self.src = _Source(text)
+        self.plan = plan
+        self.commands = _parse(text)
+        self.stages = _stages(self.commands)
+        self.findings: list[DockerFinding] = []
+        self.edits: list[_Edit] = []
+        self.rewritten: set[int] = set()
+        self.requirement_files: list[str] = []
+        self.locks: list[str] = []
+        self.scripts: dict[int, list[tuple[_Script, list[_Cmd]]]] = {}
+        self.logicals: dict[int, _Logical | None] = {}
+        self.copies_done: set[tuple[int, str]] = set()
+
+    # findings
+    def report(
+        self, line: int, code: str, message: str, severity: Literal["warning", "info"] = "warning"
+    ) -> None:
+        finding = DockerFinding(
+            line=line, code=code, message=redact_text(message), severity=severity
+        )
+        if finding not in self.findings:
+            self.findings.append(finding)
+
+    def logical(self, command: Any) -> _Logical | None:
+        if command.start_line not in self.logicals:
+            self.logicals[command.start_line] = self.src.logical(
+                command, first_line_only=bool(command.heredocs)
+            )
+        return self.logicals[command.start_line]
+
+    # shell scripts of one RUN
+    def run_scripts(self, command: Any) -> list[tuple[_Script, list[_Cmd]]]:
+        if command.start_line in self.scripts:
+            return self.scripts[command.start_line]
+        scripts: list[_Script] = []
+        if command.json:
+            pass
+        elif command.heredocs:
+            if command.value and command.value[0].startswith("<<") and len(command.heredocs) == 1:
+                content = command.heredocs[0].content
+                start = self.src.line_end(command.start_line)
+                if self.src.text[start : start + len(content)] == content:
+                    offsets = list(range(start, start + len(content) + 1))
+                    scripts.append(_Script(content, offsets, heredoc=True))
+        else:
+            logical = self.logical(command)
+            shell = command.value[0] if command.value else ""
+            if logical is not None and shell and logical.text.rstrip().endswith(shell):
+                at = len(logical.text.rstrip()) - len(shell)
+                scripts.append(_Script(shell, logical.offsets[at:], heredoc=False))
+        parsed: list[tuple[_Script, list[_Cmd]]] = []
+        for script in scripts:
+            trees = _parse_shell(script)
+            if trees is None:
+                if "pip" in script.text and "install" in script.text:
+                    self.report(
+                        command.start_line,
+                        "shell-unparsed",
+                        "cannot parse this RUN's shell; its pip install is kept as it is",
+                    )
+                continue
+            parsed.append((script, _walk_commands(script, trees)))
+        self.scripts[command.start_line] = parsed
+        return parsed
+
+    def cmds_in(self, command: Any) -> list[_Cmd]:
+        return [cmd for _script, cmds in self.run_scripts(command) for cmd in cmds]
+
+    # facts about a stage before a line
+    def existing_venv(self, stage: _Stage, line: int) -> str | None:
+        venv: str | None = None
+        created: list[str] = []
+        for command in _before(stage, line):
+            kind = command.cmd.upper()
+            if kind == "RUN":
+                for cmd in self.cmds_in(command):
+                    made = _venv_created(cmd)
+                    if made is not None:
+                        created.append(made)
+            elif kind == "ENV":
+                for name, value in _env_pairs(command):
+                    if name == "VIRTUAL_ENV":
+                        venv = value
+        if venv is not None:
+            return venv
+        return created[-1] if created else None
+
+    def has_virtual_env(self, stage: _Stage, line: int, venv: str) -> bool:
+        return any(
+            name == "VIRTUAL_ENV" and _norm(value) == _norm(venv)
+            for command in _before(stage, line)
+            if command.cmd.upper() == "ENV"
+            for name, value in _env_pairs(command)
+        )
+
+    def has_uv(self, stage: _Stage, line: int) -> bool:
+        return any(
+            command.cmd.upper() == "COPY"
+            and any(f.startswith(f"--from={UV_IMAGE}") for f in command.flags)
+            for command in _before(stage, line)
+        )
+
+    def has_uv_env(self, stage: _Stage, line: int) -> bool:
+        return any(
+            name == "UV_COMPILE_BYTECODE"
+            for command in _before(stage, line)
+            if command.cmd.upper() == "ENV"
+            for name, _value in _env_pairs(command)
+        )
+
+    def non_root(self, stage: _Stage, line: int) -> bool:
+        user = "root"
+        for command in _before(stage, line):
+            if command.cmd.upper() == "USER" and command.value:
+                user = command.value[0]
+        return user.lower() not in _ROOT_USERS
+
+    # the lock for a ``-r`` reference
+    def lock_for(self, ref: str) -> tuple[str, str] | None:
+        """``(key, lock)``: the requirements file (service-relative) ``ref`` names, and its lock."""
+        norm = _norm(ref).lstrip("/")
+        if not self.plan.lock_for:
+            base = PurePosixPath(norm)
+            key = (
+                base.name
+                if base.parent.name.lower() != "requirements"
+                else "/".join(base.parts[-2:])
+            )
+            return key, default_lock_name(key)
+        table = {_norm(k): v for k, v in self.plan.lock_for.items()}
+        if norm in table:
+            return norm, table[norm]
+        suffix = [k for k in table if norm.endswith("/" + k)]
+        if suffix:
+            key = max(suffix, key=len)
+            return key, table[key]
+        named = [k for k in table if PurePosixPath(k).name == PurePosixPath(norm).name]
+        if len(named) == 1:
+            return named[0], table[named[0]]
+        return None
+
+    def run(self) -> DockerResult:
+        decisions: list[_Decision] = []
+        kept_refs: set[str] = set()
+        upgrades: list[tuple[_Stage, Any, _Cmd]] = []
+        self.scan_credentials()
+        for stage in self.stages:
+            for command in stage.commands:
+                if command.cmd.upper() != "RUN":
+                    continue
+                if command.json:
+                    self.check_json_run(command)
+                    continue
+                for cmd in self.cmds_in(command):
+                    decision = self.decide(stage, command, cmd, kept_refs, upgrades)
+                    if decision is not None:
+                        decisions.append(decision)
+        # a ``-r`` file another (kept) command still reads keeps its COPY
+        changed_stages = {id(d.stage) for d in decisions}
+        for decision in decisions:
+            self.apply(decision, kept_refs)
+        for stage, command, cmd in upgrades:
+            if id(stage) in changed_stages:
+                self.remove(command, cmd)
+        return self.result()
+
+    def check_json_run(self, command: Any) -> None:
+        words = [w.lower() for w in command.value]
+        if "install" in words and any(PurePosixPath(w).name.startswith("pip") for w in words):
+            self.report(
+                command.start_line,
+                "exec-form",
+                "pip in an exec-form RUN [...] is kept; write it as a shell RUN to have it rewritten",
+            )
+
+    def scan_credentials(self) -> None:
+        for command in self.commands:
+            if command.cmd.upper() not in ("ARG", "ENV"):
+                continue
+            pairs = (
+                _env_pairs(command)
+                if command.cmd.upper() == "ENV"
+                else [
+                    (item.partition("=")[0], _unquote(item.partition("=")[2]))
+                    for item in command.value
+                ]
+            )
+            for name, value in pairs:
+                url_creds = has_credentials(value)
+                secret_name = _SECRET_NAME_RE.search(name) is not None
+                index_var = name.upper() in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL")
+                if url_creds or (secret_name and (self.mentions_index(name) or index_var)):
+                    self.report(
+                        command.start_line,
+                        "index-credentials",
+                        f"{command.cmd.upper()} {name} passes an index credential into the build, "
+                        "where it stays in the image history: with uv, pass it as a build secret, "
+                        "RUN --mount=type=secret,id=<id>,env=UV_INDEX_<NAME>_PASSWORD "
+                        "(NAME: the [[tool.uv.index]] name) and drop the "
+                        f"{command.cmd.upper()}",
+                    )
+                elif index_var:
+                    self.report(
+                        command.start_line,
+                        "pip-env",
+                        f"uv does not read {name}: set UV_DEFAULT_INDEX / UV_INDEX instead",
+                    )
+
+    def mentions_index(self, name: str) -> bool:
+        """Whether ``$name`` appears in a pip index option or the requirements' index lines."""
+        pattern = re.compile(r"\$\{?" + re.escape(name) + r"\b")
+        # Dockerfiles pass a token ARG for the requirements' ``--index-url https://${TOKEN}@…``:
+        # any mention outside its declaration counts, or none at all (then it is there for pip).
+        mentions = [
+            c
+            for c in self.commands
+            if c.cmd.upper() not in ("ARG",) and pattern.search(c.original) is not None
+        ]
+        return bool(mentions) or any(
+            c.cmd.upper() == "RUN" and "pip" in c.original for c in self.commands
+        )
+
+    def decide(
+        self,
+        stage: _Stage,
+        command: Any,
+        cmd: _Cmd,
+        kept_refs: set[str],
+        upgrades: list[tuple[_Stage, Any, _Cmd]],
+    ) -> _Decision | None:
+        line = command.start_line
+        words = [w.word for w in cmd.words]
+        if words and words[0] in ("poetry", "pipenv") and len(words) > 1:
+            if words[1] in ("install", "sync", "export"):
+                self.report(
+                    line,
+                    words[0],
+                    f"installs with {words[0]}; reqconv converts pip requirements files only",
+                    "info",
+                )
+            return None
+        if words[:2] == ["uv", "pip"] and len(words) > 2 and words[2] == "install":
+            if any(
+                w in ("-r", "--requirement", "--requirements") or w.startswith("-r") for w in words
+            ):
+                self.report(line, "already-uv", "already installs with uv pip; kept", "info")
+            return None
+        if words[:2] == ["uv", "sync"]:
+            self.report(line, "already-uv", "already installs with uv sync; kept", "info")
+            return None
+        pip = _pip_install(cmd)
+        if pip is None:
+            return None
+        if pip.subcommand != "install":
+            if pip.requirements:
+                self.report(
+                    line,
+                    "not-install",
+                    f"pip {pip.subcommand} -r is kept: only pip install is rewritten",
+                )
+                kept_refs.update(pip.requirements)
+            return None
+        if _is_setup_upgrade(pip):
+            if cmd.top and cmd.chain is not None or cmd.top:
+                upgrades.append((stage, command, cmd))
+            return None
+        if not pip.requirements:
+            if pip.editables or any(p.startswith((".", "/")) for p in pip.packages):
+                self.report(
+                    line,
+                    "local-project",
+                    "installs a local project with pip; kept: after the sync use "
+                    "`uv pip install --no-deps .` (or make it part of the lock)",
+                )
+            elif pip.packages:
+                self.report(
+                    line,
+                    "inline-packages",
+                    "installs packages named inline with pip; kept: add them to the "
+                    "requirements (then the lock), or use `uv pip install`",
+                )
+            return None
+        kept_refs.update(pip.requirements)
+        reason = self.refusal(stage, command, cmd, pip)
+        if reason is not None:
+            code, message = reason
+            self.report(line, code, message)
+            return None
+        locks: list[tuple[str, str, str]] = []
+        for ref in pip.requirements:
+            found = self.lock_for(ref)
+            if found is None:
+                self.report(
+                    line,
+                    "no-lock",
+                    f"{ref} is not a requirements file of this service, so no lock is exported "
+                    "for it; kept",
+                )
+                return None
+            _key, lock = found
+            image_path = posixpath.join(posixpath.dirname(ref), PurePosixPath(lock).name)
+            locks.append((ref, lock, image_path))
+        venv = pip.venv or self.existing_venv(stage, line)
+        new_venv = venv is None
+        if new_venv and self.non_root(stage, line):
+            self.report(
+                line,
+                "non-root-user",
+                "pip runs as a non-root USER here, where `uv venv` cannot create "
+                f"{self.plan.venv}; kept: move the install before USER, or create the venv as root",
+            )
+            return None
+        if pip.user and not self.user_copies_follow(stage, line, command):
+            return None
+        for ref, _lock, _path in locks:
+            kept_refs.discard(ref)
+        return _Decision(
+            pip=pip,
+            stage=stage,
+            command=command,
+            locks=locks,
+            venv=venv or self.plan.venv,
+            new_venv=new_venv,
+        )
+
+    def refusal(
+        self, stage: _Stage, command: Any, cmd: _Cmd, pip: _PipInstall
+    ) -> tuple[str, str] | None:
+        del stage
+        if pip.substituted:
+            return (
+                "conditional-requirements",
+                "the -r file is built by a shell substitution; kept: install each case's lock "
+                "explicitly",
+            )
+        if not cmd.top:
+            return (
+                "conditional-install",
+                "pip install -r inside an if/loop/subshell/pipeline is kept: `uv pip sync` replaces "
+                "the environment, so make the condition choose a lock",
+            )
+        if pip.target is not None:
+            return (
+                "target",
+                f"pip install --target {pip.target} is kept: uv pip sync installs into a venv; "
+                "use `uv pip install --target` by hand",
+            )
+        if pip.editables or any(p.startswith((".", "/")) for p in pip.packages):
+            return (
+                "local-project",
+                "installs a local project together with -r; kept: sync the lock, then "
+                "`uv pip install --no-deps .`",
+            )
+        if pip.packages:
+            return (
+                "inline-packages",
+                f"names packages inline ({' '.join(pip.packages)}) together with -r; kept: add them "
+                "to the requirements so the lock has them",
+            )
+        if pip.unknown:
+            return (
+                "unknown-option",
+                f"pip option {' '.join(pip.unknown)} has no uv pip sync equivalent; kept",
+            )
+        if cmd.script.heredoc is False and command.heredocs:
+            return ("heredoc", "kept")
+        for url in pip.index_urls:
+            if has_credentials(url):
+                self.report(
+                    command.start_line,
+                    "index-credentials",
+                    f"the index URL {redact_url(url)} carries credentials; the rewrite drops them: "
+                    "pass them as RUN --mount=type=secret,id=<id>,env=UV_INDEX_<NAME>_PASSWORD",
+                )
+        for assignment in cmd.assignments:
+            if assignment.startswith("PIP_"):
+                self.report(
+                    command.start_line,
+                    "pip-env",
+                    f"{assignment.split('=', 1)[0]} is a pip setting uv does not read",
+                )
+        return None
+
+    def user_copies_follow(self, stage: _Stage, line: int, command: Any) -> bool:
+        """For ``--user``: later ``COPY --from=<stage> …/.local …`` can move to the venv."""
+        follow: list[Any] = []
+        for later in self.stages[stage.index + 1 :]:
+            for copy in later.commands:
+                if copy.cmd.upper() != "COPY" or not self.copies_from(copy, stage):
+                    continue
+                sources = list(copy.value[:-1])
+                if not any(".local" in s for s in sources):
+                    continue
+                if copy.json or len(sources) != 1 or not _norm(sources[0]).endswith("/.local"):
+                    self.report(
+                        line,
+                        "user-install",
+                        f"pip install --user: line {copy.start_line} copies the user site "
+                        f"({' '.join(sources)}) into another stage; kept: install into a venv and "
+                        "copy that instead",
+                    )
+                    return False
+                follow.append((later, copy))
+        for later, copy in follow:
+            self.follow_copy(later, copy)
+        return True
+
+    def copies_from(self, copy: Any, stage: _Stage) -> bool:
+        names = {str(stage.index)}
+        if stage.name:
+            names.add(stage.name.lower())
+        return any(
+            f.lower().startswith("--from=") and f.split("=", 1)[1].lower() in names
+            for f in copy.flags
+        )
+
+    def follow_copy(self, stage: _Stage, copy: Any) -> None:
+        logical = self.logical(copy)
+        if logical is None:
+            return
+        venv = self.plan.venv
+        source, dest = copy.value[-2], copy.value[-1]
+        at = logical.text.find(" " + source, len(copy.cmd))
+        if at < 0:
+            return
+        start, _ = logical.span(at + 1, at + 1 + len(source))
+        _, end = logical.span(logical.text.find(dest, at + 1 + len(source)), len(logical.text))
+        self.edits.append(_Edit(start, end, f"{venv} {venv}"))
+        self.rewritten.add(copy.start_line)
+        if not self.has_virtual_env(stage, copy.start_line + 1, venv):
+            indent = _indent(self.src.lines[copy.start_line - 1])
+            at_line = self.src.line_end(copy.end_line)
+            env = f'{indent}ENV VIRTUAL_ENV={venv} PATH="{venv}/bin:$PATH"\n'
+            if at_line == len(self.src.text) and not self.src.text.endswith("\n"):
+                env = "\n" + env.rstrip("\n")
+            self.edits.append(_Edit(at_line, at_line, env))
+
+    # edits
+    def apply(self, decision: _Decision, kept_refs: set[str]) -> None:
+        command = decision.command
+        stage = decision.stage
+        line = command.start_line
+        pip = decision.pip
+        pre_lines: list[str] = []
+        indent = _indent(self.src.lines[line - 1])
+        for ref, lock, image_path in decision.locks:
+            copy_line = self.place_lock(decision, ref, lock, image_path, kept_refs)
+            if copy_line is None:
+                return
+            if copy_line:
+                pre_lines.append(copy_line)
+        # the uv binary, its settings and the venv, once per stage (chain)
+        if not self.has_uv(stage, line) and not self.block_done(stage, "uv"):
+            pre_lines.append(f"COPY --from={UV_IMAGE}:{self.plan.uv_version} /uv /uvx /bin/")
+        if not self.has_uv_env(stage, line) and not self.block_done(stage, "env"):
+            pre_lines.append(f"ENV {UV_ENV}")
+        python_opt: list[str] = []
+        if decision.new_venv:
+            if not self.block_done(stage, "venv"):
+                venv = decision.venv
+                pre_lines.append(f"RUN uv venv {shlex.quote(venv)}")
+                pre_lines.append(f'ENV VIRTUAL_ENV={venv} PATH="{venv}/bin:$PATH"')
+        elif not self.has_virtual_env(stage, line, decision.venv):
+            python_opt = ["--python", decision.venv]
+        new = ["uv", "pip", "sync", "--require-hashes", *python_opt]
+        new += [strip_credentials(p) if "://" in p else p for p in pip.passthrough]
+        new += [path for _ref, _lock, path in decision.locks]
+        replacement = " ".join(shlex.quote(w) for w in new)
+        script = decision.pip.cmd.script
+        words = pip.cmd.words
+        start, _ = script.span(words[0].pos[0], words[0].pos[1])
+        _, end = script.span(pip.cmd.node.pos[0], pip.cmd.node.pos[1])
+        self.edits.append(_Edit(start, end, replacement))
+        self.mount_cache(command, decision)
+        self.rewritten.add(line)
+        for ref, lock, _path in decision.locks:
+            self.requirement_files.append(ref)
+            self.locks.append(lock)
+        if pre_lines:
+            at = self.src.line_start(_comment_top(self.src.lines, line))
+            block = "".join(f"{indent}{text}\n" for text in pre_lines)
+            self.edits.append(_Edit(at, at, block))
+
+    def block_done(self, stage: _Stage, what: str) -> bool:
+        key = (-1 - stage.index, what)
+        for ancestor in stage.chain():
+            if (-1 - ancestor.index, what) in self.copies_done:
+                return True
+        self.copies_done.add(key)
+        return False
+
+    def mount_cache(self, command: Any, decision: _Decision) -> None:
+        """Swap the RUN's pip cache mount for uv's, or add uv's."""
+        logical = self.logical(command)
+        if logical is None:
+            return
+        others = [
+            c
+            for c in self.cmds_in(command)
+            if c is not decision.pip.cmd and (p := _pip_install(c)) is not None and p.subcommand
+        ]
+        for flag in command.flags:
+            if flag.startswith("--mount=") and "type=cache" in flag and ".cache/uv" in flag:
+                return
+        for flag in command.flags:
+            if (
+                flag.startswith("--mount=")
+                and "type=cache" in flag
+                and ".cache/pip" in flag
+                and not others
+            ):
+                at = logical.text.find(flag)
+                if at >= 0 and (logical.span(at, at + len(flag)), flag) not in self.done_flags():
+                    start, end = logical.span(at, at + len(flag))
+                    self.edits.append(_Edit(start, end, flag.replace(".cache/pip", ".cache/uv")))
+                    return
+        at = len(command.cmd)
+        while at < len(logical.text) and logical.text[at] in " \t":
+            at += 1
+        start, _ = logical.span(at, at + 1)
+        edit = _Edit(start, start, UV_CACHE_MOUNT + " ")
+        if edit not in self.edits:
+            self.edits.append(edit)
+
+    def done_flags(self) -> set[Any]:
+        return set()
+
+    def place_lock(
+        self, decision: _Decision, ref: str, lock: str, image_path: str, kept_refs: set[str]
+    ) -> str | None:
+        """Make the lock reach ``image_path``: edit a bind mount or the COPY that brought ``ref``.
+
+        Returns a COPY line to insert before the RUN, ``""`` when nothing is needed, or None (after
+        a finding) when the lock cannot be placed.
+        """
+        command = decision.command
+        line = command.start_line
+        ref_name = PurePosixPath(ref).name
+        lock_name = PurePosixPath(lock).name
+        logical = self.logical(command)
+        for flag in command.flags:
+            if not flag.startswith("--mount=") or "type=bind" not in flag:
+                continue
+            options = dict(part.partition("=")[::2] for part in flag[len("--mount=") :].split(","))
+            source = options.get("source") or options.get("src") or ""
+            if PurePosixPath(source).name != ref_name or logical is None:
+                continue
+            new_flag = flag
+            for key in ("source", "src", "target", "dst", "destination"):
+                value = options.get(key)
+                if value and PurePosixPath(value).name == ref_name:
+                    new_value = (
+                        _with_name(value, lock_name)
+                        if key not in ("source", "src")
+                        else self.context_lock(value, lock)
+                    )
+                    new_flag = new_flag.replace(f"{key}={value}", f"{key}={new_value}")
+            at = logical.text.find(flag)
+            if at >= 0:
+                start, end = logical.span(at, at + len(flag))
+                edit = _Edit(start, end, new_flag)
+                if edit not in self.edits:
+                    self.edits.append(edit)
+            return ""
+        for copy in reversed(_before(decision.stage, line)):
+            if copy.cmd.upper() not in ("COPY", "ADD") or len(copy.value) < 2:
+                continue
+            if any(f.lower().startswith("--from=") for f in copy.flags):
+                continue
+            sources = list(copy.value[:-1])
+            dest = copy.value[-1]
+            single_file = (
+                len(sources) == 1
+                and PurePosixPath(dest).name == ref_name
+                and not dest.endswith("/")
+            )
+            matches = [s for s in sources if PurePosixPath(s).name == ref_name]
+            if single_file and not matches:
+                matches = sources
+            if matches:
+                return self.edit_copy(
+                    copy, matches[0], lock, ref, single_file, kept_refs, indent=""
+                )
+            for source in sources:
+                if _norm(source) == "":  # COPY . <dest>: the whole context, locks included
+                    key = self.lock_for(ref)
+                    if key and posixpath.dirname(key[0]) == posixpath.dirname(lock):
+                        return ""
+                    return f"COPY {lock} {image_path}"
+                dest_norm = _norm(dest)
+                if (
+                    dest_norm
+                    and _norm(posixpath.dirname(ref)).endswith(dest_norm.lstrip("/"))
+                    and PurePosixPath(source).suffix == ""
+                ):
+                    return f"COPY {lock} {image_path}"
+        self.report(
+            line,
+            "requirements-not-copied",
+            f"no COPY brings {ref} from the build context, so its lock cannot follow; kept",
+        )
+        return None
+
+    def context_lock(self, source: str, lock: str) -> str:
+        """The lock's path in the build context, next to where ``source`` came from."""
+        key = self.lock_for(source)
+        norm = _norm(source)
+        prefix = ""
+        if key is not None and norm.endswith(key[0]):
+            prefix = norm[: len(norm) - len(key[0])]
+        dotted = "./" if source.startswith("./") else ""
+        return dotted + prefix + lock
+
+    def edit_copy(
+        self,
+        copy: Any,
+        source: str,
+        lock: str,
+        ref: str,
+        single_file: bool,
+        kept_refs: set[str],
+        indent: str,
+    ) -> str | None:
+        del indent
+        lock_name = PurePosixPath(lock).name
+        dest = copy.value[-1]
+        new_source = self.context_lock(source, lock)
+        new_dest = _with_name(dest, lock_name) if single_file else dest
+        key = (copy.start_line, source)
+        if key in self.copies_done:
+            return ""
+        self.copies_done.add(key)
+        logical = self.logical(copy)
+        if copy.json or logical is None or ref in kept_refs:
+            # keep the file for the commands that still read it; add the lock beside it
+            if single_file:
+                text = f"COPY {new_source} {new_dest}"
+            else:
+                text = f"COPY {new_source} {dest}"
+            at = self.src.line_end(copy.end_line)
+            indent_text = _indent(self.src.lines[copy.start_line - 1])
+            self.edits.append(_Edit(at, at, f"{indent_text}{text}\n"))
+            self.rewritten.add(copy.start_line)
+            return ""
+        at = _find_word(logical.text, source, len(copy.cmd))
+        if at < 0:
+            return None
+        start, end = logical.span(at, at + len(source))
+        self.edits.append(_Edit(start, end, new_source))
+        if single_file and new_dest != dest:
+            dat = _find_word(logical.text, dest, at + len(source))
+            if dat >= 0:
+                start, end = logical.span(dat, dat + len(dest))
+                self.edits.append(_Edit(start, end, new_dest))
+        self.rewritten.add(copy.start_line)
+        return ""
+
+    def remove(self, command: Any, cmd: _Cmd) -> None:
+        """Drop ``cmd`` (a pip self-upgrade) from its chain, or the whole RUN when it is alone."""
+        script = cmd.script
+        chain = cmd.chain
+        start_line = command.start_line
+        if chain is None:
+            if script.heredoc:
+                start, end = script.span(cmd.node.pos[0], cmd.node.pos[1])
+                self.edits.append(_Edit(*_whole_lines(self.src.text, start, end)))
+            else:
+                self.edits.append(
+                    _Edit(self.src.line_start(start_line), self.src.line_end(command.end_line), "")
+                )
+            self.rewritten.add(start_line)
+            return
+        parts = list(chain.parts)
+        index = parts.index(cmd.node)
+        ops = [p.op for p in parts if p.kind == "operator"]
+        if any(op not in ("&&", ";") for op in ops):
+            return
+        items = [p for p in parts if p.kind != "operator"]
+        position = items.index(cmd.node)
+        del index
+        if len(items) == 1:
+            return
+        if position == 0:
+            start, _ = script.span(items[0].pos[0], items[0].pos[1])
+            nxt, _ = script.span(items[1].pos[0], items[1].pos[1])
+            self.edits.append(_Edit(start, nxt, ""))
+        else:
+            _, prev_end = script.span(items[position - 1].pos[0], items[position - 1].pos[1])
+            _, end = script.span(cmd.node.pos[0], cmd.node.pos[1])
+            self.edits.append(_Edit(prev_end, end, ""))
+        self.rewritten.add(start_line)
+
+    def result(self) -> DockerResult:
+        text = _apply_edits(self.src.text, self.edits)
+        self.findings.sort(key=lambda f: (f.line, f.code))
+        return DockerResult(
+            text=text,
+            findings=tuple(self.findings),
+            rewritten=tuple(sorted(self.rewritten)),
+            requirement_files=tuple(dict.fromkeys(self.requirement_files)),
+            locks=tuple(dict.fromkeys(self.locks)),
+        )
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+def _with_name(path: str, name: str) -> str:
+    head, sep, _tail = path.rpartition("/")
+    return f"{head}{sep}{name}"
+
+
+def _find_word(text: str, word: str, start: int) -> int:
+    """Where ``word`` stands as a whole whitespace-separated word in ``text`` from ``start``."""
+    at = start
+    while True:
+        at = text.find(word, at)
+        if at < 0:
+            return -1
+        before = text[at - 1] if at > 0 else " "
+        after = text[at + len(word)] if at + len(word) < len(text) else " "
+        if before.isspace() and after.isspace():
+            return at
+        at += 1
+
+
+def _comment_top(lines: Sequence[str], line: int) -> int:
+    """The first line of the comment block right above ``line`` (1-based), or ``line``."""
+    top = line
+    while (
+        top > 1
+        and lines[top - 2].lstrip().startswith("#")
+        and not _DIRECTIVE_RE.match(lines[top - 2].strip())
+    ):
+        top -= 1
+    # a block that starts the file is the header; keep inserts below directives only
+    return top
+
+
+def _whole_lines(text: str, start: int, end: int) -> tuple[int, int, str]:
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end + 1
+    if not text[line_start:start].strip() and not text[end:line_end].strip():
+        return line_start, line_end, ""
+    return start, end, ""
+
+
+def _apply_edits(text: str, edits: Sequence[_Edit]) -> str:
+    ordered = sorted(set(edits), key=lambda e: (e.start, e.end))
+    out: list[str] = []
+    cursor = 0
+    for edit in ordered:
+        if edit.start < cursor:
+            continue  # overlapping edit: the first one wins
+        out.append(text[cursor : edit.start])
+        out.append(edit.text)
+        cursor = edit.end
+    out.append(text[cursor:])
+    return "".join(out)
+
+
+def rewrite(text: str, plan: DockerPlan) -> DockerResult:
+    """``text`` with each ``pip install -r`` it can rewrite turned into ``uv pip sync`` of a lock."""
+    return _Rewriter(text, plan).run()
+
+
+def referenced_requirement_files(text: str) -> tuple[str, ...]:
+    """The ``-r`` files of the ``pip install`` commands ``rewrite`` turns into syncs (as written)."""
+    result = rewrite(text, DockerPlan(uv_version="0"))
+    return result.requirement_files
+
+
+def instructions(text: str) -> list[tuple[str, ...]]:
+    """Comparable instructions: keyword, the parser's logical line, then heredoc bodies."""
+    return [(c.cmd.upper(), c.original, *(h.content for h in c.heredocs)) for c in _parse(text)]
+
+
+# -- .dockerignore -------------------------------------------------------------------------
+
+
+def _ignore_matches(pattern: str, path: str) -> bool:
+    pattern = pattern.strip().lstrip("/")
+    if pattern.startswith("**/"):
+        return _ignore_matches(pattern[3:], path) or fnmatch.fnmatchcase(path, pattern)
+    pattern = _norm(pattern)
+    return fnmatch.fnmatchcase(path, pattern) or path.startswith(pattern + "/")
+
+
+def dockerignore_update(
+    text: str | None, copied: Sequence[str] = ("requirements.lock",)
+) -> tuple[str, list[str]]:
+    """``.dockerignore`` with ``.venv`` added, and messages for ``copied`` files it excludes.
+
+    Messages read ``line N: excludes requirements.lock, ...`` (``N`` 1-based).
+    """
+    lines = [] if text is None else text.split("\n")
+    messages: list[str] = []
+    patterns = [(n, line.strip()) for n, line in enumerate(lines, 1)]
+    patterns = [(n, p) for n, p in patterns if p and not p.startswith("#")]
+    for path in copied:
+        path = _norm(path)
+        excluded_by: int | None = None
+        for number, pattern in patterns:
+            negate = pattern.startswith("!")
+            if _ignore_matches(pattern.lstrip("!"), path):
+                excluded_by = None if negate else number
+        if excluded_by is not None:
+            messages.append(
+                f"line {excluded_by}: excludes {path}, which the Dockerfile now copies: "
+                f"add `!{path}`"
+            )
+    venv_ignored = any(_ignore_matches(p, ".venv") for _n, p in patterns if not p.startswith("!"))
+    if venv_ignored:
+        return ("" if text is None else text), messages
+    if text is None or text == "":
+        return ".venv\n", messages
+    sep = "" if text.endswith("\n") else "\n"
+    return f"{text}{sep}.venv\n", messages
