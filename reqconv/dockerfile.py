@@ -26,6 +26,7 @@ __all__ = [
     "DockerResult",
     "base_python_versions",
     "default_lock_name",
+    "dockerignore_check",
     "dockerignore_update",
     "escape_char",
     "instructions",
@@ -493,8 +494,6 @@ def _parse_pip_args(pip: _PipInstall, args: Sequence[Any]) -> None:
     while index < len(args):
         word = args[index]
         raw = word.word
-        if _has_substitution(word):
-            pip.substituted = True
         value: str | None = None
         opt = raw
         if raw.startswith("--") and "=" in raw:
@@ -503,22 +502,26 @@ def _parse_pip_args(pip: _PipInstall, args: Sequence[Any]) -> None:
             short = raw[:2]
             if short in ("-r", "-c", "-i", "-f", "-e", "-t"):
                 opt, value = short, raw[2:]
+        substituted = _has_substitution(word)
 
-        def take() -> str:
-            nonlocal index, value
+        def take(value: str | None = value) -> str:
+            nonlocal index, substituted
             if value is not None:
                 return value
             index += 1
             if index >= len(args):
                 return ""
-            if _has_substitution(args[index]):
-                pip.substituted = True
+            substituted = _has_substitution(args[index])
             return str(args[index].word)
 
         if not raw.startswith("-") or raw == "-":
-            pip.packages.append(raw)
+            if "$(" in raw or "`" in raw:
+                pip.substituted = True  # ``$(...)`` may expand to ``-r file`` (or nothing)
+            else:
+                pip.packages.append(raw)
         elif opt in _REQUIREMENT_OPTS:
             pip.requirements.append(take())
+            pip.substituted = pip.substituted or substituted
         elif opt in _EDITABLE_OPTS:
             pip.editables.append(take())
         elif opt in _TARGET_OPTS:
@@ -561,9 +564,9 @@ def _venv_created(cmd: _Cmd) -> str | None:
         return None
     name = PurePosixPath(words[0]).name
     args: list[str] = []
-    if _PYTHON_NAME_RE.match(name) and words[1:3] == ["-m", "venv"]:
-        args = words[3:]
-    elif _PYTHON_NAME_RE.match(name) and words[1:3] == ["-m", "virtualenv"]:
+    if (_PYTHON_NAME_RE.match(name) and words[1:3] == ["-m", "venv"]) or (
+        _PYTHON_NAME_RE.match(name) and words[1:3] == ["-m", "virtualenv"]
+    ):
         args = words[3:]
     elif name == "virtualenv":
         args = words[1:]
@@ -864,13 +867,15 @@ class _Rewriter:
         pattern = re.compile(r"\$\{?" + re.escape(name) + r"\b")
         # Dockerfiles pass a token ARG for the requirements' ``--index-url https://${TOKEN}@…``:
         # any mention outside its declaration counts, or none at all (then it is there for pip).
-        mentions = [
-            c
+        if any(
+            c.cmd.upper() == "RUN" and "pip" in c.original and pattern.search(c.original)
             for c in self.commands
-            if c.cmd.upper() not in ("ARG",) and pattern.search(c.original) is not None
-        ]
-        return bool(mentions) or any(
-            c.cmd.upper() == "RUN" and "pip" in c.original for c in self.commands
+        ):
+            return True
+        declared_empty = any(c.cmd.upper() == "ARG" and name in c.value for c in self.commands)
+        return declared_empty and any(
+            c.cmd.upper() == "RUN" and "pip" in c.original and "-r" in c.original
+            for c in self.commands
         )
 
     def decide(
@@ -914,7 +919,7 @@ class _Rewriter:
                 kept_refs.update(pip.requirements)
             return None
         if _is_setup_upgrade(pip):
-            if cmd.top and cmd.chain is not None or cmd.top:
+            if (cmd.top and cmd.chain is not None) or cmd.top:
                 upgrades.append((stage, command, cmd))
             return None
         if not pip.requirements:
@@ -1236,8 +1241,8 @@ class _Rewriter:
                 )
             for source in sources:
                 if _norm(source) == "":  # COPY . <dest>: the whole context, locks included
-                    key = self.lock_for(ref)
-                    if key and posixpath.dirname(key[0]) == posixpath.dirname(lock):
+                    found = self.lock_for(ref)
+                    if found and posixpath.dirname(found[0]) == posixpath.dirname(lock):
                         return ""
                     return f"COPY {lock} {image_path}"
                 dest_norm = _norm(dest)
@@ -1286,10 +1291,7 @@ class _Rewriter:
         logical = self.logical(copy)
         if copy.json or logical is None or ref in kept_refs:
             # keep the file for the commands that still read it; add the lock beside it
-            if single_file:
-                text = f"COPY {new_source} {new_dest}"
-            else:
-                text = f"COPY {new_source} {dest}"
+            text = f"COPY {new_source} {new_dest if single_file else dest}"
             at = self.src.line_end(copy.end_line)
             indent_text = _indent(self.src.lines[copy.start_line - 1])
             self.edits.append(_Edit(at, at, f"{indent_text}{text}\n"))
@@ -1441,33 +1443,40 @@ def _ignore_matches(pattern: str, path: str) -> bool:
     return fnmatch.fnmatchcase(path, pattern) or path.startswith(pattern + "/")
 
 
+def dockerignore_check(
+    text: str | None, copied: Sequence[str] = ("requirements.lock",)
+) -> tuple[str, tuple[DockerFinding, ...]]:
+    """``.dockerignore`` with ``.venv`` added, and a finding for each ``copied`` file it excludes."""
+    lines = [] if text is None else text.split("\n")
+    findings: list[DockerFinding] = []
+    patterns = [(n, line.strip()) for n, line in enumerate(lines, 1)]
+    patterns = [(n, p) for n, p in patterns if p and not p.startswith("#")]
+    for copied_path in copied:
+        path = _norm(copied_path)
+        excluded_by: int | None = None
+        for number, pattern in patterns:
+            if _ignore_matches(pattern.lstrip("!"), path):
+                excluded_by = None if pattern.startswith("!") else number
+        if excluded_by is not None:
+            findings.append(
+                DockerFinding(
+                    line=excluded_by,
+                    code="dockerignore-excludes-lock",
+                    message=f"excludes {path}, which the Dockerfile now copies: add `!{path}`",
+                )
+            )
+    if any(_ignore_matches(p, ".venv") for _n, p in patterns if not p.startswith("!")):
+        return ("" if text is None else text), tuple(findings)
+    if not text:
+        return ".venv\n", tuple(findings)
+    sep = "" if text.endswith("\n") else "\n"
+    return f"{text}{sep}.venv\n", tuple(findings)
+
+
 def dockerignore_update(
     text: str | None, copied: Sequence[str] = ("requirements.lock",)
 ) -> tuple[str, list[str]]:
-    """``.dockerignore`` with ``.venv`` added, and messages for ``copied`` files it excludes.
-
-    Messages read ``line N: excludes requirements.lock, ...`` (``N`` 1-based).
-    """
-    lines = [] if text is None else text.split("\n")
-    messages: list[str] = []
-    patterns = [(n, line.strip()) for n, line in enumerate(lines, 1)]
-    patterns = [(n, p) for n, p in patterns if p and not p.startswith("#")]
-    for path in copied:
-        path = _norm(path)
-        excluded_by: int | None = None
-        for number, pattern in patterns:
-            negate = pattern.startswith("!")
-            if _ignore_matches(pattern.lstrip("!"), path):
-                excluded_by = None if negate else number
-        if excluded_by is not None:
-            messages.append(
-                f"line {excluded_by}: excludes {path}, which the Dockerfile now copies: "
-                f"add `!{path}`"
-            )
-    venv_ignored = any(_ignore_matches(p, ".venv") for _n, p in patterns if not p.startswith("!"))
-    if venv_ignored:
-        return ("" if text is None else text), messages
-    if text is None or text == "":
-        return ".venv\n", messages
-    sep = "" if text.endswith("\n") else "\n"
-    return f"{text}{sep}.venv\n", messages
+    """``.dockerignore`` with ``.venv`` added, and ``line N: ...`` messages for each ``copied``
+    file (the locks the new Dockerfile copies) that it excludes."""
+    new, findings = dockerignore_check(text, copied)
+    return new, [f"line {f.line}: {f.message}" for f in findings]

@@ -1,11 +1,33 @@
-"""`reqconv docker` (stub: being built)."""
+"""`reqconv docker`: rewrite ``pip install -r`` in a service's Dockerfiles to ``uv pip sync``.
+
+``plan_service`` computes the new Dockerfile and ``.dockerignore`` contents and the findings, and
+writes nothing: ``run`` (and ``convert``, inside its own ``fs.Transaction``) writes them. The pure
+rewrite lives in ``reqconv.dockerfile``; the lock it installs is exported by the lock step.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reqconv.commands import Output, WriteMode
+from reqconv import fs
+from reqconv.commands import FileChange, Output, WriteMode, unified_diff
+from reqconv.errors import DockerfileError, Location
+from reqconv.model import Diagnostic, Role
+
+__all__ = [
+    "DockerOptions",
+    "ServicePlan",
+    "find_dockerfiles",
+    "lock_table",
+    "plan_service",
+    "resolve_uv_version",
+    "run",
+]
+
+MAIN_LOCK = "requirements.lock"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -15,5 +37,213 @@ class DockerOptions:
     mode: WriteMode = WriteMode()
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ServicePlan:
+    """New contents for one service's Dockerfiles and ``.dockerignore``; nothing written yet.
+
+    ``locks`` are the lock files (service-relative) the new Dockerfiles copy, and ``lock_groups``
+    the dependency groups among them, whose ``requirements-<group>.lock`` the lock step must export.
+    """
+
+    root: Path
+    changes: tuple[FileChange, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    locks: tuple[str, ...] = ()
+    lock_groups: tuple[str, ...] = ()
+
+    @property
+    def pending(self) -> bool:
+        return any(change.changed for change in self.changes)
+
+
+def resolve_uv_version(env: Mapping[str, str] | None = None) -> str:
+    """The version of the uv that locks (the Dockerfiles pin the same one)."""
+    from reqconv import uv
+
+    return uv.uv_version(uv.find_uv(env))
+
+
+def find_dockerfiles(root: Path) -> list[Path]:
+    """``Dockerfile``, ``Dockerfile.*`` and ``*.Dockerfile`` (any case) in ``root``, sorted."""
+    if not root.is_dir():
+        return []
+    found = []
+    for path in root.iterdir():
+        name = path.name.lower()
+        if path.is_file() and (
+            name == "dockerfile" or name.startswith("dockerfile.") or name.endswith(".dockerfile")
+        ):
+            found.append(path)
+    return sorted(found)
+
+
+def _roles(root: Path) -> tuple[Role, ...]:
+    try:
+        from reqconv.discover import discover
+    except ImportError:  # pragma: no cover - discover.py ships with reqconv; kept for partial trees
+        return ()
+    return discover(root)
+
+
+def _lock_name(group: str | None) -> str:
+    return MAIN_LOCK if group is None else f"requirements-{group}.lock"
+
+
+def lock_table(
+    root: Path, roles: Sequence[Role] | None = None
+) -> tuple[dict[str, str], dict[str, str | None]]:
+    """``(lock_for, group_of_lock)``: service-relative requirements file -> lock, lock -> group."""
+    lock_for: dict[str, str] = {}
+    groups: dict[str, str | None] = {}
+    for role in _roles(root) if roles is None else roles:
+        lock = _lock_name(role.group)
+        groups[lock] = role.group
+        for path in (role.path, role.compiled):
+            if path is None:
+                continue
+            try:
+                relative = path.relative_to(root)
+            except ValueError:
+                relative = Path(path.name)
+            lock_for[relative.as_posix()] = lock
+    return lock_for, groups
+
+
+def _change(path: Path, before: fs.TextFile | None, after_text: str) -> FileChange:
+    if before is None:
+        return FileChange(
+            path=path, before=None, after=after_text.encode(), before_text="", after_text=after_text
+        )
+    return FileChange(
+        path=path,
+        before=before.encode(before.text),
+        after=before.encode(after_text),
+        before_text=before.text,
+        after_text=after_text,
+    )
+
+
+def plan_service(
+    root: Path,
+    *,
+    uv_version: str,
+    dockerfiles: Sequence[Path] = (),
+    roles: Sequence[Role] | None = None,
+) -> ServicePlan:
+    """Plan the rewrite of ``root``'s Dockerfiles (or ``dockerfiles``); write nothing."""
+    from reqconv import dockerfile
+
+    lock_for, groups = lock_table(root, roles)
+    plan = dockerfile.DockerPlan(uv_version=uv_version, lock_for=lock_for)
+    changes: list[FileChange] = []
+    diagnostics: list[Diagnostic] = []
+    locks: list[str] = []
+    for path in dockerfiles or find_dockerfiles(root):
+        source = fs.read_text(path)
+        try:
+            result = dockerfile.rewrite(source.text, plan)
+        except DockerfileError as e:
+            raise DockerfileError(e.message, Location(path)) from e
+        for finding in result.findings:
+            diagnostics.append(
+                Diagnostic(
+                    code=finding.code,
+                    message=finding.message,
+                    location=Location(path, finding.line),
+                    severity=finding.severity,
+                )
+            )
+        changes.append(_change(path, source, result.text))
+        locks.extend(result.locks)
+    locks = list(dict.fromkeys(locks))
+    if any(change.changed for change in changes):
+        ignore_path = root / ".dockerignore"
+        before = fs.read_text(ignore_path) if ignore_path.is_file() else None
+        text, findings = dockerfile.dockerignore_check(
+            None if before is None else before.text, copied=tuple(locks)
+        )
+        for finding in findings:
+            diagnostics.append(
+                Diagnostic(
+                    code=finding.code,
+                    message=finding.message,
+                    location=Location(ignore_path, finding.line),
+                )
+            )
+        changes.append(_change(ignore_path, before, text))
+    lock_groups = tuple(group for lock in locks if (group := groups.get(lock)) is not None)
+    return ServicePlan(
+        root=root,
+        changes=tuple(changes),
+        diagnostics=tuple(diagnostics),
+        locks=tuple(locks),
+        lock_groups=tuple(dict.fromkeys(lock_groups)),
+    )
+
+
+def _report(plans: Sequence[ServicePlan], *, pending: bool, written: Sequence[Path]) -> str:
+    return json.dumps(
+        {
+            "would_change": pending,
+            "services": [
+                {
+                    "path": plan.root.as_posix(),
+                    "changed": [c.path.as_posix() for c in plan.changes if c.changed],
+                    "locks": list(plan.locks),
+                    "lock_groups": list(plan.lock_groups),
+                    "diagnostics": [
+                        {
+                            "code": d.code,
+                            "severity": d.severity,
+                            "location": str(d.location) if d.location else None,
+                            "message": d.message,
+                        }
+                        for d in plan.diagnostics
+                    ],
+                }
+                for plan in plans
+            ],
+            "written": [path.as_posix() for path in written],
+        },
+        indent=2,
+    )
+
+
 def run(options: DockerOptions, out: Output) -> int:
-    raise NotImplementedError
+    """Rewrite every service's Dockerfiles; 0, or 1 when ``--check`` finds a pending rewrite."""
+    mode = options.mode
+    uv_version = resolve_uv_version()
+    plans = [
+        plan_service(root, uv_version=uv_version, dockerfiles=options.dockerfiles)
+        for root in options.paths
+    ]
+    pending = any(plan.pending for plan in plans)
+    if not mode.json:
+        for plan in plans:
+            if not plan.changes and not mode.quiet:
+                out.err(f"{plan.root.as_posix()}: no Dockerfile found")
+            for diagnostic in plan.diagnostics:
+                out.err(str(diagnostic))
+    written: list[Path] = []
+    if not mode.writes:
+        if mode.json:
+            out.out(_report(plans, pending=pending, written=written))
+        else:
+            for plan in plans:
+                for change in plan.changes:
+                    if change.changed:
+                        out.out(unified_diff(change).rstrip("\n"))
+        return 1 if (mode.check and pending) else 0
+    with fs.Transaction() as tx:
+        for plan in plans:
+            for change in plan.changes:
+                if change.changed and tx.write(change.path, change.after):
+                    written.append(change.path)
+    if mode.json:
+        out.out(_report(plans, pending=pending, written=written))
+    elif not mode.quiet:
+        for path in written:
+            out.out(f"wrote {path.as_posix()}")
+        if plans and not written:
+            out.err("Dockerfiles: nothing to rewrite")
+    return 0
