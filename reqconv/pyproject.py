@@ -1,0 +1,783 @@
+"""pyproject.toml text <-> ``DependencySpec``: a format-preserving editor and its inverse reader.
+
+The only importer of tomlkit; takes ``str``, returns ``str``, never opens a file. ``apply`` edits the
+dependency tables (PEP 621 ``[project]``, PEP 735 ``[dependency-groups]``) and the ``[tool.uv]`` keys
+it manages (https://docs.astral.sh/uv/reference/settings/); every other byte stays as it was.
+``read`` uses tomllib. Malformed input is a ``PyprojectError`` naming a dotted key path.
+
+Edits: entries are matched by (normalized name, marker) and updated in place (their position and
+comment stay; an entry already equal up to normalization is not rewritten); new entries are
+appended; entries absent from the spec are kept. Indexes match by URL, sources by name. New arrays
+are multi-line with a trailing comma and a 4-space indent, as uv writes them. An existing default
+index is never demoted: a new index is then written without ``default = true``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, cast
+
+import tomlkit
+import tomlkit.exceptions
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+from tomlkit.container import Container
+from tomlkit.items import AoT, Array, InlineTable, Item, Table, Whitespace
+
+from reqconv.errors import PyprojectError, ReqconvError
+from reqconv.model import (
+    Dependency,
+    DependencySpec,
+    GroupItem,
+    IncludeGroup,
+    Index,
+    ProjectMeta,
+    Source,
+    UvSettings,
+)
+from reqconv.normalize import canonical
+
+__all__ = [
+    "DEV_LIKE_EXTRAS",
+    "add_constraints",
+    "apply",
+    "detect_style",
+    "new_document",
+    "read",
+    "requires_python",
+]
+
+Style = Literal["groups", "extras"]
+
+#: ``[project.optional-dependencies]`` keys that mean "this project keeps dev tools as extras".
+DEV_LIKE_EXTRAS = frozenset(
+    {
+        "dev",
+        "develop",
+        "development",
+        "test",
+        "tests",
+        "testing",
+        "lint",
+        "linting",
+        "docs",
+        "doc",
+        "typing",
+        "types",
+        "mypy",
+        "ci",
+        "qa",
+        "style",
+        "format",
+        "local",
+    }
+)
+
+# A blank line belongs here (resolved after dumping; NUL cannot occur in valid TOML).
+_SEP = "\x00reqconv-sep\x00"
+_SEP_RE = re.compile(r"\n*(?:" + re.escape(_SEP) + r"\n*)+")
+_NAME_RE = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
+_INDENT = "    "
+
+Data = Mapping[str, object]
+
+
+# --------------------------------------------------------------------------------------------
+# Reading and validating (tomllib)
+
+
+def _load(text: str, path: Path) -> dict[str, object]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise PyprojectError(f"{path}: invalid TOML: {e}") from e
+
+
+def _fail(path: Path, where: str, problem: str) -> PyprojectError:
+    return PyprojectError(f"{path}: {where} {problem}")
+
+
+def _table(data: Data, key: str, path: Path, where: str) -> Data | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _fail(path, where, "is not a table")
+    return cast(Data, value)
+
+
+def _strings(value: object, path: Path, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _fail(path, where, "is not an array")
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            raise _fail(path, f"{where}[{i}]", "is not a string")
+    return cast(list[str], value)
+
+
+def _requirement(text: str, path: Path, where: str) -> Requirement:
+    try:
+        return Requirement(text)
+    except InvalidRequirement as e:
+        raise _fail(path, where, f"is not a valid requirement: {e}") from e
+
+
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    """The tables ``apply`` and ``read`` care about, shape-checked."""
+
+    project: Data | None
+    groups: Data | None
+    uv: Data | None
+
+
+def _check(data: Data, path: Path) -> _Parts:
+    project = _table(data, "project", path, "[project]")
+    if project is not None:
+        if "name" in project and not isinstance(project["name"], str):
+            raise _fail(path, "[project].name", "is not a string")
+        _strings(project.get("dependencies"), path, "[project].dependencies")
+        extras = _table(project, "optional-dependencies", path, "[project.optional-dependencies]")
+        for name, value in (extras or {}).items():
+            _strings(value, path, f"[project.optional-dependencies].{name}")
+    groups = _table(data, "dependency-groups", path, "[dependency-groups]")
+    for name, value in (groups or {}).items():
+        where = f"[dependency-groups].{name}"
+        if not isinstance(value, list):
+            raise _fail(path, where, "is not an array")
+        for i, item in enumerate(value):
+            if isinstance(item, dict):
+                if not isinstance(item.get("include-group"), str):
+                    raise _fail(path, f"{where}[{i}]", "is not a string or {include-group = ...}")
+            elif not isinstance(item, str):
+                raise _fail(path, f"{where}[{i}]", "is not a string or {include-group = ...}")
+    tool = _table(data, "tool", path, "[tool]")
+    uv = _table(tool, "uv", path, "[tool.uv]") if tool is not None else None
+    if uv is not None:
+        indexes = uv.get("index")
+        if indexes is not None:
+            if not isinstance(indexes, list):
+                raise _fail(path, "[tool.uv].index", "is not an array of tables")
+            for i, index in enumerate(indexes):
+                if not isinstance(index, dict) or not isinstance(index.get("url"), str):
+                    raise _fail(path, f"[tool.uv].index[{i}]", "is not a table with a url")
+        sources = _table(uv, "sources", path, "[tool.uv.sources]")
+        for name, value in (sources or {}).items():
+            if not isinstance(value, dict):
+                raise _fail(path, f"[tool.uv.sources].{name}", "is not a table")
+        for key in (
+            "find-links",
+            "constraint-dependencies",
+            "allow-insecure-host",
+            "no-binary-package",
+            "no-build-package",
+        ):
+            _strings(uv.get(key), path, f"[tool.uv].{key}")
+        for key in ("no-binary", "no-build", "no-index"):
+            if key in uv and not isinstance(uv[key], bool):
+                raise _fail(path, f"[tool.uv].{key}", "is not a boolean")
+    return _Parts(project=project, groups=groups, uv=uv)
+
+
+def _style(parts: _Parts) -> Style:
+    if parts.groups is not None or parts.project is None:
+        return "groups"
+    extras = parts.project.get("optional-dependencies")
+    if isinstance(extras, dict) and any(
+        canonicalize_name(name) in DEV_LIKE_EXTRAS for name in extras
+    ):
+        return "extras"
+    return "groups"
+
+
+def detect_style(text: str) -> Style:
+    """``extras`` when dev-like deps live in ``[project.optional-dependencies]`` and there is no
+    ``[dependency-groups]``; else ``groups``."""
+    return _style(_check(_load(text, Path("pyproject.toml")), Path("pyproject.toml")))
+
+
+def requires_python(text: str) -> str | None:
+    """``[project] requires-python``, if set."""
+    project = _load(text, Path("pyproject.toml")).get("project")
+    value = project.get("requires-python") if isinstance(project, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _project_name(parts: _Parts) -> NormalizedName | None:
+    name = parts.project.get("name") if parts.project is not None else None
+    return canonicalize_name(name) if isinstance(name, str) else None
+
+
+def _read_items(
+    values: Sequence[object], path: Path, where: str, self_name: str | None
+) -> tuple[GroupItem, ...]:
+    items: list[GroupItem] = []
+    for i, value in enumerate(values):
+        if isinstance(value, dict):
+            items.append(IncludeGroup(group=str(canonicalize_name(value["include-group"]))))
+            continue
+        requirement = _requirement(str(value), path, f"{where}[{i}]")
+        name = canonicalize_name(requirement.name)
+        if (
+            self_name is not None
+            and name == self_name
+            and requirement.extras
+            and not requirement.specifier
+            and requirement.marker is None
+        ):
+            items += [
+                IncludeGroup(group=str(canonicalize_name(e))) for e in sorted(requirement.extras)
+            ]
+            continue
+        items.append(Dependency(name=name, requirement=canonical(requirement)))
+    return tuple(items)
+
+
+def _read_source(value: Data, base: Path) -> Source:
+    def text(key: str) -> str | None:
+        item = value.get(key)
+        return item if isinstance(item, str) else None
+
+    if "git" in value:
+        return Source(
+            kind="git",
+            url=text("git") or "",
+            tag=text("tag"),
+            rev=text("rev"),
+            branch=text("branch"),
+            subdirectory=text("subdirectory"),
+        )
+    if "url" in value:
+        return Source(kind="url", url=text("url") or "", subdirectory=text("subdirectory"))
+    return Source(
+        kind="path", path=text("path") or "", base=base, editable=value.get("editable") is True
+    )
+
+
+def _names(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(str(canonicalize_name(value)) for value in values)
+
+
+def _read_uv(uv: Data | None, path: Path) -> UvSettings:
+    if uv is None:
+        return UvSettings()
+    indexes = tuple(
+        Index(
+            name=str(index.get("name", "")),
+            url=str(index["url"]),
+            default=index.get("default") is True,
+        )
+        for index in cast(list[Data], uv.get("index", []))
+    )
+    sources = tuple(
+        (canonicalize_name(name), _read_source(cast(Data, value), path.parent))
+        for name, value in cast(Data, uv.get("sources", {})).items()
+    )
+    constraints = tuple(
+        canonical(_requirement(text, path, f"[tool.uv].constraint-dependencies[{i}]"))
+        for i, text in enumerate(_strings(uv.get("constraint-dependencies"), path, ""))
+    )
+    no_binary: tuple[str, ...] = (":all:",) if uv.get("no-binary") is True else ()
+    no_build: tuple[str, ...] = (":all:",) if uv.get("no-build") is True else ()
+    return UvSettings(
+        indexes=indexes,
+        sources=sources,
+        find_links=tuple(_strings(uv.get("find-links"), path, "")),
+        constraints=constraints,
+        prerelease="allow" if uv.get("prerelease") == "allow" else None,
+        no_binary=no_binary or _names(_strings(uv.get("no-binary-package"), path, "")),
+        no_build=no_build or _names(_strings(uv.get("no-build-package"), path, "")),
+        allow_insecure_host=tuple(_strings(uv.get("allow-insecure-host"), path, "")),
+        no_index=uv.get("no-index") is True,
+    )
+
+
+def read(text: str, *, path: Path, style: Style | None = None) -> DependencySpec:
+    """The spec a pyproject holds (groups from the ``style`` table; ``None`` -> ``detect_style``)."""
+    parts = _check(_load(text, path), path)
+    style = style or _style(parts)
+    project = parts.project or {}
+    dependencies = tuple(
+        item
+        for item in _read_items(
+            _strings(project.get("dependencies"), path, ""), path, "[project].dependencies", None
+        )
+        if isinstance(item, Dependency)
+    )
+    groups: list[tuple[str, tuple[GroupItem, ...]]] = []
+    if style == "groups":
+        for name, values in (parts.groups or {}).items():
+            where = f"[dependency-groups].{name}"
+            items = _read_items(cast(list[object], values), path, where, None)
+            groups.append((str(canonicalize_name(name)), items))
+    else:
+        self_name = _project_name(parts)
+        extras = cast(Data, project.get("optional-dependencies", {}))
+        for name, values in extras.items():
+            where = f"[project.optional-dependencies].{name}"
+            items = _read_items(cast(list[object], values), path, where, self_name)
+            groups.append((str(canonicalize_name(name)), items))
+    return DependencySpec(
+        dependencies=dependencies, groups=tuple(groups), uv=_read_uv(parts.uv, path)
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# TOML text builders (uv's layout)
+
+
+def _string(text: str) -> str:
+    """A TOML string: literal when it holds ``"`` (PEP 508 markers) and nothing to escape."""
+    if '"' in text and "'" not in text and text.isprintable():
+        return f"'{text}'"
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in escaped)
+    return f'"{escaped}"'
+
+
+def _inline(pairs: Iterable[tuple[str, str | bool]]) -> str:
+    rendered = []
+    for key, value in pairs:
+        shown = ("true" if value else "false") if isinstance(value, bool) else _string(value)
+        rendered.append(f"{key} = {shown}")
+    return "{ " + ", ".join(rendered) + " }"
+
+
+def _array_text(values: Sequence[str]) -> str:
+    if not values:
+        return "[]"
+    return "[\n" + "".join(f"{_INDENT}{value},\n" for value in values) + "]"
+
+
+def _parse_value(text: str) -> Item:
+    return cast(Item, tomlkit.parse(f"x = {text}\n")["x"])
+
+
+def _parse_table(header: str, body: str) -> Table:
+    doc = tomlkit.parse(f"{header}\n{body}")
+    item: object = doc
+    for key in header.strip("[]").split("."):
+        item = cast(Container, item)[key]
+    table = cast(Table, item)
+    _mark(table)
+    return table
+
+
+def _mark(table: Table) -> None:
+    """Ask for a blank line before and after a new table (see ``_resolve``)."""
+    table.trivia.indent = _SEP
+    table.append(None, Whitespace(_SEP))
+
+
+def _resolve(text: str) -> str:
+    def blank(match: re.Match[str]) -> str:
+        if match.start() == 0:
+            return ""
+        if match.end() == len(text):
+            return "\n"
+        return "\n" * max(match.group(0).count("\n"), 2)
+
+    return _SEP_RE.sub(blank, text)
+
+
+def _source_pairs(source: Source) -> list[tuple[str, str | bool]]:
+    pairs: list[tuple[str, str | bool]]
+    if source.kind == "git":
+        pairs = [("git", source.url)]
+        pairs += [(k, v) for k, v in (("tag", source.tag), ("rev", source.rev)) if v]
+        pairs += [("branch", source.branch)] if source.branch else []
+    elif source.kind == "url":
+        pairs = [("url", source.url)]
+    else:
+        pairs = [("path", source.path)]
+    if source.subdirectory:
+        pairs.append(("subdirectory", source.subdirectory))
+    if source.kind == "path" and source.editable:
+        pairs.append(("editable", True))
+    return pairs
+
+
+def new_document(meta: ProjectMeta) -> str:
+    """A minimal pyproject: ``[project]`` and, for an application, ``[tool.uv] package = false``."""
+    lines = [
+        "[project]",
+        f"name = {_string(meta.name)}",
+        f"version = {_string(meta.version)}",
+    ]
+    if meta.requires_python:
+        lines.append(f"requires-python = {_string(meta.requires_python)}")
+    lines.append("dependencies = []")
+    if not meta.package:
+        lines += ["", "[tool.uv]", "package = false"]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Editing (tomlkit)
+
+
+@dataclass(frozen=True, slots=True)
+class _Want:
+    """An array item to have: its match keys, its canonical text and its TOML text."""
+
+    keys: tuple[tuple[str, str | None], ...]
+    canonical: str
+    toml: str
+
+
+def _want_requirement(text: str) -> _Want:
+    requirement = Requirement(text)
+    marker = str(requirement.marker) if requirement.marker is not None else None
+    written = canonical(requirement)
+    return _Want(((canonicalize_name(requirement.name), marker),), written, _string(written))
+
+
+def _want_group(group: str) -> _Want:
+    return _Want(((":group:", group),), group, _inline([("include-group", group)]))
+
+
+def _want_self(project: str, group: str) -> _Want:
+    text = f"{project}[{group}]"
+    return _Want(((":group:", group),), text, _string(text))
+
+
+def _existing_keys(
+    value: object, self_name: str | None, wanted_names: set[str], path: Path, where: str
+) -> tuple[tuple[tuple[str, str | None], ...], str | None]:
+    """Match keys of an existing array item and its canonical text (``None``: not ours)."""
+    if isinstance(value, Mapping):
+        group = value.get("include-group")
+        if isinstance(group, str):
+            name = str(canonicalize_name(group))
+            return ((":group:", name),), name
+        return (), None
+    if not isinstance(value, str):
+        return (), None
+    match = _NAME_RE.match(value)
+    name = str(canonicalize_name(match.group(1))) if match else ""
+    if name not in wanted_names and name != self_name:
+        return (), None
+    requirement = _requirement(value, path, where)
+    if self_name is not None and name == self_name and requirement.extras:
+        keys = tuple((":group:", str(canonicalize_name(e))) for e in sorted(requirement.extras))
+        return keys, canonical(requirement)
+    marker = str(requirement.marker) if requirement.marker is not None else None
+    return ((name, marker),), canonical(requirement)
+
+
+def _merge_array(
+    container: Container | Table | InlineTable,
+    key: str,
+    wants: Sequence[_Want],
+    path: Path,
+    where: str,
+    *,
+    self_name: str | None = None,
+    create: bool = True,
+) -> None:
+    """Update matching items in place, append the rest; never remove an item."""
+    existing = container.get(key)
+    if existing is None:
+        if wants and create:
+            container[key] = _parse_value(_array_text([w.toml for w in wants]))
+        return
+    array = cast(Array, existing)
+    if len(array) == 0:
+        if wants:
+            container[key] = _parse_value(_array_text([w.toml for w in wants]))
+        return
+    by_key = {k: want for want in wants for k in want.keys}
+    by_text = {want.canonical: want for want in wants}
+    wanted_names = {k[0] for want in wants for k in want.keys}
+    done: set[str] = set()
+    text: str | None
+    for i, value in enumerate(array):
+        if isinstance(value, str) and value in by_text:
+            # Already written in canonical form: the common case on a second run.
+            keys, text = by_text[value].keys, value
+        else:
+            keys, text = _existing_keys(value, self_name, wanted_names, path, f"{where}[{i}]")
+        want = next((by_key[k] for k in keys if k in by_key), None)
+        if want is None or want.canonical in done:
+            continue
+        done.add(want.canonical)
+        if text != want.canonical and not want.keys[0][0].startswith(":"):
+            array[i] = _parse_value(want.toml)
+    new = [want for want in wants if want.canonical not in done]
+    if not new:
+        return
+    if "\n" not in array.as_string():
+        items = [cast(Item, item).as_string() for item in array]
+        container[key] = _parse_value(_array_text([*items, *(w.toml for w in new)]))
+        return
+    for want in new:
+        array.add_line(_parse_value(want.toml), indent=_INDENT)
+
+
+def _merge_strings(
+    container: Container | Table, key: str, values: Sequence[str], path: Path, where: str
+) -> None:
+    existing = container.get(key)
+    have = set(existing.unwrap()) if existing is not None else set()
+    wants = [
+        _Want(((value, None),), value, _string(value)) for value in values if value not in have
+    ]
+    if not wants:
+        return
+    if existing is None or len(existing) == 0:
+        container[key] = _parse_value(_array_text([w.toml for w in wants]))
+        return
+    array = cast(Array, existing)
+    if "\n" not in array.as_string():
+        items = [cast(Item, item).as_string() for item in array]
+        container[key] = _parse_value(_array_text([*items, *(w.toml for w in wants)]))
+        return
+    for want in wants:
+        array.add_line(_parse_value(want.toml), indent=_INDENT)
+
+
+def _set(container: Container | Table, key: str, value: str | bool) -> None:
+    if container.get(key) != value:
+        container[key] = value
+
+
+def _ensure_table(parent: Container | Table, key: str, header: str) -> Table:
+    existing = parent.get(key)
+    if existing is not None:
+        return cast(Table, existing)
+    table = _parse_table(header, "")
+    parent[key] = table
+    return table
+
+
+def _ensure_uv(doc: tomlkit.TOMLDocument) -> Table:
+    tool = doc.get("tool")
+    if tool is None:
+        table = tomlkit.table(is_super_table=True)
+        uv = _parse_table("[tool.uv]", "")
+        table["uv"] = uv
+        doc["tool"] = table
+        return cast(Table, doc["tool"]["uv"])
+    return _ensure_table(cast(Table, tool), "uv", "[tool.uv]")
+
+
+def _uv_empty(uv: UvSettings) -> bool:
+    return uv == UvSettings()
+
+
+def _merge_uv(doc: tomlkit.TOMLDocument, settings: UvSettings, path: Path) -> None:
+    if _uv_empty(settings):
+        return
+    uv = _ensure_uv(doc)
+    if settings.indexes:
+        _merge_indexes(uv, settings.indexes)
+    if settings.sources:
+        _merge_sources(uv, settings.sources)
+    _merge_strings(uv, "find-links", settings.find_links, path, "[tool.uv].find-links")
+    _merge_array(
+        uv,
+        "constraint-dependencies",
+        [_want_requirement(c) for c in settings.constraints],
+        path,
+        "[tool.uv].constraint-dependencies",
+    )
+    if settings.prerelease is not None:
+        _set(uv, "prerelease", settings.prerelease)
+    for names, flag in ((settings.no_binary, "no-binary"), (settings.no_build, "no-build")):
+        if names == (":all:",):
+            _set(uv, flag, True)
+        elif names:
+            packages = [str(canonicalize_name(n)) for n in names]
+            _merge_strings(uv, f"{flag}-package", packages, path, f"[tool.uv].{flag}-package")
+    _merge_strings(
+        uv,
+        "allow-insecure-host",
+        settings.allow_insecure_host,
+        path,
+        "[tool.uv].allow-insecure-host",
+    )
+    if settings.no_index:
+        _set(uv, "no-index", True)
+
+
+def _index_body(index: Index, name: str, default: bool) -> str:
+    lines = [f"name = {_string(name)}", f"url = {_string(index.url)}"]
+    if default:
+        lines.append("default = true")
+    return "\n".join(lines) + "\n"
+
+
+def _merge_indexes(uv: Table, indexes: Sequence[Index]) -> None:
+    existing = uv.get("index")
+    tables: list[Table] = list(existing) if existing is not None else []
+    by_url = {str(t.get("url", "")).rstrip("/"): t for t in tables}
+    names = {str(t.get("name", "")) for t in tables}
+    has_default = any(t.get("default") is True for t in tables)
+    new: list[Table] = []
+    for index in indexes:
+        table = by_url.get(index.url.rstrip("/"))
+        if table is not None:
+            if index.default and not has_default and table.get("default") is not True:
+                table["default"] = True
+                has_default = True
+            continue
+        name = index.name
+        number = 2
+        while name in names:
+            name, number = f"{index.name}-{number}", number + 1
+        names.add(name)
+        default = index.default and not has_default
+        has_default = has_default or default
+        body = _index_body(index, name, default)
+        parsed = tomlkit.parse(f"[[tool.uv.index]]\n{body}")
+        table = cast(Table, parsed["tool"]["uv"]["index"][0])
+        _mark(table)
+        new.append(table)
+        by_url[index.url.rstrip("/")] = table
+    if not new:
+        return
+    if existing is None:
+        uv["index"] = AoT(new)
+    else:
+        for table in new:
+            cast(AoT, existing).append(table)
+
+
+def _merge_sources(uv: Table, sources: Sequence[tuple[NormalizedName, Source]]) -> None:
+    existing = uv.get("sources")
+    if existing is None:
+        body = "".join(f"{name} = {_inline(_source_pairs(s))}\n" for name, s in sources)
+        uv["sources"] = _parse_table("[tool.uv.sources]", body)
+        return
+    table = cast(Table, existing)
+    keys = {str(canonicalize_name(k)): k for k in table}
+    for name, source in sources:
+        pairs = _source_pairs(source)
+        key = keys.get(name)
+        if key is not None:
+            current = table[key]
+            if isinstance(current, Mapping) and dict(current.items()) == dict(pairs):
+                continue
+            table[key] = _parse_value(_inline(pairs))
+        else:
+            table[name] = _parse_value(_inline(pairs))
+
+
+def _group_key(table: Table | Container, group: str) -> str:
+    for key in table:
+        if canonicalize_name(key) == group:
+            return key
+    return group
+
+
+def _dependency_groups(doc: tomlkit.TOMLDocument) -> Table:
+    existing = doc.get("dependency-groups")
+    if existing is not None:
+        return cast(Table, existing)
+    table = _parse_table("[dependency-groups]", "")
+    if "project" in doc:
+        doc._insert_after("project", "dependency-groups", table)
+    else:
+        doc["dependency-groups"] = table
+    return cast(Table, doc["dependency-groups"])
+
+
+def _merge_groups(
+    doc: tomlkit.TOMLDocument, spec: DependencySpec, style: Style, parts: _Parts, path: Path
+) -> None:
+    if not spec.groups:
+        return
+    if style == "groups":
+        groups_table: Table = _dependency_groups(doc)
+        self_name: str | None = None
+        where = "[dependency-groups]"
+    else:
+        self_name = _project_name(parts)
+        if self_name is None and any(
+            isinstance(item, IncludeGroup) for _, items in spec.groups for item in items
+        ):
+            raise PyprojectError(
+                f"{path}: [project].name is missing; extras cannot refer to the project itself"
+            )
+        project = _ensure_table(doc, "project", "[project]")
+        groups_table = _ensure_table(
+            project, "optional-dependencies", "[project.optional-dependencies]"
+        )
+        where = "[project.optional-dependencies]"
+    for group, items in spec.groups:
+        wants = []
+        for item in items:
+            if isinstance(item, IncludeGroup):
+                included = str(canonicalize_name(item.group))
+                wants.append(
+                    _want_group(included) if self_name is None else _want_self(self_name, included)
+                )
+            else:
+                wants.append(_want_requirement(item.requirement))
+        key = _group_key(groups_table, group)
+        if key not in groups_table and not wants:
+            groups_table[key] = _parse_value("[]")
+            continue
+        _merge_array(groups_table, key, wants, path, f"{where}.{key}", self_name=self_name)
+
+
+def _edit(text: str, path: Path, change: Callable[[tomlkit.TOMLDocument, _Parts], None]) -> str:
+    parts = _check(_load(text, path), path)
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.TOMLKitError as e:
+        raise PyprojectError(f"{path}: invalid TOML: {e}") from e
+    try:
+        change(doc, parts)
+    except tomlkit.exceptions.TOMLKitError as e:
+        raise PyprojectError(f"{path}: cannot edit: {e}") from e
+    result = _resolve(doc.as_string())
+    if result == text:
+        return text
+    try:
+        tomllib.loads(result)
+    except tomllib.TOMLDecodeError as e:  # pragma: no cover - a bug in this module, not input
+        raise ReqconvError(f"{path}: the edited pyproject is not valid TOML: {e}") from e
+    return result
+
+
+def apply(text: str, spec: DependencySpec, *, path: Path, style: Style | None = None) -> str:
+    """``text`` with ``spec`` merged into its dependency tables and ``[tool.uv]``."""
+
+    def change(doc: tomlkit.TOMLDocument, parts: _Parts) -> None:
+        chosen = style or _style(parts)
+        if spec.dependencies:
+            dynamic = (parts.project or {}).get("dynamic")
+            if isinstance(dynamic, list) and "dependencies" in dynamic:
+                raise PyprojectError(
+                    f"{path}: [project].dependencies is listed in [project].dynamic; "
+                    "remove it from dynamic so reqconv can write the dependencies"
+                )
+            project = _ensure_table(doc, "project", "[project]")
+            wants = [_want_requirement(d.requirement) for d in spec.dependencies]
+            _merge_array(project, "dependencies", wants, path, "[project].dependencies")
+        _merge_groups(doc, spec, chosen, parts, path)
+        _merge_uv(doc, spec.uv, path)
+
+    return _edit(text, path, change)
+
+
+def add_constraints(text: str, requirements: Sequence[str], *, path: Path) -> str:
+    """``text`` with ``requirements`` in ``[tool.uv] constraint-dependencies`` (updated by name)."""
+    if not requirements:
+        return text
+    wants = [_want_requirement(r) for r in requirements]
+
+    def change(doc: tomlkit.TOMLDocument, parts: _Parts) -> None:
+        uv = _ensure_uv(doc)
+        _merge_array(
+            uv, "constraint-dependencies", wants, path, "[tool.uv].constraint-dependencies"
+        )
+
+    return _edit(text, path, change)
