@@ -1,0 +1,906 @@
+"""Unit tests of requirements_txt: one construct of pip's requirements-file format per test."""
+
+from __future__ import annotations
+
+import codecs
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+from reqconv import requirements_txt
+from reqconv.errors import Location, ParseError
+from reqconv.model import Diagnostic, Include, Option, Req, ReqFile, Source
+from reqconv.requirements_txt import parse_file, parse_text, parse_tree
+
+FILE = Path("apps/backend/requirements.txt")
+
+
+def _parse(text: str, path: Path = FILE) -> ReqFile:
+    return parse_text(textwrap.dedent(text), path)
+
+
+def _only(text: str, path: Path = FILE) -> Req:
+    parsed = _parse(text, path)
+    assert len(parsed.requirements) == 1, parsed
+    return parsed.requirements[0]
+
+
+def _codes(parsed: ReqFile) -> list[tuple[str, int]]:
+    return [(d.code, d.location.line if d.location else 0) for d in parsed.diagnostics]
+
+
+def _error(text: str, path: Path = FILE) -> ParseError:
+    with pytest.raises(ParseError) as info:
+        _parse(text, path)
+    return info.value
+
+
+# --------------------------------------------------------------------------------------------
+# Requirement specifiers
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "extras", "specifier", "marker"),
+    [
+        pytest.param("requests", "requests", set(), "", None, id="bare"),
+        pytest.param("Django>=4.2,<5", "django", set(), "<5,>=4.2", None, id="range"),
+        pytest.param(
+            "pydantic_settings==2.1", "pydantic-settings", set(), "==2.1", None, id="pep503"
+        ),
+        pytest.param(
+            "uvicorn[standard]==0.30", "uvicorn", {"standard"}, "==0.30", None, id="extras"
+        ),
+        pytest.param("foo[a , b] >= 1", "foo", {"a", "b"}, ">=1", None, id="spaced-extras"),
+        pytest.param(
+            "foo===1.0.local", "foo", set(), "===1.0.local", None, id="arbitrary-equality"
+        ),
+        pytest.param("foo==\t1.0", "foo", set(), "==1.0", None, id="tab-after-operator"),
+        pytest.param("foo >= 1.0,\t<2", "foo", set(), "<2,>=1.0", None, id="tab-after-comma"),
+        pytest.param(
+            'numpy; sys.platform != "win32"',
+            "numpy",
+            set(),
+            "",
+            'sys_platform != "win32"',
+            id="old-sys-platform-marker",
+        ),
+        pytest.param(
+            'gevent==23.9.1 ; sys_platform != "win32" and python_version == "3.10"',
+            "gevent",
+            set(),
+            "==23.9.1",
+            'sys_platform != "win32" and python_version == "3.10"',
+            id="marker",
+        ),
+    ],
+)
+def test_requirement_specifier(
+    line: str, name: str, extras: set[str], specifier: str, marker: str | None
+) -> None:
+    req = _only(line)
+    assert req.name == name
+    assert req.requirement.extras == extras
+    assert str(req.requirement.specifier) == specifier
+    assert (str(req.requirement.marker) if req.requirement.marker else None) == marker
+    assert req.requirement.url is None
+    assert req.source is None
+    assert req.text == line
+
+
+def test_requirement_keeps_name_as_written() -> None:
+    req = _only("Pydantic_Settings>=2")
+    assert req.name == "pydantic-settings"
+    assert req.requirement.name == "Pydantic_Settings"
+
+
+def test_origin_is_the_physical_line() -> None:
+    parsed = _parse(
+        """\
+        # header
+
+        alpha==1
+        beta==2
+        """
+    )
+    assert [(r.name, r.origin) for r in parsed.requirements] == [
+        ("alpha", Location(FILE, 3)),
+        ("beta", Location(FILE, 4)),
+    ]
+    assert str(parsed.requirements[1].origin) == "apps/backend/requirements.txt:4"
+
+
+# --------------------------------------------------------------------------------------------
+# Lines: continuations and comments
+
+
+def test_continuation_inside_specifier_and_marker() -> None:
+    parsed = _parse(
+        """\
+        first==1
+        foo>=1.0,\\
+            <2 ; python_version \\
+        >= "3.8"
+        last==1
+        """
+    )
+    foo = parsed.requirements[1]
+    assert foo.origin == Location(FILE, 2)
+    assert str(foo.requirement.specifier) == "<2,>=1.0"
+    assert str(foo.requirement.marker) == 'python_version >= "3.8"'
+    assert parsed.requirements[2].origin == Location(FILE, 5)
+
+
+def test_continuation_on_last_line() -> None:
+    assert _only("foo==1 \\").name == "foo"
+
+
+def test_leading_comma_after_continuation() -> None:
+    req = _only("foo>=1.0 \\\n    ,<2\n")
+    assert str(req.requirement.specifier) == "<2,>=1.0"
+
+
+def test_inline_comment_needs_whitespace() -> None:
+    parsed = _parse(
+        """\
+        requests==2.31  # pinned for CVE
+        pkg @ https://example.com/pkg.zip#sha256=abc  # comment
+        """
+    )
+    assert parsed.requirements[0].text == "requests==2.31"
+    pkg = parsed.requirements[1]
+    assert pkg.source == Source(kind="url", url="https://example.com/pkg.zip")
+    assert pkg.hashes == ("sha256:abc",)
+
+
+def test_comment_line_ending_in_backslash_does_not_continue() -> None:
+    parsed = _parse("# a comment \\\nfoo==1\n")
+    assert [r.name for r in parsed.requirements] == ["foo"]
+    assert parsed.diagnostics == ()
+
+
+def test_continued_inline_comment_swallows_next_line_and_says_so() -> None:
+    parsed = _parse("foo==1  # note \\\nbar==2\nbaz==3\n")
+    assert [r.name for r in parsed.requirements] == ["foo", "baz"]
+    assert _codes(parsed) == [("continued-comment", 2)]
+
+
+def test_env_vars_are_kept_as_written() -> None:
+    parsed = _parse(
+        """\
+        --extra-index-url https://${PYPI_TOKEN}@pypi.example.com/simple
+        -f ${WHEELS_DIR}
+        """
+    )
+    assert [o.value for o in parsed.options] == [
+        "https://${PYPI_TOKEN}@pypi.example.com/simple",
+        "${WHEELS_DIR}",
+    ]
+
+
+def test_line_count_and_compiled() -> None:
+    plain = _parse("a\n\nb")
+    assert (plain.line_count, plain.compiled) == (3, False)
+    assert _parse("").line_count == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "#\n# This file is autogenerated by pip-compile with Python 3.12\n#\nfoo==1\n",
+            id="pip-compile",
+        ),
+        pytest.param(
+            "# This file was autogenerated by uv via the following command:\n"
+            "#    uv pip compile requirements.in\nfoo==1\n",
+            id="uv",
+        ),
+        pytest.param("foo==1\n    # via -r requirements.in\n", id="via"),
+        pytest.param("foo==1\n    # via\n    #   bar\n", id="via-block"),
+    ],
+)
+def test_compiled_files_are_recognised(text: str) -> None:
+    assert parse_text(text, FILE).compiled
+
+
+# --------------------------------------------------------------------------------------------
+# Encodings (fs decodes; parse_file reads)
+
+
+def test_utf16_bom_and_crlf(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    text = "# pip freeze from PowerShell\r\nDjango==4.2.7\r\nrequests==2.31.0 \\\r\n  ; os_name == 'nt'\r\n"
+    path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    parsed = parse_file(path)
+    assert [(r.name, r.origin.line) for r in parsed.requirements] == [
+        ("django", 2),
+        ("requests", 3),
+    ]
+    assert str(parsed.requirements[1].requirement.marker) == 'os_name == "nt"'
+    assert parsed.line_count == 4
+
+
+def test_utf8_bom(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_bytes(codecs.BOM_UTF8 + b"flask==3.0\n")
+    assert [r.name for r in parse_file(path).requirements] == ["flask"]
+
+
+# --------------------------------------------------------------------------------------------
+# Options
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "value"),
+    [
+        pytest.param(
+            "-i https://pypi.example.com/simple",
+            "index-url",
+            "https://pypi.example.com/simple",
+            id="i",
+        ),
+        pytest.param(
+            "--index-url=https://x.org/simple", "index-url", "https://x.org/simple", id="index-url="
+        ),
+        pytest.param(
+            "-ihttps://x.org/simple", "index-url", "https://x.org/simple", id="i-attached"
+        ),
+        pytest.param(
+            "--extra-index-url https://x.org/simple",
+            "extra-index-url",
+            "https://x.org/simple",
+            id="extra",
+        ),
+        pytest.param("-f ./wheels", "find-links", "./wheels", id="f"),
+        pytest.param(
+            "--find-links https://x.org/links", "find-links", "https://x.org/links", id="find-links"
+        ),
+        pytest.param("--no-index", "no-index", None, id="no-index"),
+        pytest.param("--pre", "pre", None, id="pre"),
+        pytest.param("--only-binary :all:", "only-binary", ":all:", id="only-binary"),
+        pytest.param("--no-binary=psycopg2", "no-binary", "psycopg2", id="no-binary"),
+        pytest.param("--prefer-binary", "prefer-binary", None, id="prefer-binary"),
+        pytest.param(
+            "--trusted-host pypi.internal", "trusted-host", "pypi.internal", id="trusted-host"
+        ),
+        pytest.param("--require-hashes", "require-hashes", None, id="require-hashes"),
+        pytest.param("--use-feature truststore", "use-feature", "truststore", id="use-feature"),
+    ],
+)
+def test_global_option(line: str, name: str, value: str | None) -> None:
+    parsed = _parse(line)
+    assert parsed.options == (Option(name=name, value=value, origin=Location(FILE, 1)),)
+    assert parsed.requirements == ()
+    assert parsed.diagnostics == ()
+
+
+def test_unknown_option_is_refused() -> None:
+    error = _error("foo==1\n--use-pep517\n")
+    assert str(error).startswith("apps/backend/requirements.txt:2: ")
+    assert "--use-pep517" in str(error)
+
+
+def test_legacy_option_is_reported() -> None:
+    parsed = _parse("--allow-external foo\nfoo==1\n")
+    assert _codes(parsed) == [("unsupported-option", 1)]
+    assert [r.name for r in parsed.requirements] == ["foo"]
+
+
+def test_global_option_on_requirement_line_is_reported() -> None:
+    parsed = _parse("psycopg2==2.8.3 --no-binary psycopg2  # build from source\n")
+    assert [r.name for r in parsed.requirements] == ["psycopg2"]
+    assert parsed.options == ()
+    assert _codes(parsed) == [("ignored-option", 1)]
+    assert "--no-binary psycopg2" in parsed.diagnostics[0].message
+
+
+def test_hashes() -> None:
+    req = _only(
+        """\
+        certifi==2024.2.2 \\
+            --hash=sha256:0569859f95fc761b18b45ef421b1290a0f65f147e92a1e5eb3e635f9a5e4e66f \\
+            --hash sha256:dc383c07b76109f368f6106eee2b593b04a011ea4d55f652c6ca24a754d1cdd1
+            # via requests
+        """
+    )
+    assert req.hashes == (
+        "sha256:0569859f95fc761b18b45ef421b1290a0f65f147e92a1e5eb3e635f9a5e4e66f",
+        "sha256:dc383c07b76109f368f6106eee2b593b04a011ea4d55f652c6ca24a754d1cdd1",
+    )
+    assert req.options == ()
+    assert req.text.startswith("certifi==2024.2.2")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param("foo==1 --hash=abc", id="no-algorithm"),
+        pytest.param("foo==1 --hash=md5:abc", id="weak-algorithm"),
+    ],
+)
+def test_bad_hash_is_refused(line: str) -> None:
+    assert str(_error(line)).startswith("apps/backend/requirements.txt:1: --hash")
+
+
+@pytest.mark.parametrize(
+    ("line", "options", "hashes"),
+    [
+        pytest.param(
+            "numpy==2.0 --config-settings setup-args=-Dblas=openblas",
+            ("--config-settings=setup-args=-Dblas=openblas",),
+            (),
+            id="config-settings",
+        ),
+        pytest.param(
+            "numpy==2.0 -C setup-args=-Dblas=openblas --hash=sha256:aa",
+            ("--config-settings=setup-args=-Dblas=openblas",),
+            ("sha256:aa",),
+            id="C-and-hash",
+        ),
+        pytest.param(
+            'rcssmin==1.0.6 --install-option="--without-c-extensions"',
+            ("--install-option=--without-c-extensions",),
+            (),
+            id="install-option",
+        ),
+        pytest.param(
+            "pkg==1 --global-option='--with feature'",
+            ("--global-option='--with feature'",),
+            (),
+            id="global-option-quoted",
+        ),
+    ],
+)
+def test_per_requirement_options(
+    line: str, options: tuple[str, ...], hashes: tuple[str, ...]
+) -> None:
+    req = _only(line)
+    assert (req.options, req.hashes) == (options, hashes)
+    assert _parse(line).diagnostics == ()
+
+
+def test_unclosed_quote_is_refused() -> None:
+    assert "cannot split options" in str(_error('foo==1 --global-option="x\n'))
+
+
+# --------------------------------------------------------------------------------------------
+# Includes
+
+
+def test_includes_are_listed_relative_to_the_file() -> None:
+    parsed = _parse(
+        """\
+        -r base.txt
+        --requirement=../shared/common.txt
+        -c constraints.txt
+        """
+    )
+    assert parsed.includes == (
+        Include(
+            kind="requirement",
+            target="base.txt",
+            path=Path("apps/backend/base.txt"),
+            origin=Location(FILE, 1),
+        ),
+        Include(
+            kind="requirement",
+            target="../shared/common.txt",
+            path=Path("apps/shared/common.txt"),
+            origin=Location(FILE, 2),
+        ),
+        Include(
+            kind="constraint",
+            target="constraints.txt",
+            path=Path("apps/backend/constraints.txt"),
+            origin=Location(FILE, 3),
+        ),
+    )
+
+
+def test_remote_and_env_includes_are_reported() -> None:
+    parsed = _parse("-r https://example.com/req.txt\n-c ${CONSTRAINTS}\n")
+    assert parsed.includes == ()
+    assert _codes(parsed) == [("remote-include", 1), ("unresolved-include", 2)]
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def test_tree_follows_includes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _write(
+        tmp_path,
+        {
+            "svc/requirements-dev.txt": "-r requirements.txt\n-c ../constraints/c.txt\npytest\n",
+            "svc/requirements.txt": "-r requirements/base.txt\nfastapi\n",
+            "svc/requirements/base.txt": "-c ../../constraints/c.txt\npydantic\n",
+            "constraints/c.txt": "pydantic<3\n",
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    tree = parse_tree([Path("svc/requirements-dev.txt")])
+    assert list(tree) == [
+        Path("svc/requirements-dev.txt"),
+        Path("svc/requirements.txt"),
+        Path("svc/requirements/base.txt"),
+        Path("constraints/c.txt"),
+    ]
+    base = tree[Path("svc/requirements/base.txt")]
+    assert base.includes[0].path == Path("constraints/c.txt")
+    assert base.requirements[0].origin == Location(Path("svc/requirements/base.txt"), 2)
+    assert all(not f.diagnostics for f in tree.values())
+
+
+def test_tree_reports_cycles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _write(
+        tmp_path,
+        {
+            "a.txt": "-r b.txt\nalpha\n",
+            "b.txt": "beta\n-r ./a.txt\n",
+            "self.txt": "-r self.txt\ngamma\n",
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    tree = parse_tree([Path("a.txt"), Path("./self.txt")])
+    assert set(tree) == {Path("a.txt"), Path("b.txt"), Path("self.txt")}
+    assert tree[Path("a.txt")].diagnostics == ()
+    b = tree[Path("b.txt")]
+    assert _codes(b) == [("include-cycle", 2)]
+    assert b.includes == ()
+    assert _codes(tree[Path("self.txt")]) == [("include-cycle", 1)]
+
+
+def test_tree_diamond_is_parsed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _write(
+        tmp_path,
+        {
+            "a.txt": "-r b.txt\n-r c.txt\n",
+            "b.txt": "-r d.txt\n",
+            "c.txt": "-r d.txt\n",
+            "d.txt": "x\n",
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    tree = parse_tree([Path("a.txt")])
+    assert sorted(tree) == [Path("a.txt"), Path("b.txt"), Path("c.txt"), Path("d.txt")]
+    assert all(not f.diagnostics for f in tree.values())
+
+
+def test_tree_missing_include_names_the_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path, {"svc/requirements.txt": "flask\n-r missing.txt\n"})
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ParseError) as info:
+        parse_tree([Path("svc/requirements.txt")])
+    assert str(info.value).startswith(
+        "svc/requirements.txt:2: cannot read included file missing.txt"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Sources: git, URL, path
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "source"),
+    [
+        pytest.param(
+            "-e git+https://github.com/org/lib.git@v1.2#egg=lib&subdirectory=python",
+            "lib",
+            Source(
+                kind="git",
+                url="https://github.com/org/lib.git",
+                tag="v1.2",
+                subdirectory="python",
+                editable=True,
+            ),
+            id="editable-tag-subdirectory",
+        ),
+        pytest.param(
+            "csh-ldap @ git+https://github.com/ComputerScienceHouse/csh_ldap@2.5.0",
+            "csh-ldap",
+            Source(kind="git", url="https://github.com/ComputerScienceHouse/csh_ldap", tag="2.5.0"),
+            id="name-at-tag",
+        ),
+        pytest.param(
+            "unicode-slugify @ git+https://github.com/mozilla/unicode-slugify@b696c37",
+            "unicode-slugify",
+            Source(kind="git", url="https://github.com/mozilla/unicode-slugify", rev="b696c37"),
+            id="short-sha",
+        ),
+        pytest.param(
+            "git+https://github.com/huggingface/accelerate@main#egg=accelerate",
+            "accelerate",
+            Source(kind="git", url="https://github.com/huggingface/accelerate", branch="main"),
+            id="branch",
+        ),
+        pytest.param(
+            "git+ssh://git@github.com/org/private.git@feature/x#egg=private",
+            "private",
+            Source(kind="git", url="ssh://git@github.com/org/private.git", rev="feature/x"),
+            id="ssh-user-kept-other-ref-is-rev",
+        ),
+        pytest.param(
+            "pkg[extra] @ git+https://gitlab.com/g/pkg@2f1c6f3c8b4a49f8b4c0c1f2e3d4a5b6c7d8e9f0 ; python_version >= '3.9'",
+            "pkg",
+            Source(
+                kind="git",
+                url="https://gitlab.com/g/pkg",
+                rev="2f1c6f3c8b4a49f8b4c0c1f2e3d4a5b6c7d8e9f0",
+            ),
+            id="full-sha-extras-marker",
+        ),
+        pytest.param(
+            "-e git+https://github.com/cocodataset/cocoapi#egg=pycocotools&subdirectory=PythonAPI",
+            "pycocotools",
+            Source(
+                kind="git",
+                url="https://github.com/cocodataset/cocoapi",
+                subdirectory="PythonAPI",
+                editable=True,
+            ),
+            id="no-ref",
+        ),
+        pytest.param(
+            "urllib3 @ https://github.com/urllib3/urllib3/archive/refs/tags/1.26.8.zip",
+            "urllib3",
+            Source(
+                kind="url", url="https://github.com/urllib3/urllib3/archive/refs/tags/1.26.8.zip"
+            ),
+            id="name-at-url",
+        ),
+        pytest.param(
+            "https://files.example.com/pkgs/My_Pkg-1.0-py3-none-any.whl",
+            "my-pkg",
+            Source(kind="url", url="https://files.example.com/pkgs/My_Pkg-1.0-py3-none-any.whl"),
+            id="wheel-url",
+        ),
+        pytest.param(
+            "https://files.example.com/pkgs/pkg-1.0.tar.gz",
+            "pkg",
+            Source(kind="url", url="https://files.example.com/pkgs/pkg-1.0.tar.gz"),
+            id="sdist-url",
+        ),
+        pytest.param(
+            "https://example.com/archive/abc.zip#egg=thing",
+            "thing",
+            Source(kind="url", url="https://example.com/archive/abc.zip"),
+            id="url-egg",
+        ),
+        pytest.param(
+            "./dist/foo-1.0-py3-none-any.whl",
+            "foo",
+            Source(kind="path", path="./dist/foo-1.0-py3-none-any.whl", base=FILE.parent),
+            id="wheel-path",
+        ),
+        pytest.param(
+            "../libs/shared#egg=shared",
+            "shared",
+            Source(kind="path", path="../libs/shared", base=FILE.parent),
+            id="path-egg",
+        ),
+        pytest.param(
+            "-e file:../libs/shared#egg=shared",
+            "shared",
+            Source(kind="path", path="../libs/shared", base=FILE.parent, editable=True),
+            id="editable-file-url",
+        ),
+        pytest.param(
+            "vendored @ file:./vendor/vendored-2.0.tar.gz",
+            "vendored",
+            Source(kind="path", path="./vendor/vendored-2.0.tar.gz", base=FILE.parent),
+            id="name-at-relative-file",
+        ),
+    ],
+)
+def test_direct_reference(line: str, name: str, source: Source) -> None:
+    req = _only(line)
+    assert req.name == name
+    assert req.source == source
+    assert req.requirement.url is None
+    assert str(req.requirement.specifier) == ""
+
+
+def test_direct_reference_keeps_extras_and_marker(tmp_path: Path) -> None:
+    _write(tmp_path / "plugins" / "x", {"pyproject.toml": '[project]\nname = "x-plugin"\n'})
+    req = _only('./plugins/x[cli,dev] ; python_version >= "3.10"\n', tmp_path / "requirements.txt")
+    assert req.name == "x-plugin"
+    assert req.requirement.extras == {"cli", "dev"}
+    assert str(req.requirement.marker) == 'python_version >= "3.10"'
+    assert req.source == Source(kind="path", path="./plugins/x", base=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("ref", "field"),
+    [
+        ("v1.2", "tag"),
+        ("1.2.3", "tag"),
+        ("2.0.0rc1", "tag"),
+        ("v2.0.0-beta.1", "tag"),
+        ("abcdef1", "rev"),
+        ("0123456789abcdef0123456789abcdef01234567", "rev"),
+        ("main", "branch"),
+        ("master", "branch"),
+        ("develop", "branch"),
+        ("release-1.0", "rev"),
+        ("feature/login", "rev"),
+        ("1.x", "rev"),
+    ],
+)
+def test_git_ref_classification(ref: str, field: str) -> None:
+    source = _only(f"pkg @ git+https://host/org/pkg.git@{ref}").source
+    assert source is not None
+    assert {"tag": source.tag, "rev": source.rev, "branch": source.branch}[field] == ref
+    assert [source.tag, source.rev, source.branch].count(None) == 2
+
+
+def test_git_credentials_are_removed_and_reported() -> None:
+    parsed = _parse("pkg @ git+https://user:s3cret@git.example.com/org/pkg.git@v1\n")
+    req = parsed.requirements[0]
+    assert req.source is not None
+    assert req.source.url == "https://git.example.com/org/pkg.git"
+    assert "s3cret" not in req.text
+    assert _codes(parsed) == [("credentials-removed", 1)]
+    assert "s3cret" not in parsed.diagnostics[0].message
+
+
+def test_token_in_url_source_is_removed() -> None:
+    parsed = _parse("pkg @ https://${TOKEN}@files.example.com/pkg-1.0.tar.gz\n")
+    assert parsed.requirements[0].source == Source(
+        kind="url", url="https://files.example.com/pkg-1.0.tar.gz"
+    )
+    assert _codes(parsed) == [("credentials-removed", 1)]
+
+
+@pytest.mark.parametrize("scheme", ["hg", "svn", "bzr"])
+def test_other_vcs_is_kept_by_name(scheme: str) -> None:
+    parsed = _parse(f"-e {scheme}+https://vcs.example.com/repo#egg=legacy\n")
+    assert [(r.name, r.source) for r in parsed.requirements] == [("legacy", None)]
+    assert _codes(parsed) == [("unsupported-vcs", 1)]
+
+
+def test_unnamed_requirements_are_reported() -> None:
+    parsed = _parse(
+        """\
+        git+https://github.com/celery/py-amqp.git
+        https://github.com/org/repo/archive/9c66f5c844bf.zip
+        -e ./missing-folder
+        """
+    )
+    assert parsed.requirements == ()
+    assert _codes(parsed) == [
+        ("unnamed-requirement", 1),
+        ("unnamed-requirement", 2),
+        ("unnamed-requirement", 3),
+    ]
+    assert "#egg=NAME" in parsed.diagnostics[0].message
+
+
+@pytest.mark.parametrize(
+    ("files", "name"),
+    [
+        pytest.param({"pyproject.toml": '[project]\nname = "My.Lib"\n'}, "my-lib", id="pyproject"),
+        pytest.param(
+            {"pyproject.toml": '[tool.poetry]\nname = "poetry-lib"\n'}, "poetry-lib", id="poetry"
+        ),
+        pytest.param({"setup.cfg": "[metadata]\nname = cfg_lib\n"}, "cfg-lib", id="setup.cfg"),
+    ],
+)
+def test_local_folder_name_comes_from_metadata(
+    tmp_path: Path, files: dict[str, str], name: str
+) -> None:
+    _write(tmp_path / "libs" / "lib", files)
+    path = tmp_path / "svc" / "requirements.txt"
+    path.parent.mkdir()
+    req = _only("-e ../libs/lib[extra]\n", path)
+    assert req.name == name
+    assert req.requirement.extras == {"extra"}
+    assert req.source == Source(kind="path", path="../libs/lib", base=path.parent, editable=True)
+
+
+def test_editable_own_folder_is_a_path_source(tmp_path: Path) -> None:
+    _write(tmp_path, {"pyproject.toml": '[project]\nname = "service"\n'})
+    path = tmp_path / "requirements.txt"
+    for line in ("-e .", "-e file:.", "."):
+        req = _only(line, path)
+        assert req.name == "service"
+        assert req.source is not None
+        assert req.source.path == "."
+        assert req.source.editable == line.startswith("-e")
+
+
+def test_pip_freeze_build_machine_path() -> None:
+    parsed = _parse(
+        """\
+        mylib @ file:///home/ci/build/dist/mylib-1.4.2-py3-none-any.whl
+        other @ file:///home/ci/src/other
+        """
+    )
+    mylib, other = parsed.requirements
+    assert (mylib.name, str(mylib.requirement.specifier), mylib.source) == (
+        "mylib",
+        "==1.4.2",
+        None,
+    )
+    assert (other.name, str(other.requirement.specifier), other.source) == ("other", "", None)
+    assert _codes(parsed) == [("build-machine-path", 1), ("build-machine-path", 2)]
+
+
+def test_existing_absolute_path_is_a_path_source(tmp_path: Path) -> None:
+    wheel = tmp_path / "w" / "x-1.0-py3-none-any.whl"
+    wheel.parent.mkdir()
+    wheel.write_bytes(b"")
+    req = _only(f"x @ file://{wheel}")
+    assert req.source == Source(kind="path", path=str(wheel), base=FILE.parent)
+
+
+def test_invalid_editable_is_refused() -> None:
+    assert "not a valid editable requirement" in str(_error("-e https://example.com/pkg.zip\n"))
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        pytest.param(
+            "ok==1\nfoo==\n",
+            "apps/backend/requirements.txt:2: invalid requirement 'foo=='",
+            id="dangling-op",
+        ),
+        pytest.param(
+            "foo=1.0\n",
+            "apps/backend/requirements.txt:1: invalid requirement 'foo=1.0' ('='",
+            id="single-equals",
+        ),
+        pytest.param(
+            "pytz>dev\n",
+            "apps/backend/requirements.txt:1: invalid requirement 'pytz>dev'",
+            id="legacy-version",
+        ),
+        pytest.param(
+            "a\n\nfoo>=1,\\\n  ,<2\n",
+            "apps/backend/requirements.txt:3: invalid requirement",
+            id="continued",
+        ),
+        pytest.param(
+            "{%- if cookiecutter.use_celery == 'y' %}\ncelery\n{%- endif %}\n",
+            "apps/backend/requirements.txt:1: Jinja template syntax",
+            id="jinja",
+        ),
+        pytest.param(
+            "x\nfoo {{ version }}\n",
+            "apps/backend/requirements.txt:2: Jinja template syntax",
+            id="jinja-expr",
+        ),
+    ],
+)
+def test_invalid_lines_are_refused_with_location(text: str, start: str) -> None:
+    assert str(_error(text)).startswith(start)
+
+
+def test_error_redacts_credentials() -> None:
+    message = str(_error("https://user:pw@example.com/x.zip#egg=bad name\n"))
+    assert "pw@" not in message
+
+
+# --------------------------------------------------------------------------------------------
+# The fast path (plain lines straight to packaging) agrees with pip-requirements-parser
+
+
+SAMPLE = """\
+requests[socks]>=2.0,<3 ; python_version >= "3.8"  # inline
+Django===4.2.7
+foo==1.0 \\
+    --hash=sha256:aaaa \\
+    --hash sha256:bbbb
+bar>=1.0,\\
+  <2 ; sys_platform != 'win32'
+pydantic_settings~=2.1
+uvicorn[standard] == 0.30.0
+-e git+https://github.com/a/b.git@v1.2#egg=b&subdirectory=sub
+csh-ldap @ git+https://github.com/ComputerScienceHouse/csh_ldap@2.5.0
+https://x.org/p/pkg-1.0.tar.gz#egg=pkg
+urllib3 @ https://github.com/urllib3/urllib3/archive/refs/tags/1.26.8.zip
+rcssmin==1.0.6 --install-option="--without-c-extensions"
+# comment \\
+zope.interface>=5
+"""
+
+
+def test_fast_path_agrees_with_pip_requirements_parser(tmp_path: Path) -> None:
+    import pip_requirements_parser as prp
+
+    path = tmp_path / "requirements.txt"
+    path.write_text(SAMPLE, encoding="utf-8")
+    theirs = prp.RequirementsFile.from_file(str(path))
+    assert not theirs.invalid_lines
+    ours = parse_file(path)
+    expected = []
+    for item in theirs.requirements:
+        req = item.req
+        name = req.name if req is not None else item.link.egg_fragment
+        specifier = str(req.specifier) if req is not None else ""
+        if item.link is not None and item.link.is_wheel:
+            specifier = ""  # pip-requirements-parser pins wheel links; we keep them as written
+        expected.append(
+            (item.line_number, name, specifier, str(item.marker or ""), sorted(item.extras))
+        )
+    got = [
+        (
+            r.origin.line,
+            r.requirement.name,
+            str(r.requirement.specifier),
+            str(r.requirement.marker or ""),
+            sorted(r.requirement.extras),
+        )
+        for r in ours.requirements
+    ]
+    assert got == expected
+    assert [r.hashes for r in ours.requirements if r.name == "foo"] == [
+        ("sha256:aaaa", "sha256:bbbb")
+    ]
+
+
+def test_logical_lines_agree_with_pip_requirements_parser() -> None:
+    import pip_requirements_parser as prp
+
+    text = SAMPLE + "last \\\n"
+    theirs = [
+        (line.line_number, line.line)
+        for line in prp.preprocess(text)
+        if isinstance(line, prp.TextLine)
+    ]
+    ours = list(requirements_txt._logical_lines(text, [], FILE))
+    assert ours == theirs
+
+
+def _generated(count: int) -> str:
+    lines = []
+    for i in range(count):
+        kind = i % 4
+        if kind == 0:
+            lines.append(f"package-{i}=={i % 10}.{i % 7}.0")
+        elif kind == 1:
+            lines.append(f"package_{i}[extra]>=1.0,<2 ; python_version >= '3.8'")
+        elif kind == 2:
+            lines.append(f"Package.{i}~=1.{i % 5}  # why")
+        else:
+            lines.append(f"package-{i}>=2")
+    return "\n".join(lines) + "\n"
+
+
+def test_fast_path_on_2000_lines(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text(_generated(2000), encoding="utf-8")
+    parse_file(path)  # warm imports
+    start = time.perf_counter()
+    parsed = parse_file(path)
+    elapsed = time.perf_counter() - start
+    assert len(parsed.requirements) == 2000
+    assert elapsed < 0.25, f"parse_file took {elapsed:.3f}s on 2,000 lines"
+
+
+def test_diagnostics_have_locations() -> None:
+    parsed = _parse("git+https://github.com/celery/kombu.git\n")
+    assert parsed.diagnostics == (
+        Diagnostic(
+            code="unnamed-requirement",
+            message=parsed.diagnostics[0].message,
+            location=Location(FILE, 1),
+        ),
+    )
+    assert str(parsed.diagnostics[0]).startswith("apps/backend/requirements.txt:1: warning: ")
+
+
+def test_requirement_is_a_packaging_requirement() -> None:
+    assert isinstance(_only("foo").requirement, Requirement)
