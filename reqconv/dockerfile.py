@@ -808,9 +808,12 @@ class _Rewriter:
                     self.check_json_run(command)
                     continue
                 for cmd in self.cmds_in(command):
-                    decision = self.decide(stage, command, cmd, kept_refs, upgrades)
+                    reads: set[str] = set()
+                    decision = self.decide(stage, command, cmd, reads, upgrades)
                     if decision is not None:
                         decisions.append(decision)
+                    else:  # a kept command still reads these files: their COPY stays
+                        kept_refs.update(_norm(ref) for ref in reads)
         # a ``-r`` file another (kept) command still reads keeps its COPY
         changed_stages = {id(d.stage) for d in decisions}
         for decision in decisions:
@@ -970,8 +973,6 @@ class _Rewriter:
             return None
         if pip.user and not self.user_copies_follow(stage, line, command):
             return None
-        for ref, _lock, _path in locks:
-            kept_refs.discard(ref)
         return _Decision(
             pip=pip,
             stage=stage,
@@ -997,6 +998,11 @@ class _Rewriter:
                 "pip install -r inside an if/loop/subshell/pipeline is kept: `uv pip sync` replaces "
                 "the environment, so make the condition choose a lock",
             )
+        if pip.unknown:
+            return (
+                "unknown-option",
+                f"pip option {' '.join(pip.unknown)} has no uv pip sync equivalent; kept",
+            )
         if pip.target is not None:
             return (
                 "target",
@@ -1015,13 +1021,6 @@ class _Rewriter:
                 f"names packages inline ({' '.join(pip.packages)}) together with -r; kept: add them "
                 "to the requirements so the lock has them",
             )
-        if pip.unknown:
-            return (
-                "unknown-option",
-                f"pip option {' '.join(pip.unknown)} has no uv pip sync equivalent; kept",
-            )
-        if cmd.script.heredoc is False and command.heredocs:
-            return ("heredoc", "kept")
         for url in pip.index_urls:
             if has_credentials(url):
                 self.report(
@@ -1220,11 +1219,15 @@ class _Rewriter:
                 if edit not in self.edits:
                     self.edits.append(edit)
             return ""
-        for copy in reversed(_before(decision.stage, line)):
-            if copy.cmd.upper() not in ("COPY", "ADD") or len(copy.value) < 2:
-                continue
-            if any(f.lower().startswith("--from=") for f in copy.flags):
-                continue
+        copies = [
+            c
+            for c in reversed(_before(decision.stage, line))
+            if c.cmd.upper() in ("COPY", "ADD")
+            and len(c.value) >= 2
+            and not any(f.lower().startswith("--from=") for f in c.flags)
+        ]
+        # first a COPY naming the file (edited to bring the lock), then one bringing its folder
+        for copy in copies:
             sources = list(copy.value[:-1])
             dest = copy.value[-1]
             single_file = (
@@ -1236,16 +1239,21 @@ class _Rewriter:
             if single_file and not matches:
                 matches = sources
             if matches:
-                return self.edit_copy(
-                    copy, matches[0], lock, ref, single_file, kept_refs, indent=""
-                )
+                placed = self.edit_copy(copy, matches[0], lock, ref, single_file, kept_refs)
+                if placed is None:
+                    self.report(
+                        line, "unmapped", f"cannot edit the COPY of {ref} (line {copy.start_line})"
+                    )
+                return placed
+        for copy in copies:
+            sources = list(copy.value[:-1])
+            dest_norm = _norm(copy.value[-1])
             for source in sources:
                 if _norm(source) == "":  # COPY . <dest>: the whole context, locks included
                     found = self.lock_for(ref)
                     if found and posixpath.dirname(found[0]) == posixpath.dirname(lock):
                         return ""
                     return f"COPY {lock} {image_path}"
-                dest_norm = _norm(dest)
                 if (
                     dest_norm
                     and _norm(posixpath.dirname(ref)).endswith(dest_norm.lstrip("/"))
@@ -1270,16 +1278,8 @@ class _Rewriter:
         return dotted + prefix + lock
 
     def edit_copy(
-        self,
-        copy: Any,
-        source: str,
-        lock: str,
-        ref: str,
-        single_file: bool,
-        kept_refs: set[str],
-        indent: str,
+        self, copy: Any, source: str, lock: str, ref: str, single_file: bool, kept_refs: set[str]
     ) -> str | None:
-        del indent
         lock_name = PurePosixPath(lock).name
         dest = copy.value[-1]
         new_source = self.context_lock(source, lock)
@@ -1289,7 +1289,7 @@ class _Rewriter:
             return ""
         self.copies_done.add(key)
         logical = self.logical(copy)
-        if copy.json or logical is None or ref in kept_refs:
+        if copy.json or logical is None or _norm(ref) in kept_refs:
             # keep the file for the commands that still read it; add the lock beside it
             text = f"COPY {new_source} {new_dest if single_file else dest}"
             at = self.src.line_end(copy.end_line)

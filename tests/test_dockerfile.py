@@ -1,0 +1,396 @@
+"""reqconv.dockerfile: goldens over fixtures/dockerfiles, preservation, idempotence, findings."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from reqconv import fs
+from reqconv.dockerfile import (
+    DockerPlan,
+    DockerResult,
+    base_python_versions,
+    default_lock_name,
+    dockerignore_update,
+    escape_char,
+    instructions,
+    referenced_requirement_files,
+    rewrite,
+)
+from reqconv.errors import DockerfileError
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "dockerfiles"
+UV_VERSION = "0.9.5"
+PLAN = DockerPlan(uv_version=UV_VERSION)
+GOLDENS = sorted(FIXTURES.glob("*.in.Dockerfile"))
+
+
+def _expected(path: Path) -> Path:
+    return path.with_name(path.name.replace(".in.", ".expected."))
+
+
+def _rewrite(text: str, plan: DockerPlan = PLAN) -> DockerResult:
+    return rewrite(textwrap.dedent(text), plan)
+
+
+def _codes(result: DockerResult) -> list[tuple[int, str]]:
+    return [(f.line, f.code) for f in result.findings]
+
+
+# -- goldens ---------------------------------------------------------------------------------
+
+
+def test_every_golden_input_has_an_expected_file() -> None:
+    assert len(GOLDENS) >= 12
+    for path in GOLDENS:
+        assert _expected(path).is_file(), path
+
+
+@pytest.mark.parametrize("path", GOLDENS, ids=lambda p: p.name.split(".")[0])
+def test_golden(path: Path, request: pytest.FixtureRequest) -> None:
+    source = fs.read_text(path)
+    result = rewrite(source.text, PLAN)
+    data = source.encode(result.text)
+    expected = _expected(path)
+    if request.config.getoption("--update-goldens", default=False):  # pragma: no cover - manual
+        expected.write_bytes(data)
+    assert data == expected.read_bytes()
+
+
+@pytest.mark.parametrize("path", GOLDENS, ids=lambda p: p.name.split(".")[0])
+def test_untouched_instructions_are_identical(path: Path) -> None:
+    text = fs.read_text(path).text
+    result = rewrite(text, PLAN)
+    after = instructions(result.text)  # parses with the BuildKit parser
+    import dockerfile
+
+    kept = [
+        (c.cmd.upper(), c.original, *(h.content for h in c.heredocs))
+        for c in dockerfile.parse_string(text)
+        if c.start_line not in result.rewritten
+    ]
+    remaining = iter(after)
+    for instruction in kept:  # every untouched instruction, in order, byte for byte
+        assert any(instruction == candidate for candidate in remaining), instruction
+
+
+@pytest.mark.parametrize("path", GOLDENS, ids=lambda p: p.name.split(".")[0])
+def test_rewrite_is_idempotent(path: Path) -> None:
+    once = rewrite(fs.read_text(path).text, PLAN)
+    twice = rewrite(once.text, PLAN)
+    assert twice.text == once.text
+    assert twice.rewritten == ()
+
+
+@pytest.mark.parametrize("path", GOLDENS, ids=lambda p: p.name.split(".")[0])
+def test_rewritten_lines_only(path: Path) -> None:
+    """Lines outside the rewritten instructions (and the COPY of the requirements) stay."""
+    before = fs.read_text(path).text.split("\n")
+    after = rewrite("\n".join(before), PLAN).text.split("\n")
+    comments = [line for line in before if line.lstrip().startswith("#")]
+    # comments survive, except the ones inside a replaced pip command's continuation
+    lost = [line for line in comments if line not in after]
+    assert lost == []
+
+
+def test_crlf_is_kept_through_textfile(tmp_path: Path) -> None:
+    data = (FIXTURES / "crlf.in.Dockerfile").read_bytes()
+    assert b"\r\n" in data
+    path = tmp_path / "Dockerfile"
+    path.write_bytes(data)
+    source = fs.read_text(path)
+    out = source.encode(rewrite(source.text, PLAN).text)
+    assert out.count(b"\n") == out.count(b"\r\n")
+    assert b"uv pip sync --require-hashes requirements.lock\r\n" in out
+
+
+def test_nothing_to_do_is_byte_identical() -> None:
+    text = (FIXTURES / "nothing-to-do.in.Dockerfile").read_text()
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert not result.changed
+    assert result.findings == ()
+
+
+def test_kept_fixture_reports_every_line() -> None:
+    result = rewrite((FIXTURES / "kept.in.Dockerfile").read_text(), PLAN)
+    assert _codes(result) == [
+        (2, "index-credentials"),
+        (5, "inline-packages"),
+        (6, "target"),
+        (7, "conditional-install"),
+        (8, "conditional-requirements"),
+        (9, "poetry"),
+        (11, "local-project"),
+    ]
+    assert not result.changed
+
+
+# -- base_python_versions ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("FROM python:3.12-slim\n", (("3.12", 1),), id="slim"),
+        pytest.param("FROM python:3.11.9-slim-bookworm AS b\n", (("3.11", 1),), id="patch"),
+        pytest.param("FROM docker.io/library/python:3.10-alpine\n", (("3.10", 1),), id="registry"),
+        pytest.param("ARG PY=3.13\nFROM python:${PY}-slim\n", (("3.13", 2),), id="arg"),
+        pytest.param('ARG PY="3.9"\nFROM python:$PY\n', (("3.9", 2),), id="quoted-arg"),
+        pytest.param("FROM python:${PY:-3.8}\n", (("3.8", 1),), id="default"),
+        pytest.param("FROM python:${PY}\n", (), id="unknown-arg"),
+        pytest.param("FROM python:3-slim\nFROM python\n", (), id="no-minor"),
+        pytest.param("FROM node:20\nFROM unit:1.33.0-python3.11\n", (), id="other-images"),
+        pytest.param(
+            "FROM --platform=$BUILDPLATFORM python:3.12@sha256:abc AS a\nFROM a\n",
+            (("3.12", 1),),
+            id="platform-digest",
+        ),
+    ],
+)
+def test_base_python_versions(text: str, expected: tuple[tuple[str, int], ...]) -> None:
+    assert base_python_versions(text) == expected
+
+
+def test_parser_errors_become_dockerfile_error() -> None:
+    with pytest.raises(DockerfileError, match="BuildKit parser"):
+        rewrite("FROM python:3.12\nRUN <<EOF\npip install x\n", PLAN)
+
+
+# -- rewriting details -----------------------------------------------------------------------
+
+
+def test_chain_keeps_other_commands_and_drops_pip_self_upgrade() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        COPY requirements.txt .
+        RUN apt-get update && pip install -U pip wheel && pip install -r requirements.txt && rm -rf /x
+        """
+    )
+    assert (
+        "RUN --mount=type=cache,target=/root/.cache/uv apt-get update && "
+        "uv pip sync --require-hashes requirements.lock && rm -rf /x\n"
+    ) in result.text
+
+
+def test_self_upgrade_kept_where_nothing_is_rewritten() -> None:
+    text = "FROM python:3.12\nRUN pip install --upgrade pip\nRUN pip install .\n"
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(3, "local-project")]
+
+
+def test_index_options_pass_through_without_credentials() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        COPY requirements.txt .
+        RUN pip install --extra-index-url https://bot:s3cret@pypi.corp.example/simple \\
+              --trusted-host pypi.corp.example -r requirements.txt
+        """
+    )
+    assert "s3cret" not in result.text
+    assert (
+        "uv pip sync --require-hashes --extra-index-url https://pypi.corp.example/simple "
+        "--allow-insecure-host pypi.corp.example requirements.lock"
+    ) in result.text
+    assert (3, "index-credentials") in _codes(result)
+    assert all("s3cret" not in f.message for f in result.findings)
+
+
+def test_token_arg_used_in_index_url_is_reported() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        ARG PYPI_TOKEN
+        ENV PIP_EXTRA_INDEX_URL=https://__token__:${PYPI_TOKEN}@pypi.corp.example/simple
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        """
+    )
+    codes = _codes(result)
+    assert (2, "index-credentials") in codes
+    assert (3, "index-credentials") in codes
+    message = next(f.message for f in result.findings if f.line == 2)
+    assert "--mount=type=secret" in message
+    assert "UV_INDEX_<NAME>_PASSWORD" in message
+
+
+def test_plain_pip_index_env_is_reported() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        ENV PIP_INDEX_URL=https://pypi.corp.example/simple
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        """
+    )
+    assert (2, "pip-env") in _codes(result)
+
+
+def test_bind_mounted_requirements_become_the_lock() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.13-slim
+        RUN --mount=type=bind,source=requirements.txt,target=requirements.txt \\
+            pip install -r requirements.txt
+        """
+    )
+    assert (
+        "--mount=type=bind,source=requirements.lock,target=requirements.lock \\\n"
+        "    uv pip sync --require-hashes requirements.lock\n"
+    ) in result.text
+
+
+def test_file_still_read_by_a_kept_command_keeps_its_copy() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        COPY requirements.txt /tmp/requirements.txt
+        RUN pip wheel -w /wheels -r /tmp/requirements.txt
+        RUN pip install -r /tmp/requirements.txt
+        """
+    )
+    assert (
+        "COPY requirements.txt /tmp/requirements.txt\nCOPY requirements.lock /tmp/requirements.lock\n"
+        in result.text
+    )
+    assert (3, "not-install") in _codes(result)
+
+
+def test_requirements_not_from_the_context_are_reported() -> None:
+    text = "FROM python:3.12\nRUN wget -qO- https://x/a.tgz | tar xz\nRUN pip install -r requirements.txt\n"
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(3, "requirements-not-copied")]
+
+
+def test_non_root_user_without_venv_is_reported() -> None:
+    text = (
+        "FROM python:3.12\nCOPY requirements.txt .\nUSER app\nRUN pip install -r requirements.txt\n"
+    )
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(4, "non-root-user")]
+
+
+def test_user_install_whose_site_is_copied_piecemeal_is_reported() -> None:
+    text = textwrap.dedent(
+        """\
+        FROM python:3.12 AS build
+        COPY requirements.txt .
+        RUN pip install --user -r requirements.txt
+        FROM python:3.12-slim
+        COPY --from=build /root/.local/lib /root/.local/lib
+        """
+    )
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(3, "user-install")]
+
+
+def test_already_on_uv_is_info_and_unchanged() -> None:
+    text = "FROM python:3.12\nCOPY requirements.txt .\nRUN uv pip install --system -r requirements.txt\n"
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert [(f.code, f.severity) for f in result.findings] == [("already-uv", "info")]
+
+
+def test_exec_form_run_is_reported() -> None:
+    text = 'FROM python:3.12\nCOPY requirements.txt .\nRUN ["pip", "install", "-r", "requirements.txt"]\n'
+    assert _codes(rewrite(text, PLAN)) == [(3, "exec-form")]
+
+
+def test_unknown_pip_option_is_kept() -> None:
+    text = "FROM python:3.12\nCOPY requirements.txt .\nRUN pip install --src /s -r requirements.txt --report r.json\n"
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(3, "unknown-option")]
+
+
+def test_lock_names_come_from_the_plan() -> None:
+    plan = DockerPlan(
+        uv_version=UV_VERSION,
+        lock_for={
+            "requirements/base.txt": "requirements.lock",
+            "requirements/dev.txt": "requirements-dev.lock",
+        },
+    )
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        COPY requirements/ /src/requirements/
+        RUN pip install -r /src/requirements/dev.txt
+        RUN pip install -r /src/requirements/other.txt
+        """,
+        plan,
+    )
+    assert "COPY requirements-dev.lock /src/requirements/requirements-dev.lock\n" in result.text
+    assert "uv pip sync --require-hashes /src/requirements/requirements-dev.lock" in result.text
+    assert _codes(result) == [(4, "no-lock")]
+    assert result.locks == ("requirements-dev.lock",)
+
+
+def test_several_requirement_files_sync_together() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        COPY requirements.txt requirements-test.txt ./
+        RUN pip install -r requirements.txt -r requirements-test.txt
+        """
+    )
+    assert "COPY requirements.lock requirements-test.lock ./\n" in result.text
+    assert "uv pip sync --require-hashes requirements.lock requirements-test.lock\n" in result.text
+
+
+def test_referenced_requirement_files() -> None:
+    text = (FIXTURES / "dev-stage.in.Dockerfile").read_text()
+    assert referenced_requirement_files(text) == ("requirements.txt", "requirements-dev.txt")
+
+
+@pytest.mark.parametrize(
+    ("name", "lock"),
+    [
+        ("requirements.txt", "requirements.lock"),
+        ("./requirements-dev.txt", "requirements-dev.lock"),
+        ("requirements_test.txt", "requirements-test.lock"),
+        ("requirements/dev.txt", "requirements-dev.lock"),
+        ("docs.txt", "requirements-docs.lock"),
+    ],
+)
+def test_default_lock_name(name: str, lock: str) -> None:
+    assert default_lock_name(name) == lock
+
+
+def test_escape_char() -> None:
+    assert escape_char("# escape=`\nFROM x\n") == "`"
+    assert escape_char("# syntax=docker/dockerfile:1\n# escape=`\nFROM x\n") == "`"
+    assert escape_char("FROM x\n# escape=`\n") == "\\"
+
+
+# -- .dockerignore ---------------------------------------------------------------------------
+
+
+def test_dockerignore_created_with_venv() -> None:
+    assert dockerignore_update(None) == (".venv\n", [])
+
+
+def test_dockerignore_venv_added_once() -> None:
+    text, messages = dockerignore_update("__pycache__\n*.pyc")
+    assert text == "__pycache__\n*.pyc\n.venv\n"
+    assert messages == []
+    assert dockerignore_update(text) == (text, [])
+
+
+def test_dockerignore_reports_excluded_lock() -> None:
+    text, messages = dockerignore_update("*.lock\n.venv/\n", copied=("requirements.lock",))
+    assert text == "*.lock\n.venv/\n"
+    assert messages == [
+        "line 1: excludes requirements.lock, which the Dockerfile now copies: "
+        "add `!requirements.lock`"
+    ]
+    assert dockerignore_update("*\n!src\n!requirements.lock\n")[1] == []
+    assert len(dockerignore_update("*\n!src\n")[1]) == 1
