@@ -209,10 +209,14 @@ def _report(plans: Sequence[ServicePlan], *, pending: bool, written: Sequence[Pa
     )
 
 
-def run(options: DockerOptions, out: Output) -> int:
-    """Rewrite every service's Dockerfiles; 0, or 1 when ``--check`` finds a pending rewrite."""
+def run(options: DockerOptions, out: Output, *, uv_version: str | None = None) -> int:
+    """Rewrite every service's Dockerfiles; 0, or 1 when ``--check`` finds a pending rewrite.
+
+    ``uv_version`` (the pin for the uv image) defaults to the version of the uv reqconv finds.
+    """
     mode = options.mode
-    uv_version = resolve_uv_version()
+    if uv_version is None:
+        uv_version = resolve_uv_version()
     plans = [
         plan_service(root, uv_version=uv_version, dockerfiles=options.dockerfiles)
         for root in options.paths

@@ -1,0 +1,186 @@
+"""`reqconv docker`: planning per service, diff/check/json modes, writes that keep the file's form."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reqconv.commands import CollectedOutput, WriteMode
+from reqconv.commands.docker import (
+    DockerOptions,
+    find_dockerfiles,
+    lock_table,
+    plan_service,
+    run,
+)
+from reqconv.errors import DockerfileError
+from reqconv.model import Role
+
+FIXTURES = Path(__file__).parents[2] / "fixtures"
+UV_VERSION = "0.9.5"
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Path:
+    root = tmp_path / "svc"
+    root.mkdir()
+    (root / "requirements.txt").write_text("alpha==1.0\n")
+    (root / "requirements-dev.txt").write_text("-r requirements.txt\nbeta==1.0\n")
+    shutil.copy(FIXTURES / "dockerfiles" / "dev-stage.in.Dockerfile", root / "Dockerfile")
+    (root / "worker.Dockerfile").write_bytes(
+        (FIXTURES / "dockerfiles" / "crlf.in.Dockerfile").read_bytes()
+    )
+    (root / "Dockerfile.static").write_text("FROM nginx\nCOPY . /usr/share/nginx/html\n")
+    (root / "notes.txt").write_text("not a Dockerfile\n")
+    return root
+
+
+def _run(root: Path, **mode: bool) -> tuple[int, CollectedOutput]:
+    out = CollectedOutput()
+    options = DockerOptions(paths=(root,), mode=WriteMode(**mode))
+    return run(options, out, uv_version=UV_VERSION), out
+
+
+def test_find_dockerfiles(service: Path) -> None:
+    names = [p.name for p in find_dockerfiles(service)]
+    assert names == ["Dockerfile", "Dockerfile.static", "worker.Dockerfile"]
+    assert find_dockerfiles(service / "missing") == []
+
+
+def test_lock_table_from_roles(tmp_path: Path) -> None:
+    roles = (
+        Role(path=tmp_path / "requirements.in", compiled=tmp_path / "requirements.txt"),
+        Role(path=tmp_path / "requirements" / "dev.txt", group="dev"),
+    )
+    lock_for, groups = lock_table(tmp_path, roles)
+    assert lock_for == {
+        "requirements.in": "requirements.lock",
+        "requirements.txt": "requirements.lock",
+        "requirements/dev.txt": "requirements-dev.lock",
+    }
+    assert groups == {"requirements.lock": None, "requirements-dev.lock": "dev"}
+
+
+def test_plan_service_writes_nothing(service: Path) -> None:
+    before = {p.name: p.read_bytes() for p in service.iterdir()}
+    plan = plan_service(service, uv_version=UV_VERSION)
+    assert {p.name: p.read_bytes() for p in service.iterdir()} == before
+    changed = sorted(c.path.name for c in plan.changes if c.changed)
+    assert changed == [".dockerignore", "Dockerfile", "worker.Dockerfile"]
+    assert plan.locks == ("requirements.lock", "requirements-dev.lock")
+    assert plan.lock_groups == ("dev",)
+    assert plan.pending
+
+
+def test_run_check_then_write_then_check(service: Path) -> None:
+    code, out = _run(service, check=True)
+    assert code == 1
+    diff = "\n".join(out.stdout)
+    assert (
+        "+RUN --mount=type=cache,target=/root/.cache/uv uv pip sync --require-hashes requirements-dev.lock"
+        in diff
+    )
+    assert not (service / ".dockerignore").exists()
+
+    code, out = _run(service)
+    assert code == 0
+    assert sorted(Path(line.removeprefix("wrote ")).name for line in out.stdout) == [
+        ".dockerignore",
+        "Dockerfile",
+        "worker.Dockerfile",
+    ]
+    assert (service / ".dockerignore").read_text() == ".venv\n"
+    assert (service / "Dockerfile").read_text() == (
+        FIXTURES / "dockerfiles" / "dev-stage.expected.Dockerfile"
+    ).read_text()
+    crlf = (service / "worker.Dockerfile").read_bytes()
+    assert crlf == (FIXTURES / "dockerfiles" / "crlf.expected.Dockerfile").read_bytes()
+
+    assert _run(service, check=True)[0] == 0  # idempotent
+    code, out = _run(service)
+    assert code == 0
+    assert out.stdout == []
+
+
+def test_dry_run_prints_diff_and_exits_zero(service: Path) -> None:
+    code, out = _run(service, dry_run=True)
+    assert code == 0
+    assert any(line.startswith("--- a/") for line in "\n".join(out.stdout).splitlines())
+    assert (service / "Dockerfile").read_text() == (
+        FIXTURES / "dockerfiles" / "dev-stage.in.Dockerfile"
+    ).read_text()
+
+
+def test_findings_go_to_stderr_with_location(tmp_path: Path) -> None:
+    shutil.copy(FIXTURES / "dockerfiles" / "kept.in.Dockerfile", tmp_path / "Dockerfile")
+    code, out = _run(tmp_path, check=True)
+    assert code == 0
+    path = (tmp_path / "Dockerfile").as_posix()
+    assert any(
+        line.startswith(f"{path}:6: warning: pip install --target /deps") for line in out.stderr
+    )
+    assert any(line.startswith(f"{path}:9: info: installs with poetry") for line in out.stderr)
+
+
+def test_json_report(service: Path) -> None:
+    code, out = _run(service, dry_run=True, json=True)
+    assert code == 0
+    report = json.loads(out.stdout[0])
+    assert report["would_change"] is True
+    [entry] = report["services"]
+    assert entry["lock_groups"] == ["dev"]
+    assert sorted(Path(p).name for p in entry["changed"]) == [
+        ".dockerignore",
+        "Dockerfile",
+        "worker.Dockerfile",
+    ]
+
+
+def test_dockerignore_excluding_the_lock_is_reported(service: Path) -> None:
+    (service / ".dockerignore").write_text("*.lock\n")
+    _code, out = _run(service, dry_run=True)
+    ignore = (service / ".dockerignore").as_posix()
+    assert (
+        f"{ignore}:1: warning: excludes requirements.lock, which the Dockerfile now copies: add `!requirements.lock`"
+        in out.stderr
+    )
+
+
+def test_explicit_dockerfiles(service: Path) -> None:
+    out = CollectedOutput()
+    options = DockerOptions(
+        paths=(service,), dockerfiles=(service / "worker.Dockerfile",), mode=WriteMode(check=True)
+    )
+    assert run(options, out, uv_version=UV_VERSION) == 1
+    assert all("dev-stage" not in line and "requirements-dev" not in line for line in out.stdout)
+
+
+def test_no_dockerfile(tmp_path: Path) -> None:
+    code, out = _run(tmp_path, check=True)
+    assert code == 0
+    assert out.stderr == [f"{tmp_path.as_posix()}: no Dockerfile found"]
+
+
+def test_bad_dockerfile_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\nRUN <<EOF\npip install x\n")
+    with pytest.raises(DockerfileError) as info:
+        _run(tmp_path)
+    assert str(info.value).startswith(f"{tmp_path / 'Dockerfile'}: ")
+
+
+def test_uses_discovered_roles(tmp_path: Path) -> None:
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "base.txt").write_text("alpha\n")
+    (tmp_path / "requirements" / "tests.txt").write_text("beta\n")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12\nCOPY requirements/ requirements/\n"
+        "RUN pip install -r requirements/base.txt\n"
+        "FROM python:3.12 AS test\nCOPY requirements/ requirements/\n"
+        "RUN pip install -r requirements/tests.txt\n"
+    )
+    plan = plan_service(tmp_path, uv_version=UV_VERSION)
+    assert plan.locks == ("requirements.lock", "requirements-tests.lock")
+    assert plan.lock_groups == ("tests",)
