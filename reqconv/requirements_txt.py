@@ -211,7 +211,8 @@ class _Tree:
                 cycles.append(
                     Diagnostic(
                         code="include-cycle",
-                        message=f"-r {include.target} includes a file that includes this one; "
+                        message=f"{'-r' if include.kind == 'requirement' else '-c'} "
+                        f"{include.target} includes a file that includes this one; "
                         "not followed again",
                         location=include.origin,
                     )
@@ -409,8 +410,8 @@ class _FileParser:
             self.diagnostics.append(
                 Diagnostic(
                     code="unresolved-include",
-                    message=f"{flag} {target} uses an environment variable, which reqconv does "
-                    "not expand; not followed",
+                    message=f"{flag} {redact_text(target)} uses an environment variable, which "
+                    "reqconv does not expand; not followed",
                     location=origin,
                 )
             )
@@ -523,8 +524,8 @@ class _FileParser:
         """What a URL or path points at. None when it is reported and cannot be carried."""
         scheme = URL_SCHEME_RE.match(location)
         vcs = scheme.group(1) if scheme else None
-        if editable and scheme and vcs is None and scheme.group(2).lower() in VCS_NAMES:
-            vcs = scheme.group(2)  # pip's parse_editable accepts "git:" for "git+git:"
+        if scheme and vcs is None and scheme.group(2).lower() in VCS_NAMES:
+            vcs = scheme.group(2)  # pip's parse_editable reads "git://" as "git+git://"
             location = f"{vcs}+{location}"
         if vcs is not None:
             return self.vcs(origin, vcs.lower(), location, editable=editable)

@@ -277,6 +277,28 @@ def test_global_option(line: str, name: str, value: str | None) -> None:
     assert parsed.diagnostics == ()
 
 
+def test_option_abbreviation_and_several_per_line() -> None:
+    parsed = _parse("--extra-index https://a.org/simple --trusted-host a.org\n")
+    assert [(o.name, o.value) for o in parsed.options] == [
+        ("extra-index-url", "https://a.org/simple"),
+        ("trusted-host", "a.org"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("--hash=sha256:aa\n", id="per-line-option-alone"),
+        pytest.param("-e ./lib --hash=sha256:aa\n", id="hash-on-editable"),
+        pytest.param("--pre extra-word\n", id="trailing-argument"),
+    ],
+)
+def test_options_pip_ignores_are_reported(text: str) -> None:
+    parsed = _parse(text)
+    assert parsed.requirements == () or parsed.requirements[0].hashes == ()
+    assert ("ignored-option", 1) in _codes(parsed)
+
+
 def test_unknown_option_is_refused() -> None:
     error = _error("foo==1\n--use-pep517\n")
     assert str(error).startswith("apps/backend/requirements.txt:2: ")
@@ -398,6 +420,12 @@ def test_includes_are_listed_relative_to_the_file() -> None:
             origin=Location(FILE, 3),
         ),
     )
+
+
+def test_file_url_include() -> None:
+    parsed = _parse("-r file:requirements/base.txt\n")
+    assert parsed.includes[0].path == Path("apps/backend/requirements/base.txt")
+    assert parsed.includes[0].target == "file:requirements/base.txt"
 
 
 def test_remote_and_env_includes_are_reported() -> None:
@@ -547,6 +575,12 @@ def test_tree_missing_include_names_the_line(
                 editable=True,
             ),
             id="no-ref",
+        ),
+        pytest.param(
+            "git://github.com/org/old.git@1.0#egg=old",
+            "old",
+            Source(kind="git", url="git://github.com/org/old.git", tag="1.0"),
+            id="bare-git-scheme",
         ),
         pytest.param(
             "urllib3 @ https://github.com/urllib3/urllib3/archive/refs/tags/1.26.8.zip",
