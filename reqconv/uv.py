@@ -171,22 +171,32 @@ def build_export_argv(
 
 def is_stale_lock_error(error: UvError) -> bool:
     """True when ``uv lock --locked`` failed only because uv.lock is missing or out of date."""
-    return _STALE_RE.search(error.stderr) is not None
+    # uv wraps its messages to the terminal width: match on whitespace-collapsed text.
+    return _STALE_RE.search(" ".join(error.stderr.split())) is not None
 
 
 def _describe(argv: Sequence[str]) -> str:
     return " ".join(argv[:2]) if len(argv) > 1 else (argv[0] if argv else "uv")
 
 
+def _signal_group(process: subprocess.Popen[str], sig: int) -> None:
+    """Signal uv and everything it started (build backends, git): it leads its own group."""
+    try:
+        if os.name == "posix":
+            os.killpg(process.pid, sig)
+        else:  # pragma: no cover - Windows has no process groups to signal; uv is alone
+            process.send_signal(sig)
+    except ProcessLookupError:
+        pass
+
+
 def _stop(process: subprocess.Popen[str]) -> None:
-    """Terminate the child, then kill it if it does not exit within a few seconds."""
-    if process.poll() is not None:
-        return
-    process.terminate()
+    """Terminate uv's process group, then kill it if it does not exit within a few seconds."""
+    _signal_group(process, signal.SIGTERM)
     try:
         process.wait(timeout=5)
     except subprocess.TimeoutExpired:
-        process.kill()
+        _signal_group(process, signal.SIGKILL if os.name == "posix" else signal.SIGTERM)
         process.wait()
 
 
@@ -210,6 +220,8 @@ def run(
             text=True,
             encoding="utf-8",
             errors="replace",
+            # Its own process group, so that a timeout or Ctrl-C stops uv *and* its children.
+            start_new_session=os.name == "posix",
         )
     except FileNotFoundError as e:
         raise UvNotFoundError(
@@ -217,20 +229,21 @@ def run(
         ) from e
     except OSError as e:
         raise UvError(f"cannot run {argv[0]}: {e.strerror or e}", argv=shown) from e
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired as e:
-        _stop(process)
-        stdout, stderr = process.communicate()
-        raise UvError(
-            f"`{_describe(shown)}` timed out after {timeout:g} s",
-            argv=shown,
-            returncode=process.returncode,
-            stderr=redact_text(stderr or ""),
-        ) from e
-    except BaseException:  # KeyboardInterrupt above all: never leave uv running behind us
-        _stop(process)
-        raise
+    with process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired as e:
+            _stop(process)
+            stdout, stderr = process.communicate()
+            raise UvError(
+                f"`{_describe(shown)}` timed out after {timeout:g} s",
+                argv=shown,
+                returncode=process.returncode,
+                stderr=redact_text(stderr or ""),
+            ) from e
+        except BaseException:  # KeyboardInterrupt above all: never leave uv running behind us
+            _stop(process)
+            raise
     if process.returncode < 0:
         try:
             name = signal.Signals(-process.returncode).name

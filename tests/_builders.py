@@ -17,7 +17,15 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-__all__ = ["INDEX_PACKAGES", "build_index", "make_sdist", "make_wheel", "metadata_text"]
+__all__ = [
+    "INDEX_PACKAGES",
+    "build_index",
+    "make_sdist",
+    "make_source_tree",
+    "make_wheel",
+    "metadata_text",
+    "write_flat_index",
+]
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -141,6 +149,46 @@ _BACKEND = textwrap.dedent(
 )
 
 
+def _source_files(
+    name: str,
+    version: str,
+    requires: Iterable[str],
+    extras: Mapping[str, Iterable[str]] | None,
+    python_requires: str | None,
+) -> list[tuple[str, bytes]]:
+    pkg_info = metadata_text(name, version, requires, extras, python_requires, "2.2")
+    pyproject = textwrap.dedent(
+        """\
+        [build-system]
+        requires = []
+        build-backend = "backend"
+        backend-path = ["_backend"]
+        """
+    )
+    return [
+        ("PKG-INFO", pkg_info.encode()),
+        ("pyproject.toml", pyproject.encode()),
+        ("_backend/backend.py", _BACKEND.encode()),
+        (f"{_dist_name(name)}/__init__.py", f'__version__ = "{version}"\n'.encode()),
+    ]
+
+
+def make_source_tree(
+    directory: Path,
+    name: str,
+    version: str,
+    requires: Iterable[str] = (),
+    extras: Mapping[str, Iterable[str]] | None = None,
+    python_requires: str | None = None,
+) -> Path:
+    """An unpacked project (what a git repository or a path source holds) that builds offline."""
+    for relative, data in _source_files(name, version, requires, extras, python_requires):
+        target = directory / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return directory
+
+
 def make_sdist(
     directory: Path,
     name: str,
@@ -153,20 +201,9 @@ def make_sdist(
     directory.mkdir(parents=True, exist_ok=True)
     dist = _dist_name(name)
     root = f"{dist}-{version}"
-    pkg_info = metadata_text(name, version, requires, extras, python_requires, "2.2")
-    pyproject = textwrap.dedent(
-        """\
-        [build-system]
-        requires = []
-        build-backend = "backend"
-        backend-path = ["_backend"]
-        """
-    )
     files = [
-        (f"{root}/PKG-INFO", pkg_info.encode()),
-        (f"{root}/pyproject.toml", pyproject.encode()),
-        (f"{root}/_backend/backend.py", _BACKEND.encode()),
-        (f"{root}/{dist}/__init__.py", f'__version__ = "{version}"\n'.encode()),
+        (f"{root}/{relative}", data)
+        for relative, data in _source_files(name, version, requires, extras, python_requires)
     ]
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tf:
@@ -211,8 +248,27 @@ INDEX_PACKAGES: dict[str, dict[str, tuple[str, tuple[str, ...], dict[str, tuple[
 }
 
 
+def write_flat_index(directory: Path) -> Path:
+    """``directory/index.html``: a flat find-links page linking every archive with its sha256.
+
+    uv records no hash for an archive it finds in a plain local folder; through this page (a
+    ``file://`` URL) it records the ``#sha256=`` of each link, so exports carry ``--hash`` lines.
+    """
+    links = []
+    for path in sorted(directory.iterdir()):
+        if path.name.endswith((".whl", ".tar.gz")):
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            links.append(f'<a href="{path.as_uri()}#sha256={digest}">{path.name}</a><br>')
+    page = directory / "index.html"
+    page.write_text(
+        "<!DOCTYPE html>\n<html><body>\n" + "\n".join(links) + "\n</body></html>\n",
+        encoding="utf-8",
+    )
+    return page
+
+
 def build_index(directory: Path) -> Path:
-    """A flat ``--find-links`` folder holding every ``INDEX_PACKAGES`` distribution."""
+    """A folder holding every ``INDEX_PACKAGES`` distribution and its ``index.html`` page."""
     directory.mkdir(parents=True, exist_ok=True)
     for name, versions in INDEX_PACKAGES.items():
         for version, (kind, requires, extras) in versions.items():
@@ -220,4 +276,5 @@ def build_index(directory: Path) -> Path:
                 make_sdist(directory, name, version, requires, extras)
             else:
                 make_wheel(directory, name, version, requires, extras)
+    write_flat_index(directory)
     return directory

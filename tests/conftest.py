@@ -1,0 +1,28 @@
+"""Test isolation shared by every test: no real home, caches or uv/pip settings.
+
+The idea of pre-commit's ``dont_write_to_home_directory`` and pip-tools' ``_isolate_pip_env``:
+``HOME``, the XDG folders and uv's cache point into a session temp folder, and every ``UV_*`` and
+``PIP_*`` variable of the developer's shell is dropped, so no test reads or writes real state.
+``$UV`` (which uv binary to test) is kept on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolate_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:
+        for name in list(os.environ):
+            if name.startswith(("UV_", "PIP_")):
+                mp.delenv(name)
+        mp.setenv("HOME", str(home))
+        mp.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+        mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+        mp.setenv("UV_CACHE_DIR", str(home / ".cache" / "uv"))
+        yield
