@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from packaging.requirements import Requirement
 
 from reqconv import requirements_txt
@@ -883,6 +885,46 @@ def test_fast_path_agrees_with_pip_requirements_parser(tmp_path: Path) -> None:
     assert [r.hashes for r in ours.requirements if r.name == "foo"] == [
         ("sha256:aaaa", "sha256:bbbb")
     ]
+
+
+_NAMES = st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,6}([._-][A-Za-z0-9]{1,4})?", fullmatch=True)
+_VERSIONS = st.from_regex(r"[0-9]{1,3}(\.[0-9]{1,3}){0,2}", fullmatch=True)
+_SPECIFIERS = st.lists(
+    st.tuples(st.sampled_from(["==", ">=", "<=", "!=", "~=", ">", "<", "==="]), _VERSIONS),
+    max_size=3,
+).map(lambda items: ",".join(f"{op}{v}" for op, v in items if op != "~=" or "." in v))
+_MARKERS = st.sampled_from(
+    [
+        "",
+        ' ; python_version >= "3.8"',
+        "; sys_platform != 'win32'",
+        ' ; platform_machine == "x86_64" and python_version < "3.13"',
+        ';extra == "test"',
+    ]
+)
+
+
+@given(
+    name=_NAMES,
+    extras=st.lists(_NAMES, max_size=2),
+    specifier=_SPECIFIERS,
+    marker=_MARKERS,
+)
+def test_fast_path_matches_pip_requirements_parser_on_generated_lines(
+    name: str, extras: list[str], specifier: str, marker: str
+) -> None:
+    import pip_requirements_parser as prp
+
+    line = name + (f"[{','.join(extras)}]" if extras else "") + specifier + marker
+    ours = _only(line).requirement
+    theirs = prp.build_install_req(line)
+    assert theirs.req is not None
+    assert (ours.name, ours.specifier, ours.marker) == (
+        theirs.req.name,
+        theirs.req.specifier,
+        theirs.marker,
+    )
+    assert {prp.safe_extra(e) for e in ours.extras} == theirs.extras
 
 
 def test_logical_lines_agree_with_pip_requirements_parser() -> None:
