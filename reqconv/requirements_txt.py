@@ -300,9 +300,10 @@ class _FileParser:
         if start is None:
             self.requirement(origin, line, line, editable=False)
             return
-        spec = line[: start.start()].strip()
+        spec, rest = line[: start.start()].strip(), line[start.start() :]
         try:
-            tokens = shlex.split(line[start.start() :])
+            # pip shlex-splits the options; without quotes or escapes that is a plain split.
+            tokens = shlex.split(rest) if any(c in rest for c in "'\"\\") else rest.split()
         except ValueError as e:
             raise ParseError(f"cannot split options in {redact_text(line)!r}: {e}", origin) from e
         hashes = _hash_tokens(tokens)
