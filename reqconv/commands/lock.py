@@ -235,13 +235,14 @@ def _named_in(stderr: str, pins: Iterable[Pin]) -> list[Pin]:
 
 
 def _why(stderr: str) -> str:
-    """uv's one-line cause, redacted."""
-    for line in stderr.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("cause:") or stripped.startswith("╰─▶"):
-            return redact_text(stripped.removeprefix("cause:").removeprefix("╰─▶").strip())
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    return redact_text(lines[-1]) if lines else "uv could not resolve them together"
+    """uv's explanation (its ``cause:`` paragraph, unwrapped), redacted."""
+    text = stderr
+    for marker in ("cause:", "╰─▶"):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+            break
+    text = re.split(r"\n\s*\n|\bhint:", text, maxsplit=1)[0]
+    return redact_text(" ".join(text.split())) or "uv could not resolve them together"
 
 
 def _add_constraints(project: _Project, pins: Sequence[Pin]) -> bytes:

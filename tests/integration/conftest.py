@@ -41,6 +41,23 @@ def wheel_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_index(tmp_path_factory.mktemp("index"))
 
 
+@pytest.fixture(scope="session")
+def scratch_python(uv_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The interpreter uv sees (``UV_PYTHON``): a throwaway venv of this Python, never the dev venv.
+
+    ``UV_PYTHON`` also picks the environment ``uv pip sync``/``install`` change when a test forgets
+    ``--python``; pointing it at ``sys.executable`` would let such a test wipe the developer's venv.
+    """
+    venv = tmp_path_factory.mktemp("scratch") / "venv"
+    uv.run(
+        [str(uv_bin), "venv", "--python", sys.executable, "--no-project", str(venv)],
+        cwd=venv.parent,
+        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_OFFLINE": "1"},
+        timeout=120,
+    )
+    return venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+
+
 @dataclass(frozen=True)
 class UvEnv:
     """What a test needs to run uv itself: the binary and the environment reqconv's uv sees."""
@@ -56,7 +73,11 @@ class UvEnv:
 
 @pytest.fixture
 def uv_env(
-    uv_bin: Path, wheel_index: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    uv_bin: Path,
+    wheel_index: Path,
+    scratch_python: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> UvEnv:
     """Point every uv run of the test (reqconv's and the test's own) at the local index, offline."""
     monkeypatch.setenv("UV", str(uv_bin))
@@ -64,7 +85,8 @@ def uv_env(
     monkeypatch.setenv("UV_FIND_LINKS", (wheel_index / "index.html").as_uri())
     monkeypatch.setenv("UV_OFFLINE", "1")
     monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")
-    monkeypatch.setenv("UV_PYTHON", sys.executable)
+    monkeypatch.setenv("UV_PYTHON", str(scratch_python))
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     monkeypatch.setenv("UV_NO_PROGRESS", "1")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / ".config"))
     # Git sources: commits made by the tests, no system or global git configuration.

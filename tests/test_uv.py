@@ -1,0 +1,349 @@
+"""uv.py: argv builders as pure data, uv.lock reading, and the run seam against fake executables."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from reqconv import uv
+from reqconv.errors import UvError, UvNotFoundError
+from reqconv.model import LockedPackage
+
+UV = Path("/opt/uv/bin/uv")
+PROJECT = Path("/srv/app")
+
+posix_only = pytest.mark.skipif(sys.platform == "win32", reason="fake uv is a POSIX shell script")
+
+
+def fake_executable(path: Path, body: str) -> Path:
+    path.write_text("#!/bin/sh\n" + textwrap.dedent(body))
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie nobody reaps, as under a container's init, is dead)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        stat_file = Path(f"/proc/{pid}/stat")
+        if stat_file.exists() and stat_file.read_text().rsplit(")", 1)[-1].split()[0] == "Z":
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def python(code: str) -> list[str]:
+    return [sys.executable, "-c", textwrap.dedent(code)]
+
+
+# --------------------------------------------------------------------------------------------
+# argv builders
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        pytest.param({}, [], id="plain"),
+        pytest.param({"locked": True}, ["--locked"], id="locked"),
+        pytest.param({"upgrade": True}, ["--upgrade"], id="upgrade"),
+        pytest.param(
+            {"upgrade_packages": ["fastapi", "idna"]},
+            ["--upgrade-package", "fastapi", "--upgrade-package", "idna"],
+            id="upgrade-packages",
+        ),
+        pytest.param({"offline": True}, ["--offline"], id="offline"),
+    ],
+)
+def test_build_lock_argv(kwargs: dict[str, object], expected: list[str]) -> None:
+    argv = uv.build_lock_argv(UV, PROJECT, **kwargs)  # type: ignore[arg-type]
+    assert argv == [str(UV), "lock", "--project", str(PROJECT), *expected]
+
+
+_EXPORT = [
+    str(UV),
+    "export",
+    "--project",
+    str(PROJECT),
+    "--frozen",
+    "--no-default-groups",
+    "--no-emit-project",
+]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        pytest.param(
+            {"output": None},
+            [*_EXPORT, "--format", "requirements.txt", "--no-header"],
+            id="production-to-stdout",
+        ),
+        pytest.param(
+            {"output": PROJECT / "requirements.lock"},
+            [
+                *_EXPORT,
+                "--format",
+                "requirements.txt",
+                "--no-header",
+                "--output-file",
+                str(PROJECT / "requirements.lock"),
+            ],
+            id="production-to-file",
+        ),
+        pytest.param(
+            {"output": None, "groups": ["dev"]},
+            [*_EXPORT, "--format", "requirements.txt", "--no-header", "--group", "dev"],
+            id="main-plus-group",
+        ),
+        pytest.param(
+            {"output": None, "extras": ["dev"], "offline": True},
+            [
+                *_EXPORT,
+                "--format",
+                "requirements.txt",
+                "--no-header",
+                "--extra",
+                "dev",
+                "--offline",
+            ],
+            id="main-plus-extra",
+        ),
+        pytest.param(
+            {"output": None, "fmt": "pylock.toml"},
+            [*_EXPORT, "--format", "pylock.toml", "--no-header"],
+            id="pylock",
+        ),
+    ],
+)
+def test_build_export_argv(kwargs: dict[str, object], expected: list[str]) -> None:
+    assert uv.build_export_argv(UV, PROJECT, **kwargs) == expected  # type: ignore[arg-type]
+
+
+def test_argv_never_carries_credentials_even_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("UV_INDEX_PRIVATE_PASSWORD", "s3cret")
+    argv = uv.build_lock_argv(UV, PROJECT) + uv.build_export_argv(UV, PROJECT, output=None)
+    assert not any("s3cret" in arg for arg in argv)
+
+
+# --------------------------------------------------------------------------------------------
+# read_lock
+
+SAMPLE_LOCK = textwrap.dedent(
+    """\
+    version = 1
+    revision = 3
+    requires-python = ">=3.11"
+
+    [[package]]
+    name = "Alpha_Pkg"
+    version = "1.0"
+    source = { registry = "https://pypi.org/simple" }
+    sdist = { url = "https://files/alpha-1.0.tar.gz", hash = "sha256:aaa", size = 10 }
+    wheels = [
+        { url = "https://files/alpha-1.0-py3-none-any.whl", hash = "sha256:bbb", size = 10 },
+    ]
+
+    [[package]]
+    name = "kappa"
+    version = "1.0"
+    source = { git = "https://github.com/org/kappa?tag=v1#0123abc" }
+
+    [[package]]
+    name = "svc"
+    version = "0.1.0"
+    source = { virtual = "." }
+    dependencies = [{ name = "alpha-pkg" }]
+    """
+)
+
+
+def test_read_lock_reads_names_versions_sources_and_hashes() -> None:
+    summary = uv.read_lock(SAMPLE_LOCK)
+    assert summary.requires_python == ">=3.11"
+    assert summary.packages == (
+        LockedPackage(
+            name="alpha-pkg",  # type: ignore[arg-type]
+            version="1.0",
+            source="registry",
+            hashes=("sha256:aaa", "sha256:bbb"),
+        ),
+        LockedPackage(name="kappa", version="1.0", source="git"),  # type: ignore[arg-type]
+        LockedPackage(name="svc", version="0.1.0", source="virtual"),  # type: ignore[arg-type]
+    )
+    assert summary.version_of("alpha-pkg") == "1.0"
+
+
+def test_read_lock_of_an_empty_lock() -> None:
+    assert uv.read_lock("version = 1\n").packages == ()
+
+
+def test_read_lock_rejects_invalid_toml() -> None:
+    with pytest.raises(UvError, match="not valid TOML"):
+        uv.read_lock("[[package]\n")
+
+
+# --------------------------------------------------------------------------------------------
+# run
+
+
+def test_run_returns_stdout(tmp_path: Path) -> None:
+    assert uv.run(python("print('locked')"), cwd=tmp_path) == "locked\n"
+
+
+def test_run_uses_cwd_and_env(tmp_path: Path) -> None:
+    code = "import os; print(os.getcwd(), os.environ['REQCONV_PROBE'])"
+    out = uv.run(python(code), cwd=tmp_path, env={**os.environ, "REQCONV_PROBE": "yes"})
+    assert out.split() == [str(tmp_path.resolve()), "yes"]
+
+
+def test_run_failure_carries_argv_status_and_redacted_stderr(tmp_path: Path) -> None:
+    code = """\
+        import sys
+        sys.stderr.write("error: cannot reach https://bob:hunter2@pypi.corp/simple\\n")
+        sys.exit(2)
+        """
+    argv = [*python(code), "--index", "https://bob:hunter2@pypi.corp/simple"]
+    with pytest.raises(UvError) as excinfo:
+        uv.run(argv, cwd=tmp_path)
+    error = excinfo.value
+    assert error.returncode == 2
+    assert error.exit_code == 3
+    assert "https://***@pypi.corp/simple" in error.stderr
+    assert "https://***@pypi.corp/simple" in error.argv
+    assert "hunter2" not in str(error)
+
+
+@posix_only
+def test_run_timeout_stops_uv_and_its_children(tmp_path: Path) -> None:
+    pidfile = tmp_path / "child.pid"
+    script = fake_executable(tmp_path / "uv", f'sleep 30 &\necho $! > "{pidfile}"\nwait\n')
+    started = time.monotonic()
+    with pytest.raises(UvError, match=r"timed out after 0\.5 s") as excinfo:
+        uv.run([str(script), "lock"], cwd=tmp_path, timeout=0.5)
+    assert time.monotonic() - started < 10
+    assert excinfo.value.returncode is not None
+    assert not alive(int(pidfile.read_text()))
+
+
+@posix_only
+def test_run_reports_a_kill_by_signal(tmp_path: Path) -> None:
+    script = fake_executable(tmp_path / "uv", "kill -9 $$\n")
+    with pytest.raises(UvError, match="killed by SIGKILL") as excinfo:
+        uv.run([str(script), "lock"], cwd=tmp_path)
+    assert excinfo.value.returncode == -9
+
+
+def test_run_missing_binary_is_uv_not_found(tmp_path: Path) -> None:
+    with pytest.raises(UvNotFoundError, match="pip install") as excinfo:
+        uv.run([str(tmp_path / "nowhere" / "uv"), "lock"], cwd=tmp_path)
+    assert excinfo.value.exit_code == 3
+
+
+@posix_only
+def test_run_unexecutable_file_is_a_uv_error(tmp_path: Path) -> None:
+    path = tmp_path / "uv"
+    path.write_text("not a program")
+    with pytest.raises(UvError, match="cannot run"):
+        uv.run([str(path), "lock"], cwd=tmp_path)
+
+
+def test_stale_lock_is_told_apart_from_other_failures() -> None:
+    stale = UvError(
+        "failed",
+        stderr="error: The lockfile at `uv.lock` needs to be updated, but `--locked` was\n"
+        "       provided.\n",
+    )
+    missing = UvError(
+        "failed", stderr="error: Unable to find lockfile at `uv.lock`, but `--locked` was provided."
+    )
+    unsolvable = UvError("failed", stderr="error: No solution found when resolving dependencies")
+    assert uv.is_stale_lock_error(stale)
+    assert uv.is_stale_lock_error(missing)
+    assert not uv.is_stale_lock_error(unsolvable)
+
+
+# --------------------------------------------------------------------------------------------
+# find_uv and uv_version
+
+
+@posix_only
+def test_find_uv_prefers_dollar_uv(tmp_path: Path) -> None:
+    script = fake_executable(tmp_path / "my-uv", "echo uv 0.13.9\n")
+    assert uv.find_uv({"UV": str(script), "PATH": ""}) == script
+
+
+def test_find_uv_dollar_uv_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(UvNotFoundError, match=r"\$UV is set to"):
+        uv.find_uv({"UV": str(tmp_path / "missing")})
+
+
+def test_find_uv_uses_the_uv_package() -> None:
+    pytest.importorskip("uv")
+    assert uv.find_uv({"PATH": ""}).name.startswith("uv")
+
+
+@posix_only
+def test_find_uv_falls_back_to_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "uv", None)  # the uv package is not installed
+    script = fake_executable(tmp_path / "uv", "echo uv 0.13.9\n")
+    assert uv.find_uv({"PATH": str(tmp_path)}) == script
+
+
+def test_find_uv_missing_everywhere_says_how_to_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "uv", None)
+    with pytest.raises(UvNotFoundError, match="pip install") as excinfo:
+        uv.find_uv({"PATH": str(tmp_path)})
+    assert excinfo.value.exit_code == 3
+
+
+@posix_only
+@pytest.mark.parametrize(
+    ("output", "version"),
+    [
+        pytest.param("uv 0.13.9 (abc1234 2026-11-01)", "0.13.9", id="release"),
+        pytest.param(f"uv {uv.MIN_UV_VERSION}", uv.MIN_UV_VERSION, id="minimum"),
+    ],
+)
+def test_uv_version(tmp_path: Path, output: str, version: str) -> None:
+    script = fake_executable(tmp_path / "uv", f'echo "{output}"\n')
+    assert uv.uv_version(script) == version
+
+
+@posix_only
+def test_uv_version_too_old_names_the_minimum_and_the_upgrade(tmp_path: Path) -> None:
+    script = fake_executable(tmp_path / "uv", 'echo "uv 0.4.30"\n')
+    with pytest.raises(UvNotFoundError) as excinfo:
+        uv.uv_version(script)
+    message = str(excinfo.value)
+    assert uv.MIN_UV_VERSION in message
+    assert "uv self update" in message
+    assert excinfo.value.exit_code == 3
+
+
+@posix_only
+def test_uv_version_of_something_else(tmp_path: Path) -> None:
+    script = fake_executable(tmp_path / "uv", 'echo "Python 3.12"\n')
+    with pytest.raises(UvNotFoundError, match="is not uv"):
+        uv.uv_version(script)
+
+
+def test_real_uv_is_recent_enough() -> None:
+    try:
+        path = uv.find_uv()
+    except UvNotFoundError:
+        pytest.skip("no uv")
+    assert uv.uv_version(path)
