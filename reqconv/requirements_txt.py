@@ -25,11 +25,22 @@ Supported:
 - ``${VAR}`` references are kept as written, never expanded. UTF-8 (BOM or not), UTF-16 with a BOM
   and CRLF are ``fs.read_text``'s job.
 
-Reported, not carried (a ``Diagnostic`` with the line): URLs of hg, svn and bzr; a URL or path whose
-name cannot be known; ``file://`` paths of a build machine (``pip freeze``); ``-r URL`` and ``-r``
-targets with ``${VAR}``; global options on a requirement line and per-requirement options on an
-option line (pip ignores both); pip's legacy no-op options (``--allow-external`` ...); credentials
-in a requirement URL (removed from the source).
+Reported, not carried (a ``Diagnostic`` at the line; its code in brackets): hg, svn and bzr URLs
+[unsupported-vcs]; a URL or path whose name cannot be known [unnamed-requirement]; absolute paths
+that do not exist here, such as ``pip freeze``'s ``name @ file:///...`` [build-machine-path];
+``-r URL`` [remote-include]; ``-r`` targets with ``${VAR}`` [unresolved-include]; an include that
+closes a cycle [include-cycle]; global options on a requirement line, per-requirement options on an
+option line, trailing arguments [ignored-option] (pip ignores all three); pip's legacy no-op options
+(``--allow-external`` ...) [unsupported-option]; credentials in a requirement URL, removed from
+the source [credentials-removed]; a line that pip swallows into a comment ending in ``\\``
+[continued-comment].
+
+How: plain requirement lines (the vast majority) go straight to ``packaging``, and so do lines
+whose only options are ``--hash``. URL, path and editable specs are read here by pip's rules
+(``pip/_internal/req/constructors.py``: a marker splits off a URL at ``"; "``, extras off a path).
+Other option lines go through pip's own option table, held by pip-requirements-parser, imported on
+first need, with one optparse parser built once (the library builds one per line, most of its
+run time). Tests check these paths against pip-requirements-parser on samples and on the corpus.
 
 Refused (``ParseError``, ``path:line: what``): options pip does not know (``--use-pep517`` ...),
 invalid requirements, unclosed quotes, bad ``--hash`` values, and Jinja template lines
