@@ -1,0 +1,176 @@
+"""Property: generated requirement sets survive normalize -> apply -> read, and apply is idempotent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from reqconv import normalize, pyproject
+from reqconv.errors import Location
+from reqconv.model import (
+    Dependency,
+    DependencySpec,
+    Include,
+    IncludeGroup,
+    ProjectMeta,
+    Req,
+    ReqFile,
+    Role,
+)
+
+ROOT = Path("/svc")
+PYPROJECT = ROOT / "pyproject.toml"
+
+NAMES = st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,6}([-_.][A-Za-z0-9]{1,3})?", fullmatch=True)
+VERSIONS = st.from_regex(r"[0-9]{1,2}(\.[0-9]{1,2}){1,2}", fullmatch=True)
+OPERATORS = st.sampled_from(["==", "!=", ">=", "<=", ">", "<", "~="])
+MARKERS = st.sampled_from(
+    [
+        None,
+        "python_version < '3.12'",
+        'sys_platform == "linux"',
+        "os_name == 'nt' and python_version >= \"3.9\"",
+        "platform_machine != 'arm64' or implementation_name == 'cpython'",
+    ]
+)
+GROUP_NAMES = st.sampled_from(["dev", "Test_Suite", "docs", "lint"])
+EXISTING = st.sampled_from(
+    [
+        None,
+        '# keep me\n[project]\nname = "svc"\nversion = "1"\ndependencies = []\n\n[tool.ruff]\nx = 1\n',
+        '[project]\nname = "svc"\ndependencies = ["zzz-existing>=1"]  # mine\n',
+    ]
+)
+
+
+@st.composite
+def requirement_texts(draw: st.DrawFn) -> str:
+    name = draw(NAMES)
+    extras = draw(st.lists(NAMES, max_size=2))
+    specs = draw(st.lists(st.tuples(OPERATORS, VERSIONS), max_size=2))
+    marker = draw(MARKERS)
+    text = name
+    if extras:
+        text += "[" + ", ".join(extras) + "]"
+    text += " " + ", ".join(op + version for op, version in specs)
+    if marker:
+        text += "; " + marker
+    return text
+
+
+def unique_by_name(texts: list[str]) -> list[str]:
+    seen: set[str] = set()
+    kept = []
+    for text in texts:
+        name = canonicalize_name(Requirement(text).name)
+        if name not in seen:
+            seen.add(name)
+            kept.append(text)
+    return kept
+
+
+@st.composite
+def requirement_sets(draw: st.DrawFn) -> tuple[dict[Path, ReqFile], tuple[Role, ...]]:
+    files: dict[Path, ReqFile] = {}
+    roles: list[Role] = []
+    tables: list[tuple[str | None, list[str]]] = [
+        (None, unique_by_name(draw(st.lists(requirement_texts(), max_size=8))))
+    ]
+    for label in draw(st.lists(GROUP_NAMES, unique=True, max_size=3)):
+        tables.append((label, unique_by_name(draw(st.lists(requirement_texts(), max_size=5)))))
+    group_paths = {
+        group: ROOT / f"requirements-{group}.txt" for group, _ in tables if group is not None
+    }
+    for group, texts in tables:
+        path = ROOT / "requirements.txt" if group is None else group_paths[group]
+        reqs = []
+        for line, text in enumerate(texts, 1):
+            requirement = Requirement(text)
+            reqs.append(
+                Req(
+                    name=canonicalize_name(requirement.name),
+                    requirement=requirement,
+                    origin=Location(path, line),
+                    text=text,
+                )
+            )
+        includes = []
+        if group is not None:
+            others = sorted(g for g in group_paths if g != group)
+            targets = (
+                draw(st.lists(st.sampled_from(others), unique=True, max_size=2)) if others else []
+            )
+            for n, target in enumerate(targets):
+                includes.append(
+                    Include(
+                        kind="requirement",
+                        target=group_paths[target].name,
+                        path=group_paths[target],
+                        origin=Location(path, len(texts) + n + 1),
+                    )
+                )
+        files[path] = ReqFile(path=path, requirements=tuple(reqs), includes=tuple(includes))
+        group_name = None if group is None else str(canonicalize_name(group))
+        roles.append(Role(path=path, group=group_name))
+    return files, tuple(roles)
+
+
+def tables(spec: DependencySpec) -> dict[str, list[str]]:
+    """Every table as canonical strings (include-groups as ``@group``)."""
+    result = {"": [normalize.canonical(Requirement(d.requirement)) for d in spec.dependencies]}
+    for group, items in spec.groups:
+        result[group] = [
+            normalize.canonical(Requirement(item.requirement))
+            if isinstance(item, Dependency)
+            else "@" + item.group
+            for item in items
+        ]
+        assert all(isinstance(item, Dependency | IncludeGroup) for item in items)
+    return result
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=requirement_sets(), existing=EXISTING, style=st.sampled_from(["groups", "extras"]))
+def test_normalize_apply_read_round_trip(
+    data: tuple[dict[Path, ReqFile], tuple[Role, ...]], existing: str | None, style: str
+) -> None:
+    files, roles = data
+    conversion = normalize.convert(files, roles, ROOT)
+    text = existing or pyproject.new_document(ProjectMeta(name="svc"))
+    chosen: pyproject.Style = "extras" if style == "extras" else "groups"
+
+    once = pyproject.apply(text, conversion.spec, path=PYPROJECT, style=chosen)
+    twice = pyproject.apply(once, conversion.spec, path=PYPROJECT, style=chosen)
+    assert twice == once
+
+    got = tables(pyproject.read(once, path=PYPROJECT, style=chosen))
+    want = tables(conversion.spec)
+    for table, entries in want.items():
+        written = got.get(table, [])
+        # Entries the pyproject had before stay first; ours follow in our order.
+        assert [entry for entry in written if entry in entries] == entries
+    for path, reqfile in files.items():
+        for req in reqfile.requirements:
+            table = next(str(r.group or "") for r in roles if r.path == path)
+            assert normalize.canonical(req.requirement) in got[table]
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts=st.lists(requirement_texts(), max_size=6))
+def test_canonical_is_stable_through_toml(texts: list[str]) -> None:
+    deps = tuple(
+        Dependency(
+            name=canonicalize_name(Requirement(t).name),
+            requirement=normalize.canonical(Requirement(t)),
+        )
+        for t in unique_by_name(texts)
+    )
+    spec = DependencySpec(dependencies=deps)
+    out = pyproject.apply(pyproject.new_document(ProjectMeta(name="svc")), spec, path=PYPROJECT)
+    assert [d.requirement for d in pyproject.read(out, path=PYPROJECT).dependencies] == [
+        d.requirement for d in deps
+    ]
