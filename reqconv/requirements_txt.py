@@ -59,7 +59,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import (
@@ -568,7 +568,7 @@ class _FileParser:
             )
             return _Target(source=None, name=name) if name else None
         url = url[len("git+") :]
-        parts = urlsplit(url)
+        parts = _urlsplit(url, origin)
         if not parts.netloc and not url.lower().startswith("file:"):
             raise ParseError(
                 f"invalid git URL {redact_text(url)!r}: write git+https://host/repo.git or "
@@ -610,7 +610,7 @@ class _FileParser:
             url=self.credentials(origin, url, keep_ssh_user=False),
             subdirectory=params.get("subdirectory"),
         )
-        name, version = _name_from_filename(unquote(urlsplit(url).path.rsplit("/", 1)[-1]))
+        name, version = _name_from_filename(unquote(_urlsplit(url, origin).path.rsplit("/", 1)[-1]))
         return _Target(
             source=source, name=params.get("egg") or name, version=version, hashes=hashes
         )
@@ -642,7 +642,7 @@ class _FileParser:
     def credentials(self, origin: Location, url: str, *, keep_ssh_user: bool) -> str:
         if not has_credentials(url):
             return url
-        userinfo = urlsplit(url).netloc.rpartition("@")[0]
+        userinfo = _urlsplit(url, origin).netloc.rpartition("@")[0]
         if keep_ssh_user and ":" not in userinfo and "$" not in userinfo:
             return url  # ssh://git@host: a login name, not a secret
         self.diagnostics.append(
@@ -701,6 +701,13 @@ def _pep508(spec: str, origin: Location) -> Requirement:
 
 def _extras(req: Requirement) -> str:
     return f"[{','.join(sorted(req.extras))}]" if req.extras else ""
+
+
+def _urlsplit(url: str, origin: Location) -> SplitResult:
+    try:
+        return urlsplit(url)
+    except ValueError as e:
+        raise ParseError(f"invalid URL {redact_text(url)!r}: {e}", origin) from e
 
 
 def _fragment(fragment: str) -> dict[str, str]:

@@ -940,6 +940,57 @@ def test_logical_lines_agree_with_pip_requirements_parser() -> None:
     assert ours == theirs
 
 
+@given(
+    st.lists(
+        st.sampled_from(["a", "b==1", " ", "\t", "#", " # c", "\\", "-r x", "\n"]), max_size=40
+    )
+)
+def test_logical_lines_match_pip_requirements_parser_on_generated_text(pieces: list[str]) -> None:
+    import pip_requirements_parser as prp
+
+    text = "".join(pieces)
+    theirs = [
+        (line.line_number, line.line)
+        for line in prp.preprocess(text)
+        if isinstance(line, prp.TextLine)
+    ]
+    assert list(requirements_txt._logical_lines(text, [], FILE)) == theirs
+
+
+_PIECES = [
+    *"aZ09._-[]@:/\\#;=<>!~, \t\"'%{}$+\n",
+    *["git+", "https://", "ssh://", "git://", "hg+", "file:", "file:///", "http://[", "user:pw@"],
+    *["-e ", "-r ", "-c ", "-i ", "-C ", "--hash=", "sha256:", "--no-binary ", "--global-option="],
+    *[
+        "--pre ",
+        "-",
+        "--",
+        "./",
+        "../",
+        ".whl",
+        ".tar.gz",
+        "#egg=",
+        "@v1",
+        "x @ ",
+        "==",
+        "{%",
+        "}}",
+    ],
+]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=30))
+def test_any_text_parses_or_is_refused_with_location(pieces: list[str]) -> None:
+    error: ParseError | None = None
+    try:
+        parse_text("".join(pieces), FILE)
+    except ParseError as e:
+        error = e
+    if error is not None:
+        assert error.location is not None
+        assert str(error).startswith(f"{FILE}:{error.location.line}: ")
+
+
 def _generated(count: int) -> str:
     lines = []
     for i in range(count):
