@@ -63,14 +63,23 @@ class FileChange:
         return self.before != self.after
 
 
+def display_path(path: Path) -> str:
+    """``path`` relative to the current folder when it is inside it, else as given (POSIX)."""
+    try:
+        return path.absolute().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 def unified_diff(change: FileChange) -> str:
-    """A unified diff of one planned change (``/dev/null`` for a new file)."""
-    name = change.path.as_posix()
+    """A unified diff of one planned change (``/dev/null`` for a new file), git-style names."""
+    name = display_path(change.path)
+    prefix_a, prefix_b = ("a/", "b/") if not name.startswith("/") else ("", "")
     return "".join(
         difflib.unified_diff(
             change.before_text.splitlines(keepends=True),
             change.after_text.splitlines(keepends=True),
-            fromfile=f"a/{name}" if change.before is not None else "/dev/null",
-            tofile=f"b/{name}",
+            fromfile=f"{prefix_a}{name}" if change.before is not None else "/dev/null",
+            tofile=f"{prefix_b}{name}",
         )
     )
