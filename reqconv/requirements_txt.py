@@ -200,7 +200,7 @@ def _normal(path: Path) -> Path:
 @dataclass(slots=True)
 class _Tree:
     files: dict[Path, ReqFile] = field(default_factory=dict)
-    active: set[Path] = field(default_factory=set)
+    active: set[str] = field(default_factory=set)  # real paths: a symlink cannot hide a cycle
 
     def visit(self, path: Path, via: Include | None) -> None:
         if path in self.files:
@@ -212,13 +212,14 @@ class _Tree:
                 raise
             reason = e.__cause__.strerror or str(e.__cause__)
             raise ParseError(f"cannot read included file {via.target}: {reason}", via.origin) from e
-        self.active.add(path)
+        real = os.path.realpath(path)
+        self.active.add(real)
         parsed = parse_text(text, path)
         self.files[path] = parsed  # placeholder, so a diamond is parsed once
         kept: list[Include] = []
         cycles: list[Diagnostic] = []
         for include in parsed.includes:
-            if include.path in self.active:
+            if os.path.realpath(include.path) in self.active:
                 cycles.append(
                     Diagnostic(
                         code="include-cycle",
@@ -231,7 +232,7 @@ class _Tree:
                 continue
             kept.append(include)
             self.visit(include.path, include)
-        self.active.discard(path)
+        self.active.discard(real)
         if cycles:
             self.files[path] = replace(
                 parsed, includes=tuple(kept), diagnostics=parsed.diagnostics + tuple(cycles)
@@ -428,6 +429,8 @@ class _FileParser:
                 )
             )
             return
+        if "\0" in target:
+            raise ParseError(f"{flag} {target!r} names no file (it holds a NUL byte)", origin)
         local = _file_url_path(target) if target.lower().startswith("file:") else target
         self.includes.append(
             Include(

@@ -486,6 +486,14 @@ def test_tree_reports_cycles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert _codes(tree[Path("self.txt")]) == [("include-cycle", 1)]
 
 
+def test_tree_cycle_through_a_symlink(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _write(tmp_path, {"svc/requirements.txt": "-r link/requirements.txt\nalpha\n"})
+    (tmp_path / "svc" / "link").symlink_to(".")
+    monkeypatch.chdir(tmp_path)
+    tree = parse_tree([Path("svc/requirements.txt")])
+    assert _codes(tree[Path("svc/requirements.txt")]) == [("include-cycle", 1)]
+
+
 def test_tree_diamond_is_parsed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _write(
         tmp_path,
