@@ -629,14 +629,9 @@ def _before(stage: _Stage, line: int) -> list[Any]:
 
 
 def _env_pairs(command: Any) -> list[tuple[str, str]]:
+    """``ENV`` names and values: BuildKit gives them flat (``NAME, value, NAME, value``)."""
     value = list(command.value)
-    if len(value) == 2 and "=" not in value[0]:
-        return [(value[0], value[1])]  # ENV NAME value (legacy form)
-    pairs = []
-    for item in value:
-        name, _sep, val = item.partition("=")
-        pairs.append((name, _unquote(val)))
-    return pairs
+    return [(name, _unquote(val)) for name, val in zip(value[0::2], value[1::2], strict=False)]
 
 
 # -- the rewrite ---------------------------------------------------------------------------

@@ -108,7 +108,7 @@ def test_run_check_then_write_then_check(service: Path) -> None:
 def test_dry_run_prints_diff_and_exits_zero(service: Path) -> None:
     code, out = _run(service, dry_run=True)
     assert code == 0
-    assert any(line.startswith("--- a/") for line in "\n".join(out.stdout).splitlines())
+    assert any(line.startswith("--- ") for line in "\n".join(out.stdout).splitlines())
     assert (service / "Dockerfile").read_text() == (
         FIXTURES / "dockerfiles" / "dev-stage.in.Dockerfile"
     ).read_text()
