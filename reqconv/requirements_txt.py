@@ -16,7 +16,8 @@ Supported:
   (``v1.2``, ``2.5.0``, ``1.0rc1``), a ``branch`` when it is ``main``, ``master``, ``develop``,
   ``development``, ``dev``, ``trunk`` or ``stable``, and a ``rev`` otherwise (uv accepts any ref there).
   An unnamed URL or path gets its name from ``#egg=``, a wheel or sdist filename, or the folder's
-  ``pyproject.toml`` (``[project]`` or ``[tool.poetry]`` name) or ``setup.cfg`` (``[metadata] name``).
+  ``pyproject.toml`` (``[project]`` or ``[tool.poetry]`` name) or ``setup.cfg`` (``[metadata] name``);
+  ``setup.py`` is neither run nor read (its name may be computed).
 - Global options: ``-i/--index-url``, ``--extra-index-url``, ``-f/--find-links``, ``--no-index``,
   ``--pre``, ``--only-binary``, ``--no-binary``, ``--prefer-binary``, ``--trusted-host``,
   ``--require-hashes``, ``--use-feature``, and ``-r/--requirement``, ``-c/--constraint`` (followed by
