@@ -15,10 +15,7 @@ from reqconv.errors import InputError, ParseError
 
 ROOT = Path(__file__).resolve().parents[2]
 MONOREPO = ROOT / "fixtures" / "monorepo"
-SERVICES = sorted(
-    path.parent.relative_to(MONOREPO).as_posix()
-    for path in MONOREPO.glob("**/pyproject.expected.toml")
-)
+SERVICES = ["apps/backend", "apps/worker", "plugins/private-plugin", "plugins/public/file-manager"]
 UPDATE = os.environ.get("REQCONV_UPDATE_GOLDENS") == "1"
 
 
@@ -29,17 +26,18 @@ def _options(*paths: Path, **mode: bool) -> ConvertOptions:
 def _copy_service(tmp_path: Path, service: str) -> Path:
     target = tmp_path / service
     shutil.copytree(MONOREPO / service, target)
-    (target / "pyproject.expected.toml").unlink()
+    (target / "pyproject.expected.toml").unlink(missing_ok=True)
     return target
 
 
 def test_every_fixture_service_has_a_golden() -> None:
-    assert SERVICES == [
-        "apps/backend",
-        "apps/worker",
-        "plugins/private-plugin",
-        "plugins/public/file-manager",
-    ]
+    found = sorted(
+        path.parent.relative_to(MONOREPO).as_posix()
+        for path in MONOREPO.glob("**/requirements*.txt")
+    )
+    assert sorted(set(found)) == SERVICES
+    for service in SERVICES:
+        assert (MONOREPO / service / "pyproject.expected.toml").is_file()
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -71,7 +69,7 @@ def test_check_exits_1_and_writes_nothing(tmp_path: Path) -> None:
     out = CollectedOutput()
     assert run(_options(target, check=True), out) == 1
     assert not (target / "pyproject.toml").exists()
-    assert any("+++ b/" in chunk for chunk in out.stdout)
+    assert any(chunk.startswith("--- /dev/null\n+++ ") for chunk in out.stdout)
 
 
 def test_dry_run_prints_diff_exits_0_writes_nothing(tmp_path: Path) -> None:
