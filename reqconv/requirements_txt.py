@@ -411,7 +411,8 @@ class _FileParser:
         self, origin: Location, kind: Literal["requirement", "constraint"], target: str
     ) -> None:
         flag = "-r" if kind == "requirement" else "-c"
-        if URL_SCHEME_RE.match(target) and not target.lower().startswith("file:"):
+        scheme = URL_SCHEME_RE.match(target)
+        if scheme and len(scheme.group(2)) > 1 and scheme.group(2).lower() != "file":
             self.diagnostics.append(
                 Diagnostic(
                     code="remote-include",

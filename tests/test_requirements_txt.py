@@ -430,6 +430,12 @@ def test_file_url_include() -> None:
     assert parsed.includes[0].target == "file:requirements/base.txt"
 
 
+def test_windows_drive_include_is_local() -> None:
+    parsed = _parse("-r C:/reqs/base.txt\n")
+    assert parsed.diagnostics == ()
+    assert parsed.includes[0].target == "C:/reqs/base.txt"
+
+
 def test_remote_and_env_includes_are_reported() -> None:
     parsed = _parse("-r https://example.com/req.txt\n-c ${CONSTRAINTS}\n")
     assert parsed.includes == ()
