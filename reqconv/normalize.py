@@ -297,6 +297,15 @@ class _State:
     def source(self, req: Req, reqfile: ReqFile) -> None:
         assert req.source is not None
         source = _rebase_source(req.source, reqfile.path.parent, self.root)
+        if redact.has_credentials(source.url):
+            # The parser strips these; a second guard costs nothing (issue 2, item 6).
+            self.report(
+                "credentials-removed",
+                f"credentials removed from the source URL of {req.name}; uv reads them from "
+                "netrc, the keyring or UV_INDEX_* variables",
+                req.origin,
+            )
+            source = replace(source, url=redact.strip_credentials(source.url))
         name = canonicalize_name(req.name)
         known = self.sources.get(name)
         if known is None:
@@ -308,7 +317,24 @@ class _State:
                 req.origin,
             )
 
+    def is_project_itself(self, req: Req, reqfile: ReqFile) -> bool:
+        source = req.source
+        if source is None or source.kind != "path":
+            return False
+        return _rebase_source(source, reqfile.path.parent, self.root).path in {".", ""}
+
     def add_requirement(self, table: _Table, req: Req, reqfile: ReqFile) -> None:
+        if self.is_project_itself(req, reqfile):
+            # ``-e .``: uv sync installs the project itself; a self-dependency is an error in uv.
+            self.report(
+                "project-itself",
+                f"{req.text!r} installs the project itself: `uv sync` does that when "
+                "[tool.uv] package = true (or a [build-system] is present)",
+                req.origin,
+                req.text,
+                severity="info",
+            )
+            return
         for option in req.options:
             flag = option.split("=", 1)[0].split()[0]
             reason = _PER_LINE_REASONS.get(flag, "pyproject has no per-requirement pip options")
@@ -416,6 +442,21 @@ class _State:
             self.report("no-uv-equivalent", f"--{name} has no value; ignored", origin, text)
             return
         assert value is not None or not needs_value
+        if value is not None and "${" in redact.strip_credentials(value):
+            # uv does not expand variables in pyproject.toml settings; its environment does.
+            variable = {
+                "index-url": "UV_DEFAULT_INDEX",
+                "extra-index-url": "UV_INDEX",
+                "find-links": "UV_FIND_LINKS",
+            }.get(name)
+            hint = f"set {variable}={value} where uv runs" if variable else "set it by hand"
+            self.report(
+                "url-from-env",
+                f"--{name} {value}: uv does not expand variables in pyproject.toml; {hint}",
+                origin,
+                text,
+            )
+            return
         if name in {"index-url", "extra-index-url"}:
             self.index(option, default=name == "index-url")
             self.outcome(origin, text, "mapped", "tool.uv.index")

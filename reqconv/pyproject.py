@@ -488,7 +488,7 @@ def _merge_array(
             container[key] = _parse_value(_array_text([w.toml for w in wants]))
         return
     array = cast(Array, existing)
-    if len(array) == 0:
+    if len(array) == 0 and "#" not in array.as_string():
         if wants:
             container[key] = _parse_value(_array_text([w.toml for w in wants]))
         return
@@ -509,15 +509,38 @@ def _merge_array(
         done.add(want.canonical)
         if text != want.canonical and not want.keys[0][0].startswith(":"):
             array[i] = _parse_value(want.toml)
-    new = [want for want in wants if want.canonical not in done]
-    if not new:
+    new = [want.toml for want in wants if want.canonical not in done]
+    if new:
+        _append(container, key, array, new)
+
+
+_ITEM_INDENT_RE = re.compile(r"\n([ \t]*)[^\s\]#]")
+_CLOSED_RE = re.compile(r"\n[ \t]*\]\Z")
+
+
+def _append(
+    container: Container | Table | InlineTable, key: str, array: Array, items: Sequence[str]
+) -> None:
+    """Append TOML values to a non-empty array, one per line, in the array's own indent."""
+    text = array.as_string()
+    if "\n" not in text:
+        # A one-line array grows into uv's multi-line layout (it has no comments to lose).
+        old = [cast(Item, item).as_string() for item in array]
+        container[key] = _parse_value(_array_text([*old, *items]))
         return
-    if "\n" not in array.as_string():
-        items = [cast(Item, item).as_string() for item in array]
-        container[key] = _parse_value(_array_text([*items, *(w.toml for w in new)]))
+    match = _ITEM_INDENT_RE.search(text)
+    indent = match.group(1) if match else _INDENT
+    # tomlkit places the comma before a trailing comment; then the rest goes in as text at once
+    # (item by item costs ~0.2 ms each, too slow for thousands).
+    array.add_line(_parse_value(items[0]), indent=indent)
+    text = array.as_string()
+    closed = _CLOSED_RE.search(text) is not None
+    if closed and len(items) == 1:
         return
-    for want in new:
-        array.add_line(_parse_value(want.toml), indent=_INDENT)
+    if not closed:  # ``"b"]``: the closing bracket gets its own line
+        text = text[:-1].rstrip(" \t") + "\n]"
+    rest = "".join(f"{indent}{item},\n" for item in items[1:])
+    container[key] = _parse_value(text[:-1] + rest + "]")
 
 
 def _merge_strings(
@@ -530,16 +553,10 @@ def _merge_strings(
     ]
     if not wants:
         return
-    if existing is None or len(existing) == 0:
+    if existing is None or (len(existing) == 0 and "#" not in existing.as_string()):
         container[key] = _parse_value(_array_text([w.toml for w in wants]))
         return
-    array = cast(Array, existing)
-    if "\n" not in array.as_string():
-        items = [cast(Item, item).as_string() for item in array]
-        container[key] = _parse_value(_array_text([*items, *(w.toml for w in wants)]))
-        return
-    for want in wants:
-        array.add_line(_parse_value(want.toml), indent=_INDENT)
+    _append(container, key, cast(Array, existing), [w.toml for w in wants])
 
 
 def _set(container: Container | Table, key: str, value: str | bool) -> None:

@@ -565,3 +565,41 @@ def test_every_line_has_an_outcome() -> None:
         (5, "reported"),
     ]
     assert conversion.roles == (Role(path=MAIN),)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "variable"),
+    [
+        pytest.param("index-url", "${PIP_INDEX_URL}", "UV_DEFAULT_INDEX", id="index-url"),
+        pytest.param("extra-index-url", "https://${HOST}/simple", "UV_INDEX", id="extra"),
+        pytest.param("find-links", "${WHEELS}", "UV_FIND_LINKS", id="find-links"),
+    ],
+)
+def test_url_from_environment_is_reported_not_written(name: str, value: str, variable: str) -> None:
+    conversion = run(rf(MAIN, opt(name, value)))
+    assert conversion.spec.uv.indexes == ()
+    assert conversion.spec.uv.find_links == ()
+    (diagnostic,) = conversion.diagnostics
+    assert diagnostic.code == "url-from-env"
+    assert f"{variable}={value}" in diagnostic.message
+    assert conversion.outcomes[0].outcome == "reported"
+
+
+def test_editable_project_itself_is_reported_not_a_dependency() -> None:
+    source = Source(kind="path", path="..", base=DEV.parent / "requirements", editable=True)
+    conversion = run(
+        rf(DEV, req("svc", DEV, 1, source=source), req("pytest", DEV, 2)),
+        roles=(Role(path=DEV, group="dev"),),
+    )
+    assert group(conversion, "dev") == ["pytest"]
+    assert conversion.spec.uv.sources == ()
+    assert [(d.code, d.severity) for d in conversion.diagnostics] == [("project-itself", "info")]
+
+
+def test_source_url_credentials_are_stripped() -> None:
+    source = Source(kind="url", url="https://user:hunter2@files.example/pkg-1.0.tar.gz")
+    conversion = run(rf(MAIN, req("pkg", source=source)))
+    ((_, written),) = conversion.spec.uv.sources
+    assert written.url == "https://files.example/pkg-1.0.tar.gz"
+    assert "hunter2" not in repr(conversion)
+    assert [d.code for d in conversion.diagnostics] == ["credentials-removed"]

@@ -608,3 +608,42 @@ def test_apply_two_thousand_dependencies_is_fast() -> None:
     # Target 0.2 s each on a 2-core machine; the bound leaves room for a loaded CI runner.
     assert first < 1.0
     assert second < 1.0
+
+
+@pytest.mark.parametrize(
+    ("array", "expected"),
+    [
+        pytest.param(
+            '[\n    "a",\n    "b"]',
+            '[\n    "a",\n    "b",\n    "c",\n    "d",\n]',
+            id="bracket-after-last-item",
+        ),
+        pytest.param(
+            '[\n    "a",\n    "b"  # why\n]  # after',
+            '[\n    "a",\n    "b",  # why\n    "c",\n    "d",\n]  # after',
+            id="comment-on-last-item",
+        ),
+        pytest.param(
+            '[\n  "a",\n  # later\n]',
+            '[\n  "a",\n  # later\n  "c",\n  "d",\n]',
+            id="own-indent",
+        ),
+        pytest.param("[  # soon\n]", '[  # soon\n    "c",\n    "d",\n]', id="comment-only"),
+        pytest.param("[\n]", '[\n    "c",\n    "d",\n]', id="empty-multi-line"),
+    ],
+)
+def test_append_to_existing_array(array: str, expected: str) -> None:
+    text = f'[project]\nname = "x"\ndependencies = {array}\n'
+    assert apply(text, spec("c", "d")) == f'[project]\nname = "x"\ndependencies = {expected}\n'
+
+
+def test_append_thousands_to_existing_array_is_fast() -> None:
+    text = '[project]\nname = "x"\ndependencies = [\n    "a",  # keep\n]\n'
+    big = DependencySpec(dependencies=tuple(dep(f"package-{i}") for i in range(2000)))
+    start = time.perf_counter()
+    out = pyproject.apply(text, big, path=P)
+    assert time.perf_counter() - start < 1.0
+    assert out.startswith(
+        '[project]\nname = "x"\ndependencies = [\n    "a",  # keep\n    "package-0",\n'
+    )
+    assert out.endswith('    "package-1999",\n]\n')
