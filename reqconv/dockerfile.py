@@ -588,6 +588,7 @@ class _Stage:
     index: int
     name: str | None
     parent: _Stage | None
+    image: str = ""
     commands: list[Any] = field(default_factory=list)
 
     def chain(self) -> list[_Stage]:
@@ -608,7 +609,8 @@ def _stages(commands: Sequence[Any]) -> list[_Stage]:
             value = list(command.value)
             name = value[2] if len(value) >= 3 and value[1].lower() == "as" else None
             parent = by_name.get(value[0].lower()) if value else None
-            stage = _Stage(index=len(stages), name=name, parent=parent)
+            image = value[0] if value else ""
+            stage = _Stage(index=len(stages), name=name, parent=parent, image=image)
             stages.append(stage)
             if name:
                 by_name[name.lower()] = stage
@@ -645,6 +647,7 @@ class _Decision:
     locks: list[tuple[str, str, str]] = field(default_factory=list)  # (ref, lock, image path)
     venv: str = DEFAULT_VENV
     new_venv: bool = False
+    follow: list[tuple[_Stage, Any]] = field(default_factory=list)  # COPYs of a --user site
 
 
 class _Rewriter:
@@ -699,6 +702,17 @@ class _Rewriter:
             if logical is not None and shell and logical.text.rstrip().endswith(shell):
                 at = len(logical.text.rstrip()) - len(shell)
                 scripts.append(_Script(shell, logical.offsets[at:], heredoc=False))
+        if (
+            not scripts
+            and not command.json
+            and re.search(r"\bpip[0-9.]*\b.*\binstall\b", command.original)
+        ):
+            self.report(
+                command.start_line,
+                "shell-unparsed",
+                "cannot map this RUN (heredoc form or continuations) to its lines; its pip "
+                "install is kept as it is",
+            )
         parsed: list[tuple[_Script, list[_Cmd]]] = []
         for script in scripts:
             trees = _parse_shell(script)
@@ -886,6 +900,23 @@ class _Rewriter:
     ) -> _Decision | None:
         line = command.start_line
         words = [w.word for w in cmd.words]
+        if len(words) >= 3 and PurePosixPath(words[0]).name in ("sh", "bash") and "-c" in words:
+            inner = words[words.index("-c") + 1] if words.index("-c") + 1 < len(words) else ""
+            for tool in ("poetry", "pipenv"):
+                if re.search(rf"\b{tool}\s+(?:install|sync)\b", inner):
+                    self.report(
+                        line,
+                        tool,
+                        f"installs with {tool}; reqconv converts pip requirements files only",
+                        "info",
+                    )
+            if re.search(r"\bpip[0-9.]*\s+install\b", inner):
+                self.report(
+                    line,
+                    "shell-unparsed",
+                    "pip install inside a `sh -c` string is kept: write it in the RUN itself",
+                )
+            return None
         if words and words[0] in ("poetry", "pipenv") and len(words) > 1:
             if words[1] in ("install", "sync", "export"):
                 self.report(
@@ -937,6 +968,14 @@ class _Rewriter:
                 )
             return None
         kept_refs.update(pip.requirements)
+        too_old = self.python_too_old(stage)
+        if too_old is not None:
+            self.report(
+                line,
+                "python-too-old",
+                f"the base image has Python {too_old}, older than uv supports (3.8); kept",
+            )
+            return None
         reason = self.refusal(stage, command, cmd, pip)
         if reason is not None:
             code, message = reason
@@ -966,7 +1005,13 @@ class _Rewriter:
                 f"{self.plan.venv}; kept: move the install before USER, or create the venv as root",
             )
             return None
-        if pip.user and not self.user_copies_follow(stage, line, command):
+        follow: list[tuple[_Stage, Any]] = []
+        if pip.user:
+            found_follow = self.user_copies_follow(stage, line)
+            if found_follow is None:
+                return None
+            follow = found_follow
+        elif new_venv and not self.layout_follows(stage, line):
             return None
         return _Decision(
             pip=pip,
@@ -975,7 +1020,19 @@ class _Rewriter:
             locks=locks,
             venv=venv or self.plan.venv,
             new_venv=new_venv,
+            follow=follow,
         )
+
+    def python_too_old(self, stage: _Stage) -> str | None:
+        """The ``X.Y`` of an official python base image older than 3.8, else None."""
+        root = stage.chain()[-1]
+        image = _expand(root.image, _global_args(self.commands))
+        match = _PYTHON_IMAGE_RE.match(image or "")
+        if match is None:
+            return None
+        if (int(match["major"]), int(match["minor"])) < (3, 8):
+            return f"{match['major']}.{match['minor']}"
+        return None
 
     def refusal(
         self, stage: _Stage, command: Any, cmd: _Cmd, pip: _PipInstall
@@ -1033,9 +1090,29 @@ class _Rewriter:
                 )
         return None
 
-    def user_copies_follow(self, stage: _Stage, line: int, command: Any) -> bool:
-        """For ``--user``: later ``COPY --from=<stage> …/.local …`` can move to the venv."""
-        follow: list[Any] = []
+    def layout_follows(self, stage: _Stage, line: int) -> bool:
+        """False (and a finding) when a later stage copies this stage's system site-packages,
+        which stay empty once the packages go to a venv."""
+        for later in self.stages[stage.index + 1 :]:
+            for copy in later.commands:
+                if copy.cmd.upper() != "COPY" or not self.copies_from(copy, stage):
+                    continue
+                sources = [_norm(s) for s in copy.value[:-1]]
+                if any("site-packages" in s or s.startswith("/usr/local/lib") for s in sources):
+                    self.report(
+                        line,
+                        "system-layout",
+                        f"line {copy.start_line} copies the system site-packages of this stage, "
+                        f"which uv leaves empty (it installs into {self.plan.venv}); kept: copy "
+                        "the venv instead",
+                    )
+                    return False
+        return True
+
+    def user_copies_follow(self, stage: _Stage, line: int) -> list[tuple[_Stage, Any]] | None:
+        """For ``--user``: later ``COPY --from=<stage> …/.local …`` that can move to the venv
+        (None, after a finding, when one cannot)."""
+        follow: list[tuple[_Stage, Any]] = []
         for later in self.stages[stage.index + 1 :]:
             for copy in later.commands:
                 if copy.cmd.upper() != "COPY" or not self.copies_from(copy, stage):
@@ -1051,11 +1128,9 @@ class _Rewriter:
                         f"({' '.join(sources)}) into another stage; kept: install into a venv and "
                         "copy that instead",
                     )
-                    return False
+                    return None
                 follow.append((later, copy))
-        for later, copy in follow:
-            self.follow_copy(later, copy)
-        return True
+        return follow
 
     def copies_from(self, copy: Any, stage: _Stage) -> bool:
         names = {str(stage.index)}
@@ -1089,6 +1164,12 @@ class _Rewriter:
 
     # edits
     def apply(self, decision: _Decision, kept_refs: set[str]) -> None:
+        """Edit for one decision, all or nothing (a lock that cannot be placed undoes the rest)."""
+        edits, rewritten, done = list(self.edits), set(self.rewritten), set(self.copies_done)
+        if not self._apply(decision, kept_refs):
+            self.edits, self.rewritten, self.copies_done = edits, rewritten, done
+
+    def _apply(self, decision: _Decision, kept_refs: set[str]) -> bool:
         command = decision.command
         stage = decision.stage
         line = command.start_line
@@ -1098,7 +1179,7 @@ class _Rewriter:
         for ref, lock, image_path in decision.locks:
             copy_line = self.place_lock(decision, ref, lock, image_path, kept_refs)
             if copy_line is None:
-                return
+                return False
             if copy_line:
                 pre_lines.append(copy_line)
         # the uv binary, its settings and the venv, once per stage (chain)
@@ -1132,6 +1213,9 @@ class _Rewriter:
             at = self.src.line_start(_comment_top(self.src.lines, line))
             block = "".join(f"{indent}{text}\n" for text in pre_lines)
             self.edits.append(_Edit(at, at, block))
+        for later, copy in decision.follow:
+            self.follow_copy(later, copy)
+        return True
 
     def block_done(self, stage: _Stage, what: str) -> bool:
         key = (-1 - stage.index, what)

@@ -292,6 +292,51 @@ def test_user_install_whose_site_is_copied_piecemeal_is_reported() -> None:
     assert _codes(result) == [(3, "user-install")]
 
 
+def test_runtime_copying_system_site_packages_is_reported() -> None:
+    text = textwrap.dedent(
+        """\
+        FROM python:3.12 AS build
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        FROM python:3.12-slim
+        COPY --from=build /usr/local/lib/python3.12/site-packages /usr/local/lib/python3.12/site-packages
+        """
+    )
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(3, "system-layout")]
+
+
+def test_python_older_than_uv_supports_is_reported() -> None:
+    text = "FROM python:3.7-alpine\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(3, "python-too-old")]
+
+
+def test_pip_and_poetry_inside_sh_c_are_reported() -> None:
+    text = (
+        "FROM python:3.12\n"
+        'RUN bash -c "if [ $DEV ]; then poetry install; else pip install -r r.txt; fi"\n'
+    )
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(2, "poetry"), (2, "shell-unparsed")]
+
+
+def test_a_lock_that_cannot_be_placed_undoes_the_whole_command() -> None:
+    text = textwrap.dedent(
+        """\
+        FROM python:3.12
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt -r /elsewhere/extra.txt
+        """
+    )
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(3, "requirements-not-copied")]
+
+
 def test_already_on_uv_is_info_and_unchanged() -> None:
     text = "FROM python:3.12\nCOPY requirements.txt .\nRUN uv pip install --system -r requirements.txt\n"
     result = rewrite(text, PLAN)
