@@ -21,6 +21,7 @@ Order: main roles first, then groups by name; within a table, top-level files be
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
@@ -135,7 +136,8 @@ def discover(root: Path) -> tuple[Role, ...]:
 
 
 def _role(root: Path, relative: Path, group: str | None, flag: str) -> Role:
-    path = root / relative
+    # The parser keys files by ``os.path.normpath``; ``a/../b`` must meet ``b``.
+    path = Path(os.path.normpath(root / relative))
     if not path.is_file():
         raise InputError(f"{flag}: no such file: {path}")
     compiled = None

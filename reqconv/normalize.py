@@ -297,7 +297,7 @@ class _State:
     def source(self, req: Req, reqfile: ReqFile) -> None:
         assert req.source is not None
         source = _rebase_source(req.source, reqfile.path.parent, self.root)
-        if redact.has_credentials(source.url):
+        if _secret_userinfo(source.url):
             # The parser strips these; a second guard costs nothing (issue 2, item 6).
             self.report(
                 "credentials-removed",
@@ -674,6 +674,15 @@ def _lines(reqfile: ReqFile) -> list[Req | Option | Include]:
     return sorted(lines, key=lambda line: line.origin.line)
 
 
+def _secret_userinfo(url: str) -> bool:
+    """Userinfo that is a secret: not the login name of ``ssh://git@host`` (as the parser keeps)."""
+    if not redact.has_credentials(url):
+        return False
+    parts = urlsplit(url)
+    userinfo = parts.netloc.rpartition("@")[0]
+    return not (parts.scheme.lower() == "ssh" and ":" not in userinfo and "$" not in userinfo)
+
+
 def _include_text(include: Include) -> str:
     return f"{'-r' if include.kind == 'requirement' else '-c'} {include.target}"
 
@@ -765,6 +774,14 @@ def convert(files: Mapping[Path, ReqFile], roles: Sequence[Role], root: Path) ->
             if diagnostic not in diagnostics:
                 diagnostics.append(diagnostic)
     diagnostics += [d for d in state.diagnostics if d not in diagnostics]
+    # A line the parser could not turn into an entry (an unnamed URL, a cut cycle) is accounted
+    # for by its diagnostic.
+    accounted = {outcome.location for outcome in state.outcomes}
+    for diagnostic in diagnostics:
+        location = diagnostic.location
+        if location is not None and location.line and location not in accounted:
+            state.outcome(location, diagnostic.message, "reported", diagnostic.code)
+            accounted.add(location)
     return Conversion(
         spec=state.spec(),
         pins=tuple(state.pins.values()),

@@ -134,3 +134,10 @@ def test_from_options_empty_group_name(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("")
     with pytest.raises(InputError, match="not a valid group name"):
         discover.from_options(tmp_path, None, [("--", Path("a.txt"))])
+
+
+def test_from_options_normalizes_paths_like_the_parser(tmp_path: Path) -> None:
+    (tmp_path / "reqs").mkdir()
+    (tmp_path / "main.txt").write_text("")
+    (role,) = discover.from_options(tmp_path, Path("reqs/../main.txt"), [])
+    assert role.path == tmp_path / "main.txt"

@@ -603,3 +603,21 @@ def test_source_url_credentials_are_stripped() -> None:
     assert written.url == "https://files.example/pkg-1.0.tar.gz"
     assert "hunter2" not in repr(conversion)
     assert [d.code for d in conversion.diagnostics] == ["credentials-removed"]
+
+
+def test_ssh_login_name_is_not_a_credential() -> None:
+    source = Source(kind="git", url="ssh://git@github.com/org/lib.git", rev="abc1234")
+    conversion = run(rf(MAIN, req("lib", source=source)))
+    assert conversion.spec.uv.sources == ((canonicalize_name("lib"), source),)
+    assert conversion.diagnostics == ()
+
+
+def test_parser_diagnostic_lines_without_entries_get_a_reported_outcome() -> None:
+    dropped = Diagnostic(
+        code="unnamed-requirement", message="no name for ./x", location=Location(MAIN, 2)
+    )
+    conversion = run(rf(MAIN, req("a", line=1), diagnostics=(dropped,)))
+    assert [(o.location.line, o.outcome, o.key) for o in conversion.outcomes] == [
+        (1, "converted", "project.dependencies"),
+        (2, "reported", "unnamed-requirement"),
+    ]
