@@ -17,18 +17,20 @@ import json
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 from reqconv import fs, uv
 from reqconv.commands import Output, WriteMode
 from reqconv.errors import InputError, Location, PyprojectError, UvError
 from reqconv.model import Diagnostic, LockSummary, Pin
 from reqconv.redact import has_credentials, redact_text
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
 
 __all__ = [
     "HashMismatch",
@@ -97,7 +99,9 @@ class LockResult:
     changed: tuple[VersionChange, ...] = ()
     hash_mismatches: tuple[HashMismatch, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
-    summary: LockSummary = field(default_factory=LockSummary)
+    # uv.lock as read after the lock; ``None`` when there were no pins to check against it (parsing
+    # a large uv.lock with tomllib costs more than the rest of reqconv's work, so it is skipped).
+    summary: LockSummary | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -169,8 +173,13 @@ def _admits(specifier: SpecifierSet, python: str) -> bool:
 
 def check_docker_python(root: Path, requires_python: str | None, pyproject: Path) -> None:
     """An image Python that ``requires-python`` excludes is an ``InputError`` (before locking)."""
-    if requires_python is None:
+    paths = _dockerfiles(root)
+    if requires_python is None or not paths:
         return
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    from reqconv import dockerfile
+
     try:
         specifier = SpecifierSet(requires_python)
     except InvalidSpecifier as e:
@@ -178,9 +187,8 @@ def check_docker_python(root: Path, requires_python: str | None, pyproject: Path
             f"[project].requires-python {requires_python!r} is not a version specifier",
             Location(pyproject),
         ) from e
-    from reqconv import dockerfile
 
-    for path in _dockerfiles(root):
+    for path in paths:
         for python, line in dockerfile.base_python_versions(fs.read_text(path).text):
             if not _admits(specifier, python):
                 raise InputError(
@@ -197,8 +205,10 @@ def check_docker_python(root: Path, requires_python: str | None, pyproject: Path
 
 def _credential_line(text: str) -> int | None:
     """The first line (1-based) holding userinfo in a URL, SSH user names aside."""
+    if "@" not in text:  # the common case, decided in one pass
+        return None
     for number, line in enumerate(text.splitlines(), start=1):
-        if has_credentials(_SSH_USER_RE.sub(" ", line)):
+        if "@" in line and has_credentials(_SSH_USER_RE.sub(" ", line)):
             return number
     return None
 
@@ -218,6 +228,8 @@ def _refuse_credentials(path: Path, text: str) -> None:
 
 
 def _same_version(a: str, b: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
     try:
         return Version(a) == Version(b)
     except InvalidVersion:
@@ -409,17 +421,8 @@ def lock_service(
     diagnostics: list[Diagnostic] = []
     upgrading = frozenset(canonicalize_name(name) for name in upgrade_packages)
     applied = [] if upgrade else [pin for pin in pins if pin.name not in upgrading]
-    if pins and not first_lock:
-        diagnostics.append(
-            Diagnostic(
-                code="pins-not-applied",
-                message="uv.lock exists, so its versions are kept; the requirements' pins "
-                "only seed the first lock",
-                location=Location(lock_path),
-                severity="info",
-            )
-        )
-        applied = []
+    if not first_lock:
+        applied = []  # uv.lock is the record now; the requirements' pins only seed the first lock
 
     def lock() -> None:
         argv = uv.build_lock_argv(
@@ -454,15 +457,30 @@ def lock_service(
 
     lock_text = fs.read_text(lock_path).text
     _refuse_credentials(lock_path, lock_text)
-    summary = uv.read_lock(lock_text)
+    summary = uv.read_lock(lock_text) if pins else None
 
     kept: list[Pin] = []
     changed: list[VersionChange] = []
     mismatches: list[HashMismatch] = []
-    if pins and first_lock:
+    if summary is not None and first_lock:
         kept, changed, mismatches = _check_pins(
             pins, summary, dropped, upgrade=upgrade, upgrade_packages=upgrading
         )
+    elif summary is not None:
+        _, apart, _ = _check_pins(pins, summary, {}, upgrade=upgrade, upgrade_packages=upgrading)
+        if apart:
+            listed = ", ".join(
+                f"{c.name} {c.locked or '(none)'} (pinned {c.pinned})" for c in apart
+            )
+            diagnostics.append(
+                Diagnostic(
+                    code="pins-not-applied",
+                    message=f"uv.lock exists, so its versions are kept over the requirements' "
+                    f"pins: {listed}; run `reqconv lock --upgrade-package NAME` to move one",
+                    location=Location(lock_path),
+                    severity="info",
+                )
+            )
     for change in changed:
         diagnostics.append(
             Diagnostic(code="version-changed", message=str(change), location=change.origin)
@@ -505,12 +523,14 @@ def _derive_pins(root: Path) -> tuple[tuple[Pin, ...], tuple[Diagnostic, ...]]:
     """Pins from the service's requirements files, for a first lock (no uv.lock yet)."""
     if (root / "uv.lock").exists():
         return (), ()
-    from reqconv import discover, normalize, requirements_txt
+    from reqconv import discover
 
     try:
         roles = discover.discover(root)
         if not roles:
             return (), ()
+        from reqconv import normalize, requirements_txt
+
         paths = [role.path for role in roles]
         paths += [role.compiled for role in roles if role.compiled is not None]
         conversion = normalize.convert(requirements_txt.parse_tree(paths), roles, root)

@@ -225,8 +225,17 @@ def test_pins_only_seed_the_first_lock(tmp_path: Path) -> None:
     result = lock(root, fake, pins=(pin("alpha", "1.0"),))
 
     assert [call[1] for call in fake.calls] == ["lock", "export"]
-    assert [d.code for d in result.diagnostics] == ["pins-not-applied"]
+    (note,) = result.diagnostics
+    assert (note.code, note.severity) == ("pins-not-applied", "info")
+    assert "alpha 2.0 (pinned 1.0)" in note.message
     assert result.changed == ()
+
+
+def test_pins_matching_an_existing_lock_say_nothing(tmp_path: Path) -> None:
+    root = service(tmp_path)
+    (root / "uv.lock").write_text(lock_text({"alpha": "1.0"}))
+    result = lock(root, FakeUv({"alpha": "1.0"}), pins=(pin("alpha", "1.0"),))
+    assert result.diagnostics == ()
 
 
 def test_upgrade_ignores_pins(tmp_path: Path) -> None:

@@ -1,0 +1,161 @@
+"""``reqconv lock`` against ``uv lock`` alone: whole-process medians on a generated local-index project.
+
+Run it as ``python bench/lock_bench.py [--runs N] [--packages N]``, or call ``main()`` (``nox -s
+bench`` does, through ``bench/run.py``). Both commands resolve from scratch each run (uv.lock removed
+first) against the same flat ``file://`` index with a warm uv cache, offline. reqconv's overhead is
+everything it adds to the lock: Python start-up, ``uv --version``, the export, the credential scan
+and the writes. Target: at most 20 % of the ``uv lock`` time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: make reqconv and the test builders importable
+    sys.path.insert(0, str(ROOT))
+
+from reqconv import uv  # noqa: E402
+from tests._builders import make_wheel, write_flat_index  # noqa: E402
+
+TARGET_OVERHEAD_PCT = 20.0
+VERSIONS = ("1.0", "1.1", "2.0")
+
+
+def build_project(root: Path, packages: int) -> tuple[Path, Path]:
+    """A flat index of ``packages`` names (3 versions each, a chain of dependencies), and a project
+    depending on a fifth of them; returns (index page, project folder)."""
+    index = root / "index"
+    for i in range(packages):
+        requires = [f"pkg{j:04d}>=1.0" for j in range(i + 1, min(i + 4, packages))]
+        for version in VERSIONS:
+            make_wheel(index, f"pkg{i:04d}", version, requires)
+    page = write_flat_index(index)
+    project = root / "service"
+    project.mkdir()
+    direct = "".join(f'    "pkg{i:04d}",\n' for i in range(0, packages, 5))
+    (project / "pyproject.toml").write_text(
+        textwrap.dedent(
+            """\
+            [project]
+            name = "bench-service"
+            version = "0.1.0"
+            requires-python = ">={major}.{minor}"
+            dependencies = [
+            {direct}]
+
+            [tool.uv]
+            package = false
+            """
+        ).format(major=sys.version_info.major, minor=sys.version_info.minor, direct=direct)
+    )
+    return page, project
+
+
+def bench_env(uv_bin: Path, page: Path, cache: Path) -> dict[str, str]:
+    """The developer's environment without UV_*/PIP_*, pointed at the local index, offline."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PIP_"))}
+    env.update(
+        UV=str(uv_bin),
+        UV_CACHE_DIR=str(cache),
+        UV_NO_INDEX="1",
+        UV_FIND_LINKS=page.as_uri(),
+        UV_OFFLINE="1",
+        UV_PYTHON_DOWNLOADS="never",
+        UV_PYTHON=sys.executable,  # uv lock only reads it; nothing is installed into it
+        UV_NO_PROGRESS="1",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+    )
+    return env
+
+
+def median_seconds(
+    argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], runs: int, clean: Sequence[Path]
+) -> float:
+    """Median wall time of ``runs`` whole-process runs, after one warm-up; ``clean`` is removed
+    before every run so that each one locks from scratch."""
+    times = []
+    for attempt in range(runs + 1):
+        for path in clean:
+            path.unlink(missing_ok=True)
+        start = time.perf_counter()
+        result = subprocess.run(argv, cwd=cwd, env=dict(env), capture_output=True, check=False)
+        elapsed = time.perf_counter() - start
+        if result.returncode != 0:
+            raise SystemExit(
+                f"{' '.join(argv)} failed ({result.returncode}):\n{result.stderr.decode()}"
+            )
+        if attempt:  # the first run warms uv's cache and the OS's file cache
+            times.append(elapsed)
+    return statistics.median(times)
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, float]:
+    """Measure and print; returns seconds (``lock-uv``, ``lock-reqconv`` and the parts of the
+    difference) and ``lock-overhead-pct``. ``argv=None`` means defaults (not ``sys.argv``: bench/run.py calls this)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--packages", type=int, default=400)
+    args = parser.parse_args([] if argv is None else argv)
+
+    uv_bin = uv.find_uv()
+    version = uv.uv_version(uv_bin)
+    with tempfile.TemporaryDirectory(prefix="reqconv-lock-bench-") as tmp:
+        page, project = build_project(Path(tmp), args.packages)
+        env = bench_env(uv_bin, page, Path(tmp) / "cache")
+        lock_file = project / "uv.lock"
+        exports = [project / "requirements.lock"]
+        uv_lock = [str(uv_bin), "lock", "--project", str(project)]
+        uv_export = uv.build_export_argv(uv_bin, project, output=None)
+        reqconv = [sys.executable, "-m", "reqconv", "lock", "--quiet", str(project)]
+        startup = [sys.executable, "-m", "reqconv", "lock", "--help"]
+
+        runs = args.runs
+        lock_s = median_seconds(uv_lock, cwd=project, env=env, runs=runs, clean=[lock_file])
+        export_s = median_seconds(uv_export, cwd=project, env=env, runs=runs, clean=[])
+        version_s = median_seconds(
+            [str(uv_bin), "--version"], cwd=project, env=env, runs=runs, clean=[]
+        )
+        startup_s = median_seconds(startup, cwd=project, env=env, runs=runs, clean=[])
+        reqconv_s = median_seconds(
+            reqconv, cwd=project, env=env, runs=runs, clean=[lock_file, *exports]
+        )
+        locked = sum(1 for line in lock_file.read_text().splitlines() if line == "[[package]]")
+
+    overhead = (reqconv_s - lock_s) / lock_s * 100
+    own = reqconv_s - lock_s - export_s - version_s - startup_s
+    results = {
+        "lock-uv": lock_s,
+        "lock-export-uv": export_s,
+        "lock-version-uv": version_s,
+        "lock-cli-startup": startup_s,
+        "lock-reqconv": reqconv_s,
+        "lock-own": own,
+        "lock-overhead-pct": overhead,
+    }
+    verdict = "ok" if overhead <= TARGET_OVERHEAD_PCT else "OVER"
+    print(f"lock bench: uv {version}, {locked} locked packages, medians of {runs} runs")
+    print(f"  uv lock alone          {lock_s:8.3f}s")
+    print(f"  reqconv lock           {reqconv_s:8.3f}s")
+    print("  of which, besides uv lock:")
+    print(f"    uv export            {export_s:8.3f}s")
+    print(f"    uv --version         {version_s:8.3f}s")
+    print(f"    CLI start-up         {startup_s:8.3f}s  (python + `reqconv lock --help`)")
+    print(f"    lock command's own   {own:8.3f}s  (read, scan, read_lock, writes)")
+    print(
+        f"  reqconv overhead       {overhead:7.1f}%   target <= {TARGET_OVERHEAD_PCT:.0f}%  {verdict}"
+    )
+    return results
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
