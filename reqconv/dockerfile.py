@@ -1,8 +1,34 @@
 """Dockerfile reading and rewriting: the only importer of ``dockerfile`` and ``bashlex``.
 
-``dockerfile`` is BuildKit's own parser; ``bashlex`` parses the shell inside ``RUN``. Pure: text
-in, text or model out; never reads, writes or prints. Both are imported inside the functions that
-need them, so that ``reqconv --help`` stays fast.
+``dockerfile`` is BuildKit's own parser (instructions, exact line ranges, flags, heredocs, stage
+names, the ``# escape=`` directive); ``bashlex`` parses the shell inside ``RUN`` with positions, so
+one command of an ``&&``/``;`` chain is edited and the rest kept. Pure: text in, text or model out;
+never reads, writes or prints. Both are imported inside the functions that need them, so that
+``reqconv --help`` stays fast.
+
+``rewrite`` turns ``pip install -r FILE`` (``pip``, ``pip3``, ``python[3] -m pip``,
+``/venv/bin/pip``; in chains, continuations with comment lines, ``RUN <<EOF`` heredocs, under cache
+and bind mounts) into ``uv pip sync --require-hashes LOCK`` and adds, once per stage (a stage built
+``FROM`` another inherits): ``COPY --from=ghcr.io/astral-sh/uv:<version> /uv /uvx /bin/``,
+``ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0`` and, unless the stage already
+creates a venv (then it is kept, and ``--python`` names it when ``VIRTUAL_ENV`` is not set), ``RUN
+uv venv /opt/venv`` with ``ENV VIRTUAL_ENV`` and ``PATH``. The COPY (or bind mount) that brought the
+requirements file brings the lock; ``pip install --upgrade pip setuptools wheel`` goes in stages that
+were rewritten. Only those lines change: everything else stays byte for byte.
+
+Options: ``--index-url``/``--extra-index-url``/``-f``/``--no-binary``/``--only-binary``/
+``--no-index``/``--no-build-isolation`` pass through (``--trusted-host`` becomes
+``--allow-insecure-host``; credentials are stripped); ``-c``, ``-U``, ``-q``, ``--no-cache-dir``,
+``--require-hashes``, ``--prefer-binary``, ``--no-deps`` and the like are dropped (a hashed lock
+already pins everything). Kept and reported with their line instead: local projects and editables,
+packages named inline, ``--target``/``--prefix``/``--root``, other unknown options, ``-r`` built by
+a shell substitution, installs inside ``if``/loops/subshells/pipelines or ``sh -c`` strings, a
+``--user`` install whose site a later stage copies piecemeal (a whole ``…/.local`` copy follows the
+venv), a non-root ``USER`` where the venv would be created, a later stage copying system
+site-packages, Python older than 3.8, requirements that no COPY brings from the context,
+poetry/pipenv, and files already on uv. Credentials passed as ``ARG``/``ENV`` get a finding
+recommending a build secret. Comment lines inside a replaced pip command's own continuation lines go
+with it.
 """
 
 from __future__ import annotations
