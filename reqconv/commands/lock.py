@@ -299,7 +299,7 @@ def _check_pins(
                     )
             continue
         if pin.name in dropped:
-            reason = f"the pin conflicts with the other requirements ({dropped[pin.name]})"
+            reason = f"uv could not keep the pin: {dropped[pin.name]}"
         elif upgrade or pin.name in upgrade_packages:
             reason = "upgraded as asked (--upgrade / --upgrade-package)"
         elif not versions:

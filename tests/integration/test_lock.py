@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -218,7 +219,7 @@ def test_conflicting_pins_are_dropped_and_reported(uv_env: UvEnv, tmp_path: Path
     assert [p.name for p in result.kept] == ["beta", "gamma"]
     (change,) = result.changed
     assert (change.name, change.pinned, change.locked) == ("alpha", "1.0", "2.0")
-    assert change.reason.startswith("the pin conflicts with the other requirements")
+    assert change.reason.startswith("uv could not keep the pin: ")
     assert "beta>=2.0 depends on alpha>=2.0" in change.reason
     assert "unsatisfiable" in change.reason  # the whole explanation, unwrapped
     assert [d.code for d in result.diagnostics] == ["version-changed"]
@@ -418,3 +419,34 @@ def test_sync_with_require_hashes_installs_exactly_the_locked_set(
     frozen = pins_of(uv_env.run("pip", "freeze", "--python", str(python), cwd=service))
     assert frozen == locked
     assert set(locked) == {"alpha", "beta", "delta", "epsilon", "eta", "gamma"}
+
+
+def test_cli_summary_names_written_files_and_moved_pins(
+    uv_env: UvEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("reqconv.normalize")
+    write_project(tmp_path, ["beta"])
+    # A pin the index does not hold: uv cannot keep it, so the lock moves it and says why.
+    (tmp_path / "requirements.txt").write_text("beta==1.7\n")
+
+    assert exit_code_of(["lock", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert f"wrote {(tmp_path / 'uv.lock').as_posix()}" in captured.out
+    assert f"wrote {(tmp_path / 'requirements.lock').as_posix()}" in captured.out
+    assert "requirements.txt:1: warning: beta 1.7 -> 2.0: uv could not keep the pin" in captured.err
+
+    assert exit_code_of(["lock", str(tmp_path)]) == 0
+    assert "lock up to date" in capsys.readouterr().out
+
+
+def test_cli_json_report(uv_env: UvEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_project(tmp_path, ["beta"], groups={"dev": ["eta"]})
+    assert exit_code_of(["lock", "--json", "--export-group", "dev", str(tmp_path)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    (service,) = report["services"]
+    assert service["path"] == tmp_path.as_posix()
+    assert [Path(p).name for p in service["written"]] == [
+        "uv.lock",
+        "requirements.lock",
+        "requirements-dev.lock",
+    ]
