@@ -1508,7 +1508,8 @@ def _whole_lines(text: str, start: int, end: int) -> tuple[int, int, str]:
 
 
 def _apply_edits(text: str, edits: Sequence[_Edit]) -> str:
-    ordered = sorted(set(edits), key=lambda e: (e.start, e.end))
+    # stable: insertions at one offset keep the order they were made in
+    ordered = sorted(dict.fromkeys(edits), key=lambda e: (e.start, e.end))
     out: list[str] = []
     cursor = 0
     for edit in ordered:

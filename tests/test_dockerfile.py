@@ -356,6 +356,26 @@ def test_unknown_pip_option_is_kept() -> None:
     assert _codes(result) == [(3, "unknown-option")]
 
 
+def test_exec_form_copy_gets_a_lock_copy_and_other_pip_keeps_its_cache() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12
+        COPY ["requirements.txt", "./"]
+        RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt && pip install gunicorn
+        """
+    )
+    assert result.text.split("\n")[1:4] == [
+        'COPY ["requirements.txt", "./"]',
+        "COPY requirements.lock ./",
+        "COPY --from=ghcr.io/astral-sh/uv:0.9.5 /uv /uvx /bin/",
+    ]
+    assert (
+        "RUN --mount=type=cache,target=/root/.cache/uv --mount=type=cache,target=/root/.cache/pip "
+        "uv pip sync --require-hashes requirements.lock && pip install gunicorn\n"
+    ) in result.text
+    assert _codes(result) == [(3, "inline-packages")]
+
+
 def test_lock_names_come_from_the_plan() -> None:
     plan = DockerPlan(
         uv_version=UV_VERSION,
