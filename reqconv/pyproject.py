@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import re
 import tomllib
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast
@@ -355,6 +357,31 @@ def _array_text(values: Sequence[str]) -> str:
     return "[\n" + "".join(f"{_INDENT}{value},\n" for value in values) + "]"
 
 
+# Arrays reqconv writes whole are spliced into the dumped text: tomlkit takes ~0.25 s to build or
+# parse a 2,000-item array, a string join takes nothing. A token stands in for each until then.
+_splices: ContextVar[dict[str, str]] = ContextVar("_splices")
+
+
+def _put_array(container: Container | Table | InlineTable, key: str, text: str) -> None:
+    """Set ``key`` to the TOML array ``text`` (spliced in by ``_edit``); keeps the key's comment."""
+    splices = _splices.get()
+    token = f"reqconv-splice-{uuid.uuid4().hex}"
+    splices[f'"{token}"'] = text
+    container[key] = token
+
+
+def _splice(text: str) -> str:
+    for token, array in _splices.get().items():
+        text = text.replace(token, array, 1)
+    return text
+
+
+def _string_item(text: str) -> Item:
+    """The tomlkit item ``_string(text)`` renders (without a parse)."""
+    literal = '"' in text and "'" not in text and text.isprintable()
+    return tomlkit.string(text, literal=literal)
+
+
 def _parse_value(text: str) -> Item:
     return cast(Item, tomlkit.parse(f"x = {text}\n")["x"])
 
@@ -485,12 +512,12 @@ def _merge_array(
     existing = container.get(key)
     if existing is None:
         if wants and create:
-            container[key] = _parse_value(_array_text([w.toml for w in wants]))
+            _put_array(container, key, _array_text([w.toml for w in wants]))
         return
     array = cast(Array, existing)
     if len(array) == 0 and "#" not in array.as_string():
         if wants:
-            container[key] = _parse_value(_array_text([w.toml for w in wants]))
+            _put_array(container, key, _array_text([w.toml for w in wants]))
         return
     by_key = {k: want for want in wants for k in want.keys}
     by_text = {want.canonical: want for want in wants}
@@ -508,7 +535,7 @@ def _merge_array(
             continue
         done.add(want.canonical)
         if text != want.canonical and not want.keys[0][0].startswith(":"):
-            array[i] = _parse_value(want.toml)
+            array[i] = _string_item(want.canonical)
     new = [want.toml for want in wants if want.canonical not in done]
     if new:
         _append(container, key, array, new)
@@ -526,7 +553,7 @@ def _append(
     if "\n" not in text:
         # A one-line array grows into uv's multi-line layout (it has no comments to lose).
         old = [cast(Item, item).as_string() for item in array]
-        container[key] = _parse_value(_array_text([*old, *items]))
+        _put_array(container, key, _array_text([*old, *items]))
         return
     match = _ITEM_INDENT_RE.search(text)
     indent = match.group(1) if match else _INDENT
@@ -540,7 +567,7 @@ def _append(
     if not closed:  # ``"b"]``: the closing bracket gets its own line
         text = text[:-1].rstrip(" \t") + "\n]"
     rest = "".join(f"{indent}{item},\n" for item in items[1:])
-    container[key] = _parse_value(text[:-1] + rest + "]")
+    _put_array(container, key, text[:-1] + rest + "]")
 
 
 def _merge_strings(
@@ -554,7 +581,7 @@ def _merge_strings(
     if not wants:
         return
     if existing is None or (len(existing) == 0 and "#" not in existing.as_string()):
-        container[key] = _parse_value(_array_text([w.toml for w in wants]))
+        _put_array(container, key, _array_text([w.toml for w in wants]))
         return
     _append(container, key, cast(Array, existing), [w.toml for w in wants])
 
@@ -750,11 +777,14 @@ def _edit(text: str, path: Path, change: Callable[[tomlkit.TOMLDocument, _Parts]
         doc = tomlkit.parse(text)
     except tomlkit.exceptions.TOMLKitError as e:
         raise PyprojectError(f"{path}: invalid TOML: {e}") from e
+    reset = _splices.set({})
     try:
         change(doc, parts)
+        result = _resolve(_splice(doc.as_string()))
     except tomlkit.exceptions.TOMLKitError as e:
         raise PyprojectError(f"{path}: cannot edit: {e}") from e
-    result = _resolve(doc.as_string())
+    finally:
+        _splices.reset(reset)
     if result == text:
         return text
     try:
