@@ -439,7 +439,7 @@ def lock_service(
                 lock()
                 break
             except UvError as e:
-                if _NO_SOLUTION not in e.stderr:
+                if _NO_SOLUTION not in " ".join(e.stderr.split()):
                     raise
                 why = _why(e.stderr)
                 named = _named_in(e.stderr, remaining)
