@@ -479,21 +479,35 @@ def _exec_venv(word: str) -> str | None:
     return None
 
 
+_PREFIX_COMMANDS = frozenset({"sudo", "env", "exec", "nice", "time", "command"})
+
+
+def _command_start(words: Sequence[Any]) -> int:
+    """Index of the real command after prefixes such as ``sudo -H`` or ``env X=1`` (kept as is)."""
+    at = 0
+    while at < len(words) and PurePosixPath(words[at].word).name in _PREFIX_COMMANDS:
+        at += 1
+        while at < len(words) and (words[at].word.startswith("-") or "=" in words[at].word):
+            at += 1
+    return at
+
+
 def _pip_install(cmd: _Cmd) -> _PipInstall | None:
     """The ``pip ...`` command in ``cmd``, or None when it is not pip."""
     words = cmd.words
-    if not words:
+    at = _command_start(words)
+    if at >= len(words):
         return None
-    first = words[0].word
+    first = words[at].word
     name = PurePosixPath(first).name
     rest_at: int
     if _PIP_NAME_RE.match(name):
-        rest_at = 1
-    elif _PYTHON_NAME_RE.match(name) and len(words) >= 2:
-        if words[1].word == "-mpip":
-            rest_at = 2
-        elif len(words) >= 3 and words[1].word == "-m" and words[2].word == "pip":
-            rest_at = 3
+        rest_at = at + 1
+    elif _PYTHON_NAME_RE.match(name) and len(words) >= at + 2:
+        if words[at + 1].word == "-mpip":
+            rest_at = at + 2
+        elif len(words) >= at + 3 and words[at + 1].word == "-m" and words[at + 2].word == "pip":
+            rest_at = at + 3
         else:
             return None
     else:
@@ -510,7 +524,7 @@ def _pip_install(cmd: _Cmd) -> _PipInstall | None:
         subcommand = words[index].word
         index += 1
         break
-    pip = _PipInstall(cmd=cmd, venv=venv, start_word=0, subcommand=subcommand)
+    pip = _PipInstall(cmd=cmd, venv=venv, start_word=at, subcommand=subcommand)
     _parse_pip_args(pip, [*pre_options, *words[index:]])
     return pip
 
@@ -785,6 +799,8 @@ class _Rewriter:
         )
 
     def has_uv(self, stage: _Stage, line: int) -> bool:
+        if stage.chain()[-1].image.startswith(UV_IMAGE + ":"):
+            return True  # the uv images ship /usr/local/bin/uv
         return any(
             command.cmd.upper() == "COPY"
             and any(f.startswith(f"--from={UV_IMAGE}") for f in command.flags)
@@ -994,6 +1010,14 @@ class _Rewriter:
                 )
             return None
         kept_refs.update(pip.requirements)
+        shell = self.shell(stage, line)
+        if shell is not None:
+            self.report(
+                line,
+                "non-posix-shell",
+                f"this stage runs RUN with SHELL {shell}; kept: reqconv writes POSIX shell",
+            )
+            return None
         too_old = self.python_too_old(stage)
         if too_old is not None:
             self.report(
@@ -1048,6 +1072,16 @@ class _Rewriter:
             new_venv=new_venv,
             follow=follow,
         )
+
+    def shell(self, stage: _Stage, line: int) -> str | None:
+        """The ``SHELL`` in effect when it is not a POSIX shell (PowerShell, cmd), else None."""
+        current: str | None = None
+        for command in _before(stage, line):
+            if command.cmd.upper() == "SHELL" and command.value:
+                name = PurePosixPath(command.value[0].replace("\\", "/")).name.lower()
+                posix = name in ("sh", "bash", "ash", "dash", "zsh", "ksh")
+                current = None if posix else command.value[0]
+        return current
 
     def python_too_old(self, stage: _Stage) -> str | None:
         """The ``X.Y`` of an official python base image older than 3.8, else None."""
@@ -1227,7 +1261,7 @@ class _Rewriter:
         replacement = " ".join(shlex.quote(w) for w in new)
         script = decision.pip.cmd.script
         words = pip.cmd.words
-        start, _ = script.span(words[0].pos[0], words[0].pos[1])
+        start, _ = script.span(words[pip.start_word].pos[0], words[pip.start_word].pos[1])
         _, end = script.span(pip.cmd.node.pos[0], pip.cmd.node.pos[1])
         self.edits.append(_Edit(start, end, replacement))
         self.mount_cache(command, decision)

@@ -337,6 +337,47 @@ def test_a_lock_that_cannot_be_placed_undoes_the_whole_command() -> None:
     assert _codes(result) == [(3, "requirements-not-copied")]
 
 
+def test_prefixes_like_sudo_are_kept() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12
+        COPY requirements.txt .
+        RUN sudo -H pip install -r requirements.txt
+        """
+    )
+    assert result.text.endswith(
+        "RUN --mount=type=cache,target=/root/.cache/uv sudo -H uv pip sync --require-hashes "
+        "requirements.lock\n"
+    )
+
+
+def test_uv_base_image_needs_no_uv_copy() -> None:
+    result = _rewrite(
+        """\
+        FROM ghcr.io/astral-sh/uv:python3.12-bookworm-slim
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        """
+    )
+    assert "COPY --from=ghcr.io/astral-sh/uv" not in result.text
+    assert "uv pip sync --require-hashes requirements.lock" in result.text
+
+
+def test_windows_shell_is_reported() -> None:
+    text = textwrap.dedent(
+        """\
+        # escape=`
+        FROM python:3.12-windowsservercore
+        SHELL ["powershell", "-Command"]
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        """
+    )
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(5, "non-posix-shell")]
+
+
 def test_already_on_uv_is_info_and_unchanged() -> None:
     text = "FROM python:3.12\nCOPY requirements.txt .\nRUN uv pip install --system -r requirements.txt\n"
     result = rewrite(text, PLAN)
