@@ -339,16 +339,21 @@ def _string(text: str) -> str:
     if '"' in text and "'" not in text and text.isprintable():
         return f"'{text}'"
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    escaped = "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in escaped)
+    escaped = "".join(
+        ch if ch.isprintable() else f"\\U{ord(ch):08x}" if ord(ch) > 0xFFFF else f"\\u{ord(ch):04x}"
+        for ch in escaped
+    )
     return f'"{escaped}"'
 
 
+def _value(value: str | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _string(value)
+
+
 def _inline(pairs: Iterable[tuple[str, str | bool]]) -> str:
-    rendered = []
-    for key, value in pairs:
-        shown = ("true" if value else "false") if isinstance(value, bool) else _string(value)
-        rendered.append(f"{key} = {shown}")
-    return "{ " + ", ".join(rendered) + " }"
+    return "{ " + ", ".join(f"{key} = {_value(value)}" for key, value in pairs) + " }"
 
 
 def _array_text(values: Sequence[str]) -> str:
@@ -650,22 +655,21 @@ def _merge_uv(doc: tomlkit.TOMLDocument, settings: UvSettings, path: Path) -> No
         _set(uv, "no-index", True)
 
 
-def _index_body(index: Index, name: str, default: bool) -> str:
-    lines = [f"name = {_string(name)}", f"url = {_string(index.url)}"]
-    if default:
-        lines.append("default = true")
-    return "\n".join(lines) + "\n"
+def _index_pairs(index: Index, name: str, default: bool) -> list[tuple[str, str | bool]]:
+    pairs: list[tuple[str, str | bool]] = [("name", name), ("url", index.url)]
+    return [*pairs, ("default", True)] if default else pairs
 
 
 def _merge_indexes(uv: Table, indexes: Sequence[Index]) -> None:
     existing = uv.get("index")
-    tables: list[Table] = list(existing) if existing is not None else []
+    tables: list[Table | InlineTable] = list(existing) if existing is not None else []
     by_url = {str(t.get("url", "")).rstrip("/"): t for t in tables}
     names = {str(t.get("name", "")) for t in tables}
     has_default = any(t.get("default") is True for t in tables)
-    new: list[Table] = []
+    new: list[list[tuple[str, str | bool]]] = []
     for index in indexes:
-        table = by_url.get(index.url.rstrip("/"))
+        url = index.url.rstrip("/")
+        table = by_url.get(url)
         if table is not None:
             if index.default and not has_default and table.get("default") is not True:
                 table["default"] = True
@@ -678,19 +682,23 @@ def _merge_indexes(uv: Table, indexes: Sequence[Index]) -> None:
         names.add(name)
         default = index.default and not has_default
         has_default = has_default or default
-        body = _index_body(index, name, default)
+        new.append(_index_pairs(index, name, default))
+        by_url[url] = tomlkit.inline_table()  # a placeholder: the same URL twice is one index
+    if not new:
+        return
+    if existing is not None and not isinstance(existing, AoT):
+        # ``index = [{ ... }]``: keep the user's inline form.
+        _append(uv, "index", cast(Array, existing), [_inline(pairs) for pairs in new])
+        return
+    aot = existing if existing is not None else AoT([])
+    for pairs in new:
+        body = "".join(f"{key} = {_value(value)}\n" for key, value in pairs)
         parsed = tomlkit.parse(f"[[tool.uv.index]]\n{body}")
         table = cast(Table, parsed["tool"]["uv"]["index"][0])
         _mark(table)
-        new.append(table)
-        by_url[index.url.rstrip("/")] = table
-    if not new:
-        return
+        aot.append(table)
     if existing is None:
-        uv["index"] = AoT(new)
-    else:
-        for table in new:
-            cast(AoT, existing).append(table)
+        uv["index"] = aot
 
 
 def _merge_sources(uv: Table, sources: Sequence[tuple[NormalizedName, Source]]) -> None:

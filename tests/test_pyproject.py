@@ -647,3 +647,55 @@ def test_append_thousands_to_existing_array_is_fast() -> None:
         '[project]\nname = "x"\ndependencies = [\n    "a",  # keep\n    "package-0",\n'
     )
     assert out.endswith('    "package-1999",\n]\n')
+
+
+def test_inline_index_array_keeps_its_form() -> None:
+    text = '[tool.uv]\nindex = [{ name = "old", url = "https://o/simple" }]\n'
+    index = Index(name="x", url="https://x/simple")
+    out = apply(text, DependencySpec(uv=UvSettings(indexes=(index,))))
+    assert out == dedent(
+        """
+        [tool.uv]
+        index = [
+            { name = "old", url = "https://o/simple" },
+            { name = "x", url = "https://x/simple" },
+        ]
+        """
+    )
+
+
+def test_split_tables_are_edited_where_they_are() -> None:
+    text = dedent(
+        """
+        [tool.ruff]
+        x = 1
+
+        [project]
+        name = "p"
+
+        [tool.black]
+        y = 2
+        """
+    )
+    out = apply(text, spec("a", groups={"dev": ["b"]}, uv=UvSettings(no_index=True)))
+    assert tomllib.loads(out)["tool"] == {
+        "ruff": {"x": 1},
+        "black": {"y": 2},
+        "uv": {"no-index": True},
+    }
+    assert out.startswith("[tool.ruff]\nx = 1\n")
+    assert '[project]\nname = "p"\ndependencies = [\n    "a",\n]\n' in out
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param('we"ird', id="quote"),
+        pytest.param("tab\there", id="control"),
+        pytest.param("both'\"", id="both-quotes"),
+        pytest.param("back\\slash", id="backslash"),
+    ],
+)
+def test_strings_are_escaped(name: str) -> None:
+    text = pyproject.new_document(ProjectMeta(name=name))
+    assert tomllib.loads(text)["project"]["name"] == name
