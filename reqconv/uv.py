@@ -27,6 +27,7 @@ from reqconv.redact import redact_text
 __all__ = [
     "DEFAULT_TIMEOUT",
     "MIN_UV_VERSION",
+    "OVERRIDING_VARIABLES",
     "ExportFormat",
     "build_export_argv",
     "build_lock_argv",
@@ -44,6 +45,13 @@ __all__ = [
 # ``UV_INDEX_<NAME>_USERNAME``/``_PASSWORD`` (0.4.23), ``[dependency-groups]`` with ``--group``
 # (0.4.27), ``[tool.uv] constraint-dependencies``, and ``--no-default-groups`` (0.5).
 MIN_UV_VERSION = "0.6.15"
+
+# Variables that would override what reqconv states in argv: whether `uv lock` locks or only
+# checks (`UV_FROZEN=1` turns it into a validity check that never updates uv.lock; `UV_LOCKED=1`
+# into `--check`), and which groups an export holds. CI shells often set the first two for `uv sync`.
+OVERRIDING_VARIABLES = frozenset(
+    {"UV_FROZEN", "UV_LOCKED", "UV_NO_DEV", "UV_NO_GROUP", "UV_NO_DEFAULT_GROUPS", "UV_ONLY_GROUP"}
+)
 
 # A lock of a large service against a slow private index takes minutes, not hours.
 DEFAULT_TIMEOUT = 900.0
@@ -207,13 +215,19 @@ def run(
     env: Mapping[str, str] | None = None,
     timeout: float | None = None,
 ) -> str:
-    """Run uv and return its stdout; any failure is a ``UvError`` (argv and stderr redacted)."""
+    """Run uv and return its stdout; any failure is a ``UvError`` (argv and stderr redacted).
+
+    ``env`` (default: this process's) minus ``OVERRIDING_VARIABLES``; credentials such as
+    ``UV_INDEX_<NAME>_PASSWORD`` pass through to uv in it, never in argv.
+    """
+    base = os.environ if env is None else env
+    child_env = {k: v for k, v in base.items() if k not in OVERRIDING_VARIABLES}
     shown = tuple(redact_text(arg) for arg in argv)
     try:
         process = subprocess.Popen(
             list(argv),
             cwd=cwd,
-            env=None if env is None else dict(env),
+            env=child_env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -347,3 +347,16 @@ def test_real_uv_is_recent_enough() -> None:
     except UvNotFoundError:
         pytest.skip("no uv")
     assert uv.uv_version(path)
+
+
+def test_run_drops_variables_that_would_override_argv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UV_FROZEN", "1")
+    monkeypatch.setenv("UV_LOCKED", "1")
+    monkeypatch.setenv("UV_INDEX_PRIVATE_PASSWORD", "kept")
+    code = "import os; print(sorted(k for k in os.environ if k.startswith('UV_')))"
+    out = uv.run(python(code), cwd=tmp_path)
+    assert "UV_FROZEN" not in out
+    assert "UV_LOCKED" not in out
+    assert "UV_INDEX_PRIVATE_PASSWORD" in out

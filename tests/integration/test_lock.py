@@ -450,3 +450,18 @@ def test_cli_json_report(uv_env: UvEnv, tmp_path: Path, capsys: pytest.CaptureFi
         "requirements.lock",
         "requirements-dev.lock",
     ]
+
+
+def test_ci_settings_for_uv_sync_do_not_stop_the_lock(
+    uv_env: UvEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_project(tmp_path, ["beta"])
+    lock(tmp_path)
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"beta"', '"beta<2"'))
+    monkeypatch.setenv("UV_FROZEN", "1")  # would make `uv lock` a validity check only
+    monkeypatch.setenv("UV_NO_DEV", "1")
+
+    result = lock(tmp_path)
+    assert tmp_path / "uv.lock" in result.written
+    assert pins_of((tmp_path / "requirements.lock").read_text())["beta"] == "1.5"
