@@ -866,12 +866,16 @@ class _Rewriter:
                     else:  # a kept command still reads these files: their COPY stays
                         kept_refs.update(_norm(ref) for ref in reads)
         # a ``-r`` file another (kept) command still reads keeps its COPY
-        changed_stages = {id(d.stage) for d in decisions}
-        for decision in decisions:
-            self.apply(decision, kept_refs)
+        changed_stages = {id(d.stage) for d in decisions if self.apply(d, kept_refs)}
+        # pip self-upgrades go only where pip no longer installs the requirements
+        removals: dict[int, tuple[Any, _Cmd, list[Any]]] = {}
         for stage, command, cmd in upgrades:
-            if id(stage) in changed_stages:
-                self.remove(command, cmd)
+            if id(stage) not in changed_stages:
+                continue
+            key = id(cmd.chain) if cmd.chain is not None else id(cmd)
+            removals.setdefault(key, (command, cmd, []))[2].append(cmd.node)
+        for command, cmd, nodes in removals.values():
+            self.remove(command, cmd, nodes)
         return self.result()
 
     def check_json_run(self, command: Any) -> None:
@@ -990,7 +994,7 @@ class _Rewriter:
                 kept_refs.update(pip.requirements)
             return None
         if _is_setup_upgrade(pip):
-            if (cmd.top and cmd.chain is not None) or cmd.top:
+            if cmd.top:
                 upgrades.append((stage, command, cmd))
             return None
         if not pip.requirements:
@@ -1026,7 +1030,7 @@ class _Rewriter:
                 f"the base image has Python {too_old}, older than uv supports (3.8); kept",
             )
             return None
-        reason = self.refusal(stage, command, cmd, pip)
+        reason = self.refusal(command, cmd, pip)
         if reason is not None:
             code, message = reason
             self.report(line, code, message)
@@ -1094,10 +1098,7 @@ class _Rewriter:
             return f"{match['major']}.{match['minor']}"
         return None
 
-    def refusal(
-        self, stage: _Stage, command: Any, cmd: _Cmd, pip: _PipInstall
-    ) -> tuple[str, str] | None:
-        del stage
+    def refusal(self, command: Any, cmd: _Cmd, pip: _PipInstall) -> tuple[str, str] | None:
         if pip.substituted:
             return (
                 "conditional-requirements",
@@ -1223,11 +1224,13 @@ class _Rewriter:
             self.edits.append(_Edit(at_line, at_line, env))
 
     # edits
-    def apply(self, decision: _Decision, kept_refs: set[str]) -> None:
+    def apply(self, decision: _Decision, kept_refs: set[str]) -> bool:
         """Edit for one decision, all or nothing (a lock that cannot be placed undoes the rest)."""
         edits, rewritten, done = list(self.edits), set(self.rewritten), set(self.copies_done)
-        if not self._apply(decision, kept_refs):
-            self.edits, self.rewritten, self.copies_done = edits, rewritten, done
+        if self._apply(decision, kept_refs):
+            return True
+        self.edits, self.rewritten, self.copies_done = edits, rewritten, done
+        return False
 
     def _apply(self, decision: _Decision, kept_refs: set[str]) -> bool:
         command = decision.command
@@ -1306,7 +1309,7 @@ class _Rewriter:
                 and not others
             ):
                 at = logical.text.find(flag)
-                if at >= 0 and (logical.span(at, at + len(flag)), flag) not in self.done_flags():
+                if at >= 0:
                     start, end = logical.span(at, at + len(flag))
                     self.edits.append(_Edit(start, end, flag.replace(".cache/pip", ".cache/uv")))
                     return
@@ -1317,9 +1320,6 @@ class _Rewriter:
         edit = _Edit(start, start, UV_CACHE_MOUNT + " ")
         if edit not in self.edits:
             self.edits.append(edit)
-
-    def done_flags(self) -> set[Any]:
-        return set()
 
     def place_lock(
         self, decision: _Decision, ref: str, lock: str, image_path: str, kept_refs: set[str]
@@ -1449,40 +1449,54 @@ class _Rewriter:
         self.rewritten.add(copy.start_line)
         return ""
 
-    def remove(self, command: Any, cmd: _Cmd) -> None:
-        """Drop ``cmd`` (a pip self-upgrade) from its chain, or the whole RUN when it is alone."""
+    def remove(self, command: Any, cmd: _Cmd, nodes: Sequence[Any]) -> None:
+        """Drop ``nodes`` (pip self-upgrades) from ``cmd``'s chain, or the whole RUN when nothing
+        else is left in it."""
         script = cmd.script
-        chain = cmd.chain
         start_line = command.start_line
-        if chain is None:
+        if cmd.chain is None:
             if script.heredoc:
                 start, end = script.span(cmd.node.pos[0], cmd.node.pos[1])
                 self.edits.append(_Edit(*_whole_lines(self.src.text, start, end)))
             else:
-                self.edits.append(
-                    _Edit(self.src.line_start(start_line), self.src.line_end(command.end_line), "")
-                )
+                self.delete_instruction(command)
             self.rewritten.add(start_line)
             return
-        parts = list(chain.parts)
-        index = parts.index(cmd.node)
-        ops = [p.op for p in parts if p.kind == "operator"]
-        if any(op not in ("&&", ";") for op in ops):
-            return
+        parts = list(cmd.chain.parts)
+        if any(p.op not in ("&&", ";") for p in parts if p.kind == "operator"):
+            return  # ``||`` or ``|``: dropping a command would change what runs
         items = [p for p in parts if p.kind != "operator"]
-        position = items.index(cmd.node)
-        del index
-        if len(items) == 1:
+        drop = [any(item is node for node in nodes) for item in items]
+        if all(drop):
+            if script.heredoc:
+                start, end = script.span(cmd.chain.pos[0], cmd.chain.pos[1])
+                self.edits.append(_Edit(*_whole_lines(self.src.text, start, end)))
+            else:
+                self.delete_instruction(command)
+            self.rewritten.add(start_line)
             return
-        if position == 0:
-            start, _ = script.span(items[0].pos[0], items[0].pos[1])
-            nxt, _ = script.span(items[1].pos[0], items[1].pos[1])
-            self.edits.append(_Edit(start, nxt, ""))
-        else:
-            _, prev_end = script.span(items[position - 1].pos[0], items[position - 1].pos[1])
-            _, end = script.span(cmd.node.pos[0], cmd.node.pos[1])
-            self.edits.append(_Edit(prev_end, end, ""))
+        index = 0
+        while index < len(items):
+            if not drop[index]:
+                index += 1
+                continue
+            last = index
+            while last + 1 < len(items) and drop[last + 1]:
+                last += 1
+            if index == 0:  # up to the next kept command
+                start, _ = script.span(items[0].pos[0], items[0].pos[1])
+                end, _ = script.span(items[last + 1].pos[0], items[last + 1].pos[1])
+            else:  # from the end of the previous kept command
+                _, start = script.span(items[index - 1].pos[0], items[index - 1].pos[1])
+                _, end = script.span(items[last].pos[0], items[last].pos[1])
+            self.edits.append(_Edit(start, end, ""))
+            index = last + 1
         self.rewritten.add(start_line)
+
+    def delete_instruction(self, command: Any) -> None:
+        self.edits.append(
+            _Edit(self.src.line_start(command.start_line), self.src.line_end(command.end_line), "")
+        )
 
     def result(self) -> DockerResult:
         text = _apply_edits(self.src.text, self.edits)

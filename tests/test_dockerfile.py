@@ -176,6 +176,31 @@ def test_chain_keeps_other_commands_and_drops_pip_self_upgrade() -> None:
     ) in result.text
 
 
+def test_consecutive_self_upgrades_go_together() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        RUN pip install -U pip && pip install -U setuptools wheel
+        COPY requirements.txt .
+        RUN pip install --upgrade pip ; python -m pip install -U wheel && \\
+            pip install -r requirements.txt && pip install -U pip
+        RUN pip install -U pip || true
+        """
+    )
+    assert result.text == textwrap.dedent(
+        """\
+        FROM python:3.12-slim
+        COPY requirements.lock .
+        COPY --from=ghcr.io/astral-sh/uv:0.9.5 /uv /uvx /bin/
+        ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0
+        RUN uv venv /opt/venv
+        ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"
+        RUN --mount=type=cache,target=/root/.cache/uv uv pip sync --require-hashes requirements.lock
+        RUN pip install -U pip || true
+        """
+    )
+
+
 def test_self_upgrade_kept_where_nothing_is_rewritten() -> None:
     text = "FROM python:3.12\nRUN pip install --upgrade pip\nRUN pip install .\n"
     result = rewrite(text, PLAN)
