@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -93,7 +93,7 @@ def format_requirement(
     return text
 
 
-def _extras(extras: Iterator[str] | set[str] | frozenset[str]) -> list[str]:
+def _extras(extras: Iterable[str]) -> list[str]:
     return sorted({canonicalize_name(extra) for extra in extras})
 
 
@@ -137,6 +137,9 @@ def _candidates(specifiers: SpecifierSet) -> Iterator[Version]:
         for suffix in (".1", ".0.1", ".0.0.1", ".post1", ".dev0", "rc1"):
             yield Version(base + suffix)
         release = list(version.release)
+        # The next release at each level: 1.4.5 -> 2, 1.5, 1.4.6 (``>=1,!=1.*`` holds for 2).
+        for i in range(len(release)):
+            yield Version(".".join(map(str, [*release[:i], release[i] + 1])))
         if release[-1] > 0:
             release[-1] -= 1
             yield Version(".".join(map(str, release)))

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from reqconv import normalize
@@ -141,6 +144,9 @@ def test_names_are_normalized_and_order_kept() -> None:
         pytest.param("a~=1.4", "a!=1.5", "a!=1.5,~=1.4", id="compatible"),
         pytest.param("a>1.0", "a<1.0.1", "a<1.0.1,>1.0", id="narrow-range"),
         pytest.param("a==1.*", "a>=1.5", "a==1.*,>=1.5", id="wildcard"),
+        pytest.param("a>=1", "a!=1.*", "a!=1.*,>=1", id="next-major"),
+        pytest.param("a>=1.0", "a===1.0", "a===1.0,>=1.0", id="arbitrary-equality-not-judged"),
+        pytest.param("a<2", "a<2", "a<2", id="identical"),
     ],
 )
 def test_duplicates_merge(first: str, second: str, expected: str) -> None:
@@ -621,3 +627,32 @@ def test_parser_diagnostic_lines_without_entries_get_a_reported_outcome() -> Non
         (1, "converted", "project.dependencies"),
         (2, "reported", "unnamed-requirement"),
     ]
+
+
+_VERSIONS = st.from_regex(r"[0-9](\.[0-9]){0,2}((rc|\.post|\.dev)[0-9])?", fullmatch=True)
+_OPERATORS = st.sampled_from(["==", "!=", ">=", "<=", ">", "<", "~="])
+
+
+@st.composite
+def _specifiers(draw: st.DrawFn) -> str:
+    parts = []
+    for _ in range(draw(st.integers(1, 2))):
+        op = draw(_OPERATORS)
+        version = draw(_VERSIONS)
+        if op == "~=":
+            version = draw(st.from_regex(r"[0-9]\.[0-9](\.[0-9])?", fullmatch=True))
+        if op in {"==", "!="} and draw(st.booleans()):
+            version = version.split("rc")[0].split(".post")[0].split(".dev")[0] + ".*"
+        parts.append(op + version)
+    return ",".join(parts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(first=_specifiers(), second=_specifiers(), probes=st.lists(_VERSIONS, max_size=20))
+def test_no_conflict_is_raised_when_a_version_satisfies_both(
+    first: str, second: str, probes: list[str]
+) -> None:
+    merged = SpecifierSet(first) & SpecifierSet(second)
+    if any(merged.contains(p, prereleases=True) for p in probes):
+        conversion = run(rf(MAIN, req(f"a{first}", line=1), req(f"a{second}", line=2)))
+        assert len(conversion.spec.dependencies) == 1
