@@ -27,8 +27,8 @@ a shell substitution, installs inside ``if``/loops/subshells/pipelines or ``sh -
 venv), a non-root ``USER`` where the venv would be created, a later stage copying system
 site-packages, Python older than 3.8, requirements that no COPY brings from the context,
 poetry/pipenv, and files already on uv. Credentials passed as ``ARG``/``ENV`` get a finding
-recommending a build secret. Comment lines inside a replaced pip command's own continuation lines go
-with it.
+recommending a build secret. Comment lines inside a replaced pip command's continuation stay: the
+new command takes the pip command's first line, the lock its last one.
 """
 
 from __future__ import annotations
@@ -1258,14 +1258,26 @@ class _Rewriter:
                 pre_lines.append(f'ENV VIRTUAL_ENV={venv} PATH="{venv}/bin:$PATH"')
         elif not self.has_virtual_env(stage, line, decision.venv):
             python_opt = ["--python", decision.venv]
-        new = ["uv", "pip", "sync", "--require-hashes", *python_opt]
-        new += [strip_credentials(p) if "://" in p else p for p in pip.passthrough]
-        new += [path for _ref, _lock, path in decision.locks]
-        replacement = " ".join(shlex.quote(w) for w in new)
+        head = ["uv", "pip", "sync", "--require-hashes", *python_opt]
+        head += [strip_credentials(p) if "://" in p else p for p in pip.passthrough]
+        tail = [path for _ref, _lock, path in decision.locks]
         script = decision.pip.cmd.script
         words = pip.cmd.words
         start, _ = script.span(words[pip.start_word].pos[0], words[pip.start_word].pos[1])
         _, end = script.span(pip.cmd.node.pos[0], pip.cmd.node.pos[1])
+        replacement = " ".join(shlex.quote(w) for w in [*head, *tail])
+        comments = [] if script.heredoc else self.comment_lines(start, end)
+        if comments:
+            # keep the comment lines of the pip command's own continuation: the command goes on
+            # its first line, the lock on its last one
+            last_line = self.src.text.rfind("\n", 0, end) + 1
+            replacement = (
+                " ".join(shlex.quote(w) for w in head)
+                + f" {self.src.escape}\n"
+                + "".join(f"{comment}\n" for comment in comments)
+                + _indent(self.src.text[last_line:end])
+                + " ".join(shlex.quote(w) for w in tail)
+            )
         self.edits.append(_Edit(start, end, replacement))
         self.mount_cache(command, decision)
         self.rewritten.add(line)
@@ -1279,6 +1291,18 @@ class _Rewriter:
         for later, copy in decision.follow:
             self.follow_copy(later, copy)
         return True
+
+    def comment_lines(self, start: int, end: int) -> list[str]:
+        """Comment lines lying wholly inside ``[start, end)`` (inside a continuation)."""
+        found = []
+        for number, line_start in enumerate(self.src.starts, 1):
+            line_end = line_start + len(self.src.lines[number - 1])
+            if line_start > start and line_end < end:
+                if self.src.lines[number - 1].lstrip().startswith("#"):
+                    found.append(self.src.lines[number - 1])
+            elif line_start >= end:
+                break
+        return found
 
     def block_done(self, stage: _Stage, what: str) -> bool:
         key = (-1 - stage.index, what)
