@@ -43,7 +43,7 @@ __all__ = [
 # (astral-sh/uv#12955, #12957). Everything else reqconv relies on is older: ``uv export`` with
 # ``--no-emit-project`` and ``--frozen`` (0.4), named ``[[tool.uv.index]]`` with
 # ``UV_INDEX_<NAME>_USERNAME``/``_PASSWORD`` (0.4.23), ``[dependency-groups]`` with ``--group``
-# (0.4.27), ``[tool.uv] constraint-dependencies``, and ``--no-default-groups`` (0.5).
+# (0.4.27), ``[tool.uv] constraint-dependencies``, and ``--no-default-groups`` (0.5.x, #10618).
 MIN_UV_VERSION = "0.6.15"
 
 # Variables that would override what reqconv states in argv: whether `uv lock` locks or only
