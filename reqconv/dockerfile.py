@@ -216,8 +216,6 @@ _EDITABLE_OPTS = frozenset({"-e", "--editable"})
 _SETUP_PACKAGES = frozenset({"pip", "setuptools", "wheel"})
 _ROOT_USERS = frozenset({"root", "0", "root:root", "0:0", "root:0", "0:root"})
 _SECRET_NAME_RE = re.compile(r"TOKEN|PASSWORD|PASSWD|SECRET|CREDENTIAL|API_?KEY|AUTH", re.I)
-# ``$NAME`` / ``${NAME}`` inside one word bashlex already isolated.
-_WORD_VAR_RE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 _PIP_NAME_RE = re.compile(r"^pip(?:\d+(?:\.\d+)?)?$")
 _PYTHON_NAME_RE = re.compile(r"^python(?:\d+(?:\.\d+)?)?$")
 _ESCAPE_RE = re.compile(r"^#\s*escape\s*=\s*(\S)\s*$", re.I)
