@@ -16,6 +16,12 @@ Decisions:
   ``pypi-example-com``); when two URLs share a host, the later gets ``-<path>`` then ``-2``, ``-3``.
 - A ``-c`` of a file that is a role's compiled ``.txt`` is folded into the lock pins, not written as
   constraints: one uv lock already resolves every group together, as pip-tools' layering meant.
+- Outcomes: one per line and destination (a shared file inlined into two tables has two). A
+  requirement with a source is ``mapped`` to ``tool.uv.sources.<name>`` (its name also goes to the
+  table); a line known only by a parser diagnostic is ``reported`` under that diagnostic's code.
+- Not written, reported instead: ``${VAR}`` index and find-links URLs (uv expands no variables in
+  pyproject.toml; the message names ``UV_INDEX``/``UV_DEFAULT_INDEX``/``UV_FIND_LINKS``) and
+  ``-e .`` (the project itself, which ``uv sync`` installs).
 """
 
 from __future__ import annotations
@@ -365,7 +371,11 @@ class _State:
             )
             table.entries[(name, marker)] = entry
             table.items.append(entry)
-            self.outcome(req.origin, req.text, "converted", table.key)
+            if req.source is None:
+                self.outcome(req.origin, req.text, "converted", table.key)
+            else:
+                # The name goes to the table; what the line is about, the URL, to the source.
+                self.outcome(req.origin, req.text, "mapped", f"tool.uv.sources.{name}")
             return
         merged = entry.specifier & requirement.specifier
         if not _satisfiable(merged):

@@ -345,6 +345,8 @@ def test_git_source_gives_plain_name_and_source() -> None:
     assert deps(conversion) == ['my-lib[extra]; python_version > "3"']
     assert conversion.spec.uv.sources == ((canonicalize_name("my-lib"), source),)
     assert conversion.pins == ()
+    (outcome,) = conversion.outcomes
+    assert (outcome.outcome, outcome.key) == ("mapped", "tool.uv.sources.my-lib")
 
 
 def test_path_source_is_rebased_to_root() -> None:
