@@ -306,6 +306,16 @@ class _State:
     def source(self, req: Req, reqfile: ReqFile) -> None:
         assert req.source is not None
         source = _rebase_source(req.source, reqfile.path.parent, self.root)
+        if source.editable and source.kind != "path":
+            # ``-e git+...``: uv installs git and URL sources as regular packages.
+            self.report(
+                "editable-vcs",
+                f"{req.name} is installed from git as a regular package; uv makes only "
+                "local path sources editable",
+                req.origin,
+                severity="info",
+            )
+            source = replace(source, editable=False)
         if _secret_userinfo(source.url):
             # The parser strips these; a second guard costs nothing (issue 2, item 6).
             self.report(

@@ -658,3 +658,11 @@ def test_no_conflict_is_raised_when_a_version_satisfies_both(
     if any(merged.contains(p, prereleases=True) for p in probes):
         conversion = run(rf(MAIN, req(f"a{first}", line=1), req(f"a{second}", line=2)))
         assert len(conversion.spec.dependencies) == 1
+
+
+def test_editable_git_becomes_a_regular_git_source() -> None:
+    source = Source(kind="git", url="https://g/x.git", branch="main", editable=True)
+    conversion = run(rf(MAIN, req("x", source=source)))
+    ((_, written),) = conversion.spec.uv.sources
+    assert not written.editable
+    assert [(d.code, d.severity) for d in conversion.diagnostics] == [("editable-vcs", "info")]
