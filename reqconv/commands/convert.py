@@ -234,7 +234,9 @@ def run(options: ConvertOptions, out: Output) -> int:
 
         uv_version = docker.resolve_uv_version()
         for service in services:
-            service.docker = docker.plan_service(service.root, uv_version=uv_version)
+            service.docker = docker.plan_service(
+                service.root, uv_version=uv_version, roles=service.conversion.roles
+            )
             service.diagnostics.extend(service.docker.diagnostics)
 
     pending = any(
