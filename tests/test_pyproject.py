@@ -21,6 +21,7 @@ from reqconv.model import (
     Index,
     Option,
     ProjectMeta,
+    Req,
     ReqFile,
     Role,
     Source,
@@ -699,3 +700,28 @@ def test_split_tables_are_edited_where_they_are() -> None:
 def test_strings_are_escaped(name: str) -> None:
     text = pyproject.new_document(ProjectMeta(name=name))
     assert tomllib.loads(text)["project"]["name"] == name
+
+
+def test_sources_survive_normalize_apply_read() -> None:
+    main = Path("/svc/requirements.txt")
+    sources = {
+        "lib": Source(kind="git", url="https://g/lib.git", rev="0123abc", subdirectory="py"),
+        "pkg": Source(kind="url", url="https://files.example/pkg-1.0.tar.gz"),
+        "core": Source(kind="path", path="libs/core", base=Path("/svc"), editable=True),
+    }
+    reqs = tuple(
+        Req(
+            name=canonicalize_name(name),
+            requirement=Requirement(name),
+            origin=Location(main, n),
+            text=name,
+            source=source,
+        )
+        for n, (name, source) in enumerate(sources.items(), 1)
+    )
+    conversion = normalize.convert(
+        {main: ReqFile(path=main, requirements=reqs)}, (Role(path=main),), Path("/svc")
+    )
+    got = pyproject.read(apply(NEW, conversion.spec), path=P)
+    assert got.uv.sources == conversion.spec.uv.sources
+    assert [d.requirement for d in got.dependencies] == ["lib", "pkg", "core"]
