@@ -215,7 +215,7 @@ class _State:
     tables: dict[str | None, _Table] = field(default_factory=dict)
     outcomes: list[LineOutcome] = field(default_factory=list)
     seen_outcomes: set[tuple[Location, str]] = field(default_factory=set)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    diagnostics: dict[Diagnostic, None] = field(default_factory=dict)  # an ordered set
     used_files: list[Path] = field(default_factory=list)
     hashed_files: set[Path] = field(default_factory=set)
     pins: dict[tuple[str, str], Pin] = field(default_factory=dict)
@@ -264,8 +264,7 @@ class _State:
         diagnostic = Diagnostic(
             code=code, message=redact.redact_text(message), location=location, severity=severity
         )
-        if diagnostic not in self.diagnostics:
-            self.diagnostics.append(diagnostic)
+        self.diagnostics.setdefault(diagnostic)
         if text is not None and location is not None:
             self.outcome(location, text, "reported", code)
 
@@ -791,12 +790,12 @@ def convert(files: Mapping[Path, ReqFile], roles: Sequence[Role], root: Path) ->
     for role in roles:
         if role.compiled is not None:
             state.compiled(role.compiled, set())
-    diagnostics: list[Diagnostic] = []
-    for path in state.used_files:
-        for diagnostic in files[path].diagnostics:
-            if diagnostic not in diagnostics:
-                diagnostics.append(diagnostic)
-    diagnostics += [d for d in state.diagnostics if d not in diagnostics]
+    # The parser's diagnostics of every file used, then ours; each once, in order.
+    diagnostics = list(
+        dict.fromkeys(
+            [*(d for path in state.used_files for d in files[path].diagnostics), *state.diagnostics]
+        )
+    )
     # A line the parser could not turn into an entry (an unnamed URL, a cut cycle) is accounted
     # for by its diagnostic.
     accounted = {outcome.location for outcome in state.outcomes}
