@@ -10,6 +10,10 @@ comment stay; an entry already equal up to normalization is not rewritten); new 
 appended; entries absent from the spec are kept. Indexes match by URL, sources by name. New arrays
 are multi-line with a trailing comma and a 4-space indent, as uv writes them. An existing default
 index is never demoted: a new index is then written without ``default = true``.
+
+Every result is checked before it is returned: it parses with tomllib, every key ``apply`` does not
+manage is unchanged, and what was asked is where it belongs; otherwise a ``PyprojectError`` says
+which layout to use (tomlkit misplaces sub-tables of dotted keys such as ``[tool] uv.x = 1``).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from tomlkit.container import Container
 from tomlkit.items import AoT, Array, InlineTable, Item, Table, Whitespace
 
-from reqconv.errors import PyprojectError, ReqconvError
+from reqconv.errors import PyprojectError
 from reqconv.model import (
     Dependency,
     DependencySpec,
@@ -733,11 +737,28 @@ def _dependency_groups(doc: tomlkit.TOMLDocument) -> Table:
     if existing is not None:
         return cast(Table, existing)
     table = _parse_table("[dependency-groups]", "")
-    if "project" in doc:
+    if _only_tables_after(doc, "project"):
         doc._insert_after("project", "dependency-groups", table)
     else:
         doc["dependency-groups"] = table
     return cast(Table, doc["dependency-groups"])
+
+
+def _only_tables_after(doc: tomlkit.TOMLDocument, key: str) -> bool:
+    """True when ``[key]`` is a table header followed by nothing but tables (a new table may go
+    right after it); top-level ``key = value`` lines after it would move into the new table."""
+    body = doc.body
+    index = next((i for i, (k, _) in enumerate(body) if k is not None and k.key == key), None)
+    if index is None:
+        return False
+    found, item = body[index]
+    assert found is not None
+    if not isinstance(item, Table) or item.is_super_table() or found.is_dotted():
+        return False
+    return all(
+        k is None or (isinstance(v, Table | AoT) and not k.is_dotted())
+        for k, v in body[index + 1 :]
+    )
 
 
 def _merge_groups(
@@ -779,8 +800,88 @@ def _merge_groups(
         _merge_array(groups_table, key, wants, path, f"{where}.{key}", self_name=self_name)
 
 
-def _edit(text: str, path: Path, change: Callable[[tomlkit.TOMLDocument, _Parts], None]) -> str:
-    parts = _check(_load(text, path), path)
+_MANAGED_UV = frozenset(
+    {
+        "index",
+        "sources",
+        "find-links",
+        "constraint-dependencies",
+        "prerelease",
+        "no-binary",
+        "no-binary-package",
+        "no-build",
+        "no-build-package",
+        "allow-insecure-host",
+        "no-index",
+    }
+)
+_LAYOUT_HINT = (
+    "reqconv cannot edit this layout safely (dotted keys such as `uv.package = ...` under "
+    "[tool]?); write [tool.uv] and [project] as table headers and run again"
+)
+
+
+def _unmanaged(data: Data) -> dict[str, object]:
+    """``data`` without the keys ``apply`` manages: what must not change."""
+    out = dict(data)
+    out.pop("dependency-groups", None)
+    project = out.get("project")
+    if isinstance(project, dict):
+        rest = {
+            k: v for k, v in project.items() if k not in {"dependencies", "optional-dependencies"}
+        }
+        if rest:
+            out["project"] = rest
+        else:
+            del out["project"]
+    tool = out.get("tool")
+    if isinstance(tool, dict):
+        tool = dict(tool)
+        uv = tool.get("uv")
+        if isinstance(uv, dict):
+            kept = {k: v for k, v in uv.items() if k not in _MANAGED_UV}
+            if kept:
+                tool["uv"] = kept
+            else:
+                del tool["uv"]
+        if tool:
+            out["tool"] = tool
+        else:
+            del out["tool"]
+    return out
+
+
+def _names_in(values: object) -> set[str]:
+    names = set()
+    for value in values if isinstance(values, list) else []:
+        if isinstance(value, str) and (match := _NAME_RE.match(value)):
+            names.add(str(canonicalize_name(match.group(1))))
+        elif isinstance(value, dict) and isinstance(value.get("include-group"), str):
+            names.add(":group:" + str(canonicalize_name(value["include-group"])))
+    return names
+
+
+def _lookup(data: Data, *keys: str) -> object:
+    item: object = data
+    for key in keys:
+        item = item.get(key) if isinstance(item, dict) else None
+    return item
+
+
+def _edit(
+    text: str,
+    path: Path,
+    change: Callable[[tomlkit.TOMLDocument, _Parts], None],
+    missing: Callable[[Data, _Parts], str | None],
+) -> str:
+    """Run ``change`` on the parsed ``text``; check the result before handing it back.
+
+    The result must parse with tomllib, keep every key ``apply`` does not manage, and hold what was
+    asked (``missing`` names what is not where it should be): tomlkit places some new tables
+    wrongly under dotted keys, and a wrong file is worse than a refusal.
+    """
+    before = _load(text, path)
+    parts = _check(before, path)
     try:
         doc = tomlkit.parse(text)
     except tomlkit.exceptions.TOMLKitError as e:
@@ -790,16 +891,76 @@ def _edit(text: str, path: Path, change: Callable[[tomlkit.TOMLDocument, _Parts]
         change(doc, parts)
         result = _resolve(_splice(doc.as_string()))
     except tomlkit.exceptions.TOMLKitError as e:
-        raise PyprojectError(f"{path}: cannot edit: {e}") from e
+        raise PyprojectError(f"{path}: cannot edit: {e}; {_LAYOUT_HINT}") from e
     finally:
         _splices.reset(reset)
     if result == text:
         return text
     try:
-        tomllib.loads(result)
-    except tomllib.TOMLDecodeError as e:  # pragma: no cover - a bug in this module, not input
-        raise ReqconvError(f"{path}: the edited pyproject is not valid TOML: {e}") from e
+        after = tomllib.loads(result)
+    except tomllib.TOMLDecodeError as e:
+        raise PyprojectError(f"{path}: {_LAYOUT_HINT} (the edit gave: {e})") from e
+    lost = _unmanaged(before) != _unmanaged(after)
+    absent = missing(after, parts)
+    if lost or absent:
+        problem = "other keys would change" if lost else f"{absent} would not be written"
+        raise PyprojectError(f"{path}: {_LAYOUT_HINT} ({problem})")
     return result
+
+
+def _missing(spec: DependencySpec, style: Style | None) -> Callable[[Data, _Parts], str | None]:
+    """What of ``spec`` a result lacks (by name; versions are the merge's business)."""
+
+    def check(data: Data, parts: _Parts) -> str | None:
+        chosen = style or _style(parts)
+        self_name = _project_name(parts) if chosen == "extras" else None
+        wanted = {d.name for d in spec.dependencies}
+        if not wanted <= _names_in(_lookup(data, "project", "dependencies")):
+            return "[project].dependencies"
+        table = (
+            _lookup(data, "dependency-groups")
+            if chosen == "groups"
+            else _lookup(data, "project", "optional-dependencies")
+        )
+        groups = {
+            str(canonicalize_name(k)): v
+            for k, v in (table.items() if isinstance(table, dict) else [])
+        }
+        for group, items in spec.groups:
+            names: set[str] = set()
+            for item in items:
+                if isinstance(item, Dependency):
+                    names.add(str(item.name))
+                elif self_name is None:
+                    names.add(":group:" + item.group)
+                else:
+                    names.add(self_name)
+            if group not in groups or not names <= _names_in(groups[group]):
+                return f"group {group!r}"
+        uv = _lookup(data, "tool", "uv")
+        uv = uv if isinstance(uv, dict) else {}
+        urls = {
+            str(i.get("url", "")).rstrip("/") for i in uv.get("index", []) if isinstance(i, dict)
+        }
+        if not {i.url.rstrip("/") for i in spec.uv.indexes} <= urls:
+            return "[[tool.uv.index]]"
+        sources = {str(canonicalize_name(k)) for k in uv.get("sources", {})}
+        if not {str(name) for name, _ in spec.uv.sources} <= sources:
+            return "[tool.uv.sources]"
+        if not set(spec.uv.find_links) <= set(uv.get("find-links", [])):
+            return "[tool.uv].find-links"
+        constraints = {str(Requirement(c).name) for c in spec.uv.constraints}
+        if not {str(canonicalize_name(c)) for c in constraints} <= _names_in(
+            uv.get("constraint-dependencies")
+        ):
+            return "[tool.uv].constraint-dependencies"
+        if spec.uv.no_index and uv.get("no-index") is not True:
+            return "[tool.uv].no-index"
+        if spec.uv.prerelease is not None and uv.get("prerelease") != spec.uv.prerelease:
+            return "[tool.uv].prerelease"
+        return None
+
+    return check
 
 
 def apply(text: str, spec: DependencySpec, *, path: Path, style: Style | None = None) -> str:
@@ -820,7 +981,7 @@ def apply(text: str, spec: DependencySpec, *, path: Path, style: Style | None = 
         _merge_groups(doc, spec, chosen, parts, path)
         _merge_uv(doc, spec.uv, path)
 
-    return _edit(text, path, change)
+    return _edit(text, path, change, _missing(spec, style))
 
 
 def add_constraints(text: str, requirements: Sequence[str], *, path: Path) -> str:
@@ -835,4 +996,5 @@ def add_constraints(text: str, requirements: Sequence[str], *, path: Path) -> st
             uv, "constraint-dependencies", wants, path, "[tool.uv].constraint-dependencies"
         )
 
-    return _edit(text, path, change)
+    spec = DependencySpec(uv=UvSettings(constraints=tuple(w.canonical for w in wants)))
+    return _edit(text, path, change, _missing(spec, None))

@@ -725,3 +725,22 @@ def test_sources_survive_normalize_apply_read() -> None:
     got = pyproject.read(apply(NEW, conversion.spec), path=P)
     assert got.uv.sources == conversion.spec.uv.sources
     assert [d.requirement for d in got.dependencies] == ["lib", "pkg", "core"]
+
+
+def test_top_level_dotted_keys_stay_top_level() -> None:
+    text = 'project.name = "p"\nproject.dependencies = ["z"]\ntool.uv.package = false\n'
+    out = apply(text, spec("a", groups={"dev": ["b"]}, uv=UvSettings(no_index=True)))
+    data = tomllib.loads(out)
+    assert data["project"] == {"name": "p", "dependencies": ["z", "a"]}
+    assert data["tool"] == {"uv": {"package": False, "no-index": True}}
+    assert data["dependency-groups"] == {"dev": ["b"]}
+
+
+def test_layout_tomlkit_cannot_edit_is_refused_not_miswritten() -> None:
+    # tomlkit would write [[uv.index]] for a sub-table of a dotted key under [tool].
+    text = '[project]\nname = "p"\n\n[tool]\nuv.package = false\n'
+    s = DependencySpec(uv=UvSettings(indexes=(Index(name="x", url="https://x/simple"),)))
+    with pytest.raises(
+        PyprojectError, match=r"write \[tool\.uv\] and \[project\] as table headers"
+    ):
+        pyproject.apply(text, s, path=P)
