@@ -233,7 +233,9 @@ class ProjectMeta:
     name: str
     version: str = "0.1.0"
     requires_python: str | None = None
-    package: bool = False  # False -> ``[tool.uv] package = false`` (an application, no build system)
+    package: bool = (
+        False  # False -> ``[tool.uv] package = false`` (an application, no build system)
+    )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

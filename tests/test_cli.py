@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,9 +56,17 @@ def test_convert_options_reach_command(monkeypatch: pytest.MonkeyPatch) -> None:
     assert options.main == Path("m.txt")
 
 
+def _recorder(seen: list[Any], code: int = 0) -> Callable[[Any, Any], int]:
+    def fake_run(options: Any, out: Any) -> int:
+        seen.append(options)
+        return code
+
+    return fake_run
+
+
 def test_convert_defaults_to_current_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[convert.ConvertOptions] = []
-    monkeypatch.setattr(convert, "run", lambda options, out: seen.append(options) or 0)
+    monkeypatch.setattr(convert, "run", _recorder(seen))
     assert _exit_code(["convert"]) == 0
     assert seen[0].paths == (Path(),)
     assert seen[0].lock
@@ -65,7 +75,7 @@ def test_convert_defaults_to_current_folder(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_lock_options_reach_command(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[lock.LockOptions] = []
-    monkeypatch.setattr(lock, "run", lambda options, out: seen.append(options) or 0)
+    monkeypatch.setattr(lock, "run", _recorder(seen))
     argv = ["lock", "svc", "--export-group", "dev", "--pylock", "-P", "fastapi", "--offline"]
     assert _exit_code(argv) == 0
     (options,) = seen
@@ -77,7 +87,7 @@ def test_lock_options_reach_command(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_docker_options_reach_command(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[docker.DockerOptions] = []
-    monkeypatch.setattr(docker, "run", lambda options, out: seen.append(options) or 0)
+    monkeypatch.setattr(docker, "run", _recorder(seen))
     assert _exit_code(["docker", "svc", "--dockerfile", "Dockerfile.prod", "--dry-run"]) == 0
     (options,) = seen
     assert options.dockerfiles == (Path("Dockerfile.prod"),)

@@ -42,7 +42,7 @@ class Outcome:
 
 def _names_written(service: ServiceConversion) -> set[str]:
     spec = pyproject.read(service.pyproject.after_text, path=service.pyproject.path)
-    names = {dep.name for dep in spec.dependencies}
+    names: set[str] = {dep.name for dep in spec.dependencies}
     for _group, items in spec.groups:
         names.update(item.name for item in items if isinstance(item, Dependency))
     names.update(Requirement(c).name.lower() for c in spec.uv.constraints)
