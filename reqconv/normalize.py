@@ -409,40 +409,34 @@ class _State:
         assert option.value is not None
         url = redact.strip_credentials(option.value.strip())
         credentials = redact.has_credentials(option.value)
-        existing = self.index_names.get(url)
-        if existing is not None:
-            if default:
-                self.indexes = [
-                    replace(ix, default=True) if ix.url == url else ix for ix in self.indexes
-                ]
-            return
-        if default and any(ix.default for ix in self.indexes):
-            # pip keeps the last --index-url; uv allows one default, so the first wins.
-            self.report(
-                "second-index-url",
-                f"a second --index-url {redact.redact_url(option.value)} is written as an "
-                "extra index; uv allows one default index",
-                option.origin,
-            )
-            default = False
-        name = index_name(url, set(self.index_names.values()))
-        self.index_names[url] = name
-        index = Index(
-            name=name,
-            url=url,
-            default=default,
-            origin=option.origin,
-            needs_credentials=credentials,
-        )
-        self.indexes.append(index)
+        if url not in self.index_names:
+            if default and any(ix.default for ix in self.indexes):
+                # pip keeps the last --index-url; uv allows one default, so the first wins.
+                self.report(
+                    "second-index-url",
+                    f"a second --index-url {redact.redact_url(option.value)} is written as an "
+                    "extra index; uv allows one default index",
+                    option.origin,
+                )
+                default = False
+            name = index_name(url, set(self.index_names.values()))
+            self.index_names[url] = name
+            self.indexes.append(Index(name=name, url=url, default=default, origin=option.origin))
+        # The same URL again (from another file, or with credentials this time) is one index.
+        position = next(i for i, ix in enumerate(self.indexes) if ix.url == url)
+        index = self.indexes[position]
+        if default and not any(ix.default for ix in self.indexes):
+            index = replace(index, default=True)
         if credentials:
+            index = replace(index, needs_credentials=True)
             prefix = index.env_prefix
             self.report(
                 "credentials-removed",
-                f"credentials removed from index {name!r} ({url}); set {prefix}_USERNAME and "
-                f"{prefix}_PASSWORD for uv",
+                f"credentials removed from index {index.name!r} ({url}); set {prefix}_USERNAME "
+                f"and {prefix}_PASSWORD for uv",
                 option.origin,
             )
+        self.indexes[position] = index
 
     def option(self, option: Option, reqfile: ReqFile) -> None:
         origin = option.origin

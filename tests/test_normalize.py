@@ -666,3 +666,16 @@ def test_editable_git_becomes_a_regular_git_source() -> None:
     ((_, written),) = conversion.spec.uv.sources
     assert not written.editable
     assert [(d.code, d.severity) for d in conversion.diagnostics] == [("editable-vcs", "info")]
+
+
+def test_same_index_later_with_credentials_needs_them() -> None:
+    conversion = run(
+        rf(
+            MAIN,
+            opt("extra-index-url", "https://x.org/simple", line=1),
+            opt("extra-index-url", "https://u:p4ss@x.org/simple", line=2),
+        )
+    )
+    (index,) = conversion.spec.uv.indexes
+    assert index.needs_credentials
+    assert [d.code for d in conversion.diagnostics] == ["credentials-removed"]

@@ -16,6 +16,7 @@ from reqconv.model import (
     DependencySpec,
     Include,
     IncludeGroup,
+    Option,
     ProjectMeta,
     Req,
     ReqFile,
@@ -174,3 +175,41 @@ def test_canonical_is_stable_through_toml(texts: list[str]) -> None:
     assert [d.requirement for d in pyproject.read(out, path=PYPROJECT).dependencies] == [
         d.requirement for d in deps
     ]
+
+
+HOSTS = st.sampled_from(["pypi.example.com", "gitlab.com", "download.pytorch.org", "h.local:8080"])
+SECRETS = st.sampled_from(["", "user:s3cret-Zq9@", "${TOKEN}@", "__token__:pypi-AgEN-x@"])
+
+
+@st.composite
+def option_files(draw: st.DrawFn) -> ReqFile:
+    path = ROOT / "requirements.txt"
+    options = []
+    for line in range(1, draw(st.integers(0, 6)) + 1):
+        kind = draw(st.sampled_from(["index-url", "extra-index-url", "find-links", "pre"]))
+        value = None
+        if kind != "pre":
+            path_part = draw(
+                st.sampled_from(["/simple", "/api/v4/projects/7/packages/pypi/simple"])
+            )
+            value = f"https://{draw(SECRETS)}{draw(HOSTS)}{path_part}"
+        options.append(Option(name=kind, value=value, origin=Location(path, line)))
+    return ReqFile(path=path, options=tuple(options))
+
+
+@settings(max_examples=100, deadline=None)
+@given(reqfile=option_files())
+def test_uv_settings_round_trip_without_secrets(reqfile: ReqFile) -> None:
+    conversion = normalize.convert({reqfile.path: reqfile}, (Role(path=reqfile.path),), ROOT)
+    text = pyproject.new_document(ProjectMeta(name="svc"))
+    once = pyproject.apply(text, conversion.spec, path=PYPROJECT)
+    assert pyproject.apply(once, conversion.spec, path=PYPROJECT) == once
+    got = pyproject.read(once, path=PYPROJECT).uv
+    assert [(i.name, i.url, i.default) for i in got.indexes] == [
+        (i.name, i.url, i.default) for i in conversion.spec.uv.indexes
+    ]
+    assert got.find_links == conversion.spec.uv.find_links
+    assert got.prerelease == conversion.spec.uv.prerelease
+    shown = once + repr(conversion.diagnostics) + repr(conversion.outcomes)
+    for secret in ("s3cret-Zq9", "${TOKEN}", "pypi-AgEN-x"):
+        assert secret not in shown
