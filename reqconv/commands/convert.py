@@ -295,6 +295,10 @@ def _write(services: Sequence[ServiceConversion], options: ConvertOptions, out: 
                 if not options.mode.json:
                     for diag in result.diagnostics:
                         out.err(str(diag))
+                    if result.kept and not options.mode.quiet:
+                        out.err(
+                            f"{service.root.as_posix()}: kept {len(result.kept)} pinned versions"
+                        )
     if not options.mode.json and not options.mode.quiet:
         for service in services:
             if service.written:

@@ -352,7 +352,7 @@ def _export_argv(
     extras = (group,) if group is not None and not groups else ()
     return uv.build_export_argv(
         uv_path,
-        root,
+        root.absolute(),  # uv runs with cwd=root: a relative --project would resolve twice
         output=None,
         groups=groups,
         extras=extras,
@@ -426,7 +426,11 @@ def lock_service(
 
     def lock() -> None:
         argv = uv.build_lock_argv(
-            uv_path, root, upgrade=upgrade, upgrade_packages=upgrade_packages, offline=offline
+            uv_path,
+            root.absolute(),
+            upgrade=upgrade,
+            upgrade_packages=upgrade_packages,
+            offline=offline,
         )
         runner(argv, cwd=root, timeout=uv.DEFAULT_TIMEOUT)
 
@@ -584,7 +588,7 @@ def _check(options: LockOptions, out: Output, uv_path: Path) -> int:
     for root in options.paths:
         project = _read_project(root)
         check_docker_python(root, project.requires_python, project.path)
-        argv = uv.build_lock_argv(uv_path, root, offline=options.offline, locked=True)
+        argv = uv.build_lock_argv(uv_path, root.absolute(), offline=options.offline, locked=True)
         try:
             uv.run(argv, cwd=root, timeout=uv.DEFAULT_TIMEOUT)
         except UvError as e:

@@ -1,0 +1,103 @@
+"""``reqconv convert`` end to end with the real uv and the local index: requirements files in, a
+service that ``uv pip sync --require-hashes`` installs exactly out; a second run changes nothing."""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import UvEnv
+from tests.integration.test_lock import exit_code_of, pins_of, snapshot
+
+pytestmark = pytest.mark.uv
+
+PY = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def _service(root: Path) -> Path:
+    service = root / "apps" / "svc"
+    service.mkdir(parents=True)
+    (service / "requirements.txt").write_text(
+        textwrap.dedent(
+            """\
+            # runtime
+            Beta==1.5
+            gamma[extra]>=1.0  # with its extra
+            delta ; python_version >= "3.8"
+            """
+        )
+    )
+    (service / "requirements-dev.txt").write_text("-r requirements.txt\neta==1.0\n")
+    (service / "Dockerfile").write_text(
+        textwrap.dedent(
+            f"""\
+            FROM python:{PY}-slim AS base
+            WORKDIR /app
+            COPY requirements.txt .
+            RUN pip install --no-cache-dir -r requirements.txt
+
+            FROM base AS dev
+            COPY requirements-dev.txt .
+            RUN pip install --no-cache-dir -r requirements-dev.txt
+            CMD ["pytest"]
+            """
+        )
+    )
+    return service
+
+
+def test_convert_locks_rewrites_and_syncs_exactly(
+    uv_env: UvEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = _service(tmp_path)
+    monkeypatch.chdir(tmp_path)  # a relative PATH, as users type it
+    assert exit_code_of(["convert", "apps/svc"]) == 0
+
+    pyproject = (service / "pyproject.toml").read_text()
+    assert '"beta==1.5"' in pyproject
+    assert 'dev = [\n    "eta==1.0",\n]' in pyproject
+    production = (service / "requirements.lock").read_text()
+    # One universal lock: the dev pin eta==1.0 also fixes delta's eta in production.
+    expected = {"alpha": "2.0", "beta": "1.5", "gamma": "1.2", "delta": "1.0", "eta": "1.0"}
+    assert pins_of(production) == expected
+    assert "--hash=sha256:" in production
+    dev = (service / "requirements-dev.lock").read_text()
+    assert pins_of(dev)["eta"] == "1.0"
+
+    dockerfile = (service / "Dockerfile").read_text()
+    assert "COPY requirements.lock ." in dockerfile
+    assert "uv pip sync --require-hashes requirements.lock" in dockerfile
+    assert "uv pip sync --require-hashes requirements-dev.lock" in dockerfile
+    assert "pip install" not in dockerfile
+
+    # The export installs exactly the locked set into a fresh venv.
+    venv = tmp_path / "venv"
+    uv_env.run("venv", "--python", sys.executable, str(venv), cwd=tmp_path)
+    uv_env.run(
+        "pip", "sync", "--require-hashes", "--python", str(venv), "requirements.lock", cwd=service
+    )
+    frozen = uv_env.run("pip", "freeze", "--python", str(venv), cwd=service)
+    assert pins_of(frozen) == pins_of(production)
+
+    # Idempotent: a second run writes nothing, and --check passes.
+    before = snapshot(service)
+    assert exit_code_of(["convert", "apps/svc"]) == 0
+    assert snapshot(service) == before
+    assert exit_code_of(["convert", "--check", "apps/svc"]) == 0
+
+
+def test_failed_lock_leaves_the_service_as_it_was(
+    uv_env: UvEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = _service(tmp_path)
+    with (service / "requirements.txt").open("a") as f:
+        f.write("no-such-package>=1\n")
+    before = snapshot(service)
+    monkeypatch.chdir(tmp_path)
+    assert exit_code_of(["convert", "apps/svc"]) == 3
+    assert snapshot(service) == before
+    assert not any(name.startswith(".") for name in os.listdir(service))
