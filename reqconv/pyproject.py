@@ -32,7 +32,7 @@ import tomlkit.exceptions
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from tomlkit.container import Container
-from tomlkit.items import AoT, Array, InlineTable, Item, Table, Whitespace
+from tomlkit.items import AoT, Array, Comment, InlineTable, Item, Table, Whitespace
 
 from reqconv.errors import PyprojectError
 from reqconv.model import (
@@ -454,6 +454,45 @@ def new_document(meta: ProjectMeta) -> str:
     return "\n".join(lines) + "\n"
 
 
+def ensure_project(text: str, meta: ProjectMeta, *, path: Path) -> str:
+    """``text`` with a ``[project]`` table that has a name and a version (PEP 621 requires both).
+
+    An existing pyproject that holds only tool tables gets the table of ``new_document`` (without its
+    ``[tool.uv]`` part) at the top; a ``[project]`` missing ``name`` or ``version`` gets them. A
+    ``version`` listed in ``dynamic`` is left to the build backend.
+    """
+    data = _load(text, path)
+    project = data.get("project")
+    if project is None:
+        head = new_document(
+            ProjectMeta(
+                name=meta.name,
+                version=meta.version,
+                requires_python=meta.requires_python,
+                package=True,
+            )
+        )
+        return head + ("\n" if text.strip() else "") + text
+    if not isinstance(project, dict):
+        raise _fail(path, "[project]", "is not a table")
+    dynamic = project.get("dynamic", [])
+    missing = [
+        key
+        for key in ("name", "version")
+        if key not in project and not (isinstance(dynamic, list) and key in dynamic)
+    ]
+    if not missing:
+        return text
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as e:  # pragma: no cover - tomllib accepted it above
+        raise PyprojectError(f"{path}: invalid TOML: {e}") from e
+    table = doc["project"]
+    for key in missing:
+        table[key] = meta.name if key == "name" else meta.version  # type: ignore[index]
+    return tomlkit.dumps(doc)
+
+
 # --------------------------------------------------------------------------------------------
 # Editing (tomlkit)
 
@@ -754,6 +793,11 @@ def _only_tables_after(doc: tomlkit.TOMLDocument, key: str) -> bool:
     found, item = body[index]
     assert found is not None
     if not isinstance(item, Table) or item.is_super_table() or found.is_dotted():
+        return False
+    # Comment lines at the end of [key] stand above the next table and belong to it: a table
+    # inserted after [key] would come between them.
+    tail = [v for k, v in item.value.body if not isinstance(v, Whitespace)]
+    if tail and isinstance(tail[-1], Comment):
         return False
     return all(
         k is None or (isinstance(v, Table | AoT) and not k.is_dotted())

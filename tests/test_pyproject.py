@@ -249,6 +249,37 @@ def test_existing_group_matched_by_normalized_name() -> None:
     )
 
 
+def test_new_group_table_does_not_split_a_comment_from_its_table() -> None:
+    text = dedent(
+        """
+        [project]
+        name = "svc"
+
+        # linters
+        [tool.ruff]
+        line-length = 88
+        """
+    )
+    out = apply(text, spec(groups={"dev": ["pytest"]}))
+    assert "\n# linters\n[tool.ruff]\nline-length = 88\n" in out
+    assert out.index("[dependency-groups]") > out.index("[tool.ruff]")
+
+
+def test_ensure_project_adds_missing_name_and_version() -> None:
+    meta = ProjectMeta(name="svc", requires_python=">=3.12")
+    assert pyproject.ensure_project('[project]\nname = "x"\nversion = "1"\n', meta, path=P) == (
+        '[project]\nname = "x"\nversion = "1"\n'
+    )
+    assert pyproject.ensure_project('[project]\ndescription = "d"\n', meta, path=P) == (
+        '[project]\ndescription = "d"\nname = "svc"\nversion = "0.1.0"\n'
+    )
+    dynamic = '[project]\nname = "x"\ndynamic = ["version"]\n'
+    assert pyproject.ensure_project(dynamic, meta, path=P) == dynamic
+    only_tools = pyproject.ensure_project("[tool.ruff]\nline-length = 88\n", meta, path=P)
+    assert only_tools.startswith('[project]\nname = "svc"\nversion = "0.1.0"\n')
+    assert "[tool.uv]" not in only_tools
+
+
 def test_empty_group_is_written() -> None:
     out = apply(NEW, spec(groups={"dev": []}))
     assert "[dependency-groups]\ndev = []\n" in out

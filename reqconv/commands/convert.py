@@ -60,10 +60,13 @@ def _parse_groups(root: Path, groups: Sequence[str]) -> list[tuple[str, Path]]:
 
 
 def _python_from_dockerfiles(root: Path) -> str | None:
-    from reqconv import dockerfile
+    paths = _dockerfiles(root)
+    if not paths:
+        return None
+    from reqconv import dockerfile  # not on the start-up path of a service without Dockerfiles
 
     versions: list[tuple[int, ...]] = []
-    for path in sorted(_dockerfiles(root)):
+    for path in paths:
         text = fs.read_text(path).text
         for version, _line in dockerfile.base_python_versions(text):
             versions.append(tuple(int(part) for part in version.split(".")[:2]))
@@ -141,7 +144,10 @@ def plan_service(root: Path, options: ConvertOptions) -> ServiceConversion:
 
     pyproject_path = root / "pyproject.toml"
     tf, before = _read_or_empty(pyproject_path)
-    text = tf.text if before is not None else pyproject.new_document(project_meta(root))
+    if before is None:
+        text = pyproject.new_document(project_meta(root))
+    else:
+        text = pyproject.ensure_project(tf.text, project_meta(root), path=pyproject_path)
     new_text = pyproject.apply(text, conversion.spec, path=pyproject_path, style=options.dev_style)
     change = FileChange(
         path=pyproject_path,

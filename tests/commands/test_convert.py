@@ -195,3 +195,27 @@ def test_explicit_main_and_group_replace_discovery(tmp_path: Path) -> None:
     text = (tmp_path / "pyproject.toml").read_text()
     assert '"requests>=2"' in text
     assert "qa = [" in text
+
+
+def test_pyproject_with_only_tool_tables_gets_a_project_table(tmp_path: Path) -> None:
+    target = _copy_service(tmp_path, "apps/backend")
+    tools = "# linters\n[tool.ruff]\nline-length = 88\n"
+    (target / "pyproject.toml").write_text(tools)
+    assert run(_options(target), CollectedOutput()) == 0
+    text = (target / "pyproject.toml").read_text()
+    assert text.startswith(
+        '[project]\nname = "backend"\nversion = "0.1.0"\nrequires-python = ">=3.12"\n'
+    )
+    assert "\n\n" + tools in text  # the comment stays above its table
+    assert '"fastapi==0.115.6"' in text
+    assert run(_options(target, check=True), CollectedOutput()) == 0
+
+
+def test_project_without_name_or_version_gets_them(tmp_path: Path) -> None:
+    target = _copy_service(tmp_path, "apps/backend")
+    (target / "pyproject.toml").write_text('[project]\ndescription = "API"\n')
+    assert run(_options(target), CollectedOutput()) == 0
+    text = (target / "pyproject.toml").read_text()
+    assert 'name = "backend"' in text
+    assert 'version = "0.1.0"' in text
+    assert 'description = "API"' in text
