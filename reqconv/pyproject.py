@@ -489,7 +489,7 @@ def ensure_project(text: str, meta: ProjectMeta, *, path: Path) -> str:
         raise PyprojectError(f"{path}: invalid TOML: {e}") from e
     table = doc["project"]
     for key in missing:
-        table[key] = meta.name if key == "name" else meta.version  # type: ignore[index]
+        table[key] = meta.name if key == "name" else meta.version
     return tomlkit.dumps(doc)
 
 
