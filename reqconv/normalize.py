@@ -93,10 +93,22 @@ def format_requirement(
     text = name
     if extras:
         text += "[" + ",".join(extras) + "]"
-    text += str(specifier)
+    text += _specifier_text(specifier)
     if marker:
         text += "; " + marker
     return text
+
+
+# Lower bounds, then upper bounds, then exclusions: ">=2.6,<3,!=2.7.1", as people write them.
+# (packaging's str(SpecifierSet) sorts by text, which gives "<3,>=2.6".)
+_OPERATOR_RANK = {"===": 0, "==": 0, "~=": 1, ">=": 2, ">": 2, "<=": 3, "<": 3, "!=": 4}
+
+
+def _specifier_text(specifier: SpecifierSet | str) -> str:
+    if isinstance(specifier, str):
+        return specifier
+    ordered = sorted(specifier, key=lambda s: (_OPERATOR_RANK.get(s.operator, 5), str(s)))
+    return ",".join(str(s) for s in ordered)
 
 
 def _extras(extras: Iterable[str]) -> list[str]:

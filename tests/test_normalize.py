@@ -103,7 +103,7 @@ def group(conversion: Conversion, name: str) -> list[str | IncludeGroup]:
     ("text", "expected"),
     [
         pytest.param("Pydantic_Settings", "pydantic-settings", id="name"),
-        pytest.param("Django >= 4.2 , < 5", "django<5,>=4.2", id="specifiers-sorted"),
+        pytest.param("Django < 5 , >= 4.2", "django>=4.2,<5", id="lower-bound-first"),
         pytest.param("requests[Socks,security]", "requests[security,socks]", id="extras-sorted"),
         pytest.param("a[Foo_Bar]", "a[foo-bar]", id="extras-normalized"),
         pytest.param(
@@ -136,15 +136,15 @@ def test_names_are_normalized_and_order_kept() -> None:
 @pytest.mark.parametrize(
     ("first", "second", "expected"),
     [
-        pytest.param("a>=1", "a<3", "a<3,>=1", id="intersect"),
+        pytest.param("a>=1", "a<3", "a>=1,<3", id="intersect"),
         pytest.param("a==1.2", "a>=1", "a==1.2", id="pin-absorbs"),
         pytest.param("a>=1", "A==1.2", "a==1.2", id="pin-kept"),
         pytest.param("a==1.0", "a==1.0.0", "a==1.0", id="equal-pins"),
         pytest.param("a[x]", "a[y]>=1", "a[x,y]>=1", id="extras-union"),
-        pytest.param("a~=1.4", "a!=1.5", "a!=1.5,~=1.4", id="compatible"),
-        pytest.param("a>1.0", "a<1.0.1", "a<1.0.1,>1.0", id="narrow-range"),
+        pytest.param("a~=1.4", "a!=1.5", "a~=1.4,!=1.5", id="compatible"),
+        pytest.param("a>1.0", "a<1.0.1", "a>1.0,<1.0.1", id="narrow-range"),
         pytest.param("a==1.*", "a>=1.5", "a==1.*,>=1.5", id="wildcard"),
-        pytest.param("a>=1", "a!=1.*", "a!=1.*,>=1", id="next-major"),
+        pytest.param("a>=1", "a!=1.*", "a>=1,!=1.*", id="next-major"),
         pytest.param("a>=1.0", "a===1.0", "a===1.0,>=1.0", id="arbitrary-equality-not-judged"),
         pytest.param("a<2", "a<2", "a<2", id="identical"),
     ],
