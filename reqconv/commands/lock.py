@@ -424,13 +424,13 @@ def lock_service(
     if not first_lock:
         applied = []  # uv.lock is the record now; the requirements' pins only seed the first lock
 
-    def lock() -> None:
+    def lock(*, from_cache: bool = False) -> None:
         argv = uv.build_lock_argv(
             uv_path,
             root.absolute(),
             upgrade=upgrade,
             upgrade_packages=upgrade_packages,
-            offline=offline,
+            offline=offline or from_cache,
         )
         runner(argv, cwd=root, timeout=uv.DEFAULT_TIMEOUT)
 
@@ -457,7 +457,14 @@ def lock_service(
                 remaining = [pin for pin in remaining if pin.name not in dropped]
         # Back to the user's pyproject, byte for byte; uv keeps the locked versions as preferences.
         fs.write_if_changed(project.path, project.data)
-    lock()
+        try:
+            # The pinned lock just fetched every piece of metadata this one needs: from uv's cache
+            # it takes a third of the time of a networked lock. Without a cache, lock as usual.
+            lock(from_cache=True)
+        except UvError:
+            lock()
+    else:
+        lock()
 
     lock_text = fs.read_text(lock_path).text
     _refuse_credentials(lock_path, lock_text)

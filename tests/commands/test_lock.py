@@ -59,7 +59,9 @@ class FakeUv:
         hashes: Mapping[str, str] | None = None,
         fail_on: str | None = None,
         export_body: str | None = None,
+        no_cache: bool = False,
     ) -> None:
+        self.no_cache = no_cache
         self.versions = dict(versions)
         self.hashes = hashes
         self.fail_on = fail_on
@@ -70,6 +72,8 @@ class FakeUv:
     def __call__(self, argv: Sequence[str], *, cwd: Path, timeout: float | None = None) -> str:
         self.calls.append(list(argv))
         command = argv[1]
+        if command == "lock" and self.no_cache and "--offline" in argv:
+            raise UvError("`uv lock` failed", argv=tuple(argv), returncode=2, stderr="no cache")
         if command == "lock":
             self.pyprojects.append((cwd / "pyproject.toml").read_text())
             (cwd / "uv.lock").write_text(lock_text(self.versions, self.hashes))
@@ -179,13 +183,14 @@ def test_missing_pyproject_is_bad_input(tmp_path: Path) -> None:
 def test_pins_go_through_temporary_constraints_then_pyproject_is_restored(
     tmp_path: Path,
 ) -> None:
-    pytest.importorskip("reqconv.pyproject")
     root = service(tmp_path)
     before = (root / "pyproject.toml").read_bytes()
     fake = FakeUv({"alpha": "1.0", "beta": "1.0"})
     result = lock(root, fake, pins=(pin("alpha", "1.0"), pin("beta", "1.0")))
 
     assert [call[1] for call in fake.calls] == ["lock", "lock", "export"]
+    assert "--offline" not in fake.calls[0]
+    assert "--offline" in fake.calls[1]  # the relock reads what the pinned lock just cached
     first, second = fake.pyprojects
     assert "constraint-dependencies" in first
     assert '"alpha==1.0"' in first
@@ -196,8 +201,16 @@ def test_pins_go_through_temporary_constraints_then_pyproject_is_restored(
     assert result.changed == ()
 
 
+def test_relock_without_a_cache_falls_back_to_the_network(tmp_path: Path) -> None:
+    root = service(tmp_path)
+    fake = FakeUv({"alpha": "1.0"}, no_cache=True)
+    result = lock(root, fake, pins=(pin("alpha", "1.0"),))
+    assert [call[1] for call in fake.calls] == ["lock", "lock", "lock", "export"]
+    assert "--offline" not in fake.calls[2]
+    assert [p.name for p in result.kept] == ["alpha"]
+
+
 def test_a_moved_pin_is_reported_with_its_origin(tmp_path: Path) -> None:
-    pytest.importorskip("reqconv.pyproject")
     root = service(tmp_path)
     result = lock(root, FakeUv({"alpha": "2.0", "beta": "1.0"}), pins=(pin("alpha", "1.0"),))
 
@@ -210,7 +223,6 @@ def test_a_moved_pin_is_reported_with_its_origin(tmp_path: Path) -> None:
 
 
 def test_a_pin_no_longer_needed_is_reported(tmp_path: Path) -> None:
-    pytest.importorskip("reqconv.pyproject")
     root = service(tmp_path)
     result = lock(root, FakeUv({"beta": "1.0"}), pins=(pin("gone", "1.0"),))
     (change,) = result.changed
@@ -249,7 +261,6 @@ def test_upgrade_ignores_pins(tmp_path: Path) -> None:
 
 
 def test_hash_mismatch_is_a_warning(tmp_path: Path) -> None:
-    pytest.importorskip("reqconv.pyproject")
     root = service(tmp_path)
     fake = FakeUv({"alpha": "1.0"}, hashes={"alpha": "sha256:" + "1" * 64})
     result = lock(root, fake, pins=(pin("alpha", "1.0", "sha256:" + "2" * 64),))
@@ -259,7 +270,6 @@ def test_hash_mismatch_is_a_warning(tmp_path: Path) -> None:
 
 
 def test_matching_hash_is_quiet(tmp_path: Path) -> None:
-    pytest.importorskip("reqconv.pyproject")
     root = service(tmp_path)
     digest = "sha256:" + "1" * 64
     fake = FakeUv({"alpha": "1.0"}, hashes={"alpha": digest})
@@ -279,7 +289,6 @@ def test_uv_failure_restores_every_file(tmp_path: Path, fail_on: str) -> None:
 
 
 def test_failure_during_a_pinned_lock_restores_pyproject(tmp_path: Path) -> None:
-    pytest.importorskip("reqconv.pyproject")
     root = service(tmp_path)
     before = snapshot(root)
     with pytest.raises(UvError):

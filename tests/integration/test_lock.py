@@ -236,7 +236,6 @@ def test_hash_mismatch_is_reported_loudly(uv_env: UvEnv, tmp_path: Path) -> None
 
 
 def test_compiled_txt_beside_in_keeps_every_transitive_pin(uv_env: UvEnv, tmp_path: Path) -> None:
-    pytest.importorskip("reqconv.normalize")
     write_project(tmp_path, ["gamma[extra]"])
     (tmp_path / "requirements.in").write_text("gamma[extra]\n")
     (tmp_path / "requirements.txt").write_text(
@@ -424,7 +423,6 @@ def test_sync_with_require_hashes_installs_exactly_the_locked_set(
 def test_cli_summary_names_written_files_and_moved_pins(
     uv_env: UvEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("reqconv.normalize")
     write_project(tmp_path, ["beta"])
     # A pin the index does not hold: uv cannot keep it, so the lock moves it and says why.
     (tmp_path / "requirements.txt").write_text("beta==1.7\n")
