@@ -63,7 +63,12 @@ def build_project(root: Path, packages: int) -> tuple[Path, Path]:
 
 def bench_env(uv_bin: Path, page: Path, cache: Path) -> dict[str, str]:
     """The developer's environment without UV_*/PIP_*, pointed at the local index, offline."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PIP_"))}
+    # Without PYTHONDONTWRITEBYTECODE: users' installs have bytecode caches (see bench/run.py).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("UV_", "PIP_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env.update(
         UV=str(uv_bin),
         UV_CACHE_DIR=str(cache),

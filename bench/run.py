@@ -99,9 +99,24 @@ def _reqconv() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "reqconv"]
 
 
+def bench_environ() -> dict[str, str]:
+    """The environment without UV_*/PIP_* and without PYTHONDONTWRITEBYTECODE.
+
+    Users' installs have bytecode caches (pip compiles at install time; Python writes them on first
+    import). Some shells, these machines' included, set PYTHONDONTWRITEBYTECODE=1, which makes every
+    run compile every module from source (~0.15 s here): not what a user waits for. The warm-up run
+    writes the caches.
+    """
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("UV_", "PIP_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
+
+
 def median_seconds(argv: Sequence[str], *, runs: int, cwd: Path | None = None) -> float:
     """Median wall time of ``runs`` whole-process runs (after one warm-up run)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PIP_"))}
+    env = bench_environ()
     subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=False)
     times = []
     for _ in range(runs):

@@ -60,7 +60,9 @@ def _parse_groups(root: Path, groups: Sequence[str]) -> list[tuple[str, Path]]:
 
 
 def _python_from_dockerfiles(root: Path) -> str | None:
-    paths = _dockerfiles(root)
+    from reqconv.commands.docker import find_dockerfiles
+
+    paths = find_dockerfiles(root)
     if not paths:
         return None
     from reqconv import dockerfile  # not on the start-up path of a service without Dockerfiles
@@ -74,16 +76,6 @@ def _python_from_dockerfiles(root: Path) -> str | None:
         return None
     major, minor = min(versions)
     return f"{major}.{minor}"
-
-
-def _dockerfiles(root: Path) -> list[Path]:
-    found = {
-        *root.glob("Dockerfile"),
-        *root.glob("Dockerfile.*"),
-        *root.glob("*.Dockerfile"),
-        *root.glob("*.dockerfile"),
-    }
-    return sorted(path for path in found if path.is_file())
 
 
 def _python_from_version_file(root: Path) -> str | None:
@@ -238,8 +230,12 @@ def run(options: ConvertOptions, out: Output) -> int:
     if options.docker:
         from reqconv.commands import docker
 
-        uv_version = docker.resolve_uv_version()
+        uv_version: str | None = None  # `uv --version` only when there is a Dockerfile to pin it in
         for service in services:
+            if not docker.find_dockerfiles(service.root):
+                continue
+            if uv_version is None:
+                uv_version = docker.resolve_uv_version()
             service.docker = docker.plan_service(
                 service.root, uv_version=uv_version, roles=service.conversion.roles
             )
