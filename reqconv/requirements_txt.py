@@ -456,23 +456,15 @@ class _FileParser:
         hashes: tuple[str, ...] = (),
         options: tuple[str, ...] = (),
     ) -> None:
+        source: Source | None = None
+        url_hashes: tuple[str, ...] = ()
         if not editable and _is_plain(spec):
             req = _pep508(spec, origin)
-            self.requirements.append(
-                Req(
-                    name=canonicalize_name(req.name),
-                    requirement=req,
-                    origin=origin,
-                    text=redact_text(line),
-                    hashes=hashes,
-                    options=options,
-                )
-            )
-            return
-        direct = self.direct(origin, spec, editable=editable)
-        if direct is None:
-            return
-        req, source, url_hashes = direct
+        else:
+            direct = self.direct(origin, spec, editable=editable)
+            if direct is None:
+                return
+            req, source, url_hashes = direct
         self.requirements.append(
             Req(
                 name=canonicalize_name(req.name),
