@@ -109,8 +109,8 @@ def project_meta(root: Path) -> ProjectMeta:
 
 def _read_or_empty(path: Path) -> tuple[fs.TextFile, bytes | None]:
     if path.exists():
-        tf = fs.read_text(path)
-        return tf, path.read_bytes()
+        data = path.read_bytes()
+        return fs.decode(path, data), data
     return fs.TextFile(path=path, text=""), None
 
 
@@ -144,7 +144,8 @@ def plan_service(root: Path, options: ConvertOptions) -> ServiceConversion:
     change = FileChange(
         path=pyproject_path,
         before=before,
-        after=tf.encode(new_text),
+        # Unchanged text keeps the original bytes (a file with mixed line endings stays as it is).
+        after=before if before is not None and new_text == tf.text else tf.encode(new_text),
         before_text=tf.text if before is not None else "",
         after_text=new_text,
     )

@@ -219,3 +219,15 @@ def test_project_without_name_or_version_gets_them(tmp_path: Path) -> None:
     assert 'name = "backend"' in text
     assert 'version = "0.1.0"' in text
     assert 'description = "API"' in text
+
+
+def test_unchanged_pyproject_with_mixed_line_endings_is_not_rewritten(tmp_path: Path) -> None:
+    target = _copy_service(tmp_path, "apps/backend")
+    assert run(_options(target), CollectedOutput()) == 0
+    path = target / "pyproject.toml"
+    lines = path.read_bytes().split(b"\n")
+    mixed = b"\r\n".join(lines[:3]) + b"\r\n" + b"\n".join(lines[3:])
+    path.write_bytes(mixed)
+    assert run(_options(target, check=True), CollectedOutput()) == 0
+    assert run(_options(target), CollectedOutput()) == 0
+    assert path.read_bytes() == mixed
