@@ -85,10 +85,11 @@ def _mode(dry_run: bool, check: bool, json: bool, quiet: bool) -> WriteMode:
 
 @app.command(
     epilog=(
-        "Examples:\n\n"
-        "  reqconv convert apps/backend\n\n"
-        "  reqconv convert --dry-run --no-lock plugins/public/file-manager\n\n"
-        "  reqconv convert --main requirements/prod.txt --group dev=requirements/dev.txt .\n\n"
+        # "\b" keeps click from re-wrapping the example lines.
+        "Examples:\n\n\b\n"
+        "  reqconv convert apps/backend\n"
+        "  reqconv convert --dry-run --no-lock plugins/public/file-manager\n"
+        "  reqconv convert --main requirements/prod.txt --group dev=requirements/dev.txt .\n"
         "  reqconv convert --check apps/*   # in CI: exit 1 when a conversion is pending"
     )
 )
@@ -96,18 +97,25 @@ def convert(
     paths: PathsArg = None,
     main_file: Annotated[
         Path | None,
-        typer.Option("--main", help="The file for [project] dependencies (replaces discovery)."),
+        typer.Option(
+            "--main",
+            metavar="FILE",
+            help="The file for [project] dependencies (replaces discovery).",
+        ),
     ] = None,
     group: Annotated[
         list[str] | None,
         typer.Option(
-            "--group", help="NAME=FILE: a dependency group (repeatable; replaces discovery)."
+            "--group",
+            metavar="NAME=FILE",
+            help="A dependency group and its file (repeatable; replaces discovery).",
         ),
     ] = None,
     dev_style: Annotated[
         str | None,
         typer.Option(
             "--dev-style",
+            metavar="groups|extras",
             help="Where groups go: 'groups' ([dependency-groups]) or 'extras' "
             "([project.optional-dependencies]). Default: what the project already uses.",
         ),
@@ -145,10 +153,11 @@ def convert(
 
 @app.command(
     epilog=(
-        "Examples:\n\n"
-        "  reqconv lock apps/backend\n\n"
-        "  reqconv lock --upgrade-package fastapi apps/backend\n\n"
-        "  reqconv lock --export-group dev --pylock ."
+        "Examples:\n\n\b\n"
+        "  reqconv lock apps/backend\n"
+        "  reqconv lock --upgrade-package fastapi apps/backend\n"
+        "  reqconv lock --export-group dev --pylock .\n"
+        "  reqconv lock --check apps/*   # in CI: exit 1 when uv.lock or an export is stale"
     )
 )
 def lock(
@@ -179,8 +188,8 @@ def lock(
 
 @app.command(
     epilog=(
-        "Examples:\n\n"
-        "  reqconv docker apps/backend\n\n"
+        "Examples:\n\n\b\n"
+        "  reqconv docker apps/backend\n"
         "  reqconv docker --dockerfile deploy/Dockerfile.prod --dry-run ."
     )
 )
