@@ -218,6 +218,11 @@ _ROOT_USERS = frozenset({"root", "0", "root:root", "0:0", "root:0", "0:root"})
 _SECRET_NAME_RE = re.compile(r"TOKEN|PASSWORD|PASSWD|SECRET|CREDENTIAL|API_?KEY|AUTH", re.I)
 _PIP_NAME_RE = re.compile(r"^pip(?:\d+(?:\.\d+)?)?$")
 _PYTHON_NAME_RE = re.compile(r"^python(?:\d+(?:\.\d+)?)?$")
+# Debian/Ubuntu/Alpine/RHEL package names of Python 2 (``python-pip`` is Python 2's pip there).
+_PYTHON2_PACKAGES_RE = re.compile(
+    r"\b(?:apt-get|apt|apk|yum|dnf)\b[^;&|]*\s(?:python2(?:\.\d+)?|python-pip|python-dev)"
+    r"(?=[\s;&|]|$)"
+)
 _ESCAPE_RE = re.compile(r"^#\s*escape\s*=\s*(\S)\s*$", re.I)
 _DIRECTIVE_RE = re.compile(r"^#\s*[A-Za-z]+\s*=")
 
@@ -1020,12 +1025,12 @@ class _Rewriter:
                 f"this stage runs RUN with SHELL {shell}; kept: reqconv writes POSIX shell",
             )
             return None
-        too_old = self.python_too_old(stage)
+        too_old = self.python_too_old(stage, line)
         if too_old is not None:
             self.report(
                 line,
                 "python-too-old",
-                f"the base image has Python {too_old}, older than uv supports (3.8); kept",
+                f"this stage has Python {too_old}, older than uv supports (3.8); kept",
             )
             return None
         reason = self.refusal(command, cmd, pip)
@@ -1085,12 +1090,16 @@ class _Rewriter:
                 current = None if posix else command.value[0]
         return current
 
-    def python_too_old(self, stage: _Stage) -> str | None:
-        """The ``X.Y`` of an official python base image older than 3.8, else None."""
+    def python_too_old(self, stage: _Stage, line: int) -> str | None:
+        """The ``X.Y`` of an official python base image older than 3.8, or Python 2 from the
+        system packages of another image (``apt-get install python-pip``), else None."""
         root = stage.chain()[-1]
         image = _expand(root.image, _global_args(self.commands))
         match = _PYTHON_IMAGE_RE.match(image or "")
         if match is None:
+            for command in _before(stage, line):
+                if command.cmd.upper() == "RUN" and _PYTHON2_PACKAGES_RE.search(command.original):
+                    return f"2 (the system packages installed at line {command.start_line})"
             return None
         if (int(match["major"]), int(match["minor"])) < (3, 8):
             return f"{match['major']}.{match['minor']}"
@@ -1406,20 +1415,24 @@ class _Rewriter:
                         line, "unmapped", f"cannot edit the COPY of {ref} (line {copy.start_line})"
                     )
                 return placed
+        ref_dir = self.image_path(decision.stage, line, posixpath.dirname(ref))
         for copy in copies:
             sources = list(copy.value[:-1])
             dest_norm = _norm(copy.value[-1])
+            dest_dir = self.image_path(decision.stage, copy.start_line, copy.value[-1])
             for source in sources:
                 if _norm(source) == "":  # COPY . <dest>: the whole context, locks included
                     found = self.lock_for(ref)
                     if found and posixpath.dirname(found[0]) == posixpath.dirname(lock):
                         return ""
                     return f"COPY {lock} {image_path}"
-                if (
-                    dest_norm
-                    and _norm(posixpath.dirname(ref)).endswith(dest_norm.lstrip("/"))
-                    and PurePosixPath(source).suffix == ""
-                ):
+                if PurePosixPath(source).suffix != "":
+                    continue
+                if ref_dir is not None and dest_dir is not None:
+                    # a folder copy: the -r file's folder in the image is the COPY's destination
+                    if ref_dir == dest_dir:
+                        return f"COPY {lock} {image_path}"
+                elif dest_norm and _norm(posixpath.dirname(ref)).endswith(dest_norm.lstrip("/")):
                     return f"COPY {lock} {image_path}"
         self.report(
             line,
@@ -1427,6 +1440,31 @@ class _Rewriter:
             f"no COPY brings {ref} from the build context, so its lock cannot follow; kept",
         )
         return None
+
+    def image_path(self, stage: _Stage, line: int, path: str) -> str | None:
+        """``path`` made absolute against the ``WORKDIR`` in effect at ``line`` (the base image's
+        own workdir stands as ``/<image workdir>``); None when a ``WORKDIR`` uses an unknown
+        variable."""
+        workdir = "/<image workdir>"
+        variables = _global_args(self.commands)
+        for command in _before(stage, line):
+            kind = command.cmd.upper()
+            if kind == "ENV":
+                variables.update(_env_pairs(command))
+            elif kind == "ARG":
+                for item in command.value:
+                    name, sep, default = item.partition("=")
+                    if sep:
+                        variables[name] = _unquote(default)
+            elif kind == "WORKDIR" and command.value:
+                expanded = _expand(command.value[0], variables)
+                if expanded is None:
+                    return None
+                workdir = posixpath.join(workdir, expanded)
+        expanded_path = _expand(path, variables)
+        if expanded_path is None:
+            return None
+        return posixpath.normpath(posixpath.join(workdir, expanded_path))
 
     def context_lock(self, source: str, lock: str) -> str:
         """The lock's path in the build context, next to where ``source`` came from."""

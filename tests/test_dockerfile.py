@@ -525,3 +525,51 @@ def test_dockerignore_reports_excluded_lock() -> None:
     ]
     assert dockerignore_update("*\n!src\n!requirements.lock\n")[1] == []
     assert len(dockerignore_update("*\n!src\n")[1]) == 1
+
+
+# -- review fixes ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        pytest.param("COPY requirements/ /app/requirements/", id="absolute-dest"),
+        pytest.param("COPY ./requirements /app/requirements", id="dotted-source"),
+        pytest.param("COPY requirements/ requirements/", id="relative-dest"),
+    ],
+)
+def test_requirements_folder_copied_under_the_workdir(copy: str) -> None:
+    result = rewrite(
+        f"FROM python:3.12-slim\nWORKDIR /app\n{copy}\nRUN pip install -r requirements/base.txt\n",
+        PLAN,
+    )
+    assert result.findings == ()
+    assert "COPY requirements-base.lock requirements/requirements-base.lock\n" in result.text
+    assert "uv pip sync --require-hashes requirements/requirements-base.lock\n" in result.text
+
+
+def test_requirements_folder_copied_elsewhere_is_not_taken_for_the_workdir() -> None:
+    text = (
+        "FROM python:3.12-slim\nWORKDIR /srv\nCOPY requirements/ /app/requirements/\n"
+        "RUN pip install -r requirements/base.txt\n"
+    )
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(4, "requirements-not-copied")]
+
+
+def test_python2_from_the_system_packages_is_too_old() -> None:
+    text = textwrap.dedent(
+        """\
+        FROM debian:jessie
+        WORKDIR /app
+        CMD ["./run.sh"]
+        RUN apt-get update && apt-get install -y python2.7 python-pip
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        """
+    )
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(6, "python-too-old")]
+    assert "line 4" in result.findings[0].message
