@@ -112,8 +112,9 @@ class _Project:
     file: fs.TextFile
     data: bytes
     requires_python: str | None
-    groups: frozenset[str]
-    extras: frozenset[str]
+    # Normalized (PEP 735 groups, PEP 685 extras): uv takes any spelling of a name.
+    groups: frozenset[NormalizedName]
+    extras: frozenset[NormalizedName]
 
 
 def export_name(group: str | None) -> str:
@@ -130,6 +131,10 @@ def _header(command: str) -> str:
 
 # --------------------------------------------------------------------------------------------
 # Reading the project
+
+
+def _names(table: object) -> frozenset[NormalizedName]:
+    return frozenset(map(canonicalize_name, table)) if isinstance(table, dict) else frozenset()
 
 
 def _read_project(root: Path) -> _Project:
@@ -151,8 +156,8 @@ def _read_project(root: Path) -> _Project:
         file=file,
         data=path.read_bytes(),
         requires_python=requires_python if isinstance(requires_python, str) else None,
-        groups=frozenset(groups) if isinstance(groups, dict) else frozenset(),
-        extras=frozenset(extras) if isinstance(extras, dict) else frozenset(),
+        groups=_names(groups),
+        extras=_names(extras),
     )
 
 
@@ -326,13 +331,14 @@ def _export_targets(
     root: Path, project: _Project, export_groups: Sequence[str], pylock: bool
 ) -> list[tuple[str | None, bool]]:
     """(group, is_pylock) for each export: production, asked groups, groups already exported."""
+    known = project.groups | project.extras
     groups = dict.fromkeys(export_groups)
     for path in sorted(root.glob("requirements-*.lock")):
         match = _GROUP_LOCK_RE.match(path.name)
-        if match and (match["name"] in project.groups or match["name"] in project.extras):
+        if match and canonicalize_name(match["name"]) in known:
             groups.setdefault(match["name"])
     for name in groups:
-        if name not in project.groups and name not in project.extras:
+        if canonicalize_name(name) not in known:
             raise InputError(
                 f"--export-group {name}: no such group in [dependency-groups] or "
                 "[project.optional-dependencies]",
@@ -348,7 +354,8 @@ def _export_targets(
 def _export_argv(
     uv_path: Path, root: Path, project: _Project, group: str | None, pylock: bool, offline: bool
 ) -> list[str]:
-    groups = (group,) if group is not None and group in project.groups else ()
+    is_group = group is not None and canonicalize_name(group) in project.groups
+    groups = (group,) if group is not None and is_group else ()
     extras = (group,) if group is not None and not groups else ()
     return uv.build_export_argv(
         uv_path,

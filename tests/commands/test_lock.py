@@ -339,3 +339,28 @@ def test_image_python_with_a_patch_floor_is_accepted(tmp_path: Path) -> None:
     root = service(tmp_path, PYPROJECT.replace('">=3.11"', '">=3.11.4"'))
     (root / "Dockerfile").write_text("FROM python:3.11-slim\n")
     lock(root, FakeUv({"beta": "1.0"}))
+
+
+def test_export_group_matches_group_and_extra_names_as_uv_does(tmp_path: Path) -> None:
+    # PEP 735 group names and PEP 685 extra names compare normalized; uv accepts any spelling.
+    pyproject = PYPROJECT.replace("dev = ", "Dev_Tools = ").replace("docs = ", "'My.Docs' = ")
+    root = service(tmp_path, pyproject)
+    fake = FakeUv({"beta": "2.0"})
+    result = lock(root, fake, export_groups=("dev-tools", "my-docs"))
+
+    exports = [call for call in fake.calls if call[1] == "export"]
+    assert [c[c.index("--group") + 1] for c in exports if "--group" in c] == ["dev-tools"]
+    assert [c[c.index("--extra") + 1] for c in exports if "--extra" in c] == ["my-docs"]
+    assert {p.name for p in result.written} >= {
+        "requirements-dev-tools.lock",
+        "requirements-my-docs.lock",
+    }
+
+
+def test_existing_export_of_a_group_spelled_otherwise_is_refreshed(tmp_path: Path) -> None:
+    root = service(tmp_path, PYPROJECT.replace("dev = ", "dev_tools = "))
+    (root / "requirements-dev-tools.lock").write_text("old\n")
+    fake = FakeUv({"beta": "2.0"})
+    lock(root, fake)
+    assert (root / "requirements-dev-tools.lock").read_text().endswith("beta==2.0\n")
+    assert any("--group" in call for call in fake.calls)
