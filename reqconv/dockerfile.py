@@ -690,6 +690,7 @@ class _Decision:
     locks: list[tuple[str, str, str]] = field(default_factory=list)  # (ref, lock, image path)
     venv: str = DEFAULT_VENV
     new_venv: bool = False
+    seed: bool = False  # pip kept after the sync needs pip in the new venv
     follow: list[tuple[_Stage, Any]] = field(default_factory=list)  # COPYs of a --user site
 
 
@@ -707,6 +708,8 @@ class _Rewriter:
         self.scripts: dict[int, list[tuple[_Script, list[_Cmd]]]] = {}
         self.logicals: dict[int, _Logical | None] = {}
         self.copies_done: set[tuple[int, str]] = set()
+        # pip installs left as they are: (stage, RUN, command); they use whatever pip PATH finds
+        self.kept_pips: list[tuple[_Stage, Any, _Cmd]] = []
 
     # findings
     def report(
@@ -868,6 +871,14 @@ class _Rewriter:
                         decisions.append(decision)
                     else:  # a kept command still reads these files: their COPY stays
                         kept_refs.update(_norm(ref) for ref in reads)
+                        pip = _pip_install(cmd)
+                        if (
+                            pip is not None
+                            and pip.subcommand == "install"
+                            and not _is_setup_upgrade(pip)
+                        ):
+                            self.kept_pips.append((stage, command, cmd))
+        decisions = [d for d in decisions if self.later_pips_fit(d, kept_refs)]
         # a ``-r`` file another (kept) command still reads keeps its COPY
         changed_stages = {id(d.stage) for d in decisions if self.apply(d, kept_refs)}
         # pip self-upgrades go only where pip no longer installs the requirements
@@ -880,6 +891,48 @@ class _Rewriter:
         for command, cmd, nodes in removals.values():
             self.remove(command, cmd, nodes)
         return self.result()
+
+    def pips_before(self, stage: _Stage, command: Any, cmd: _Cmd) -> list[int]:
+        """Lines of kept pip installs that run before ``cmd`` in ``stage`` (or its ancestors)."""
+        chain = stage.chain()
+        lines = []
+        for kept_stage, kept_command, kept_cmd in self.kept_pips:
+            if kept_stage not in chain:
+                continue
+            if kept_command is command:
+                if kept_cmd.node.pos[0] < cmd.node.pos[0]:
+                    lines.append(kept_command.start_line)
+            elif kept_command.start_line < command.start_line or kept_stage is not stage:
+                lines.append(kept_command.start_line)
+        return lines
+
+    def later_pips_fit(self, decision: _Decision, kept_refs: set[str]) -> bool:
+        """Kept pip installs after a new venv run the venv's pip, so it gets one (``--seed``); a
+        ``--user`` install cannot run in a venv, so then the decision is dropped, with a finding."""
+        if not decision.new_venv:
+            return True
+        stage, command, cmd = decision.stage, decision.command, decision.pip.cmd
+        later: list[tuple[int, _PipInstall]] = []
+        for kept_stage, kept_command, kept_cmd in self.kept_pips:
+            same_run_after = kept_command is command and kept_cmd.node.pos[0] > cmd.node.pos[0]
+            if (kept_stage is stage and kept_command.start_line > command.start_line) or (
+                same_run_after or (kept_stage is not stage and stage in kept_stage.chain())
+            ):
+                pip = _pip_install(kept_cmd)
+                if pip is not None:
+                    later.append((kept_command.start_line, pip))
+        users = [line for line, pip in later if pip.user]
+        if users:
+            self.report(
+                command.start_line,
+                "pip-user-after-venv",
+                f"line {users[0]} runs pip install --user, which fails inside the venv that "
+                f"`uv pip sync` needs ({self.plan.venv}); kept: drop --user there",
+            )
+            kept_refs.update(_norm(ref) for ref in decision.pip.requirements)
+            return False
+        decision.seed = bool(later)
+        return True
 
     def check_json_run(self, command: Any) -> None:
         words = [w.lower() for w in command.value]
@@ -1054,6 +1107,16 @@ class _Rewriter:
             locks.append((ref, lock, image_path))
         venv = pip.venv or self.existing_venv(stage, line)
         new_venv = venv is None
+        before = self.pips_before(stage, command, cmd) if new_venv else []
+        if before:
+            self.report(
+                line,
+                "pip-before-venv",
+                f"line {before[0]} installs packages into the system Python with pip, which the "
+                f"new venv {self.plan.venv} would hide; kept: add them to the requirements (then "
+                "the lock)",
+            )
+            return None
         if new_venv and self.non_root(stage, line):
             self.report(
                 line,
@@ -1261,7 +1324,8 @@ class _Rewriter:
         if decision.new_venv:
             if not self.block_done(stage, "venv"):
                 venv = decision.venv
-                pre_lines.append(f"RUN uv venv {shlex.quote(venv)}")
+                seed = "--seed " if decision.seed else ""
+                pre_lines.append(f"RUN uv venv {seed}{shlex.quote(venv)}")
                 pre_lines.append(f'ENV VIRTUAL_ENV={venv} PATH="{venv}/bin:$PATH"')
         elif not self.has_virtual_env(stage, line, decision.venv):
             python_opt = ["--python", decision.venv]

@@ -573,3 +573,64 @@ def test_python2_from_the_system_packages_is_too_old() -> None:
     assert result.text == text
     assert _codes(result) == [(6, "python-too-old")]
     assert "line 4" in result.findings[0].message
+
+
+def test_pip_kept_after_the_sync_gets_pip_in_the_new_venv() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        WORKDIR /app
+        COPY requirements.txt .
+        COPY . .
+        RUN pip install -r requirements.txt && pip install -e .
+        CMD ["myapp"]
+        """
+    )
+    # without pip in the venv, `pip` would be the system's and install the project there
+    assert "RUN uv venv --seed /opt/venv\n" in result.text
+    assert "uv pip sync --require-hashes requirements.lock && pip install -e .\n" in result.text
+    assert _codes(result) == [(5, "local-project")]
+
+
+def test_pip_kept_in_a_later_stage_built_from_it_gets_pip_in_the_new_venv() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim AS base
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        FROM base AS dev
+        RUN pip install debugpy
+        """
+    )
+    assert "RUN uv venv --seed /opt/venv\n" in result.text
+
+
+def test_packages_pip_installed_before_a_new_venv_are_reported() -> None:
+    text = textwrap.dedent(
+        """\
+        FROM python:3.12-slim
+        RUN pip install gunicorn
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        CMD ["gunicorn", "app:app"]
+        """
+    )
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(2, "inline-packages"), (4, "pip-before-venv")]
+    assert "line 2" in result.findings[1].message
+
+
+def test_user_install_after_a_new_venv_is_reported() -> None:
+    text = textwrap.dedent(
+        """\
+        FROM python:3.12-slim
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        COPY . .
+        RUN pip install --user --no-deps .
+        """
+    )
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(3, "pip-user-after-venv"), (5, "local-project")]
