@@ -17,7 +17,10 @@ Supported:
   ``development``, ``dev``, ``trunk`` or ``stable``, and a ``rev`` otherwise (uv accepts any ref there).
   An unnamed URL or path gets its name from ``#egg=``, a wheel or sdist filename, or the folder's
   ``pyproject.toml`` (``[project]`` or ``[tool.poetry]`` name) or ``setup.cfg`` (``[metadata] name``);
-  ``setup.py`` is neither run nor read (its name may be computed).
+  ``setup.py`` is neither run nor read (its name may be computed). A relative path is read beside
+  the file, or else from the nearest of three parent folders where it names a project or an archive
+  (pip reads it from the folder it runs in, often the parent of ``requirements/``). Windows paths
+  (``.\\dist\\x.whl``, ``C:\\x``) are read on any system.
 - Global options: ``-i/--index-url``, ``--extra-index-url``, ``-f/--find-links``, ``--no-index``,
   ``--pre``, ``--only-binary``, ``--no-binary``, ``--prefer-binary``, ``--trusted-host``,
   ``--require-hashes``, ``--use-feature``, and ``-r/--requirement``, ``-c/--constraint`` (followed by
@@ -93,6 +96,7 @@ EXTRAS_RE = re.compile(r"^(.+?)(\[[^\]]+\])$")  # pip's _strip_extras
 HEX_REF_RE = re.compile(r"^[0-9a-fA-F]{7,40}$")
 VERSION_REF_RE = re.compile(r"^[vV]?\d+(?:\.\d+)+(?:[-_.+]?[A-Za-z0-9]+)*$")
 BRANCH_REFS = frozenset({"main", "master", "develop", "development", "dev", "trunk", "stable"})
+WINDOWS_ABSOLUTE_RE = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\)")  # C:\x, C:/x, \\server\share
 URL_SCHEME_RE = re.compile(r"^(?:(git|hg|svn|bzr)\+)?([A-Za-z][A-Za-z0-9+.-]*):", re.I)
 URL_SCHEMES = frozenset({"http", "https", "ftp", "file"})
 VCS_NAMES = frozenset({"git", "hg", "svn", "bzr"})
@@ -508,10 +512,11 @@ class _FileParser:
             return None
         if named is None:
             if target.name is None:
+                why = f" ({target.why})" if target.why else ""
                 self.diagnostics.append(
                     Diagnostic(
                         code="unnamed-requirement",
-                        message=f"cannot tell the package name of {redact_text(location)!r}; "
+                        message=f"cannot tell the package name of {redact_text(location)!r}{why}; "
                         f"write it as 'NAME @ {redact_text(location)}' or add '#egg=NAME'",
                         location=origin,
                     )
@@ -615,13 +620,16 @@ class _FileParser:
     def local(self, origin: Location, path: str, *, editable: bool) -> _Target:
         path, _, fragment = path.partition("#")
         egg = _fragment(fragment).get("egg")
-        base = self.path.parent
-        where = Path(path) if os.path.isabs(path) else base / path
-        name, version = _name_from_filename(os.path.basename(path.rstrip("/\\")))
+        # A file written on Windows: read ``.\\dist\\x.whl`` and ``C:\\x`` here too.
+        native = path.replace("\\", "/") if os.sep == "/" else path
+        absolute = os.path.isabs(native) or WINDOWS_ABSOLUTE_RE.match(path) is not None
+        base = self.path.parent if absolute else _base_of(self.path.parent, native)
+        where = Path(native) if absolute else base / native
+        name, version = _name_from_filename(native.rstrip("/\\").rsplit("/", 1)[-1])
         if name is None and where.is_dir():
             name = _name_from_project(where)
         name = egg or name
-        if os.path.isabs(path) and not where.exists():
+        if absolute and not where.exists():
             self.diagnostics.append(
                 Diagnostic(
                     code="build-machine-path",
@@ -634,7 +642,7 @@ class _FileParser:
             )
             return _Target(source=None, name=name, version=version)
         source = Source(kind="path", path=path, base=base, editable=editable)
-        return _Target(source=source, name=name)
+        return _Target(source=source, name=name, why="" if name else _unnamed_why(where, self.path))
 
     def credentials(self, origin: Location, url: str, *, keep_ssh_user: bool) -> str:
         if not has_credentials(url):
@@ -659,6 +667,7 @@ class _Target:
     name: str | None
     version: str | None = None
     hashes: tuple[str, ...] = ()
+    why: str = ""  # why ``name`` is None, for the message
 
 
 # --------------------------------------------------------------------------------------------
@@ -674,6 +683,46 @@ def _is_plain(spec: str) -> bool:
     if found:
         head = found.group(1)
     return not head.endswith(ARCHIVE_EXTENSIONS)
+
+
+# pip resolves the paths of requirement lines against its working folder (``-r``/``-c`` against the
+# including file): https://github.com/astral-sh/uv/pull/1421. That folder is usually the service, a
+# parent of ``requirements/dev.txt``: look this many folders up when the path is not beside the file.
+_PARENT_LOOKUP = 3
+
+
+def _unnamed_why(where: Path, file: Path) -> str:
+    if not where.is_dir():
+        return f"{where} does not exist" if not where.exists() else ""
+    why = (
+        f"{where} declares no static name: no [project] name in pyproject.toml nor [metadata] "
+        "name in setup.cfg; setup.py is not read"
+    )
+    if file.parent.resolve().is_relative_to(where.resolve()):
+        why += "; if it is the project itself, `uv sync` installs it when [tool.uv] package = true"
+    return why
+
+
+def _is_installable(where: Path) -> bool:
+    """A project folder or an archive pip could install."""
+    if where.is_dir():
+        return any((where / name).is_file() for name in ("pyproject.toml", "setup.py", "setup.cfg"))
+    return where.is_file()
+
+
+def _base_of(folder: Path, relative: str) -> Path:
+    """The folder ``relative`` is read from: ``folder``, or the nearest parent where it is installable."""
+    for base in (folder, *list(folder.resolve().parents)[:_PARENT_LOOKUP]):
+        if _is_installable(base / relative):
+            return folder if base == folder else _relative_to_cwd(base, folder)
+    return folder
+
+
+def _relative_to_cwd(base: Path, folder: Path) -> Path:
+    """``base`` (resolved) written the way ``folder`` is: relative stays relative (``a/b/..`` -> ``a``)."""
+    if folder.is_absolute():
+        return base
+    return Path(os.path.normpath(folder / os.path.relpath(base, folder.resolve())))
 
 
 def _looks_like_path(location: str) -> bool:

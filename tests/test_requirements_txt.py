@@ -766,6 +766,63 @@ def test_editable_own_folder_is_a_path_source(tmp_path: Path) -> None:
         assert req.source.editable == line.startswith("-e")
 
 
+def test_path_in_a_subfolder_file_is_read_from_the_folder_pip_runs_in(tmp_path: Path) -> None:
+    # pip reads paths against its working folder (the service), not the file's folder.
+    _write(tmp_path, {"pyproject.toml": '[project]\nname = "svc"\n'})
+    _write(tmp_path / "libs" / "core", {"pyproject.toml": '[project]\nname = "core"\n'})
+    path = tmp_path / "requirements" / "base.txt"
+    path.parent.mkdir()
+    core, itself = _parse("-e ./libs/core\n-e .[test]\n", path).requirements
+    assert (core.name, core.source) == (
+        "core",
+        Source(kind="path", path="./libs/core", base=tmp_path, editable=True),
+    )
+    assert (itself.name, itself.requirement.extras, itself.source) == (
+        "svc",
+        {"test"},
+        Source(kind="path", path=".", base=tmp_path, editable=True),
+    )
+
+
+def test_path_beside_the_file_wins(tmp_path: Path) -> None:
+    _write(tmp_path / "libs" / "core", {"pyproject.toml": '[project]\nname = "outer"\n'})
+    _write(tmp_path / "requirements" / "libs" / "core", {"setup.cfg": "[metadata]\nname = inner\n"})
+    req = _only("./libs/core\n", tmp_path / "requirements" / "base.txt")
+    assert (req.name, req.source) == (
+        "inner",
+        Source(kind="path", path="./libs/core", base=tmp_path / "requirements"),
+    )
+
+
+def test_windows_relative_paths(tmp_path: Path) -> None:
+    _write(tmp_path / "libs" / "x", {"pyproject.toml": '[project]\nname = "x-lib"\n'})
+    wheel, lib = _parse(
+        ".\\dist\\foo-1.0-py3-none-any.whl\nlibs\\x\n", tmp_path / "requirements.txt"
+    ).requirements
+    assert (wheel.name, wheel.source) == (
+        "foo",
+        Source(kind="path", path=".\\dist\\foo-1.0-py3-none-any.whl", base=tmp_path),
+    )
+    assert (lib.name, lib.source) == ("x-lib", Source(kind="path", path="libs\\x", base=tmp_path))
+
+
+def test_windows_absolute_path_of_the_build_machine() -> None:
+    parsed = _parse("C:\\build\\dist\\bar-2.0.tar.gz\n")
+    assert [(r.name, str(r.requirement.specifier), r.source) for r in parsed.requirements] == [
+        ("bar", "==2.0", None)
+    ]
+    assert _codes(parsed) == [("build-machine-path", 1)]
+
+
+def test_unnamed_local_folder_says_why(tmp_path: Path) -> None:
+    _write(tmp_path / "svc", {"setup.py": "from setuptools import setup\nsetup()\n"})
+    parsed = _parse("-e .[socks]\n", tmp_path / "svc" / "requirements.txt")
+    assert _codes(parsed) == [("unnamed-requirement", 1)]
+    message = parsed.diagnostics[0].message
+    assert "setup.py is not read" in message
+    assert "project itself" in message
+
+
 def test_pip_freeze_build_machine_path() -> None:
     parsed = _parse(
         """\
