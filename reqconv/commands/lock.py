@@ -14,6 +14,7 @@ reported, as is every package whose version differs from its pin, and every hash
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
@@ -202,6 +203,29 @@ def check_docker_python(root: Path, requires_python: str | None, pyproject: Path
                     "line or requires-python so that they agree",
                     Location(path, line),
                 )
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+
+
+def _require_writable(root: Path) -> None:
+    """A folder reqconv (or uv) cannot write in is refused before anything changes."""
+    # uv would fail half-way through (and a rollback could not remove what it created there):
+    # a read-only mount, a folder of another user, a checkout the CI mounted read-only.
+    if not os.access(root, os.W_OK):
+        raise InputError(
+            "cannot write in this folder (read-only?): uv.lock and the exports are written here",
+            Location(root),
+        )
+
+
+def _write(tx: fs.Transaction, path: Path, data: bytes) -> bool:
+    """``tx.write``, with an ``OSError`` (disk full, read-only) reported against ``path``."""
+    try:
+        return tx.write(path, data)
+    except OSError as e:
+        raise InputError(f"cannot write: {e.strerror or e}", Location(path)) from e
 
 
 # --------------------------------------------------------------------------------------------
@@ -415,6 +439,7 @@ def lock_service(
     project = _read_project(root)
     check_docker_python(root, project.requires_python, project.path)
     targets = _export_targets(root, project, export_groups, pylock)
+    _require_writable(root)
     lock_path = root / "uv.lock"
     lock_before = lock_path.read_bytes() if lock_path.is_file() else None
     first_lock = lock_before is None
@@ -445,7 +470,7 @@ def lock_service(
     if applied:
         remaining = list(applied)
         while remaining:
-            tx.write(project.path, _add_constraints(project, remaining))
+            _write(tx, project.path, _add_constraints(project, remaining))
             try:
                 lock()
                 break
@@ -463,7 +488,7 @@ def lock_service(
                     dropped[pin.name] = why
                 remaining = [pin for pin in remaining if pin.name not in dropped]
         # Back to the user's pyproject, byte for byte; uv keeps the locked versions as preferences.
-        fs.write_if_changed(project.path, project.data)
+        _write(tx, project.path, project.data)
         try:
             # The pinned lock just fetched every piece of metadata this one needs: from uv's cache
             # it takes a third of the time of a networked lock. Without a cache, lock as usual.
@@ -520,7 +545,7 @@ def lock_service(
     for path, text in render_exports(
         root, project, targets, runner=runner, uv_path=uv_path, offline=offline
     ):
-        if tx.write(path, text.encode()):
+        if _write(tx, path, text.encode()):
             written.append(path)
     return LockResult(
         root=root,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -364,3 +366,42 @@ def test_existing_export_of_a_group_spelled_otherwise_is_refreshed(tmp_path: Pat
     lock(root, fake)
     assert (root / "requirements-dev-tools.lock").read_text().endswith("beta==2.0\n")
     assert any("--group" in call for call in fake.calls)
+
+
+def test_read_only_folder_is_refused_before_uv_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = service(tmp_path)
+    before = snapshot(root)
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda path, mode: mode != os.W_OK and real_access(path, mode)
+    )
+    fake = FakeUv({"beta": "2.0"})
+    with pytest.raises(InputError, match="cannot write") as excinfo:
+        lock(root, fake, pins=(pin("alpha", "1.0"),))
+    assert excinfo.value.exit_code == 2
+    assert excinfo.value.location == Location(root)
+    assert fake.calls == []
+    assert snapshot(root) == before
+
+
+def test_a_failed_write_is_bad_input_naming_the_file_and_restores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = service(tmp_path)
+    lock(root, FakeUv({"beta": "1.0"}))
+    before = snapshot(root)
+    real_write = fs.atomic_write
+
+    def full_disk(path: Path, data: bytes) -> None:
+        if path.name == "requirements.lock":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        real_write(path, data)
+
+    monkeypatch.setattr(fs, "atomic_write", full_disk)
+    with pytest.raises(InputError) as excinfo:
+        lock(root, FakeUv({"beta": "2.0"}))
+    assert excinfo.value.location == Location(root / "requirements.lock")
+    assert "cannot write: No space left on device" in str(excinfo.value)
+    assert snapshot(root) == before
