@@ -162,16 +162,6 @@ def _read_project(root: Path) -> _Project:
     )
 
 
-def _dockerfiles(root: Path) -> list[Path]:
-    found = {
-        *root.glob("Dockerfile"),
-        *root.glob("Dockerfile.*"),
-        *root.glob("*.Dockerfile"),
-        *root.glob("*.dockerfile"),
-    }
-    return sorted(path for path in found if path.is_file())
-
-
 def _admits(specifier: SpecifierSet, python: str) -> bool:
     """True when some ``X.Y.z`` release satisfies ``specifier`` (the image's patch is unknown)."""
     return any(specifier.contains(f"{python}.{patch}") for patch in range(100))
@@ -179,8 +169,12 @@ def _admits(specifier: SpecifierSet, python: str) -> bool:
 
 def check_docker_python(root: Path, requires_python: str | None, pyproject: Path) -> None:
     """An image Python that ``requires-python`` excludes is an ``InputError`` (before locking)."""
-    paths = _dockerfiles(root)
-    if requires_python is None or not paths:
+    if requires_python is None:
+        return
+    from reqconv.commands.docker import find_dockerfiles
+
+    paths = find_dockerfiles(root)  # the ones `reqconv docker` rewrites to sync this lock
+    if not paths:
         return
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 

@@ -405,3 +405,15 @@ def test_a_failed_write_is_bad_input_naming_the_file_and_restores(
     assert excinfo.value.location == Location(root / "requirements.lock")
     assert "cannot write: No space left on device" in str(excinfo.value)
     assert snapshot(root) == before
+
+
+@pytest.mark.parametrize("name", ["dockerfile", "Dockerfile.prod", "api.Dockerfile"])
+def test_every_dockerfile_the_docker_step_rewrites_is_checked(tmp_path: Path, name: str) -> None:
+    # The same finder as `reqconv docker` (docker.find_dockerfiles): any case, any of its names.
+    root = service(tmp_path)
+    (root / name).write_text("FROM python:3.9-slim\n")
+    fake = FakeUv({"beta": "1.0"})
+    with pytest.raises(InputError, match="Python 3.9") as excinfo:
+        lock(root, fake)
+    assert excinfo.value.location == Location(root / name, 1)
+    assert fake.calls == []
