@@ -413,7 +413,7 @@ def test_every_dockerfile_the_docker_step_rewrites_is_checked(tmp_path: Path, na
     root = service(tmp_path)
     (root / name).write_text("FROM python:3.9-slim\n")
     fake = FakeUv({"beta": "1.0"})
-    with pytest.raises(InputError, match="Python 3.9") as excinfo:
+    with pytest.raises(InputError, match=r"Python 3\.9") as excinfo:
         lock(root, fake)
     assert excinfo.value.location == Location(root / name, 1)
     assert fake.calls == []
