@@ -11,7 +11,10 @@ Decisions:
   it stands); nothing is sorted, because a team's order is meaningful.
 - Duplicates of a package within one table merge per distinct marker: specifiers intersect, extras
   union; an exact ``==`` pin absorbs the specifiers it satisfies. Conflicts are found by probing
-  candidate versions built from the specifiers' own versions (``_satisfiable``).
+  candidate versions built from the specifiers' own versions (``_satisfiable``). A group entry
+  that cannot hold with the main table's is a ``ConflictError`` too (uv installs and locks a group
+  with the project's dependencies); two groups that cannot hold together are reported
+  (``group-conflict``), since ``[tool.uv] conflicts`` can keep them apart.
 - Index names: the host, lower case, ``.``/other runs as ``-`` (``pypi.example.com`` ->
   ``pypi-example-com``); when two URLs share a host, the later gets ``-<path>`` then ``-2``, ``-3``.
 - A ``-c`` of a file that is a role's compiled ``.txt`` is folded into the lock pins, not written as
@@ -219,6 +222,16 @@ def _describe(origins: Sequence[tuple[Location, str]]) -> str:
     return ", ".join(f"{text!r} ({loc})" for loc, text in origins)
 
 
+def _culprit(entry: _Entry, requirement: Requirement) -> list[tuple[Location, str]]:
+    """The first line of ``entry`` that ``requirement`` cannot hold with."""
+    culprits = [
+        origin
+        for origin in entry.origins
+        if not _satisfiable(Requirement(origin[1]).specifier & requirement.specifier)
+    ]
+    return (culprits or entry.origins)[:1]
+
+
 @dataclass
 class _State:
     root: Path
@@ -356,10 +369,16 @@ class _State:
     def add_requirement(self, table: _Table, req: Req, reqfile: ReqFile) -> None:
         if self.is_project_itself(req, reqfile):
             # ``-e .``: uv sync installs the project itself; a self-dependency is an error in uv.
+            extras = _extras(req.requirement.extras)
+            with_extras = (
+                f"; for its extras run `uv sync {' '.join(f'--extra {e}' for e in extras)}`"
+                if extras
+                else ""
+            )
             self.report(
                 "project-itself",
                 f"{req.text!r} installs the project itself: `uv sync` does that when "
-                "[tool.uv] package = true (or a [build-system] is present)",
+                f"[tool.uv] package = true (or a [build-system] is present){with_extras}",
                 req.origin,
                 req.text,
                 severity="info",
@@ -383,6 +402,7 @@ class _State:
         written = canonical(requirement)
         entry = table.entries.get((name, marker))
         if entry is None:
+            self.check_other_tables(table, req, name, marker, written)
             entry = _Entry(
                 name=name,
                 marker=marker,
@@ -400,20 +420,49 @@ class _State:
             return
         merged = entry.specifier & requirement.specifier
         if not _satisfiable(merged):
-            culprits = [
-                origin
-                for origin in entry.origins
-                if not _satisfiable(Requirement(origin[1]).specifier & requirement.specifier)
-            ] or entry.origins[:1]
             raise ConflictError(
-                f"conflicting requirements for {name}: {_describe(culprits[:1])} and "
-                f"{written!r} ({req.origin}) cannot both hold; keep one",
+                f"conflicting requirements for {name}: {_describe(_culprit(entry, requirement))} "
+                f"and {written!r} ({req.origin}) cannot both hold; keep one",
                 req.origin,
             )
         entry.specifier = SpecifierSet(str(merged))
         entry.extras |= {canonicalize_name(e) for e in requirement.extras}
         entry.origins.append((req.origin, written))
         self.outcome(req.origin, req.text, "merged", table.key)
+
+    def check_other_tables(
+        self, table: _Table, req: Req, name: NormalizedName, marker: str | None, written: str
+    ) -> None:
+        """A group entry must hold with the main table (uv locks and installs them together)."""
+        if table.group is None:
+            return
+        requirement = req.requirement
+        main = self.tables.get(None)
+        entry = main.entries.get((name, marker)) if main is not None else None
+        if entry is not None and not _satisfiable(entry.specifier & requirement.specifier):
+            raise ConflictError(
+                f"conflicting requirements for {name}: {_describe(_culprit(entry, requirement))} "
+                f"in [project] dependencies and {written!r} ({req.origin}) in group "
+                f"{table.group!r} cannot both hold (uv installs a group with the project's "
+                "dependencies, and locks them together); keep one",
+                req.origin,
+            )
+        for other in self.tables.values():
+            if other.group is None or other is table:
+                continue
+            entry = other.entries.get((name, marker))
+            if entry is None or _satisfiable(entry.specifier & requirement.specifier):
+                continue
+            pair = " }, { ".join(f'group = "{g}"' for g in sorted((other.group, table.group)))
+            self.report(
+                "group-conflict",
+                f"{written!r} in group {table.group!r} and "
+                f"{_describe(_culprit(entry, requirement))} in group {other.group!r} cannot both "
+                "hold, and uv locks every group together: align them, or declare the groups "
+                f"apart in pyproject.toml: [tool.uv] conflicts = [[{{ {pair} }}]]",
+                req.origin,
+            )
+            return
 
     # ---------------------------------------------------------------- options
 

@@ -199,14 +199,46 @@ def test_conflict_across_included_file() -> None:
         run(*files)
 
 
-def test_same_package_in_two_tables_is_no_conflict() -> None:
+def test_same_package_in_two_tables_merges_nothing() -> None:
     conversion = run(
-        rf(MAIN, req("a==1")),
+        rf(MAIN, req("a>=1")),
         rf(DEV, req("a==2", DEV)),
         roles=(Role(path=MAIN), Role(path=DEV, group="dev")),
     )
-    assert deps(conversion) == ["a==1"]
+    assert deps(conversion) == ["a>=1"]
     assert group(conversion, "dev") == ["a==2"]
+    assert conversion.diagnostics == ()
+
+
+def test_group_conflicting_with_main_is_refused() -> None:
+    # uv installs a group with the project's dependencies and locks them together: `uv lock`
+    # would fail ("your project and svc:dev are incompatible").
+    with pytest.raises(ConflictError) as info:
+        run(
+            rf(MAIN, req("a==1", line=3)),
+            rf(DEV, inc("requirements.txt", DEV, 1), req("a==2", DEV, 2)),
+            roles=(Role(path=MAIN), Role(path=DEV, group="dev")),
+        )
+    message = str(info.value)
+    assert f"{MAIN}:3" in message
+    assert f"{DEV}:2" in message
+    assert "group 'dev'" in message
+
+
+def test_two_groups_that_conflict_are_reported() -> None:
+    one = ROOT / "requirements/ci32.txt"
+    two = ROOT / "requirements/ci64.txt"
+    conversion = run(
+        rf(one, req("blas==1", one)),
+        rf(two, req("blas==2", two)),
+        roles=(Role(path=one, group="ci32"), Role(path=two, group="ci64")),
+    )
+    assert group(conversion, "ci32") == ["blas==1"]
+    assert group(conversion, "ci64") == ["blas==2"]
+    (diagnostic,) = conversion.diagnostics
+    assert (diagnostic.code, diagnostic.location) == ("group-conflict", Location(two, 1))
+    assert str(one) in diagnostic.message
+    assert 'conflicts = [[{ group = "ci32" }, { group = "ci64" }]]' in diagnostic.message
 
 
 # --------------------------------------------------------------------------------------------
@@ -602,6 +634,17 @@ def test_editable_project_itself_is_reported_not_a_dependency() -> None:
     assert group(conversion, "dev") == ["pytest"]
     assert conversion.spec.uv.sources == ()
     assert [(d.code, d.severity) for d in conversion.diagnostics] == [("project-itself", "info")]
+
+
+def test_project_itself_with_extras_names_them() -> None:
+    source = Source(kind="path", path=".", base=ROOT, editable=True)
+    conversion = run(
+        rf(DEV, req("svc[socks,test]", DEV, 1, source=source)),
+        roles=(Role(path=DEV, group="dev"),),
+    )
+    (diagnostic,) = conversion.diagnostics
+    assert diagnostic.code == "project-itself"
+    assert "--extra socks --extra test" in diagnostic.message
 
 
 def test_source_url_credentials_are_stripped() -> None:
