@@ -463,3 +463,25 @@ def test_ci_settings_for_uv_sync_do_not_stop_the_lock(
     result = lock(tmp_path)
     assert tmp_path / "uv.lock" in result.written
     assert pins_of((tmp_path / "requirements.lock").read_text())["beta"] == "1.5"
+
+
+@pytest.mark.parametrize("where", ["parent", "inside"])
+def test_relative_path_reaches_every_uv_call(
+    uv_env: UvEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    # uv runs with cwd=<service>: a relative --project would resolve twice (apps/svc/apps/svc).
+    service = tmp_path / "apps" / "svc"
+    pyproject = write_project(service, ["beta"], groups={"dev": ["eta"]})
+    (service / "requirements.txt").write_text("beta==1.0\nalpha==1.0\n")  # the pinned lock too
+    monkeypatch.chdir(tmp_path if where == "parent" else service)
+    path = "apps/svc" if where == "parent" else "."
+
+    assert exit_code_of(["lock", "--export-group", "dev", "--pylock", path]) == 0  # lock, export
+    assert pins_of((service / "requirements-dev.lock").read_text())["beta"] == "1.0"
+    assert (service / "pylock.toml").is_file()
+    assert exit_code_of(["lock", "--check", path]) == 0  # uv lock --locked, then every export
+    pyproject.write_text(pyproject.read_text().replace('"beta"', '"beta<2"'))
+    assert exit_code_of(["lock", "--check", path]) == 1
+    assert exit_code_of(["lock", "--upgrade-package", "beta", path]) == 0
+    assert pins_of((service / "requirements.lock").read_text())["beta"] == "1.5"
+    assert exit_code_of(["lock", "--check", path]) == 0
