@@ -65,6 +65,11 @@ _PYTHON_IMAGE_RE = re.compile(
     r"^(?:(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)/)?(?:library/)?python"
     r":(?P<major>\d+)\.(?P<minor>\d+)(?:\.\d+)?(?:[-@].*)?$"
 )
+# The official image (any tag) and uv's images: their Python has no packages of its own to keep.
+_PLAIN_PYTHON_IMAGE_RE = re.compile(
+    r"^(?:(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)/)?(?:library/)?python(?:[:@].*)?$"
+    r"|^ghcr\.io/astral-sh/uv:"
+)
 _VAR_RE = re.compile(
     r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-+][^}]*)?\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
 )
@@ -691,6 +696,7 @@ class _Decision:
     venv: str = DEFAULT_VENV
     new_venv: bool = False
     seed: bool = False  # pip kept after the sync needs pip in the new venv
+    system_site: bool = False  # the base image's own packages stay importable
     follow: list[tuple[_Stage, Any]] = field(default_factory=list)  # COPYs of a --user site
 
 
@@ -1125,6 +1131,20 @@ class _Rewriter:
                 f"{self.plan.venv}; kept: move the install before USER, or create the venv as root",
             )
             return None
+        system_site = False
+        if new_venv and not self.plain_python(stage):
+            inherited = self.inherited_cmd(stage)
+            if inherited is not None:
+                self.report(
+                    line,
+                    "base-image-cmd",
+                    f"the image runs the CMD/ENTRYPOINT of {inherited} (this Dockerfile sets "
+                    "none), which may start tools of that image's own Python (gunicorn, …) that "
+                    f"would not see the new venv {self.plan.venv}; kept: set a CMD that runs from "
+                    "the venv",
+                )
+                return None
+            system_site = True  # packages that came with the base image stay importable
         follow: list[tuple[_Stage, Any]] = []
         if pip.user:
             found_follow = self.user_copies_follow(stage, line)
@@ -1140,6 +1160,7 @@ class _Rewriter:
             locks=locks,
             venv=venv or self.plan.venv,
             new_venv=new_venv,
+            system_site=system_site,
             follow=follow,
         )
 
@@ -1152,6 +1173,31 @@ class _Rewriter:
                 posix = name in ("sh", "bash", "ash", "dash", "zsh", "ksh")
                 current = None if posix else command.value[0]
         return current
+
+    def plain_python(self, stage: _Stage) -> bool:
+        """Whether the stage's base image is the official python image or a uv image."""
+        image = _expand(stage.chain()[-1].image, _global_args(self.commands))
+        return image is not None and _PLAIN_PYTHON_IMAGE_RE.match(image) is not None
+
+    def inherited_cmd(self, stage: _Stage) -> str | None:
+        """The base image, when an image built from ``stage`` (itself or a later stage ``FROM``
+        it, not only copied from) runs with that image's own CMD/ENTRYPOINT."""
+        parents = {id(s.parent) for s in self.stages if s.parent is not None}
+        for later in self.stages[stage.index :]:
+            if stage not in later.chain() or id(later) in parents:
+                continue
+            copied = any(
+                c.cmd.upper() == "COPY" and self.copies_from(c, later)
+                for s in self.stages
+                for c in s.commands
+            )
+            if copied and later is not self.stages[-1]:
+                continue  # a build stage: only files are taken from it
+            if not any(
+                c.cmd.upper() in ("CMD", "ENTRYPOINT") for s in later.chain() for c in s.commands
+            ):
+                return str(stage.chain()[-1].image)
+        return None
 
     def python_too_old(self, stage: _Stage, line: int) -> str | None:
         """The ``X.Y`` of an official python base image older than 3.8, or Python 2 from the
@@ -1324,8 +1370,9 @@ class _Rewriter:
         if decision.new_venv:
             if not self.block_done(stage, "venv"):
                 venv = decision.venv
-                seed = "--seed " if decision.seed else ""
-                pre_lines.append(f"RUN uv venv {seed}{shlex.quote(venv)}")
+                options = "--seed " if decision.seed else ""
+                options += "--system-site-packages " if decision.system_site else ""
+                pre_lines.append(f"RUN uv venv {options}{shlex.quote(venv)}")
                 pre_lines.append(f'ENV VIRTUAL_ENV={venv} PATH="{venv}/bin:$PATH"')
         elif not self.has_virtual_env(stage, line, decision.venv):
             python_opt = ["--python", decision.venv]

@@ -634,3 +634,38 @@ def test_user_install_after_a_new_venv_is_reported() -> None:
     result = rewrite(text, PLAN)
     assert result.text == text
     assert _codes(result) == [(3, "pip-user-after-venv"), (5, "local-project")]
+
+
+def test_base_image_running_its_own_cmd_is_reported() -> None:
+    result = rewrite((FIXTURES / "derived-base-image.in.Dockerfile").read_text(), PLAN)
+    assert not result.changed
+    assert _codes(result) == [(5, "base-image-cmd")]
+    assert "tiangolo/uvicorn-gunicorn:python3.11-slim" in result.findings[0].message
+
+
+def test_build_stage_of_another_image_keeps_its_rewrite() -> None:
+    """A stage only copied from (its venv) is not run: its base image's CMD does not matter."""
+    result = _rewrite(
+        """\
+        FROM continuumio/miniconda3 AS build
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        FROM continuumio/miniconda3
+        COPY --from=build /opt/venv /opt/venv
+        ENV PATH="/opt/venv/bin:$PATH"
+        CMD ["python", "app.py"]
+        """
+    )
+    assert "RUN uv venv --system-site-packages /opt/venv\n" in result.text
+    assert result.findings == ()
+
+
+def test_official_python_image_gets_a_plain_venv() -> None:
+    result = _rewrite(
+        """\
+        FROM docker.io/library/python:3-slim
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        """
+    )
+    assert "RUN uv venv /opt/venv\n" in result.text
