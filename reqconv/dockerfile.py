@@ -1376,6 +1376,9 @@ class _Rewriter:
                 pre_lines.append(f'ENV VIRTUAL_ENV={venv} PATH="{venv}/bin:$PATH"')
         elif not self.has_virtual_env(stage, line, decision.venv):
             python_opt = ["--python", decision.venv]
+        prefixes = [w.word for w in pip.cmd.words[: pip.start_word]]
+        if not python_opt and any(PurePosixPath(w).name == "sudo" for w in prefixes):
+            python_opt = ["--python", decision.venv]  # sudo drops VIRTUAL_ENV (env_reset)
         head = ["uv", "pip", "sync", "--require-hashes", *python_opt]
         head += [strip_credentials(p) if "://" in p else p for p in pip.passthrough]
         tail = [path for _ref, _lock, path in decision.locks]

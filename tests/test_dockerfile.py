@@ -362,17 +362,17 @@ def test_a_lock_that_cannot_be_placed_undoes_the_whole_command() -> None:
     assert _codes(result) == [(3, "requirements-not-copied")]
 
 
-def test_prefixes_like_sudo_are_kept() -> None:
+def test_prefixes_like_env_are_kept() -> None:
     result = _rewrite(
         """\
         FROM python:3.12
         COPY requirements.txt .
-        RUN sudo -H pip install -r requirements.txt
+        RUN env PIP_NO_COLOR=1 pip install -r requirements.txt
         """
     )
     assert result.text.endswith(
-        "RUN --mount=type=cache,target=/root/.cache/uv sudo -H uv pip sync --require-hashes "
-        "requirements.lock\n"
+        "RUN --mount=type=cache,target=/root/.cache/uv env PIP_NO_COLOR=1 uv pip sync "
+        "--require-hashes requirements.lock\n"
     )
 
 
@@ -669,3 +669,18 @@ def test_official_python_image_gets_a_plain_venv() -> None:
         """
     )
     assert "RUN uv venv /opt/venv\n" in result.text
+
+
+def test_sudo_names_the_venv_it_would_not_see() -> None:
+    """sudo resets the environment (env_reset): VIRTUAL_ENV does not reach uv."""
+    result = _rewrite(
+        """\
+        FROM python:3.12
+        COPY requirements.txt .
+        RUN sudo -H pip install -r requirements.txt
+        """
+    )
+    assert result.text.endswith(
+        "RUN --mount=type=cache,target=/root/.cache/uv sudo -H uv pip sync --require-hashes "
+        "--python /opt/venv requirements.lock\n"
+    )
