@@ -9,10 +9,15 @@ is set (CI sets it), in which case they fail.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
+import re
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -97,3 +102,85 @@ def uv_env(
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "tests@example.invalid")
     monkeypatch.setenv("GIT_ALLOW_PROTOCOL", "file")
     return UvEnv(uv=uv_bin, index=wheel_index, env=dict(os.environ))
+
+
+@dataclass(frozen=True)
+class AuthIndex:
+    """A PEP 503 simple index of ``wheel_index`` on loopback HTTP that requires basic auth."""
+
+    url: str  # http://127.0.0.1:PORT/simple/
+    username: str
+    password: str
+    # The Authorization header of each request, in order (None: the request had none).
+    seen: list[str | None] = field(default_factory=list)
+
+
+def _simple_index_handler(index: Path, auth: AuthIndex) -> type[BaseHTTPRequestHandler]:
+    expected = "Basic " + base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode()
+
+    class Handler(BaseHTTPRequestHandler):
+        timeout = 10  # a stuck client cannot hold a server thread for longer
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def _send(self, status: int, body: bytes = b"", content_type: str = "text/html") -> None:
+            self.send_response(status)
+            if status == 401:
+                self.send_header("WWW-Authenticate", 'Basic realm="test index"')
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_HEAD(self) -> None:  # no range requests: uv then downloads whole wheels
+            self._send(405)
+
+        def do_GET(self) -> None:
+            header = self.headers.get("Authorization")
+            auth.seen.append(header)
+            if header != expected:
+                self._send(401)
+                return
+            project = re.fullmatch(r"/simple/([a-z0-9-]+)/", self.path)
+            if project is not None:
+                prefix = project.group(1).replace("-", "_") + "-"
+                links = [
+                    f'<a href="/files/{p.name}#sha256={hashlib.sha256(p.read_bytes()).hexdigest()}">'
+                    f"{p.name}</a><br>"
+                    for p in sorted(index.iterdir())
+                    if p.name.startswith(prefix) and p.name.endswith((".whl", ".tar.gz"))
+                ]
+                page = "<!DOCTYPE html>\n<html><body>\n" + "\n".join(links) + "\n</body></html>\n"
+                self._send(200 if links else 404, page.encode() if links else b"")
+                return
+            archive = re.fullmatch(r"/files/([A-Za-z0-9_.-]+)", self.path)
+            if archive is not None and (index / archive.group(1)).is_file():
+                data = (index / archive.group(1)).read_bytes()
+                self._send(200, data, "application/octet-stream")
+                return
+            self._send(404)
+
+    return Handler
+
+
+@pytest.fixture
+def auth_index(wheel_index: Path) -> Iterator[AuthIndex]:
+    """The local index served on 127.0.0.1 (an ephemeral port) behind basic auth, for one test."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    server.daemon_threads = True
+    auth = AuthIndex(
+        url=f"http://127.0.0.1:{server.server_address[1]}/simple/",
+        username="ci-bot",
+        password="s3cr3t-Pa55w0rd",
+    )
+    server.RequestHandlerClass = _simple_index_handler(wheel_index, auth)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.daemon = True
+    thread.start()
+    try:
+        yield auth
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

@@ -22,7 +22,7 @@ from reqconv.commands.lock import LockOptions, LockResult, lock_service, run
 from reqconv.errors import Location, UvError
 from reqconv.model import LockSummary, Pin
 from tests._builders import make_source_tree
-from tests.integration.conftest import UvEnv
+from tests.integration.conftest import AuthIndex, UvEnv
 
 pytestmark = pytest.mark.uv
 
@@ -485,3 +485,92 @@ def test_relative_path_reaches_every_uv_call(
     assert exit_code_of(["lock", "--upgrade-package", "beta", path]) == 0
     assert pins_of((service / "requirements.lock").read_text())["beta"] == "1.5"
     assert exit_code_of(["lock", "--check", path]) == 0
+
+
+INDEX_NAME = "pypi-internal-example-com"
+INDEX_VARIABLE = "UV_INDEX_PYPI_INTERNAL_EXAMPLE_COM"
+
+
+def private_index_project(root: Path, url: str, dependencies: Sequence[str]) -> Path:
+    """A project whose only index (``default = true``: never PyPI) is the private one."""
+    return write_project(
+        root,
+        dependencies,
+        tail=f'\n[[tool.uv.index]]\nname = "{INDEX_NAME}"\nurl = "{url}"\ndefault = true\n',
+    )
+
+
+@pytest.fixture
+def private_env(
+    uv_env: UvEnv, auth_index: AuthIndex, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> AuthIndex:
+    """uv online against the loopback index only, with an empty cache: every page is fetched."""
+    for name in ("UV_NO_INDEX", "UV_FIND_LINKS", "UV_OFFLINE"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    monkeypatch.setenv(f"{INDEX_VARIABLE}_USERNAME", auth_index.username)
+    monkeypatch.setenv(f"{INDEX_VARIABLE}_PASSWORD", auth_index.password)
+    return auth_index
+
+
+def test_private_index_credentials_come_from_the_environment_and_are_written_nowhere(
+    private_env: AuthIndex, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service = tmp_path / "svc"
+    private_index_project(service, private_env.url, ["beta<2"])
+    (service / "requirements.txt").write_text("beta==1.0\nalpha==1.0\n")
+
+    assert exit_code_of(["lock", "--pylock", str(service)]) == 0
+    assert private_env.seen and all(private_env.seen), "uv sent the credentials"
+    assert pins_of((service / "requirements.lock").read_text()) == {"alpha": "1.0", "beta": "1.0"}
+    # uv.lock records the index by its URL alone; no file holds the user name or the password.
+    assert f'source = {{ registry = "{private_env.url}" }}' in (service / "uv.lock").read_text()
+    for path in service.iterdir():
+        text = path.read_text()
+        assert private_env.password not in text, path.name
+        assert private_env.username not in text, path.name
+    assert private_env.password not in "".join(capsys.readouterr())
+
+
+def test_private_index_without_credentials_exits_3_restoring_files(
+    private_env: AuthIndex,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    service = tmp_path / "svc"
+    private_index_project(service, private_env.url, ["beta"])
+    before = snapshot(service)
+    monkeypatch.delenv(f"{INDEX_VARIABLE}_PASSWORD")
+
+    assert exit_code_of(["lock", str(service)]) == 3
+    err = capsys.readouterr().err
+    assert "401 Unauthorized" in err
+    assert private_env.password not in err
+    assert snapshot(service) == before
+
+
+def test_credentials_in_the_index_url_are_never_shown_or_written(
+    private_env: AuthIndex,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A pyproject written by hand with user:password@ in the URL: uv uses them, reqconv shows none.
+    monkeypatch.delenv(f"{INDEX_VARIABLE}_USERNAME")
+    monkeypatch.delenv(f"{INDEX_VARIABLE}_PASSWORD")
+    url = private_env.url.replace("://", f"://{private_env.username}:{private_env.password}@")
+    service = tmp_path / "svc"
+    pyproject = private_index_project(service, url, ["beta"])
+
+    assert exit_code_of(["lock", str(service)]) == 0
+    assert private_env.password not in (service / "uv.lock").read_text()
+    assert private_env.password not in (service / "requirements.lock").read_text()
+
+    pyproject.write_text(pyproject.read_text().replace('"beta"', '"beta", "no-such-name"'))
+    before = snapshot(service)
+    assert exit_code_of(["lock", str(service)]) == 3
+    captured = capsys.readouterr()
+    assert "no-such-name" in captured.err
+    assert private_env.password not in captured.out + captured.err
+    assert snapshot(service) == before
