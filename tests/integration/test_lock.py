@@ -521,7 +521,8 @@ def test_private_index_credentials_come_from_the_environment_and_are_written_now
     (service / "requirements.txt").write_text("beta==1.0\nalpha==1.0\n")
 
     assert exit_code_of(["lock", "--pylock", str(service)]) == 0
-    assert private_env.seen and all(private_env.seen), "uv sent the credentials"
+    assert private_env.seen
+    assert all(private_env.seen), "uv sent the credentials with every request"
     assert pins_of((service / "requirements.lock").read_text()) == {"alpha": "1.0", "beta": "1.0"}
     # uv.lock records the index by its URL alone; no file holds the user name or the password.
     assert f'source = {{ registry = "{private_env.url}" }}' in (service / "uv.lock").read_text()
