@@ -228,6 +228,8 @@ _PYTHON2_PACKAGES_RE = re.compile(
     r"\b(?:apt-get|apt|apk|yum|dnf)\b[^;&|]*\s(?:python2(?:\.\d+)?|python-pip|python-dev)"
     r"(?=[\s;&|]|$)"
 )
+_WINDOWS_IMAGE_RE = re.compile(r"windowsservercore|nanoserver|mcr\.microsoft\.com/windows", re.I)
+_PIP_INSTALL_RE = re.compile(r"\bpip[0-9.]*\b.*\binstall\b")
 _ESCAPE_RE = re.compile(r"^#\s*escape\s*=\s*(\S)\s*$", re.I)
 _DIRECTIVE_RE = re.compile(r"^#\s*[A-Za-z]+\s*=")
 
@@ -477,6 +479,7 @@ class _PipInstall:
     target: str | None = None
     upgrade: bool = False
     substituted: bool = False
+    variables: list[str] = field(default_factory=list)  # ``$VAR`` words: options or packages
 
 
 def _exec_venv(word: str) -> str | None:
@@ -565,6 +568,8 @@ def _parse_pip_args(pip: _PipInstall, args: Sequence[Any]) -> None:
         if not raw.startswith("-") or raw == "-":
             if "$(" in raw or "`" in raw:
                 pip.substituted = True  # ``$(...)`` may expand to ``-r file`` (or nothing)
+            elif "$" in raw:
+                pip.variables.append(raw)  # may expand to options, packages, or nothing
             else:
                 pip.packages.append(raw)
         elif opt in _REQUIREMENT_OPTS:
@@ -600,6 +605,7 @@ def _is_setup_upgrade(pip: _PipInstall) -> bool:
         and pip.upgrade
         and not pip.requirements
         and not pip.editables
+        and not pip.variables
         and bool(pip.packages)
         and all(package.lower() in _SETUP_PACKAGES for package in pip.packages)
     )
@@ -754,11 +760,7 @@ class _Rewriter:
             if logical is not None and shell and logical.text.rstrip().endswith(shell):
                 at = len(logical.text.rstrip()) - len(shell)
                 scripts.append(_Script(shell, logical.offsets[at:], heredoc=False))
-        if (
-            not scripts
-            and not command.json
-            and re.search(r"\bpip[0-9.]*\b.*\binstall\b", command.original)
-        ):
+        if not scripts and not command.json and _PIP_INSTALL_RE.search(command.original):
             self.report(
                 command.start_line,
                 "shell-unparsed",
@@ -865,6 +867,8 @@ class _Rewriter:
         self.scan_credentials()
         for stage in self.stages:
             for command in stage.commands:
+                if command.cmd.upper() == "ONBUILD":
+                    self.check_onbuild(command)
                 if command.cmd.upper() != "RUN":
                     continue
                 if command.json:
@@ -939,6 +943,15 @@ class _Rewriter:
             return False
         decision.seed = bool(later)
         return True
+
+    def check_onbuild(self, command: Any) -> None:
+        if (command.sub_cmd or "").upper() == "RUN" and _PIP_INSTALL_RE.search(command.original):
+            self.report(
+                command.start_line,
+                "onbuild",
+                "ONBUILD RUN pip install runs later, in the builds FROM this image and with their "
+                "context; kept: rewrite it in those Dockerfiles, or spell it out here",
+            )
 
     def check_json_run(self, command: Any) -> None:
         words = [w.lower() for w in command.value]
@@ -1067,7 +1080,7 @@ class _Rewriter:
                     "installs a local project with pip; kept: after the sync use "
                     "`uv pip install --no-deps .` (or make it part of the lock)",
                 )
-            elif pip.packages:
+            elif pip.packages or pip.variables:
                 self.report(
                     line,
                     "inline-packages",
@@ -1081,7 +1094,7 @@ class _Rewriter:
             self.report(
                 line,
                 "non-posix-shell",
-                f"this stage runs RUN with SHELL {shell}; kept: reqconv writes POSIX shell",
+                f"this stage runs RUN with {shell}; kept: reqconv writes POSIX shell",
             )
             return None
         too_old = self.python_too_old(stage, line)
@@ -1165,13 +1178,17 @@ class _Rewriter:
         )
 
     def shell(self, stage: _Stage, line: int) -> str | None:
-        """The ``SHELL`` in effect when it is not a POSIX shell (PowerShell, cmd), else None."""
+        """The shell of RUN when it is not a POSIX shell (a ``SHELL`` such as PowerShell, or a
+        Windows base image's cmd), else None."""
+        image = stage.chain()[-1].image
         current: str | None = None
+        if _WINDOWS_IMAGE_RE.search(image):
+            current = f"cmd (Windows base image {image})"
         for command in _before(stage, line):
             if command.cmd.upper() == "SHELL" and command.value:
                 name = PurePosixPath(command.value[0].replace("\\", "/")).name.lower()
                 posix = name in ("sh", "bash", "ash", "dash", "zsh", "ksh")
-                current = None if posix else command.value[0]
+                current = None if posix else f"SHELL {command.value[0]}"
         return current
 
     def plain_python(self, stage: _Stage) -> bool:
@@ -1220,6 +1237,12 @@ class _Rewriter:
                 "conditional-requirements",
                 "the -r file is built by a shell substitution; kept: install each case's lock "
                 "explicitly",
+            )
+        if pip.variables:
+            return (
+                "variable-arguments",
+                f"{' '.join(pip.variables)} expands at build time to options or packages reqconv "
+                "cannot see; kept: spell them out (packages belong in the requirements)",
             )
         if not cmd.top:
             return (
@@ -1386,18 +1409,18 @@ class _Rewriter:
         words = pip.cmd.words
         start, _ = script.span(words[pip.start_word].pos[0], words[pip.start_word].pos[1])
         _, end = script.span(pip.cmd.node.pos[0], pip.cmd.node.pos[1])
-        replacement = " ".join(shlex.quote(w) for w in [*head, *tail])
+        replacement = " ".join(_quote(w) for w in [*head, *tail])
         comments = [] if script.heredoc else self.comment_lines(start, end)
         if comments:
             # keep the comment lines of the pip command's own continuation: the command goes on
             # its first line, the lock on its last one
             last_line = self.src.text.rfind("\n", 0, end) + 1
             replacement = (
-                " ".join(shlex.quote(w) for w in head)
+                " ".join(_quote(w) for w in head)
                 + f" {self.src.escape}\n"
                 + "".join(f"{comment}\n" for comment in comments)
                 + _indent(self.src.text[last_line:end])
-                + " ".join(shlex.quote(w) for w in tail)
+                + " ".join(_quote(w) for w in tail)
             )
         self.edits.append(_Edit(start, end, replacement))
         self.mount_cache(command, decision)
@@ -1682,6 +1705,13 @@ class _Rewriter:
             requirement_files=tuple(dict.fromkeys(self.requirement_files)),
             locks=tuple(dict.fromkeys(self.locks)),
         )
+
+
+def _quote(word: str) -> str:
+    """``word`` for the shell; ``$VAR`` in it (an ``ARG`` of the build) keeps expanding."""
+    if "$" in word and not any(c in word for c in '"\\`') and "$(" not in word:
+        return f'"{word}"'
+    return shlex.quote(word)
 
 
 def _indent(line: str) -> str:

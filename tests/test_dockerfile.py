@@ -684,3 +684,57 @@ def test_sudo_names_the_venv_it_would_not_see() -> None:
         "RUN --mount=type=cache,target=/root/.cache/uv sudo -H uv pip sync --require-hashes "
         "--python /opt/venv requirements.lock\n"
     )
+
+
+def test_onbuild_pip_install_is_reported() -> None:
+    text = (
+        "FROM python:3.12-slim\nONBUILD COPY requirements.txt .\n"
+        "ONBUILD RUN pip install --no-cache-dir -r requirements.txt\n"
+    )
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(3, "onbuild")]
+
+
+def test_variable_in_the_pip_arguments_is_reported_as_such() -> None:
+    text = (
+        'FROM python:3.12-slim\nARG PIP_ARGS=""\nCOPY requirements.txt .\n'
+        "RUN pip install ${PIP_ARGS} -r requirements.txt\n"
+    )
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(4, "variable-arguments")]
+    assert "${PIP_ARGS}" in result.findings[0].message
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "python:3.12-windowsservercore-ltsc2022",
+        "mcr.microsoft.com/windows/servercore:ltsc2022",
+        "mcr.microsoft.com/windows/nanoserver:ltsc2022",
+    ],
+)
+def test_windows_base_image_is_reported(image: str) -> None:
+    text = (
+        f"FROM {image}\nCOPY requirements.txt C:/app/\nRUN pip install -r C:/app/requirements.txt\n"
+    )
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(3, "non-posix-shell")]
+    assert "Windows" in result.findings[0].message
+
+
+def test_variables_in_passed_options_still_expand() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12
+        ARG INDEX=https://pypi.org/simple
+        COPY requirements.txt .
+        RUN pip install --index-url "$INDEX" -f ${WHEELS} -r requirements.txt
+        """
+    )
+    assert (
+        'uv pip sync --require-hashes --index-url "$INDEX" --find-links "${WHEELS}" '
+        "requirements.lock\n"
+    ) in result.text
