@@ -434,12 +434,16 @@ class _State:
         self, table: _Table, req: Req, name: NormalizedName, marker: str | None, written: str
     ) -> None:
         """A group entry must hold with the main table (uv locks and installs them together)."""
-        if table.group is None:
-            return
         requirement = req.requirement
+        if table.group is None or not _satisfiable(requirement.specifier):
+            return  # a line that cannot hold by itself is written as it is
         main = self.tables.get(None)
         entry = main.entries.get((name, marker)) if main is not None else None
-        if entry is not None and not _satisfiable(entry.specifier & requirement.specifier):
+        if (
+            entry is not None
+            and _satisfiable(entry.specifier)
+            and not _satisfiable(entry.specifier & requirement.specifier)
+        ):
             raise ConflictError(
                 f"conflicting requirements for {name}: {_describe(_culprit(entry, requirement))} "
                 f"in [project] dependencies and {written!r} ({req.origin}) in group "
@@ -451,7 +455,11 @@ class _State:
             if other.group is None or other is table:
                 continue
             entry = other.entries.get((name, marker))
-            if entry is None or _satisfiable(entry.specifier & requirement.specifier):
+            if (
+                entry is None
+                or not _satisfiable(entry.specifier)
+                or _satisfiable(entry.specifier & requirement.specifier)
+            ):
                 continue
             pair = " }, { ".join(f'group = "{g}"' for g in sorted((other.group, table.group)))
             self.report(
