@@ -141,6 +141,7 @@ class _Parts:
     project: Data | None
     groups: Data | None
     uv: Data | None
+    tool: Data | None = None
 
 
 def _check(data: Data, path: Path) -> _Parts:
@@ -188,7 +189,7 @@ def _check(data: Data, path: Path) -> _Parts:
         for key in ("no-binary", "no-build", "no-index"):
             if key in uv and not isinstance(uv[key], bool):
                 raise _fail(path, f"[tool.uv].{key}", "is not a boolean")
-    return _Parts(project=project, groups=groups, uv=uv)
+    return _Parts(project=project, groups=groups, uv=uv, tool=tool)
 
 
 def _style(parts: _Parts) -> Style:
@@ -648,15 +649,19 @@ def _ensure_table(parent: Container | Table, key: str, header: str) -> Table:
     return table
 
 
-def _ensure_uv(doc: tomlkit.TOMLDocument) -> Table:
+def _ensure_uv(doc: tomlkit.TOMLDocument, *, header: bool = True) -> Table:
+    """``[tool.uv]``; a new one without ``header`` holds only sub-tables (``[tool.uv.sources]``,
+    ``[[tool.uv.index]]``), so no empty ``[tool.uv]`` line is written above them."""
     tool = doc.get("tool")
     if tool is None:
         table = tomlkit.table(is_super_table=True)
-        uv = _parse_table("[tool.uv]", "")
-        table["uv"] = uv
+        table["uv"] = _parse_table("[tool.uv]", "") if header else tomlkit.table(True)
         doc["tool"] = table
         return cast(Table, doc["tool"]["uv"])
-    return _ensure_table(cast(Table, tool), "uv", "[tool.uv]")
+    if header or "uv" in tool:
+        return _ensure_table(cast(Table, tool), "uv", "[tool.uv]")
+    tool["uv"] = tomlkit.table(is_super_table=True)
+    return cast(Table, tool["uv"])
 
 
 def _uv_empty(uv: UvSettings) -> bool:
@@ -666,7 +671,8 @@ def _uv_empty(uv: UvSettings) -> bool:
 def _merge_uv(doc: tomlkit.TOMLDocument, settings: UvSettings, path: Path) -> None:
     if _uv_empty(settings):
         return
-    uv = _ensure_uv(doc)
+    only_tables = settings == UvSettings(indexes=settings.indexes, sources=settings.sources)
+    uv = _ensure_uv(doc, header=not only_tables)
     if settings.indexes:
         _merge_indexes(uv, settings.indexes)
     if settings.sources:
@@ -815,6 +821,7 @@ def _merge_groups(
         self_name: str | None = None
         where = "[dependency-groups]"
     else:
+        _refuse_dynamic(parts, "optional-dependencies", path)
         self_name = _project_name(parts)
         if self_name is None and any(
             isinstance(item, IncludeGroup) for _, items in spec.groups for item in items
@@ -1007,18 +1014,36 @@ def _missing(spec: DependencySpec, style: Style | None) -> Callable[[Data, _Part
     return check
 
 
+def _refuse_dynamic(parts: _Parts, key: str, path: Path) -> None:
+    """PEP 621: a key listed in ``dynamic`` must not be given statically; its build backend fills it."""
+    project = parts.project or {}
+    dynamic = project.get("dynamic")
+    if not (isinstance(dynamic, list) and key in dynamic):
+        return
+    setuptools = _lookup(parts.tool or {}, "setuptools", "dynamic", key)
+    also = (
+        f" and [tool.setuptools.dynamic].{key}"
+        if setuptools is not None
+        else " and the build backend's setting that fills it"
+    )
+    fix = (
+        "or use --dev-style groups to write [dependency-groups] instead"
+        if key == "optional-dependencies"
+        else "then run again"
+    )
+    raise PyprojectError(
+        f"{path}: [project].{key} is listed in [project].dynamic, so reqconv cannot write it; "
+        f"remove it from dynamic{also}, {fix}"
+    )
+
+
 def apply(text: str, spec: DependencySpec, *, path: Path, style: Style | None = None) -> str:
     """``text`` with ``spec`` merged into its dependency tables and ``[tool.uv]``."""
 
     def change(doc: tomlkit.TOMLDocument, parts: _Parts) -> None:
         chosen = style or _style(parts)
         if spec.dependencies:
-            dynamic = (parts.project or {}).get("dynamic")
-            if isinstance(dynamic, list) and "dependencies" in dynamic:
-                raise PyprojectError(
-                    f"{path}: [project].dependencies is listed in [project].dynamic; "
-                    "remove it from dynamic so reqconv can write the dependencies"
-                )
+            _refuse_dynamic(parts, "dependencies", path)
             project = _ensure_table(doc, "project", "[project]")
             wants = [_want_requirement(d.requirement) for d in spec.dependencies]
             _merge_array(project, "dependencies", wants, path, "[project].dependencies")

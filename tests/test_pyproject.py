@@ -225,6 +225,29 @@ def test_dynamic_dependencies_is_an_error() -> None:
         pyproject.apply(text, spec("a"), path=P)
 
 
+def test_dynamic_optional_dependencies_with_extras_is_an_error() -> None:
+    # PEP 621: a key listed in dynamic must not be given statically.
+    text = '[project]\nname = "svc"\ndependencies = []\ndynamic = ["optional-dependencies"]\n'
+    with pytest.raises(PyprojectError, match=r"optional-dependencies.*\[project\]\.dynamic"):
+        pyproject.apply(text, spec(groups={"dev": ["pytest"]}), path=P, style="extras")
+    assert "[dependency-groups]" in apply(text, spec(groups={"dev": ["pytest"]}))
+
+
+def test_dynamic_dependencies_message_names_the_backend_table() -> None:
+    text = dedent(
+        """
+        [project]
+        name = "svc"
+        dynamic = ["dependencies"]
+
+        [tool.setuptools.dynamic]
+        dependencies = { file = ["requirements.txt"] }
+        """
+    )
+    with pytest.raises(PyprojectError, match=r"\[tool\.setuptools\.dynamic\]\.dependencies"):
+        pyproject.apply(text, spec("a"), path=P)
+
+
 # --------------------------------------------------------------------------------------------
 # apply: groups and extras
 
@@ -417,6 +440,13 @@ def test_uv_settings_written_as_uv_would() -> None:
         wheel = { url = "https://files.example/w.whl" }
         """
     )
+
+
+def test_sources_alone_get_no_empty_tool_uv_header() -> None:
+    text = '[project]\nname = "svc"\nversion = "1"\ndependencies = []\n'
+    source = Source(kind="path", path="libs/core", editable=True)
+    out = apply(text, DependencySpec(uv=UvSettings(sources=((canonicalize_name("core"), source),))))
+    assert out == text + '\n[tool.uv.sources]\ncore = { path = "libs/core", editable = true }\n'
 
 
 def test_tool_uv_added_after_other_tool_tables_and_before_later_tables() -> None:
