@@ -575,3 +575,34 @@ def test_credentials_in_the_index_url_are_never_shown_or_written(
     assert "no-such-name" in captured.err
     assert private_env.password not in captured.out + captured.err
     assert snapshot(service) == before
+
+
+@pytest.mark.parametrize(
+    ("export", "expected"),
+    [
+        pytest.param("dev", {"alpha", "beta", "eta", "zeta"}, id="group"),
+        pytest.param("docs", {"alpha", "beta", "gamma"}, id="extra"),
+    ],
+)
+def test_sync_with_require_hashes_installs_a_group_export_exactly(
+    uv_env: UvEnv, tmp_path: Path, export: str, expected: set[str]
+) -> None:
+    service = tmp_path / "svc"
+    write_project(
+        service,
+        ["beta<2"],
+        groups={"dev": ["eta==1.0", "zeta"]},
+        tail='\n[project.optional-dependencies]\ndocs = ["gamma"]\n',
+    )
+    lock(service, export_groups=(export,))
+    path = service / f"requirements-{export}.lock"
+    text = path.read_text()
+    assert f"# To regenerate it, run: reqconv lock --export-group {export}\n" in text
+    locked = pins_of(text)
+    assert set(locked) == expected
+    venv = tmp_path / "venv"
+    uv_env.run("venv", "--python", sys.executable, str(venv), cwd=tmp_path)
+    python = venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+
+    uv_env.run("pip", "sync", "--python", str(python), "--require-hashes", str(path), cwd=service)
+    assert pins_of(uv_env.run("pip", "freeze", "--python", str(python), cwd=service)) == locked
