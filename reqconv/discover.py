@@ -9,6 +9,8 @@ Rules (``name`` relative to the service folder):
 - ``requirements-X.txt``, ``requirements_X.txt``, ``requirements.X.txt``, ``X-requirements.txt``,
   ``X_requirements.txt`` and ``requirements/X.txt`` -> main when ``X`` is one of ``MAIN_NAMES``,
   else the group ``X`` (``requirements-dev.txt`` -> ``dev``, ``requirements/tests.txt`` -> ``tests``).
+  Inside ``requirements/`` the same affixes come off (``requirements/test_requirements.txt`` ->
+  ``test``; ``requirements/requirements.txt`` -> main).
 - ``X`` in ``IGNORED_NAMES`` (constraints, lock output) is no role: such a file matters only when
   another file ``-c``/``-r``'s it.
 - ``X.in`` beside ``X.txt``: ``Role(path=X.in, compiled=X.txt)`` (pip-compile / uv pip compile).
@@ -61,14 +63,14 @@ def _label(name: str) -> tuple[str, str] | None:
         return None
     stem = posix.stem
     parts = posix.parts
-    if len(parts) == 1:
-        if stem.lower() == "requirements":
-            return stem, ""
-        match = _PREFIX_RE.match(stem) or _SUFFIX_RE.match(stem)
-        if match is None:
-            return None
-        label = match["label"]
-    elif len(parts) == 2 and parts[0] == _SUBDIR:
+    if len(parts) > 2 or (len(parts) == 2 and parts[0] != _SUBDIR):
+        return None
+    if stem.lower() == "requirements":
+        return stem, ""
+    match = _PREFIX_RE.match(stem) or _SUFFIX_RE.match(stem)
+    if match is not None:
+        label = match["label"]  # requirements/test_requirements.txt is "test" too
+    elif len(parts) == 2:
         label = stem
     else:
         return None

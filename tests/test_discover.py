@@ -34,6 +34,10 @@ ROOT = Path("/svc")
         pytest.param("requirements/tests.txt", "tests", id="dir-tests"),
         pytest.param("requirements/docs.txt", "docs", id="dir-docs"),
         pytest.param("requirements/Lint_Checks.txt", "lint-checks", id="pep735-normalized"),
+        pytest.param("requirements/test_requirements.txt", "test", id="dir-underscore-prefix"),
+        pytest.param("requirements/requirements-dev.txt", "dev", id="dir-dash-suffix"),
+        pytest.param("requirements/base_requirements.txt", None, id="dir-main-prefix"),
+        pytest.param("requirements/requirements.txt", None, id="dir-requirements"),
     ],
 )
 def test_classify_name(name: str, group: str | None) -> None:
