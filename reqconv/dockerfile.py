@@ -230,6 +230,11 @@ _PYTHON2_PACKAGES_RE = re.compile(
 )
 _WINDOWS_IMAGE_RE = re.compile(r"windowsservercore|nanoserver|mcr\.microsoft\.com/windows", re.I)
 _PIP_INSTALL_RE = re.compile(r"\bpip[0-9.]*\b.*\binstall\b")
+# Where a system Python keeps what pip installs, or a folder holding it: a later stage copying one
+# of these from a stage synced into a venv gets no packages (``/`` brings the venv but not its PATH).
+_SYSTEM_PYTHON_PATH_RE = re.compile(
+    r"site-packages|dist-packages|^/(?:usr(?:/local)?)?$|^/usr/local/(?:lib|bin)\b|^/usr/lib/python"
+)
 _ESCAPE_RE = re.compile(r"^#\s*escape\s*=\s*(\S)\s*$", re.I)
 _DIRECTIVE_RE = re.compile(r"^#\s*[A-Za-z]+\s*=")
 
@@ -1291,20 +1296,25 @@ class _Rewriter:
         return None
 
     def layout_follows(self, stage: _Stage, line: int) -> bool:
-        """False (and a finding) when a later stage copies this stage's system site-packages,
-        which stay empty once the packages go to a venv."""
+        """False (and a finding) when a later stage copies, from this stage (or one built FROM
+        it), where the system Python keeps packages and scripts: they stay empty once the
+        packages go to a venv."""
+        built_from = [s for s in self.stages if stage in s.chain()]
         for later in self.stages[stage.index + 1 :]:
             for copy in later.commands:
-                if copy.cmd.upper() != "COPY" or not self.copies_from(copy, stage):
+                if copy.cmd.upper() != "COPY" or not any(
+                    self.copies_from(copy, s) for s in built_from
+                ):
                     continue
-                sources = [_norm(s) for s in copy.value[:-1]]
-                if any("site-packages" in s or s.startswith("/usr/local/lib") for s in sources):
+                sources = [posixpath.normpath("/" + s.lstrip("/")) for s in copy.value[:-1]]
+                system = [s for s in sources if _SYSTEM_PYTHON_PATH_RE.search(s)]
+                if system:
                     self.report(
                         line,
                         "system-layout",
-                        f"line {copy.start_line} copies the system site-packages of this stage, "
-                        f"which uv leaves empty (it installs into {self.plan.venv}); kept: copy "
-                        "the venv instead",
+                        f"line {copy.start_line} copies {system[0]} from this stage, where the "
+                        f"packages no longer are: uv installs them into {self.plan.venv}; kept: "
+                        f"copy {self.plan.venv} (and set its PATH) instead",
                     )
                     return False
         return True

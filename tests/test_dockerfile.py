@@ -738,3 +738,40 @@ def test_variables_in_passed_options_still_expand() -> None:
         'uv pip sync --require-hashes --index-url "$INDEX" --find-links "${WHEELS}" '
         "requirements.lock\n"
     ) in result.text
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["/usr/local", "/usr/local/", "/usr/local/bin", "/usr/lib/python3/dist-packages", "/"],
+)
+def test_runtime_copying_where_the_system_python_installs_is_reported(source: str) -> None:
+    text = textwrap.dedent(
+        f"""\
+        FROM python:3.12 AS build
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        FROM build AS build2
+        RUN true
+        FROM python:3.12-slim
+        COPY --from=build2 {source} {source}
+        CMD ["gunicorn", "app:app"]
+        """
+    )
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(3, "system-layout")]
+
+
+def test_runtime_copying_other_folders_keeps_the_rewrite() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12 AS build
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        FROM python:3.12-slim
+        COPY --from=build /usr/local/share/data /data
+        COPY --from=build /usr/libexec/tool /usr/bin/tool
+        """
+    )
+    assert result.changed
+    assert result.findings == ()
