@@ -247,6 +247,42 @@ def _refuse_credentials(path: Path, text: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# Hashes
+
+
+def _unhashed(text: str) -> list[tuple[int, str]]:
+    """(line, first line) of each requirement of a requirements.txt export with no ``--hash``."""
+    found: list[tuple[int, str]] = []
+    entry: list[str] = []
+    start = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not entry:
+            # Comments, `# via` lines, blank lines and global options (`--index-url`) are no entry.
+            if not line.strip() or line.startswith((" ", "\t", "#", "--")):
+                continue
+            start = number
+        entry.append(line)
+        if not line.rstrip().endswith("\\"):
+            if "--hash=" not in " ".join(entry):
+                found.append((start, entry[0].rstrip(" \\")))
+            entry = []
+    return found
+
+
+def _unhashed_diagnostics(path: Path, text: str) -> list[Diagnostic]:
+    return [
+        Diagnostic(
+            code="unhashed-requirement",
+            message=f"{requirement} has no hash (a git, path or URL source): "
+            f"`uv pip sync --require-hashes {path.name}` refuses the whole file; install it "
+            "another way, or sync without --require-hashes (uv still checks every hash listed)",
+            location=Location(path, line),
+        )
+        for line, requirement in _unhashed(text)
+    ]
+
+
+# --------------------------------------------------------------------------------------------
 # Pins
 
 
@@ -541,6 +577,8 @@ def lock_service(
     ):
         if _write(tx, path, text.encode()):
             written.append(path)
+        if path.name != PYLOCK:
+            diagnostics.extend(_unhashed_diagnostics(path, text))
     return LockResult(
         root=root,
         written=tuple(written),

@@ -174,24 +174,30 @@ def test_git_source_from_a_local_repository(uv_env: UvEnv, tmp_path: Path) -> No
         ["kappa"],
         tail=f'\n[tool.uv.sources]\nkappa = {{ git = "{repo.as_uri()}", tag = "v1.0" }}\n',
     )
-    lock(service)
+    result = lock(service)
 
     assert next(p for p in summary_of(service).packages if p.name == "kappa").source == "git"
     text = (service / "requirements.lock").read_text()
     assert f"kappa @ git+{repo.as_uri()}@" in text
     assert "alpha==1.1" in text
+    (warning,) = result.diagnostics  # no hash: `uv pip sync --require-hashes` would refuse it
+    assert warning.code == "unhashed-requirement"
+    assert warning.message.startswith(f"kappa @ git+{repo.as_uri()}@")
 
 
 def test_path_source(uv_env: UvEnv, tmp_path: Path) -> None:
     make_source_tree(tmp_path / "libs" / "lam", "lam", "0.3", ["zeta"])
     service = tmp_path / "svc"
     write_project(service, ["lam"], tail='\n[tool.uv.sources]\nlam = { path = "../libs/lam" }\n')
-    lock(service)
+    result = lock(service)
 
     assert next(p for p in summary_of(service).packages if p.name == "lam").source == "directory"
     text = (service / "requirements.lock").read_text()
     assert "../libs/lam" in text
     assert "zeta==1.0" in text
+    (warning,) = result.diagnostics
+    assert warning.location == Location(service / "requirements.lock", 3)
+    assert warning.message.startswith("../libs/lam has no hash")
 
 
 def test_pins_kept_when_newer_versions_exist(uv_env: UvEnv, tmp_path: Path) -> None:
