@@ -707,6 +707,10 @@ class _State:
         for line in _lines(reqfile):
             if isinstance(line, Req):
                 self.hashes(line, reqfile)
+                if line.name in self.sources:
+                    # Its version comes from the source the ``.in`` gives it.
+                    self.outcome(line.origin, line.text, "merged", f"tool.uv.sources.{line.name}")
+                    continue
                 self.pin(line)
                 self.outcome(line.origin, line.text, "mapped", _PINS_KEY)
             elif isinstance(line, Option):
@@ -869,7 +873,8 @@ def convert(files: Mapping[Path, ReqFile], roles: Sequence[Role], root: Path) ->
             accounted.add(location)
     return Conversion(
         spec=state.spec(),
-        pins=tuple(state.pins.values()),
+        # A package with a source takes its version from there, not from a pin.
+        pins=tuple(pin for pin in state.pins.values() if pin.name not in state.sources),
         diagnostics=tuple(diagnostics),
         outcomes=tuple(state.outcomes),
         roles=tuple(roles),

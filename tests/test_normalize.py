@@ -362,6 +362,20 @@ def test_compiled_pins_keep_hashes_and_are_mapped_to_lock() -> None:
     assert hashes[0].severity == "info"
 
 
+def test_compiled_pin_of_a_package_with_a_source_is_not_kept() -> None:
+    # The .in takes packaging from a URL; the compiled ==24.0 would fight that source in the lock.
+    main_in = ROOT / "requirements.in"
+    source = Source(kind="url", url="https://github.com/pypa/packaging/archive/9c66f5c.zip")
+    conversion = run(
+        rf(main_in, req("packaging", main_in, source=source), req("flask", main_in, 2)),
+        rf(MAIN, req("packaging==24.0", MAIN, 1), req("flask==3.0.0", MAIN, 2)),
+        roles=(Role(path=main_in, compiled=MAIN),),
+    )
+    assert [(p.name, p.version) for p in conversion.pins] == [("flask", "3.0.0")]
+    pinned = next(o for o in conversion.outcomes if o.location == Location(MAIN, 1))
+    assert (pinned.outcome, pinned.key) == ("merged", "tool.uv.sources.packaging")
+
+
 def test_pins_from_role_files_only_exact() -> None:
     conversion = run(rf(MAIN, req("a==1.0", line=1), req("b==2.*", line=2), req("c>=1", line=3)))
     assert [(p.name, p.version) for p in conversion.pins] == [("a", "1.0")]
