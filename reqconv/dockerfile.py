@@ -712,12 +712,21 @@ class _Decision:
 
 
 class _Rewriter:
-    def __init__(self, text: str, plan: DockerPlan) -> None:
+    def __init__(
+        self,
+        text: str,
+        plan: DockerPlan,
+        kept: frozenset[tuple[int, int]] = frozenset(),
+        findings: Sequence[DockerFinding] = (),
+    ) -> None:
         self.src = _Source(text)
         self.plan = plan
         self.commands = _parse(text)
         self.stages = _stages(self.commands)
-        self.findings: list[DockerFinding] = []
+        # pip commands (RUN line, offset) that an earlier pass could not rewrite, and its findings
+        self.kept = kept
+        self.failed: set[tuple[int, int]] = set()
+        self.findings: list[DockerFinding] = list(findings)
         self.edits: list[_Edit] = []
         self.rewritten: set[int] = set()
         self.requirement_files: list[str] = []
@@ -727,6 +736,7 @@ class _Rewriter:
         self.copies_done: set[tuple[int, str]] = set()
         # pip installs left as they are: (stage, RUN, command); they use whatever pip PATH finds
         self.kept_pips: list[tuple[_Stage, Any, _Cmd]] = []
+        self.applied: list[_Decision] = []
 
     # findings
     def report(
@@ -882,7 +892,7 @@ class _Rewriter:
                 for cmd in self.cmds_in(command):
                     reads: set[str] = set()
                     decision = self.decide(stage, command, cmd, reads, upgrades)
-                    if decision is not None:
+                    if decision is not None and _key(decision) not in self.kept:
                         decisions.append(decision)
                     else:  # a kept command still reads these files: their COPY stays
                         kept_refs.update(_norm(ref) for ref in reads)
@@ -893,9 +903,10 @@ class _Rewriter:
                             and not _is_setup_upgrade(pip)
                         ):
                             self.kept_pips.append((stage, command, cmd))
-        decisions = [d for d in decisions if self.later_pips_fit(d, kept_refs)]
+        fitting = [d for d in decisions if self.later_pips_fit(d, kept_refs)]
         # a ``-r`` file another (kept) command still reads keeps its COPY
-        changed_stages = {id(d.stage) for d in decisions if self.apply(d, kept_refs)}
+        changed_stages = {id(d.stage) for d in fitting if self.apply(d, kept_refs)}
+        self.failed = {_key(d) for d in decisions} - {_key(d) for d in self.applied}
         # pip self-upgrades go only where pip no longer installs the requirements
         removals: dict[int, tuple[Any, _Cmd, list[Any]]] = {}
         for stage, command, cmd in upgrades:
@@ -1377,6 +1388,7 @@ class _Rewriter:
         """Edit for one decision, all or nothing (a lock that cannot be placed undoes the rest)."""
         edits, rewritten, done = list(self.edits), set(self.rewritten), set(self.copies_done)
         if self._apply(decision, kept_refs):
+            self.applied.append(decision)
             return True
         self.edits, self.rewritten, self.copies_done = edits, rewritten, done
         return False
@@ -1581,6 +1593,25 @@ class _Rewriter:
                         return f"COPY {lock} {image_path}"
                 elif dest_norm and _norm(posixpath.dirname(ref)).endswith(dest_norm.lstrip("/")):
                     return f"COPY {lock} {image_path}"
+        for flag in command.flags:
+            if not flag.startswith("--mount=") or "type=bind" not in flag:
+                continue
+            options = dict(part.partition("=")[::2] for part in flag[len("--mount=") :].split(","))
+            target = options.get("target") or options.get("dst") or options.get("destination")
+            target_dir = None if target is None else self.image_path(decision.stage, line, target)
+            if (
+                target_dir is not None
+                and ref_dir is not None
+                and (ref_dir == target_dir or ref_dir.startswith(target_dir + "/"))
+            ):
+                self.report(
+                    line,
+                    "requirements-not-copied",
+                    f"{ref} comes from the folder bind mount {flag}, which holds no lock; kept: "
+                    f"bind-mount the lock itself (--mount=type=bind,source={lock},"
+                    f"target={image_path}), or COPY it",
+                )
+                return None
         self.report(
             line,
             "requirements-not-copied",
@@ -1784,9 +1815,23 @@ def _apply_edits(text: str, edits: Sequence[_Edit]) -> str:
     return "".join(out)
 
 
+def _key(decision: _Decision) -> tuple[int, int]:
+    return decision.command.start_line, decision.pip.cmd.node.pos[0]
+
+
 def rewrite(text: str, plan: DockerPlan) -> DockerResult:
     """``text`` with each ``pip install -r`` it can rewrite turned into ``uv pip sync`` of a lock."""
-    return _Rewriter(text, plan).run()
+    kept: frozenset[tuple[int, int]] = frozenset()
+    findings: Sequence[DockerFinding] = ()
+    while True:
+        rewriter = _Rewriter(text, plan, kept, findings)
+        result = rewriter.run()
+        if not rewriter.failed:
+            return result
+        # a pip install that stays runs the pip PATH finds: decide again, knowing it stays (the
+        # venv then needs pip, or a venv after it would hide what it installed)
+        kept |= rewriter.failed
+        findings = rewriter.findings
 
 
 def referenced_requirement_files(text: str) -> tuple[str, ...]:

@@ -775,3 +775,42 @@ def test_runtime_copying_other_folders_keeps_the_rewrite() -> None:
     )
     assert result.changed
     assert result.findings == ()
+
+
+def test_requirements_from_a_folder_bind_mount_are_reported_as_such() -> None:
+    text = (
+        "FROM python:3.12-slim\n"
+        "RUN --mount=type=bind,source=requirements,target=/tmp/reqs pip install -r /tmp/reqs/prod.txt\n"
+    )
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(2, "requirements-not-copied")]
+    assert "folder bind mount --mount=type=bind,source=requirements" in result.findings[0].message
+
+
+def test_a_pip_install_left_for_want_of_its_lock_counts_as_kept() -> None:
+    """It runs before the new venv (which would hide what it installs): the later sync stays."""
+    text = textwrap.dedent(
+        """\
+        FROM python:3.12-slim
+        RUN pip install -r /elsewhere/base.txt
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        """
+    )
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(2, "requirements-not-copied"), (4, "pip-before-venv")]
+
+
+def test_a_pip_install_left_after_the_sync_gets_pip_in_the_venv() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        RUN pip install -r /elsewhere/extra.txt
+        """
+    )
+    assert "RUN uv venv --seed /opt/venv\n" in result.text
+    assert _codes(result) == [(4, "requirements-not-copied")]
