@@ -94,6 +94,7 @@ def _replay(text: str, workdir: Path, env: dict[str, str], venv: Path) -> None:
         "alpine",
         "comments-in-continuation",
         "escape-backtick",
+        "other-base-image",  # uv venv --system-site-packages
     ],
 )
 def test_rewritten_install_commands_run(fixture: str, uv_path: Path, tmp_path: Path) -> None:
