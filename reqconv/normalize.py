@@ -10,7 +10,8 @@ Decisions:
 - Order is first appearance (roles in the given order, lines in file order, an ``-r`` inlined where
   it stands); nothing is sorted, because a team's order is meaningful.
 - Duplicates of a package within one table merge per distinct marker: specifiers intersect, extras
-  union; an exact ``==`` pin absorbs the specifiers it satisfies. Conflicts are found by probing
+  union; an exact ``==`` pin absorbs the specifiers it satisfies, and a bound another implies goes
+  (``>=2.0`` and ``>=2.5`` give ``>=2.5``). Conflicts are found by probing
   candidate versions built from the specifiers' own versions (``_satisfiable``). A group entry
   that cannot hold with the main table's is a ``ConflictError`` too (uv installs and locks a group
   with the project's dependencies); two groups that cannot hold together are reported
@@ -178,12 +179,36 @@ def _satisfiable(specifiers: SpecifierSet) -> bool:
 
 
 def _tighten(specifiers: SpecifierSet) -> SpecifierSet:
-    """An exact pin absorbs every specifier it satisfies (``==1.2,>=1`` -> ``==1.2``)."""
+    """An exact pin absorbs every specifier it satisfies (``==1.2,>=1`` -> ``==1.2``); a bound
+    another bound implies goes (``>=2.0,>=2.5`` -> ``>=2.5``)."""
     for spec in specifiers:
         version = _exact(spec)
         if version is not None and specifiers.contains(version, prereleases=True):
             return SpecifierSet(str(spec))
-    return specifiers
+    kept = [s for s in specifiers if not any(_implies(t, s) for t in specifiers if t != s)]
+    return specifiers if len(kept) == len(specifiers) else SpecifierSet(",".join(map(str, kept)))
+
+
+def _bound(spec: Specifier) -> Version | None:
+    """The version of a plain release bound (pre, post, dev and local releases are not judged)."""
+    if spec.operator not in {">", ">=", "<", "<="}:
+        return None
+    try:
+        version = Version(spec.version)
+    except InvalidVersion:
+        return None
+    plain = not (version.pre or version.post is not None or version.dev is not None)
+    return version if plain and version.local is None else None
+
+
+def _implies(tighter: Specifier, looser: Specifier) -> bool:
+    """Every version ``tighter`` allows, ``looser`` allows too (both bounds on the same side)."""
+    t, s = _bound(tighter), _bound(looser)
+    if t is None or s is None or tighter.operator[0] != looser.operator[0]:
+        return False
+    if t == s:
+        return looser.operator.endswith("=") and not tighter.operator.endswith("=")
+    return t > s if tighter.operator[0] == ">" else t < s
 
 
 # --------------------------------------------------------------------------------------------

@@ -147,6 +147,11 @@ def test_names_are_normalized_and_order_kept() -> None:
         pytest.param("a>=1", "a!=1.*", "a>=1,!=1.*", id="next-major"),
         pytest.param("a>=1.0", "a===1.0", "a===1.0,>=1.0", id="arbitrary-equality-not-judged"),
         pytest.param("a<2", "a<2", "a<2", id="identical"),
+        pytest.param("a>=2.0", "a>=2.5", "a>=2.5", id="higher-lower-bound"),
+        pytest.param("a>=1.5,<3", "a>1.0,<2.5", "a>=1.5,<2.5", id="tighter-bounds"),
+        pytest.param("a>=2", "a>2", "a>2", id="strict-lower-bound"),
+        pytest.param("a<=3", "a<3", "a<3", id="strict-upper-bound"),
+        pytest.param("a<2.5rc1", "a<2.5", "a<2.5,<2.5rc1", id="pre-release-not-judged"),
     ],
 )
 def test_duplicates_merge(first: str, second: str, expected: str) -> None:
