@@ -616,6 +616,22 @@ def _is_setup_upgrade(pip: _PipInstall) -> bool:
     )
 
 
+def _only_setup_packages(cmd: _Cmd) -> bool:
+    """``pip install pip==24.0 setuptools`` and the like: only pip's own tooling."""
+    pip = _pip_install(cmd)
+    return (
+        pip is not None
+        and not pip.requirements
+        and not pip.editables
+        and not pip.variables
+        and bool(pip.packages)
+        and all(
+            re.split(r"[<>=!~\[;@ ]", package, maxsplit=1)[0].lower() in _SETUP_PACKAGES
+            for package in pip.packages
+        )
+    )
+
+
 def _venv_created(cmd: _Cmd) -> str | None:
     """The folder of ``python -m venv X`` / ``virtualenv X`` / ``uv venv X``."""
     words = [w.word for w in cmd.words]
@@ -923,8 +939,8 @@ class _Rewriter:
         chain = stage.chain()
         lines = []
         for kept_stage, kept_command, kept_cmd in self.kept_pips:
-            if kept_stage not in chain:
-                continue
+            if kept_stage not in chain or _only_setup_packages(kept_cmd):
+                continue  # pip/setuptools/wheel of the system Python: the venv needs none
             if kept_command is command:
                 if kept_cmd.node.pos[0] < cmd.node.pos[0]:
                     lines.append(kept_command.start_line)

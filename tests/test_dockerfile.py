@@ -814,3 +814,16 @@ def test_a_pip_install_left_after_the_sync_gets_pip_in_the_venv() -> None:
     )
     assert "RUN uv venv --seed /opt/venv\n" in result.text
     assert _codes(result) == [(4, "requirements-not-copied")]
+
+
+def test_pinned_pip_tooling_before_a_new_venv_does_not_stop_the_rewrite() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        RUN pip install pip==24.0 "setuptools<70" wheel
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        """
+    )
+    assert result.changed
+    assert "uv pip sync --require-hashes requirements.lock\n" in result.text
