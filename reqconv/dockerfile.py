@@ -573,7 +573,7 @@ def _parse_pip_args(pip: _PipInstall, args: Sequence[Any]) -> None:
         if not raw.startswith("-") or raw == "-":
             if "$(" in raw or "`" in raw:
                 pip.substituted = True  # ``$(...)`` may expand to ``-r file`` (or nothing)
-            elif "$" in raw:
+            elif raw.startswith("$"):
                 pip.variables.append(raw)  # may expand to options, packages, or nothing
             else:
                 pip.packages.append(raw)
@@ -1163,9 +1163,9 @@ class _Rewriter:
             self.report(
                 line,
                 "pip-before-venv",
-                f"line {before[0]} installs packages into the system Python with pip, which the "
-                f"new venv {self.plan.venv} would hide; kept: add them to the requirements (then "
-                "the lock)",
+                f"the pip install of line {before[0]}, run before this one, puts packages outside "
+                f"the new venv {self.plan.venv}, which would hide them; kept: add them to the "
+                "requirements (then the lock)",
             )
             return None
         if new_venv and self.non_root(stage, line):

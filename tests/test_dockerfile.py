@@ -827,3 +827,11 @@ def test_pinned_pip_tooling_before_a_new_venv_does_not_stop_the_rewrite() -> Non
     )
     assert result.changed
     assert "uv pip sync --require-hashes requirements.lock\n" in result.text
+
+
+def test_a_package_with_a_variable_version_is_an_inline_package() -> None:
+    text = (
+        "FROM python:3.12-slim\nCOPY requirements.txt /\n"
+        'RUN pip install "apache-airflow==${AIRFLOW_VERSION}" -r /requirements.txt\n'
+    )
+    assert _codes(rewrite(text, PLAN)) == [(3, "inline-packages")]
