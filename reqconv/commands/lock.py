@@ -162,6 +162,63 @@ def _read_project(root: Path) -> _Project:
     )
 
 
+def _requirement_items(data: dict[str, object]) -> list[tuple[str, str]]:
+    """(dotted key, text) of every PEP 508 string in the tables uv resolves."""
+    items: list[tuple[str, str]] = []
+
+    def add(where: str, values: object) -> None:
+        if isinstance(values, list):
+            items.extend(
+                (f"{where}[{i}]", value) for i, value in enumerate(values) if isinstance(value, str)
+            )
+
+    project = data.get("project")
+    if isinstance(project, dict):
+        add("[project].dependencies", project.get("dependencies"))
+        extras = project.get("optional-dependencies")
+        for name, values in extras.items() if isinstance(extras, dict) else ():
+            add(f"[project.optional-dependencies].{name}", values)
+    groups = data.get("dependency-groups")
+    for name, values in groups.items() if isinstance(groups, dict) else ():
+        add(f"[dependency-groups].{name}", values)
+    return items
+
+
+def _invalid_requirement(project: _Project) -> PyprojectError | None:
+    """The first requirement of pyproject.toml that is not valid PEP 508, as an error."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    for where, text in _requirement_items(tomllib.loads(project.file.text)):
+        try:
+            Requirement(text)
+        except InvalidRequirement as e:
+            lines = project.file.text.splitlines()
+            line = next((n for n, raw in enumerate(lines, start=1) if text in raw), 0)
+            return PyprojectError(
+                f"{where} {text!r} is not a valid requirement: {e}", Location(project.path, line)
+            )
+    return None
+
+
+def _run_lock(runner: Runner, argv: list[str], root: Path, project: _Project) -> None:
+    """``uv lock``; a failure over a requirement that is not PEP 508 is that requirement's error.
+
+    uv then no longer reads [project] and reports a failed ``setup.py`` build of the project
+    (offline: a missing setuptools), which says nothing of the line to fix. Checked only after uv
+    failed: uv accepts a few forms packaging refuses (``>=1.0.*``), and a lock that works stays so;
+    a resolution that found no solution read the requirements, and goes to the pin handling.
+    """
+    try:
+        runner(argv, cwd=root, timeout=uv.DEFAULT_TIMEOUT)
+    except UvError as e:
+        if _NO_SOLUTION in " ".join(e.stderr.split()):
+            raise
+        invalid = _invalid_requirement(project)
+        if invalid is not None:
+            raise invalid from e
+        raise
+
+
 def _admits(specifier: SpecifierSet, python: str) -> bool:
     """True when some ``X.Y.z`` release satisfies ``specifier`` (the image's patch is unknown)."""
     return any(specifier.contains(f"{python}.{patch}") for patch in range(100))
@@ -494,7 +551,7 @@ def lock_service(
             upgrade_packages=upgrade_packages,
             offline=offline or from_cache,
         )
-        runner(argv, cwd=root, timeout=uv.DEFAULT_TIMEOUT)
+        _run_lock(runner, argv, root, project)
 
     dropped: dict[NormalizedName, str] = {}
     if applied:
@@ -661,7 +718,7 @@ def _check(options: LockOptions, out: Output, uv_path: Path) -> int:
         check_docker_python(root, project.requires_python, project.path)
         argv = uv.build_lock_argv(uv_path, root.absolute(), offline=options.offline, locked=True)
         try:
-            uv.run(argv, cwd=root, timeout=uv.DEFAULT_TIMEOUT)
+            _run_lock(uv.run, argv, root, project)
         except UvError as e:
             if not uv.is_stale_lock_error(e):
                 raise

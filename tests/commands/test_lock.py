@@ -13,7 +13,7 @@ from packaging.utils import canonicalize_name
 
 from reqconv import fs
 from reqconv.commands.lock import LockResult, lock_service
-from reqconv.errors import InputError, Location, UvError
+from reqconv.errors import InputError, Location, PyprojectError, UvError
 from reqconv.model import Pin
 
 UV = Path("/fake/uv")
@@ -461,3 +461,63 @@ def test_a_fully_hashed_export_says_nothing(tmp_path: Path) -> None:
     root = service(tmp_path)
     body = "alpha==1.1 \\\n    --hash=sha256:" + "a" * 64 + "\n    # via beta\n"
     assert lock(root, FakeUv({"alpha": "1.1"}, export_body=body)).diagnostics == ()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        pytest.param('["beta"]  #', '["beta<<2"]  #', "[project].dependencies[0]", id="main"),
+        pytest.param(
+            'dev = ["eta"]', 'dev = ["eta[", "x"]', "[dependency-groups].dev[0]", id="group"
+        ),
+        pytest.param(
+            'docs = ["zeta"]',
+            "docs = ['zeta ; python_version >= \"3.8\" and']",
+            "[project.optional-dependencies].docs[0]",
+            id="extra",
+        ),
+    ],
+)
+def test_an_invalid_requirement_uv_failed_on_is_bad_input_at_its_line(
+    tmp_path: Path, old: str, new: str, where: str
+) -> None:
+    # uv then blames a `setup.py` build of the project (it no longer reads [project]): exit 3 with
+    # a message about setuptools. The requirement is what is wrong, in the user's file: exit 2.
+    root = service(tmp_path, PYPROJECT.replace(old, new))
+    with pytest.raises(PyprojectError) as excinfo:
+        lock(root, FakeUv({"beta": "1.0"}, fail_on="lock"))
+    assert excinfo.value.exit_code == 2
+    assert str(excinfo.value).startswith(f"{root / 'pyproject.toml'}:")
+    assert where in excinfo.value.message
+    assert "is not a valid requirement" in excinfo.value.message
+    line = excinfo.value.location.line if excinfo.value.location else 0
+    assert new in PYPROJECT.replace(old, new).splitlines()[line - 1]
+    assert isinstance(excinfo.value.__cause__, UvError)
+
+
+def test_a_uv_failure_with_valid_requirements_stays_a_uv_error(tmp_path: Path) -> None:
+    root = service(tmp_path)
+    with pytest.raises(UvError):
+        lock(root, FakeUv({"beta": "1.0"}, fail_on="lock"))
+
+
+def test_a_pin_conflict_with_a_lenient_specifier_still_drops_the_pin(tmp_path: Path) -> None:
+    # uv accepts `>=1.0.*` (packaging does not): a "No solution" means uv read the requirements.
+    root = service(tmp_path, PYPROJECT.replace('["beta"]', '["beta>=1.0.*"]'))
+    fake = FakeUv({"alpha": "2.0", "beta": "2.0"})
+    calls = 0
+
+    def conflict_once(argv: Sequence[str], *, cwd: Path, timeout: float | None = None) -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            stderr = "error: No solution found when resolving dependencies:\n  alpha==1.0 ..."
+            raise UvError("`uv lock` failed", argv=tuple(argv), returncode=1, stderr=stderr)
+        return fake(argv, cwd=cwd, timeout=timeout)
+
+    with fs.Transaction() as tx:
+        result = lock_service(
+            root, tx=tx, runner=conflict_once, uv_path=UV, pins=(pin("alpha", "1.0"),)
+        )
+    (change,) = result.changed
+    assert change.reason.startswith("uv could not keep the pin")

@@ -612,3 +612,22 @@ def test_sync_with_require_hashes_installs_a_group_export_exactly(
 
     uv_env.run("pip", "sync", "--python", str(python), "--require-hashes", str(path), cwd=service)
     assert pins_of(uv_env.run("pip", "freeze", "--python", str(python), cwd=service)) == locked
+
+
+def test_invalid_requirement_is_exit_2_at_its_line_for_lock_and_check(
+    uv_env: UvEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pyproject = write_project(tmp_path, ["beta"])
+    assert exit_code_of(["lock", str(tmp_path)]) == 0
+    pyproject.write_text(pyproject.read_text().replace('"beta"', '"beta<<2"'))
+    before = snapshot(tmp_path)
+    capsys.readouterr()
+
+    for argv in (["lock", str(tmp_path)], ["lock", "--check", str(tmp_path)]):
+        assert exit_code_of(argv) == 2
+        err = capsys.readouterr().err
+        assert (
+            f"{pyproject}:6: [project].dependencies[0] 'beta<<2' is not a valid requirement" in err
+        )
+        assert "setuptools" not in err
+    assert snapshot(tmp_path) == before
