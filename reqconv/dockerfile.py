@@ -235,6 +235,7 @@ _PIP_INSTALL_RE = re.compile(r"\bpip[0-9.]*\b.*\binstall\b")
 _SYSTEM_PYTHON_PATH_RE = re.compile(
     r"site-packages|dist-packages|^/(?:usr(?:/local)?)?$|^/usr/local/(?:lib|bin)\b|^/usr/lib/python"
 )
+_SYSTEM_PYTHON_EXE_RE = re.compile(r"(?:^|[\s;&|(])/usr(?:/local)?/bin/python[0-9.]*(?=$|[\s;&|)])")
 _ESCAPE_RE = re.compile(r"^#\s*escape\s*=\s*(\S)\s*$", re.I)
 _DIRECTIVE_RE = re.compile(r"^#\s*[A-Za-z]+\s*=")
 
@@ -1176,6 +1177,17 @@ class _Rewriter:
                 f"{self.plan.venv}; kept: move the install before USER, or create the venv as root",
             )
             return None
+        if new_venv:
+            pinned = self.system_python_cmd(stage)
+            if pinned is not None:
+                self.report(
+                    line,
+                    "system-python-cmd",
+                    f"line {pinned} runs the system Python by its path, which would not see the "
+                    f"packages in the new venv {self.plan.venv}; kept: run `python` from PATH "
+                    f"(or {self.plan.venv}/bin/python)",
+                )
+                return None
         system_site = False
         if new_venv and not self.plain_python(stage):
             inherited = self.inherited_cmd(stage)
@@ -1222,6 +1234,19 @@ class _Rewriter:
                 posix = name in ("sh", "bash", "ash", "dash", "zsh", "ksh")
                 current = None if posix else f"SHELL {command.value[0]}"
         return current
+
+    def system_python_cmd(self, stage: _Stage) -> int | None:
+        """The line of a CMD/ENTRYPOINT/HEALTHCHECK, in ``stage`` or a stage built FROM it, that
+        runs ``/usr/local/bin/python…`` or ``/usr/bin/python…`` by its path."""
+        for later in self.stages[stage.index :]:
+            if stage not in later.chain():
+                continue
+            for command in later.commands:
+                if command.cmd.upper() in ("CMD", "ENTRYPOINT", "HEALTHCHECK") and any(
+                    _SYSTEM_PYTHON_EXE_RE.search(str(word)) for word in command.value
+                ):
+                    return int(command.start_line)
+        return None
 
     def plain_python(self, stage: _Stage) -> bool:
         """Whether the stage's base image is the official python image or a uv image."""

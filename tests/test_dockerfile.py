@@ -835,3 +835,19 @@ def test_a_package_with_a_variable_version_is_an_inline_package() -> None:
         'RUN pip install "apache-airflow==${AIRFLOW_VERSION}" -r /requirements.txt\n'
     )
     assert _codes(rewrite(text, PLAN)) == [(3, "inline-packages")]
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        'CMD ["/usr/local/bin/python", "app.py"]',
+        "ENTRYPOINT /usr/bin/python3 -m app",
+        'HEALTHCHECK CMD ["/usr/local/bin/python3.12", "-c", "import app"]',
+    ],
+)
+def test_cmd_naming_the_system_python_is_reported(cmd: str) -> None:
+    text = f"FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n{cmd}\n"
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(3, "system-python-cmd")]
+    assert "line 4" in result.findings[0].message
