@@ -507,7 +507,7 @@ class _FileParser:
                     location, extras = found.group(1), found.group(2)
                 if not editable and not _looks_like_path(location):
                     return _pep508(spec, origin), None, ()
-        target = self.locate(origin, location, editable=editable)
+        target = self.locate(origin, location, editable=editable, named=named is not None)
         if target is None:
             return None
         if named is None:
@@ -534,7 +534,9 @@ class _FileParser:
             )
         return named, target.source, target.hashes
 
-    def locate(self, origin: Location, location: str, *, editable: bool) -> _Target | None:
+    def locate(
+        self, origin: Location, location: str, *, editable: bool, named: bool = False
+    ) -> _Target | None:
         """What a URL or path points at. None when it is reported and cannot be carried."""
         scheme = URL_SCHEME_RE.match(location)
         vcs = scheme.group(1) if scheme else None
@@ -553,7 +555,7 @@ class _FileParser:
                     origin,
                 )
             return self.url(origin, location)
-        return self.local(origin, location, editable=editable)
+        return self.local(origin, location, editable=editable, named=named)
 
     def vcs(self, origin: Location, vcs: str, url: str, *, editable: bool) -> _Target | None:
         url, _, fragment = url.partition("#")
@@ -617,7 +619,7 @@ class _FileParser:
             source=source, name=params.get("egg") or name, version=version, hashes=hashes
         )
 
-    def local(self, origin: Location, path: str, *, editable: bool) -> _Target:
+    def local(self, origin: Location, path: str, *, editable: bool, named: bool) -> _Target:
         path, _, fragment = path.partition("#")
         egg = _fragment(fragment).get("egg")
         # A file written on Windows: read ``.\\dist\\x.whl`` and ``C:\\x`` here too.
@@ -630,6 +632,10 @@ class _FileParser:
             name = _name_from_project(where)
         name = egg or name
         if absolute and not where.exists():
+            if name is None and not named:  # nothing to keep: one unnamed-requirement says it
+                return _Target(
+                    source=None, name=None, why="it does not exist here: a build machine's path?"
+                )
             self.diagnostics.append(
                 Diagnostic(
                     code="build-machine-path",

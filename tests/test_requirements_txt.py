@@ -840,6 +840,13 @@ def test_pip_freeze_build_machine_path() -> None:
     assert _codes(parsed) == [("build-machine-path", 1), ("build-machine-path", 2)]
 
 
+def test_missing_absolute_folder_without_a_name_is_one_warning() -> None:
+    parsed = _parse("-e /opt/src/mylib\n")
+    assert parsed.requirements == ()
+    assert _codes(parsed) == [("unnamed-requirement", 1)]
+    assert "does not exist here" in parsed.diagnostics[0].message
+
+
 def test_existing_absolute_path_is_a_path_source(tmp_path: Path) -> None:
     wheel = tmp_path / "w" / "x-1.0-py3-none-any.whl"
     wheel.parent.mkdir()
