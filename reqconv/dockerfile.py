@@ -1616,6 +1616,20 @@ class _Rewriter:
                     )
                 return placed
         ref_dir = self.image_path(decision.stage, line, posixpath.dirname(ref))
+        for copy in copies:  # a wildcard COPY (requirements*.txt) into the -r file's folder
+            dest_dir = self.image_path(decision.stage, copy.start_line, copy.value[-1])
+            for source in copy.value[:-1]:
+                pattern = PurePosixPath(source)
+                if (
+                    any(c in source for c in "*?[")
+                    and fnmatch.fnmatchcase(ref_name, pattern.name)
+                    and ref_dir is not None
+                    and ref_dir == dest_dir
+                ):
+                    brings_lock = fnmatch.fnmatchcase(lock_name, pattern.name) and _norm(
+                        str(pattern.parent)
+                    ) == _norm(posixpath.dirname(lock))
+                    return "" if brings_lock else f"COPY {lock} {image_path}"
         for copy in copies:
             sources = list(copy.value[:-1])
             dest_norm = _norm(copy.value[-1])

@@ -851,3 +851,29 @@ def test_cmd_naming_the_system_python_is_reported(cmd: str) -> None:
     assert result.text == text
     assert _codes(result) == [(3, "system-python-cmd")]
     assert "line 4" in result.findings[0].message
+
+
+def test_wildcard_copy_of_the_requirements_gets_a_lock_copy() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        WORKDIR /app
+        COPY requirements*.txt ./
+        RUN pip install -r requirements.txt
+        """
+    )
+    assert "COPY requirements*.txt ./\nCOPY requirements.lock requirements.lock\n" in result.text
+    assert result.findings == ()
+
+
+def test_wildcard_copy_that_brings_the_lock_too_needs_no_other() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        WORKDIR /app
+        COPY requirements.* /app/
+        RUN pip install -r requirements.txt
+        """
+    )
+    assert "COPY requirements.lock" not in result.text
+    assert "uv pip sync --require-hashes requirements.lock\n" in result.text
