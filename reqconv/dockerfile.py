@@ -217,6 +217,7 @@ _DROP_FLAGS = frozenset(
 )
 _PASS_FLAGS = frozenset({"--no-index", "--no-build-isolation"})
 _TARGET_OPTS = frozenset({"-t", "--target", "--prefix", "--root"})
+_TARGET_NAMES = {"-t": "--target"}
 _EDITABLE_OPTS = frozenset({"-e", "--editable"})
 _SETUP_PACKAGES = frozenset({"pip", "setuptools", "wheel"})
 _ROOT_USERS = frozenset({"root", "0", "root:root", "0:0", "root:0", "0:root"})
@@ -482,7 +483,7 @@ class _PipInstall:
     index_urls: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     user: bool = False
-    target: str | None = None
+    target: str | None = None  # ``--prefix /install``: the option (long form) and its value
     upgrade: bool = False
     substituted: bool = False
     variables: list[str] = field(default_factory=list)  # ``$VAR`` words: options or packages
@@ -584,7 +585,7 @@ def _parse_pip_args(pip: _PipInstall, args: Sequence[Any]) -> None:
         elif opt in _EDITABLE_OPTS:
             pip.editables.append(take())
         elif opt in _TARGET_OPTS:
-            pip.target = take()
+            pip.target = f"{_TARGET_NAMES.get(opt, opt)} {take()}"
         elif opt == "--user":
             pip.user = True
         elif opt in _PASS_VALUE_OPTS:
@@ -1315,8 +1316,8 @@ class _Rewriter:
         if pip.target is not None:
             return (
                 "target",
-                f"pip install --target {pip.target} is kept: uv pip sync installs into a venv; "
-                "use `uv pip install --target` by hand",
+                f"pip install {pip.target} is kept: uv pip sync installs into a venv; use "
+                f"`uv pip install {pip.target}` by hand, or sync a venv and copy that",
             )
         if pip.editables or any(p.startswith((".", "/")) for p in pip.packages):
             return (

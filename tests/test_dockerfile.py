@@ -877,3 +877,11 @@ def test_wildcard_copy_that_brings_the_lock_too_needs_no_other() -> None:
     )
     assert "COPY requirements.lock" not in result.text
     assert "uv pip sync --require-hashes requirements.lock\n" in result.text
+
+
+def test_prefix_install_is_reported_with_its_own_option() -> None:
+    text = "FROM python:3.12\nCOPY requirements.txt .\nRUN pip install --prefix=/install -r requirements.txt\n"
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(3, "target")]
+    assert result.findings[0].message.startswith("pip install --prefix /install is kept")
