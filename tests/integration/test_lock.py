@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -631,3 +632,51 @@ def test_invalid_requirement_is_exit_2_at_its_line_for_lock_and_check(
         )
         assert "setuptools" not in err
     assert snapshot(tmp_path) == before
+
+
+def test_second_service_failing_restores_the_first(
+    uv_env: UvEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_project(tmp_path / "a", ["beta"])
+    (tmp_path / "a" / "requirements.txt").write_text("beta==1.0\n")  # a pinned first lock
+    write_project(tmp_path / "b", ["beta>=5"])
+    before = snapshot(tmp_path)
+
+    assert exit_code_of(["lock", str(tmp_path / "a"), str(tmp_path / "b")]) == 3
+    assert "No solution found" in capsys.readouterr().err
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX shell script stands in for uv")
+def test_real_ctrl_c_during_the_export_restores_the_lock(uv_env: UvEnv, tmp_path: Path) -> None:
+    service = tmp_path / "svc"
+    write_project(service, ["beta"])
+    before = snapshot(service)
+    started = tmp_path / "export-started"
+    # The real uv locks; the export then hangs until the SIGINT a terminal's Ctrl-C sends.
+    fake = _fake_uv(
+        tmp_path / "uv",
+        f'if [ "$1" = "export" ]; then touch "{started}"; sleep 30; exit 1; fi\n'
+        f'exec "{uv_env.uv}" "$@"\n',
+    )
+
+    done = threading.Event()
+
+    def interrupt_once_exporting() -> None:
+        # Never a stray SIGINT into later tests: only while lock_service still waits on the export.
+        deadline = time.monotonic() + 30
+        while not done.is_set() and time.monotonic() < deadline:
+            if started.exists():
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=interrupt_once_exporting, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(KeyboardInterrupt), fs.Transaction() as tx:
+            lock_service(service, tx=tx, uv_path=fake)
+    finally:
+        done.set()
+        thread.join(timeout=5)
+    assert snapshot(service) == before  # uv.lock, written before the export, is gone again
