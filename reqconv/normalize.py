@@ -15,7 +15,8 @@ Decisions:
   candidate versions built from the specifiers' own versions (``_satisfiable``). A group entry
   that cannot hold with the main table's is a ``ConflictError`` too (uv installs and locks a group
   with the project's dependencies); two groups that cannot hold together are reported
-  (``group-conflict``), since ``[tool.uv] conflicts`` can keep them apart.
+  (``group-conflict``), since ``[tool.uv] conflicts`` can keep them apart. A ``-c`` constraint that
+  excludes every version a requirement allows (same marker, or none) is a ``ConflictError``.
 - Index names: the host, lower case, ``.``/other runs as ``-`` (``pypi.example.com`` ->
   ``pypi-example-com``); when two URLs share a host, the later gets ``-<path>`` then ``-2``, ``-3``.
 - A ``-c`` of a file that is a role's compiled ``.txt`` is folded into the lock pins, not written as
@@ -274,6 +275,7 @@ class _State:
     index_names: dict[str, str] = field(default_factory=dict)  # url -> name
     find_links: list[str] = field(default_factory=list)
     constraints: list[str] = field(default_factory=list)
+    constraint_lines: list[Req] = field(default_factory=list)
     prerelease: Literal["allow"] | None = None
     no_binary: list[str] = field(default_factory=list)
     no_build: list[str] = field(default_factory=list)
@@ -712,6 +714,7 @@ class _State:
                 text = canonical(line.requirement)
                 if text not in self.constraints:
                     self.constraints.append(text)
+                    self.constraint_lines.append(line)
                 self.outcome(line.origin, line.text, "mapped", _CONSTRAINTS_KEY)
             elif isinstance(line, Option):
                 self.option(line, reqfile)
@@ -744,6 +747,37 @@ class _State:
                 self.outcome(line.origin, _include_text(line), "merged", _PINS_KEY)
                 if line.kind == "requirement" and line.path in self.files:
                     self.compiled(line.path, visiting)
+
+    def check_constraints(self) -> None:
+        """A constraint must leave room for the requirements it applies to (uv lock would fail)."""
+        if not self.constraint_lines:
+            return
+        by_name: dict[str, list[tuple[_Table, _Entry]]] = {}
+        for table in self.tables.values():
+            for (name, _), entry in table.entries.items():
+                by_name.setdefault(name, []).append((table, entry))
+        for line in self.constraint_lines:
+            constraint = line.requirement
+            marker = str(constraint.marker) if constraint.marker is not None else None
+            if not _satisfiable(constraint.specifier):
+                continue
+            for table, entry in by_name.get(line.name, []):
+                if marker is not None and marker != entry.marker:
+                    continue  # applies elsewhere; not judged
+                if _satisfiable(entry.specifier) and not _satisfiable(
+                    entry.specifier & constraint.specifier
+                ):
+                    where = (
+                        "[project] dependencies"
+                        if table.group is None
+                        else f"group {table.group!r}"
+                    )
+                    raise ConflictError(
+                        f"conflicting requirements for {line.name}: "
+                        f"{_describe(_culprit(entry, constraint))} in {where} and the constraint "
+                        f"{canonical(constraint)!r} ({line.origin}) cannot both hold; keep one",
+                        line.origin,
+                    )
 
     # ---------------------------------------------------------------- result
 
@@ -882,6 +916,7 @@ def convert(files: Mapping[Path, ReqFile], roles: Sequence[Role], root: Path) ->
     for role in roles:
         if role.compiled is not None:
             state.compiled(role.compiled, set())
+    state.check_constraints()
     # The parser's diagnostics of every file used, then ours; each once, in order.
     diagnostics = list(
         dict.fromkeys(

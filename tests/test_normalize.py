@@ -324,6 +324,28 @@ def test_constraint_file_maps_to_constraints() -> None:
     assert conversion.pins == ()
 
 
+def test_constraint_that_excludes_a_requirement_is_a_conflict() -> None:
+    cons = ROOT / "constraints.txt"
+    with pytest.raises(ConflictError) as info:
+        run(
+            rf(MAIN, inc("constraints.txt", MAIN, 1, constraint=True), req("a==2", line=2)),
+            rf(cons, req("b<1", cons, 1), req("a<2", cons, 2)),
+        )
+    message = str(info.value)
+    assert f"{cons}:2" in message
+    assert f"{MAIN}:2" in message
+    assert "constraint" in message
+
+
+def test_constraint_with_another_marker_is_not_judged() -> None:
+    cons = ROOT / "constraints.txt"
+    conversion = run(
+        rf(MAIN, inc("constraints.txt", MAIN, 1, constraint=True), req("a==2", line=2)),
+        rf(cons, req("a<2; python_version < '3.9'", cons, 1)),
+    )
+    assert deps(conversion) == ["a==2"]
+
+
 def test_constraint_on_compiled_file_goes_to_pins_not_constraints() -> None:
     main_in = ROOT / "requirements.in"
     dev_in = ROOT / "dev.in"
