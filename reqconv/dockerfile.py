@@ -819,23 +819,51 @@ class _Rewriter:
         return [cmd for _script, cmds in self.run_scripts(command) for cmd in cmds]
 
     # facts about a stage before a line
-    def existing_venv(self, stage: _Stage, line: int) -> str | None:
+    def existing_venv(self, stage: _Stage, line: int, cmd: _Cmd | None = None) -> str | None:
+        """The venv pip installs into at ``line``: ``VIRTUAL_ENV``, else a venv the stage creates
+        whose ``bin`` is on ``PATH`` (or activated earlier in ``cmd``'s chain). A venv created
+        but not used is none: pip installed into the system Python there."""
         venv: str | None = None
         created: list[str] = []
+        paths: list[str] = []
         for command in _before(stage, line):
             kind = command.cmd.upper()
             if kind == "RUN":
-                for cmd in self.cmds_in(command):
-                    made = _venv_created(cmd)
+                for run_cmd in self.cmds_in(command):
+                    made = _venv_created(run_cmd)
                     if made is not None:
                         created.append(made)
             elif kind == "ENV":
                 for name, value in _env_pairs(command):
                     if name == "VIRTUAL_ENV":
                         venv = value
+                    elif name == "PATH":
+                        paths.append(value)
         if venv is not None:
             return venv
-        return created[-1] if created else None
+        activated = self.activated(cmd) if cmd is not None else []
+        for made in reversed(created):
+            bin_dir = posixpath.join(made, "bin")
+            if _norm(made) in activated or any(
+                _norm(part) == _norm(bin_dir) for value in paths for part in value.split(":")
+            ):
+                return made
+        return None
+
+    def activated(self, cmd: _Cmd) -> list[str]:
+        """Venvs sourced (``. /venv/bin/activate``) before ``cmd`` in its ``&&``/``;`` chain."""
+        if cmd.chain is None:
+            return []
+        found: list[str] = []
+        for part in cmd.chain.parts:
+            if part is cmd.node:
+                break
+            if part.kind != "command":
+                continue
+            words = [w.word for w in part.parts if w.kind == "word"]
+            if len(words) == 2 and words[0] in (".", "source") and words[1].endswith("/activate"):
+                found.append(_norm(posixpath.dirname(posixpath.dirname(words[1]))))
+        return found
 
     def has_virtual_env(self, stage: _Stage, line: int, venv: str) -> bool:
         return any(
@@ -1158,7 +1186,7 @@ class _Rewriter:
             _key, lock = found
             image_path = posixpath.join(posixpath.dirname(ref), PurePosixPath(lock).name)
             locks.append((ref, lock, image_path))
-        venv = pip.venv or self.existing_venv(stage, line)
+        venv = pip.venv or self.existing_venv(stage, line, cmd)
         new_venv = venv is None
         before = self.pips_before(stage, command, cmd) if new_venv else []
         if before:

@@ -885,3 +885,41 @@ def test_prefix_install_is_reported_with_its_own_option() -> None:
     assert result.text == text
     assert _codes(result) == [(3, "target")]
     assert result.findings[0].message.startswith("pip install --prefix /install is kept")
+
+
+def test_a_venv_created_but_not_used_by_pip_is_not_the_target() -> None:
+    """pip was the system's: `python` on PATH must see the packages after the rewrite too."""
+    result = _rewrite(
+        """\
+        FROM python:3.12
+        RUN python -m venv /venv
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        CMD ["python", "app.py"]
+        """
+    )
+    assert 'RUN uv venv /opt/venv\nENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"\n' in (
+        result.text
+    )
+    assert "--python /venv" not in result.text
+
+
+@pytest.mark.parametrize(
+    ("setup", "run"),
+    [
+        pytest.param(
+            'RUN python -m venv /venv\nENV PATH="/venv/bin:$PATH"',
+            "RUN pip install -r requirements.txt",
+            id="path",
+        ),
+        pytest.param(
+            "RUN python -m venv /venv",
+            "RUN . /venv/bin/activate && pip install -r requirements.txt",
+            id="activate",
+        ),
+    ],
+)
+def test_a_venv_pip_runs_in_is_kept(setup: str, run: str) -> None:
+    result = rewrite(f"FROM python:3.12\n{setup}\nCOPY requirements.txt .\n{run}\n", PLAN)
+    assert "uv venv" not in result.text
+    assert "uv pip sync --require-hashes --python /venv requirements.lock\n" in result.text
