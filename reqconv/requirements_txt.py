@@ -648,7 +648,11 @@ class _FileParser:
             )
             return _Target(source=None, name=name, version=version)
         source = Source(kind="path", path=path, base=base, editable=editable)
-        return _Target(source=source, name=name, why="" if name else _unnamed_why(where, self.path))
+        return _Target(
+            source=source,
+            name=name,
+            why="" if name else _unnamed_why(where, self.path, not absolute),
+        )
 
     def credentials(self, origin: Location, url: str, *, keep_ssh_user: bool) -> str:
         if not has_credentials(url):
@@ -697,9 +701,12 @@ def _is_plain(spec: str) -> bool:
 _PARENT_LOOKUP = 3
 
 
-def _unnamed_why(where: Path, file: Path) -> str:
+def _unnamed_why(where: Path, file: Path, relative: bool) -> str:
     if not where.is_dir():
-        return f"{where} does not exist" if not where.exists() else ""
+        if where.exists():
+            return ""
+        above = f", nor in the {_PARENT_LOOKUP} folders above" if relative else ""
+        return f"{where} does not exist{above}"
     why = (
         f"{where} declares no static name: no [project] name in pyproject.toml nor [metadata] "
         "name in setup.cfg; setup.py is not read"

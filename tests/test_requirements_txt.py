@@ -731,6 +731,9 @@ def test_unnamed_requirements_are_reported() -> None:
         ("unnamed-requirement", 3),
     ]
     assert "#egg=NAME" in parsed.diagnostics[0].message
+    assert (
+        "missing-folder does not exist, nor in the 3 folders above" in parsed.diagnostics[2].message
+    )
 
 
 @pytest.mark.parametrize(
