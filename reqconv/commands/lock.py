@@ -200,6 +200,35 @@ def _invalid_requirement(project: _Project) -> PyprojectError | None:
     return None
 
 
+_AUTH_FAILURE_RE = re.compile(r"authentication|401 Unauthorized|403 Forbidden", re.IGNORECASE)
+
+
+def _credentials_hint(project: _Project, stderr: str) -> str:
+    """For an index uv names as refusing it: the variables uv reads its credentials from."""
+    from reqconv.model import Index
+    from reqconv.redact import strip_credentials
+
+    text = " ".join(stderr.split())
+    if not _AUTH_FAILURE_RE.search(text):
+        return ""
+    tool = tomllib.loads(project.file.text).get("tool")
+    uv_table = tool.get("uv") if isinstance(tool, dict) else None
+    raw = uv_table.get("index") if isinstance(uv_table, dict) else None
+    hints = []
+    for entry in raw if isinstance(raw, list) else ():
+        name, url = (entry.get("name"), entry.get("url")) if isinstance(entry, dict) else (0, 0)
+        if not isinstance(name, str) or not isinstance(url, str):
+            continue
+        shown = strip_credentials(url)
+        if shown.rstrip("/") in text:
+            prefix = Index(name=name, url=shown).env_prefix
+            hints.append(
+                f"hint: uv reads the credentials of index {name!r} ({shown}) from the environment: "
+                f"set {prefix}_USERNAME and {prefix}_PASSWORD"
+            )
+    return "\n".join(hints)
+
+
 def _run_lock(runner: Runner, argv: list[str], root: Path, project: _Project) -> None:
     """``uv lock``; a failure over a requirement that is not PEP 508 is that requirement's error.
 
@@ -211,6 +240,10 @@ def _run_lock(runner: Runner, argv: list[str], root: Path, project: _Project) ->
     try:
         runner(argv, cwd=root, timeout=uv.DEFAULT_TIMEOUT)
     except UvError as e:
+        hint = _credentials_hint(project, e.stderr)
+        if hint:
+            stderr = f"{e.stderr.rstrip()}\n{hint}"
+            raise UvError(e.message, argv=e.argv, returncode=e.returncode, stderr=stderr) from e
         if _NO_SOLUTION in " ".join(e.stderr.split()):
             raise
         invalid = _invalid_requirement(project)
@@ -562,8 +595,9 @@ def lock_service(
                 lock()
                 break
             except UvError as e:
-                if _NO_SOLUTION not in " ".join(e.stderr.split()):
-                    raise
+                unwrapped = " ".join(e.stderr.split())
+                if _NO_SOLUTION not in unwrapped or _AUTH_FAILURE_RE.search(unwrapped):
+                    raise  # an index that refused uv is no conflict of the pins
                 why = _why(e.stderr)
                 named = _named_in(e.stderr, remaining)
                 # uv names the conflicting packages; drop those pins and retry once. When it names

@@ -521,3 +521,31 @@ def test_a_pin_conflict_with_a_lenient_specifier_still_drops_the_pin(tmp_path: P
         )
     (change,) = result.changed
     assert change.reason.startswith("uv could not keep the pin")
+
+
+def test_an_index_refusing_uv_names_the_variables_to_set(tmp_path: Path) -> None:
+    url = "https://pypi.internal.example.com/simple/"
+    tail = f'\n[[tool.uv.index]]\nname = "pypi-internal-example-com"\nurl = "{url}"\n'
+    root = service(tmp_path, PYPROJECT + tail)
+    stderr = (
+        "error: No solution found when resolving dependencies:\n  beta was not found\n\n"
+        f"hint: An index URL ({url}) could not be queried due to a lack of valid authentication "
+        "credentials (401 Unauthorized)\n"
+    )
+
+    calls = []
+
+    def refused(argv: Sequence[str], *, cwd: Path, timeout: float | None = None) -> str:
+        calls.append(argv)
+        raise UvError("`uv lock` failed", argv=tuple(argv), returncode=1, stderr=stderr)
+
+    with pytest.raises(UvError) as excinfo, fs.Transaction() as tx:
+        lock_service(root, tx=tx, runner=refused, uv_path=UV, pins=(pin("beta", "1.0"),))
+    assert len(calls) == 1  # not a conflict of the pins: no relock without them
+    message = str(excinfo.value)
+    assert excinfo.value.exit_code == 3
+    assert "401 Unauthorized" in message  # uv's own explanation stays
+    assert (
+        "set UV_INDEX_PYPI_INTERNAL_EXAMPLE_COM_USERNAME and "
+        "UV_INDEX_PYPI_INTERNAL_EXAMPLE_COM_PASSWORD" in message
+    )

@@ -554,6 +554,7 @@ def test_private_index_without_credentials_exits_3_restoring_files(
     assert exit_code_of(["lock", str(service)]) == 3
     err = capsys.readouterr().err
     assert "401 Unauthorized" in err
+    assert f"set {INDEX_VARIABLE}_USERNAME and {INDEX_VARIABLE}_PASSWORD" in err
     assert private_env.password not in err
     assert snapshot(service) == before
 
