@@ -666,6 +666,7 @@ class _Stage:
     name: str | None
     parent: _Stage | None
     image: str = ""
+    platform: str | None = None  # FROM --platform=…
     commands: list[Any] = field(default_factory=list)
 
     def chain(self) -> list[_Stage]:
@@ -687,7 +688,13 @@ def _stages(commands: Sequence[Any]) -> list[_Stage]:
             name = value[2] if len(value) >= 3 and value[1].lower() == "as" else None
             parent = by_name.get(value[0].lower()) if value else None
             image = value[0] if value else ""
-            stage = _Stage(index=len(stages), name=name, parent=parent, image=image)
+            platform = next(
+                (f.split("=", 1)[1] for f in command.flags if f.lower().startswith("--platform=")),
+                None,
+            )
+            stage = _Stage(
+                index=len(stages), name=name, parent=parent, image=image, platform=platform
+            )
             stages.append(stage)
             if name:
                 by_name[name.lower()] = stage
@@ -878,7 +885,11 @@ class _Rewriter:
             return True  # the uv images ship /usr/local/bin/uv
         return any(
             command.cmd.upper() == "COPY"
-            and any(f.startswith(f"--from={UV_IMAGE}") for f in command.flags)
+            and any(f.startswith("--from=") for f in command.flags)
+            and (
+                any(f.startswith(f"--from={UV_IMAGE}") for f in command.flags)
+                or any(PurePosixPath(src).name == "uv" for src in command.value[:-1])
+            )
             for command in _before(stage, line)
         )
 
@@ -1157,6 +1168,20 @@ class _Rewriter:
                 line,
                 "non-posix-shell",
                 f"this stage runs RUN with {shell}; kept: reqconv writes POSIX shell",
+            )
+            return None
+        platform = stage.chain()[-1].platform
+        if (
+            platform is not None
+            and platform.strip("${}") != "TARGETPLATFORM"
+            and not self.has_uv(stage, line)
+        ):
+            self.report(
+                line,
+                "build-platform",
+                f"this stage runs on --platform={platform}, but COPY --from={UV_IMAGE}:… takes "
+                "the target platform's uv, which a cross build cannot run here; kept: add "
+                f"`FROM --platform={platform} {UV_IMAGE}:<version> AS uv` and copy /uv from it",
             )
             return None
         too_old = self.python_too_old(stage, line)

@@ -923,3 +923,45 @@ def test_a_venv_pip_runs_in_is_kept(setup: str, run: str) -> None:
     result = rewrite(f"FROM python:3.12\n{setup}\nCOPY requirements.txt .\n{run}\n", PLAN)
     assert "uv venv" not in result.text
     assert "uv pip sync --require-hashes --python /venv requirements.lock\n" in result.text
+
+
+def test_stage_on_another_platform_is_reported() -> None:
+    """COPY --from=<image> takes the target platform's uv, which a build-platform stage cannot run."""
+    text = textwrap.dedent(
+        """\
+        FROM --platform=$BUILDPLATFORM python:3.12-alpine AS builder
+        WORKDIR /app
+        COPY requirements.txt /app
+        RUN pip install -r requirements.txt
+        """
+    )
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(4, "build-platform")]
+    assert "--platform=$BUILDPLATFORM" in result.findings[0].message
+
+
+def test_stage_on_the_target_platform_is_rewritten() -> None:
+    result = _rewrite(
+        """\
+        FROM --platform=$TARGETPLATFORM python:3.12-alpine
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        """
+    )
+    assert result.changed
+
+
+def test_uv_copied_from_a_stage_of_the_build_platform_is_used() -> None:
+    result = _rewrite(
+        """\
+        FROM --platform=$BUILDPLATFORM ghcr.io/astral-sh/uv:0.9.5 AS uv
+        FROM --platform=$BUILDPLATFORM python:3.12-alpine AS builder
+        COPY --from=uv /uv /bin/uv
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        """
+    )
+    assert result.findings == ()
+    assert result.text.count("COPY --from=") == 1
+    assert "uv pip sync --require-hashes requirements.lock\n" in result.text
