@@ -65,7 +65,15 @@ from reqconv.model import (
     UvSettings,
 )
 
-__all__ = ["MAIN_KEY", "canonical", "convert", "format_requirement", "index_name", "table_key"]
+__all__ = [
+    "MAIN_KEY",
+    "canonical",
+    "convert",
+    "format_requirement",
+    "index_name",
+    "rename_indexes",
+    "table_key",
+]
 
 MAIN_KEY = "project.dependencies"
 _PINS_KEY = "lock.pins"
@@ -525,13 +533,7 @@ class _State:
             index = replace(index, default=True)
         if credentials:
             index = replace(index, needs_credentials=True)
-            prefix = index.env_prefix
-            self.report(
-                "credentials-removed",
-                f"credentials removed from index {index.name!r} ({url}); set {prefix}_USERNAME "
-                f"and {prefix}_PASSWORD for uv",
-                option.origin,
-            )
+            self.report("credentials-removed", _credentials_message(index), option.origin)
         self.indexes[position] = index
 
     def option(self, option: Option, reqfile: ReqFile) -> None:
@@ -829,6 +831,35 @@ def _secret_userinfo(url: str) -> bool:
     parts = urlsplit(url)
     userinfo = parts.netloc.rpartition("@")[0]
     return not (parts.scheme.lower() == "ssh" and ":" not in userinfo and "$" not in userinfo)
+
+
+def _credentials_message(index: Index) -> str:
+    prefix = index.env_prefix
+    return (
+        f"credentials removed from index {index.name!r} ({index.url}); set {prefix}_USERNAME "
+        f"and {prefix}_PASSWORD for uv"
+    )
+
+
+def rename_indexes(conversion: Conversion, names: Mapping[str, str]) -> Conversion:
+    """``conversion`` with its credentials messages naming each index as the written pyproject
+    does (``names``: URL without trailing ``/`` -> name): uv reads ``UV_INDEX_<NAME>_...`` by the
+    name in the file, which may be an existing index's or carry a ``-2``."""
+    messages: dict[str, str] = {}
+    for index in conversion.spec.uv.indexes:
+        name = names.get(index.url.rstrip("/"))
+        if index.needs_credentials and name is not None and name != index.name:
+            old = redact.redact_text(_credentials_message(index))
+            messages[old] = redact.redact_text(_credentials_message(replace(index, name=name)))
+    if not messages:
+        return conversion
+    diagnostics = tuple(
+        replace(d, message=messages[d.message])
+        if d.code == "credentials-removed" and d.message in messages
+        else d
+        for d in conversion.diagnostics
+    )
+    return replace(conversion, diagnostics=diagnostics)
 
 
 def _include_text(include: Include) -> str:

@@ -52,6 +52,7 @@ __all__ = [
     "add_constraints",
     "apply",
     "detect_style",
+    "index_names",
     "new_document",
     "read",
     "requires_python",
@@ -214,6 +215,17 @@ def requires_python(text: str) -> str | None:
     project = _load(text, Path("pyproject.toml")).get("project")
     value = project.get("requires-python") if isinstance(project, dict) else None
     return value if isinstance(value, str) else None
+
+
+def index_names(text: str, *, path: Path) -> dict[str, str]:
+    """``[[tool.uv.index]]`` of ``text``: URL (no trailing ``/``) -> name, the first of each URL."""
+    uv = _check(_load(text, path), path).uv or {}
+    names: dict[str, str] = {}
+    for index in cast(list[Data], uv.get("index", [])):
+        name = index.get("name")
+        if isinstance(name, str):
+            names.setdefault(str(index["url"]).rstrip("/"), name)
+    return names
 
 
 def _project_name(parts: _Parts) -> NormalizedName | None:

@@ -528,6 +528,19 @@ def test_credentials_are_removed_and_env_vars_named(url: str) -> None:
     assert "${PYPI_TOKEN}" not in everything
 
 
+def test_credentials_message_follows_the_name_written() -> None:
+    # The pyproject already names that URL "corp": uv reads UV_INDEX_CORP_*.
+    conversion = run(
+        rf(MAIN, opt("index-url", "https://u:pw@pypi.corp.example/simple"), opt("pre", line=2))
+    )
+    renamed = normalize.rename_indexes(conversion, {"https://pypi.corp.example/simple": "corp"})
+    messages = [d.message for d in renamed.diagnostics]
+    assert "UV_INDEX_CORP_USERNAME and UV_INDEX_CORP_PASSWORD" in messages[0]
+    assert "'corp'" in messages[0]
+    assert renamed.spec == conversion.spec
+    assert normalize.rename_indexes(conversion, {}) is conversion
+
+
 def test_find_links_url_and_local_path() -> None:
     sub = ROOT / "requirements/base.txt"
     conversion = run(

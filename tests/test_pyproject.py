@@ -491,6 +491,18 @@ def test_new_index_name_clash_gets_a_suffix() -> None:
     assert out.endswith('[[tool.uv.index]]\nname = "h-2"\nurl = "https://h/b"\n')
 
 
+def test_index_names_are_the_names_written() -> None:
+    text = '[tool.uv]\n\n[[tool.uv.index]]\nname = "corp"\nurl = "https://h/a/"\n'
+    text += '\n[[tool.uv.index]]\nname = "h"\nurl = "https://m/simple"\n'
+    indexes = (Index(name="h", url="https://h/a"), Index(name="h", url="https://h/b"))
+    out = apply(text, DependencySpec(uv=UvSettings(indexes=indexes)))
+    assert pyproject.index_names(out, path=P) == {
+        "https://h/a": "corp",
+        "https://m/simple": "h",
+        "https://h/b": "h-2",
+    }
+
+
 def test_existing_source_replaced_only_when_different() -> None:
     text = dedent(
         """
