@@ -518,6 +518,18 @@ def _export_command(group: str | None, pylock: bool) -> str:
     return "reqconv lock" if group is None else f"reqconv lock --export-group {group}"
 
 
+def _encoded(path: Path, text: str) -> bytes:
+    """``text`` with the newline style (and BOM) of the export it replaces, if any.
+
+    A Windows checkout with ``core.autocrlf`` holds CRLF exports: written back LF, every line
+    would change on each lock and ``--check`` would never pass.
+    """
+    try:
+        return fs.decode(path, path.read_bytes()).encode(text)
+    except (OSError, InputError):  # a new file, or one reqconv cannot decode: uv's text as is
+        return text.encode()
+
+
 def render_exports(
     root: Path,
     project: _Project,
@@ -666,7 +678,7 @@ def lock_service(
     for path, text in render_exports(
         root, project, targets, runner=runner, uv_path=uv_path, offline=offline
     ):
-        if _write(tx, path, text.encode()):
+        if _write(tx, path, _encoded(path, text)):
             written.append(path)
         if path.name != PYLOCK:
             diagnostics.extend(_unhashed_diagnostics(path, text))
@@ -765,14 +777,15 @@ def _check(options: LockOptions, out: Output, uv_path: Path) -> int:
             root, project, targets, runner=uv.run, uv_path=uv_path, offline=options.offline
         ):
             before = path.read_bytes() if path.is_file() else None
-            if before == text.encode():
+            after = _encoded(path, text)
+            if before == after:
                 continue
             stale.append(path.as_posix())
             if not options.mode.json:
                 change = FileChange(
                     path=path,
                     before=before,
-                    after=text.encode(),
+                    after=after,
                     before_text=before.decode("utf-8", "replace") if before is not None else "",
                     after_text=text,
                 )

@@ -549,3 +549,18 @@ def test_an_index_refusing_uv_names_the_variables_to_set(tmp_path: Path) -> None
         "set UV_INDEX_PYPI_INTERNAL_EXAMPLE_COM_USERNAME and "
         "UV_INDEX_PYPI_INTERNAL_EXAMPLE_COM_PASSWORD" in message
     )
+
+
+def test_an_export_keeps_its_crlf_line_endings(tmp_path: Path) -> None:
+    # A Windows checkout (core.autocrlf) holds CRLF exports: the same lock rewrites nothing.
+    root = service(tmp_path)
+    lock(root, FakeUv({"beta": "2.0"}))
+    path = root / "requirements.lock"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    before = path.read_bytes()
+
+    assert lock(root, FakeUv({"beta": "2.0"})).written == ()
+    assert path.read_bytes() == before
+    lock(root, FakeUv({"beta": "2.1"}))
+    assert path.read_bytes().count(b"\r\n") == path.read_bytes().count(b"\n") > 0
+    assert b"beta==2.1" in path.read_bytes()

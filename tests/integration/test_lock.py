@@ -681,3 +681,20 @@ def test_real_ctrl_c_during_the_export_restores_the_lock(uv_env: UvEnv, tmp_path
         done.set()
         thread.join(timeout=5)
     assert snapshot(service) == before  # uv.lock, written before the export, is gone again
+
+
+def test_crlf_exports_are_current_for_check_and_lock(
+    uv_env: UvEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_project(tmp_path, ["beta"], groups={"dev": ["eta"]})
+    assert exit_code_of(["lock", "--export-group", "dev", "--pylock", str(tmp_path)]) == 0
+    for name in ("requirements.lock", "requirements-dev.lock", "pylock.toml"):
+        path = tmp_path / name
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    before = snapshot(tmp_path)
+    capsys.readouterr()
+
+    assert exit_code_of(["lock", "--check", str(tmp_path)]) == 0
+    assert exit_code_of(["lock", str(tmp_path)]) == 0
+    assert "lock up to date" in capsys.readouterr().out
+    assert snapshot(tmp_path) == before
