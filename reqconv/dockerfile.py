@@ -762,6 +762,7 @@ class _Rewriter:
         # pip installs left as they are: (stage, RUN, command); they use whatever pip PATH finds
         self.kept_pips: list[tuple[_Stage, Any, _Cmd]] = []
         self.applied: list[_Decision] = []
+        self.uv_stages: set[str] = set()  # names of the uv stages added (one per platform)
 
     # findings
     def report(
@@ -892,6 +893,37 @@ class _Rewriter:
             )
             for command in _before(stage, line)
         )
+
+    def uv_stage_platform(self, stage: _Stage) -> str | None:
+        """The ``FROM --platform`` of the stage when it is not the target platform."""
+        platform = stage.chain()[-1].platform
+        if platform is None or platform.strip("${}") == "TARGETPLATFORM":
+            return None
+        return platform
+
+    def numbered_stage_refs(self) -> bool:
+        """Whether a ``--from``/``from=`` names a stage by its number (a new stage renumbers)."""
+        return any(
+            re.search(r"(?:^--from=|[,=]from=)\d+(?:,|$)", flag)
+            for command in self.commands
+            for flag in command.flags
+        ) or any(
+            command.cmd.upper() == "FROM" and command.value and command.value[0].isdigit()
+            for command in self.commands
+        )
+
+    def add_uv_stage(self, stage: _Stage, platform: str) -> str:
+        """Insert ``FROM --platform=<platform> <uv image> AS uv-…`` before the stage (once per
+        platform); returns its name."""
+        name = "uv-" + (re.sub(r"[^a-z0-9]+", "-", platform.lower()).strip("-") or "platform")
+        if name in self.uv_stages:
+            return name
+        self.uv_stages.add(name)
+        first = stage.chain()[-1].commands[0].start_line
+        at = self.src.line_start(_comment_top(self.src.lines, first))
+        text = f"FROM --platform={platform} {UV_IMAGE}:{self.plan.uv_version} AS {name}\n"
+        self.edits.append(_Edit(at, at, text))
+        return name
 
     def has_uv_env(self, stage: _Stage, line: int) -> bool:
         return any(
@@ -1170,17 +1202,18 @@ class _Rewriter:
                 f"this stage runs RUN with {shell}; kept: reqconv writes POSIX shell",
             )
             return None
-        platform = stage.chain()[-1].platform
         if (
-            platform is not None
-            and platform.strip("${}") != "TARGETPLATFORM"
+            self.uv_stage_platform(stage) is not None
             and not self.has_uv(stage, line)
+            and self.numbered_stage_refs()
         ):
+            platform = self.uv_stage_platform(stage)
             self.report(
                 line,
                 "build-platform",
-                f"this stage runs on --platform={platform}, but COPY --from={UV_IMAGE}:… takes "
-                "the target platform's uv, which a cross build cannot run here; kept: add "
+                f"this stage runs on --platform={platform}, where uv must come from a stage of "
+                "that platform (COPY --from=<image> takes the target platform's), and a new stage "
+                "would renumber the stages this Dockerfile names by number; kept: add "
                 f"`FROM --platform={platform} {UV_IMAGE}:<version> AS uv` and copy /uv from it",
             )
             return None
@@ -1482,10 +1515,12 @@ class _Rewriter:
     def apply(self, decision: _Decision, kept_refs: set[str]) -> bool:
         """Edit for one decision, all or nothing (a lock that cannot be placed undoes the rest)."""
         edits, rewritten, done = list(self.edits), set(self.rewritten), set(self.copies_done)
+        uv_stages = set(self.uv_stages)
         if self._apply(decision, kept_refs):
             self.applied.append(decision)
             return True
         self.edits, self.rewritten, self.copies_done = edits, rewritten, done
+        self.uv_stages = uv_stages
         return False
 
     def _apply(self, decision: _Decision, kept_refs: set[str]) -> bool:
@@ -1503,7 +1538,11 @@ class _Rewriter:
                 pre_lines.append(copy_line)
         # the uv binary, its settings and the venv, once per stage (chain)
         if not self.has_uv(stage, line) and not self.block_done(stage, "uv"):
-            pre_lines.append(f"COPY --from={UV_IMAGE}:{self.plan.uv_version} /uv /uvx /bin/")
+            platform = self.uv_stage_platform(stage)
+            if platform is None:
+                pre_lines.append(f"COPY --from={UV_IMAGE}:{self.plan.uv_version} /uv /uvx /bin/")
+            else:  # COPY --from=<image> would take the target platform's uv
+                pre_lines.append(f"COPY --from={self.add_uv_stage(stage, platform)} /uv /uvx /bin/")
         if not self.has_uv_env(stage, line) and not self.block_done(stage, "env"):
             pre_lines.append(f"ENV {UV_ENV}")
         python_opt: list[str] = []

@@ -925,19 +925,43 @@ def test_a_venv_pip_runs_in_is_kept(setup: str, run: str) -> None:
     assert "uv pip sync --require-hashes --python /venv requirements.lock\n" in result.text
 
 
-def test_stage_on_another_platform_is_reported() -> None:
+def test_stage_on_the_build_platform_gets_uv_from_a_stage_of_that_platform() -> None:
     """COPY --from=<image> takes the target platform's uv, which a build-platform stage cannot run."""
-    text = textwrap.dedent(
+    result = _rewrite(
         """\
+        # syntax=docker/dockerfile:1
+        # the builder
         FROM --platform=$BUILDPLATFORM python:3.12-alpine AS builder
         WORKDIR /app
         COPY requirements.txt /app
         RUN pip install -r requirements.txt
+        FROM builder AS dev
+        """
+    )
+    assert result.text.startswith(
+        "# syntax=docker/dockerfile:1\n"
+        "FROM --platform=$BUILDPLATFORM ghcr.io/astral-sh/uv:0.9.5 AS uv-buildplatform\n"
+        "# the builder\n"
+        "FROM --platform=$BUILDPLATFORM python:3.12-alpine AS builder\n"
+    )
+    assert "COPY --from=uv-buildplatform /uv /uvx /bin/\n" in result.text
+    assert result.findings == ()
+    assert rewrite(result.text, PLAN).text == result.text
+
+
+def test_stage_on_the_build_platform_with_numbered_stages_is_reported() -> None:
+    text = textwrap.dedent(
+        """\
+        FROM --platform=$BUILDPLATFORM python:3.12-alpine
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        FROM python:3.12-alpine
+        COPY --from=0 /opt/venv /opt/venv
         """
     )
     result = rewrite(text, PLAN)
     assert result.text == text
-    assert _codes(result) == [(4, "build-platform")]
+    assert _codes(result) == [(3, "build-platform")]
     assert "--platform=$BUILDPLATFORM" in result.findings[0].message
 
 
