@@ -139,6 +139,10 @@ def _names(table: object) -> frozenset[NormalizedName]:
 
 
 def _read_project(root: Path) -> _Project:
+    if not root.is_dir():
+        raise InputError(
+            "not a folder: give the service's folder (where pyproject.toml is)", Location(root)
+        )
     path = root / "pyproject.toml"
     if not path.is_file():
         raise InputError("no pyproject.toml to lock: run `reqconv convert` first", Location(root))

@@ -564,3 +564,11 @@ def test_an_export_keeps_its_crlf_line_endings(tmp_path: Path) -> None:
     lock(root, FakeUv({"beta": "2.1"}))
     assert path.read_bytes().count(b"\r\n") == path.read_bytes().count(b"\n") > 0
     assert b"beta==2.1" in path.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["missing", "pyproject.toml"])
+def test_a_path_that_is_no_folder_says_so(tmp_path: Path, name: str) -> None:
+    root = service(tmp_path)
+    with pytest.raises(InputError, match="not a folder") as excinfo:
+        lock(root / name, FakeUv({}))
+    assert excinfo.value.location == Location(root / name)
