@@ -595,9 +595,13 @@ class _State:
             self.outcome(origin, text, "mapped", "tool.uv.prerelease")
         elif name in {"no-binary", "only-binary"}:
             assert value is not None
-            target = self.no_binary if name == "no-binary" else self.no_build
+            target, other = (
+                (self.no_binary, self.no_build)
+                if name == "no-binary"
+                else (self.no_build, self.no_binary)
+            )
             key = "tool.uv.no-binary" if name == "no-binary" else "tool.uv.no-build"
-            _binary_option(target, value)
+            _binary_option(target, other, value)
             self.outcome(origin, text, "mapped", key)
         elif name == "trusted-host":
             assert value is not None
@@ -866,8 +870,12 @@ def _include_text(include: Include) -> str:
     return f"{'-r' if include.kind == 'requirement' else '-c'} {include.target}"
 
 
-def _binary_option(target: list[str], value: str) -> None:
-    """pip's ``--no-binary``/``--only-binary`` value: names, ``:all:`` or ``:none:`` (clears)."""
+def _binary_option(target: list[str], other: list[str], value: str) -> None:
+    """pip's ``--no-binary``/``--only-binary`` value: names, ``:all:`` or ``:none:`` (clears).
+
+    As pip's ``handle_mutual_excludes``: ``:all:`` clears the other option too, and a name leaves
+    the other option's list (``--no-binary x`` then ``--only-binary x``: x is binary only).
+    """
     for raw in value.split(","):
         part = raw.strip()
         if not part:
@@ -875,10 +883,13 @@ def _binary_option(target: list[str], value: str) -> None:
         if part == ":none:":
             target.clear()
         elif part == ":all:":
+            other.clear()
             target[:] = [":all:"]
-        elif target != [":all:"]:
+        else:
             name = canonicalize_name(part)
-            if name not in target:
+            if name in other:
+                other.remove(name)
+            if target != [":all:"] and name not in target:
                 target.append(name)
 
 

@@ -568,6 +568,24 @@ def test_find_links_url_and_local_path() -> None:
             id="none-clears",
         ),
         pytest.param(
+            [("no-binary", "numpy,lxml"), ("only-binary", "numpy")],
+            "no_binary",
+            ("lxml",),
+            id="only-binary-takes-a-name-off-no-binary",
+        ),
+        pytest.param(
+            [("no-binary", "numpy"), ("only-binary", "NumPy")],
+            "no_build",
+            ("numpy",),
+            id="later-option-wins",
+        ),
+        pytest.param(
+            [("only-binary", "numpy"), ("no-binary", ":all:")],
+            "no_build",
+            (),
+            id="all-clears-the-other",
+        ),
+        pytest.param(
             [("trusted-host", "pypi.local:8080")],
             "allow_insecure_host",
             ("pypi.local:8080",),
