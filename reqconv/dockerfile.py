@@ -237,6 +237,7 @@ _SYSTEM_PYTHON_PATH_RE = re.compile(
     r"site-packages|dist-packages|^/(?:usr(?:/local)?)?$|^/usr/local/(?:lib|bin)\b|^/usr/lib/python"
 )
 _SYSTEM_PYTHON_EXE_RE = re.compile(r"(?:^|[\s;&|(])/usr(?:/local)?/bin/python[0-9.]*(?=$|[\s;&|)])")
+_POSIX_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
 _ESCAPE_RE = re.compile(r"^#\s*escape\s*=\s*(\S)\s*$", re.I)
 _DIRECTIVE_RE = re.compile(r"^#\s*[A-Za-z]+\s*=")
 
@@ -789,7 +790,14 @@ class _Rewriter:
         if command.json:
             pass
         elif command.heredocs:
-            if command.value and command.value[0].startswith("<<") and len(command.heredocs) == 1:
+            runner = command.value[0].split()[1:2] if command.value else []
+            shell_runner = not runner or PurePosixPath(runner[0]).name in _POSIX_SHELLS
+            if (
+                command.value
+                and command.value[0].startswith("<<")
+                and len(command.heredocs) == 1
+                and shell_runner  # ``RUN <<EOF python3`` runs the heredoc as Python
+            ):
                 content = command.heredocs[0].content
                 start = self.src.line_end(command.start_line)
                 if self.src.text[start : start + len(content)] == content:
@@ -1318,7 +1326,7 @@ class _Rewriter:
         for command in _before(stage, line):
             if command.cmd.upper() == "SHELL" and command.value:
                 name = PurePosixPath(command.value[0].replace("\\", "/")).name.lower()
-                posix = name in ("sh", "bash", "ash", "dash", "zsh", "ksh")
+                posix = name in _POSIX_SHELLS
                 current = None if posix else f"SHELL {command.value[0]}"
         return current
 

@@ -989,3 +989,27 @@ def test_uv_copied_from_a_stage_of_the_build_platform_is_used() -> None:
     assert result.findings == ()
     assert result.text.count("COPY --from=") == 1
     assert "uv pip sync --require-hashes requirements.lock\n" in result.text
+
+
+def test_heredoc_run_by_another_interpreter_is_not_shell() -> None:
+    text = (
+        "FROM python:3.12-slim\nCOPY requirements.txt .\nRUN <<EOF python3\n"
+        "# pip install -r requirements.txt\nprint('hi')\nEOF\n"
+    )
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(3, "shell-unparsed")]
+
+
+def test_heredoc_run_by_bash_is_shell() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        COPY requirements.txt .
+        RUN <<EOF bash
+        set -e
+        pip install -r requirements.txt
+        EOF
+        """
+    )
+    assert "\nuv pip sync --require-hashes requirements.lock\nEOF\n" in result.text
