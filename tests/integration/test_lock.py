@@ -698,3 +698,19 @@ def test_crlf_exports_are_current_for_check_and_lock(
     assert exit_code_of(["lock", str(tmp_path)]) == 0
     assert "lock up to date" in capsys.readouterr().out
     assert snapshot(tmp_path) == before
+
+
+def test_offline_with_an_empty_cache_exits_3_and_asks_no_index(
+    private_env: AuthIndex, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service = tmp_path / "svc"
+    private_index_project(service, private_env.url, ["beta"])
+    (service / "requirements.txt").write_text("beta==1.0\n")
+    before = snapshot(service)
+
+    assert exit_code_of(["lock", "--offline", str(service)]) == 3
+    err = capsys.readouterr().err
+    assert "--offline" in err
+    assert "network was disabled" in " ".join(err.split())
+    assert private_env.seen == []
+    assert snapshot(service) == before
