@@ -37,7 +37,8 @@ closes a cycle [include-cycle]; global options on a requirement line, per-requir
 option line, trailing arguments [ignored-option] (pip ignores all three); pip's legacy no-op options
 (``--allow-external`` ...) [unsupported-option]; credentials in a requirement URL, removed from
 the source [credentials-removed]; a line that pip swallows into a comment ending in ``\\``
-[continued-comment].
+[continued-comment]. A relative path found in a parent folder rather than beside the file is an
+info [path-from-parent].
 
 How: plain requirement lines (the vast majority) go straight to ``packaging``, and so do lines
 whose only options are ``--hash``. URL, path and editable specs are read here by pip's rules
@@ -627,6 +628,17 @@ class _FileParser:
         absolute = os.path.isabs(native) or WINDOWS_ABSOLUTE_RE.match(path) is not None
         base = self.path.parent if absolute else _base_of(self.path.parent, native)
         where = Path(native) if absolute else base / native
+        if base != self.path.parent:
+            self.diagnostics.append(
+                Diagnostic(
+                    code="path-from-parent",
+                    message=f"{path!r} is no project or archive beside {self.path.name}; read as "
+                    f"{os.path.normpath(where)}, as pip run from {base} reads it (write the path "
+                    "relative to the file to make this explicit)",
+                    location=origin,
+                    severity="info",
+                )
+            )
         name, version = _name_from_filename(native.rstrip("/\\").rsplit("/", 1)[-1])
         if name is None and where.is_dir():
             name = _name_from_project(where)

@@ -775,7 +775,10 @@ def test_path_in_a_subfolder_file_is_read_from_the_folder_pip_runs_in(tmp_path: 
     _write(tmp_path / "libs" / "core", {"pyproject.toml": '[project]\nname = "core"\n'})
     path = tmp_path / "requirements" / "base.txt"
     path.parent.mkdir()
-    core, itself = _parse("-e ./libs/core\n-e .[test]\n", path).requirements
+    parsed = _parse("-e ./libs/core\n-e .[test]\n", path)
+    core, itself = parsed.requirements
+    assert [(d.code, d.severity) for d in parsed.diagnostics] == [("path-from-parent", "info")] * 2
+    assert f"as pip run from {tmp_path} reads it" in parsed.diagnostics[0].message
     assert (core.name, core.source) == (
         "core",
         Source(kind="path", path="./libs/core", base=tmp_path, editable=True),
