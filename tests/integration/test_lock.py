@@ -714,3 +714,30 @@ def test_offline_with_an_empty_cache_exits_3_and_asks_no_index(
     assert "network was disabled" in " ".join(err.split())
     assert private_env.seen == []
     assert snapshot(service) == before
+
+
+def test_check_exit_codes_from_the_command_line(
+    uv_env: UvEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pyproject = write_project(tmp_path, ["beta"], groups={"dev": ["eta"]})
+    check = ["lock", "--check", str(tmp_path)]
+    assert exit_code_of(check) == 1  # no uv.lock
+    assert exit_code_of(["lock", "--export-group", "dev", str(tmp_path)]) == 0
+    assert exit_code_of(check) == 0  # fresh, the group export included
+    assert exit_code_of([*check, "--export-group", "nope"]) == 2
+
+    dev = tmp_path / "requirements-dev.lock"
+    exported = dev.read_bytes()
+    dev.write_bytes(exported.replace(b"eta==1.1", b"eta==1.0"))  # edited by hand
+    assert exit_code_of(check) == 1
+    dev.write_bytes(exported)
+
+    text = pyproject.read_text()
+    pyproject.write_text(text + "broken = [\n")
+    before = snapshot(tmp_path)
+    capsys.readouterr()
+    assert exit_code_of(check) == 2
+    assert "not valid TOML" in capsys.readouterr().err
+    assert snapshot(tmp_path) == before
+    pyproject.write_text(text)
+    assert exit_code_of(check) == 0
