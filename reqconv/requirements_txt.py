@@ -632,9 +632,9 @@ class _FileParser:
             self.diagnostics.append(
                 Diagnostic(
                     code="path-from-parent",
-                    message=f"{path!r} is no project or archive beside {self.path.name}; read as "
-                    f"{os.path.normpath(where)}, as pip run from {base} reads it (write the path "
-                    "relative to the file to make this explicit)",
+                    message=f"{path!r} names no project or archive beside {self.path.name}; "
+                    f"read as {os.path.normpath(where)}, as pip reads it when run from {base} "
+                    "(pip reads requirement paths from its working folder)",
                     location=origin,
                     severity="info",
                 )

@@ -778,7 +778,7 @@ def test_path_in_a_subfolder_file_is_read_from_the_folder_pip_runs_in(tmp_path: 
     parsed = _parse("-e ./libs/core\n-e .[test]\n", path)
     core, itself = parsed.requirements
     assert [(d.code, d.severity) for d in parsed.diagnostics] == [("path-from-parent", "info")] * 2
-    assert f"as pip run from {tmp_path} reads it" in parsed.diagnostics[0].message
+    assert f"as pip reads it when run from {tmp_path}" in parsed.diagnostics[0].message
     assert (core.name, core.source) == (
         "core",
         Source(kind="path", path="./libs/core", base=tmp_path, editable=True),
