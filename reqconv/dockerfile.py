@@ -763,6 +763,7 @@ class _Rewriter:
         # pip installs left as they are: (stage, RUN, command); they use whatever pip PATH finds
         self.kept_pips: list[tuple[_Stage, Any, _Cmd]] = []
         self.applied: list[_Decision] = []
+        self.decided: list[_Decision] = []  # so far, in file order
         self.uv_stages: set[str] = set()  # names of the uv stages added (one per platform)
 
     # findings
@@ -991,6 +992,7 @@ class _Rewriter:
                     decision = self.decide(stage, command, cmd, reads, upgrades)
                     if decision is not None and _key(decision) not in self.kept:
                         decisions.append(decision)
+                        self.decided.append(decision)
                     else:  # a kept command still reads these files: their COPY stays
                         kept_refs.update(_norm(ref) for ref in reads)
                         pip = _pip_install(cmd)
@@ -1015,19 +1017,36 @@ class _Rewriter:
             self.remove(command, cmd, nodes)
         return self.result()
 
-    def pips_before(self, stage: _Stage, command: Any, cmd: _Cmd) -> list[int]:
-        """Lines of kept pip installs that run before ``cmd`` in ``stage`` (or its ancestors)."""
+    def pips_before(self, stage: _Stage, command: Any, cmd: _Cmd) -> list[tuple[int, int]]:
+        """Where kept pip installs run before ``cmd`` in ``stage`` (or its ancestors): (RUN
+        line, offset in its shell), in order."""
         chain = stage.chain()
-        lines = []
+        found = []
         for kept_stage, kept_command, kept_cmd in self.kept_pips:
             if kept_stage not in chain or _only_setup_packages(kept_cmd):
-                continue  # pip/setuptools/wheel of the system Python: the venv needs none
+                continue  # pip/setuptools/wheel: the venv needs none, the sync keeps them
             if kept_command is command:
                 if kept_cmd.node.pos[0] < cmd.node.pos[0]:
-                    lines.append(kept_command.start_line)
+                    found.append((kept_command.start_line, kept_cmd.node.pos[0]))
             elif kept_command.start_line < command.start_line or kept_stage is not stage:
-                lines.append(kept_command.start_line)
-        return lines
+                found.append((kept_command.start_line, kept_cmd.node.pos[0]))
+        return sorted(found)
+
+    def venv_origin(self, stage: _Stage, line: int, venv: str | None) -> tuple[int, int] | None:
+        """From where pip installs land in the venv the sync at ``line`` targets: the RUN that
+        creates it (the stage's own venv) or the first earlier sync that adds it (a new venv),
+        ``(0, 0)`` when it comes with the base image; None for a venv yet to be made."""
+        chain = stage.chain()
+        if venv is None:
+            made = [_key(d) for d in self.decided if d.new_venv and d.stage in chain]
+            return min(made) if made else None
+        for command in _before(stage, line):
+            if command.cmd.upper() == "RUN":
+                for run_cmd in self.cmds_in(command):
+                    created = _venv_created(run_cmd)
+                    if created is not None and _norm(created) == _norm(venv):
+                        return command.start_line, run_cmd.node.pos[0]
+        return 0, 0
 
     def later_pips_fit(self, decision: _Decision, kept_refs: set[str]) -> bool:
         """Kept pip installs after a new venv run the venv's pip, so it gets one (``--seed``); a
@@ -1254,14 +1273,25 @@ class _Rewriter:
             locks.append((ref, lock, image_path))
         venv = pip.venv or self.existing_venv(stage, line, cmd)
         new_venv = venv is None
-        before = self.pips_before(stage, command, cmd) if new_venv else []
-        if before:
+        before = self.pips_before(stage, command, cmd)
+        origin = self.venv_origin(stage, line, venv)
+        if origin is None and before:
             self.report(
                 line,
                 "pip-before-venv",
-                f"the pip install of line {before[0]}, run before this one, puts packages outside "
-                f"the new venv {self.plan.venv}, which would hide them; kept: add them to the "
-                "requirements (then the lock)",
+                f"the pip install of line {before[0][0]}, run before this one, puts packages "
+                f"outside the new venv {self.plan.venv}, which would hide them; kept: add them to "
+                "the requirements (then the lock)",
+            )
+            return None
+        undone = [at for at in before if origin is not None and at > origin]
+        if undone:
+            self.report(
+                line,
+                "pip-before-sync",
+                f"the pip install of line {undone[0][0]} puts packages in the venv that this "
+                "`uv pip sync` would remove again (it leaves only what the lock lists); kept: add "
+                "them to the requirements (then the lock), or install them after the sync",
             )
             return None
         if new_venv and self.non_root(stage, line):

@@ -1013,3 +1013,40 @@ def test_heredoc_run_by_bash_is_shell() -> None:
         """
     )
     assert "\nuv pip sync --require-hashes requirements.lock\nEOF\n" in result.text
+
+
+def test_pip_install_into_the_venv_before_a_sync_is_reported() -> None:
+    """pip install adds; uv pip sync removes what the lock does not list."""
+    text = textwrap.dedent(
+        """\
+        FROM python:3.12-slim
+        RUN python -m venv /opt/venv
+        ENV PATH="/opt/venv/bin:$PATH"
+        RUN pip install gunicorn
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        CMD ["gunicorn", "app:app"]
+        """
+    )
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert _codes(result) == [(4, "inline-packages"), (6, "pip-before-sync")]
+
+
+def test_a_later_stage_sync_would_remove_a_project_installed_after_the_first() -> None:
+    text = textwrap.dedent(
+        """\
+        FROM python:3.12-slim AS base
+        COPY . .
+        RUN pip install -r requirements.txt && pip install --no-deps -e .
+        FROM base AS dev
+        RUN pip install -r requirements-dev.txt
+        """
+    )
+    result = rewrite(text, PLAN)
+    assert "uv pip sync --require-hashes requirements.lock && pip install --no-deps -e .\n" in (
+        result.text
+    )
+    assert "RUN pip install -r requirements-dev.txt\n" in result.text
+    assert _codes(result) == [(3, "local-project"), (5, "pip-before-sync")]
+    assert rewrite(result.text, PLAN).text == result.text
