@@ -572,3 +572,22 @@ def test_a_path_that_is_no_folder_says_so(tmp_path: Path, name: str) -> None:
     with pytest.raises(InputError, match="not a folder") as excinfo:
         lock(root / name, FakeUv({}))
     assert excinfo.value.location == Location(root / name)
+
+
+def test_multi_stage_image_names_the_stage_outside_requires_python(tmp_path: Path) -> None:
+    root = service(tmp_path)
+    (root / "Dockerfile").write_text(
+        "FROM python:3.12-slim AS build\nRUN true\n\nFROM python:3.10-slim\nCOPY --from=build . .\n"
+    )
+    with pytest.raises(InputError) as excinfo:
+        lock(root, FakeUv({"beta": "1.0"}))
+    assert excinfo.value.location == Location(root / "Dockerfile", 4)
+    assert "Python 3.10" in excinfo.value.message
+    assert "requires-python = '>=3.11'" in excinfo.value.message
+
+
+@pytest.mark.parametrize("image", ["python:3", "python:latest", "python", "debian:12"])
+def test_an_image_without_a_python_minor_is_not_checked(tmp_path: Path, image: str) -> None:
+    root = service(tmp_path)
+    (root / "Dockerfile").write_text(f"FROM {image}\n")
+    assert lock(root, FakeUv({"beta": "1.0"})).written
