@@ -719,6 +719,9 @@ def _unnamed_why(where: Path, file: Path, relative: bool) -> str:
             return ""
         above = f", nor in the {_PARENT_LOOKUP} folders above" if relative else ""
         return f"{where} does not exist{above}"
+    if not _is_installable(where):
+        above = f", nor do the {_PARENT_LOOKUP} folders above" if relative else ""
+        return f"{where} holds no pyproject.toml, setup.py or setup.cfg{above}"
     why = (
         f"{where} declares no static name: no [project] name in pyproject.toml nor [metadata] "
         "name in setup.cfg; setup.py is not read"

@@ -820,6 +820,14 @@ def test_windows_absolute_path_of_the_build_machine() -> None:
     assert _codes(parsed) == [("build-machine-path", 1)]
 
 
+def test_local_folder_that_is_no_project_says_so(tmp_path: Path) -> None:
+    parsed = _parse("-e .\n", tmp_path / "requirements.txt")
+    assert _codes(parsed) == [("unnamed-requirement", 1)]
+    assert "holds no pyproject.toml, setup.py or setup.cfg, nor do the 3 folders above" in (
+        parsed.diagnostics[0].message
+    )
+
+
 def test_unnamed_local_folder_says_why(tmp_path: Path) -> None:
     _write(tmp_path / "svc", {"setup.py": "from setuptools import setup\nsetup()\n"})
     parsed = _parse("-e .[socks]\n", tmp_path / "svc" / "requirements.txt")
