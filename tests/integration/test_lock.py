@@ -741,3 +741,24 @@ def test_check_exit_codes_from_the_command_line(
     assert snapshot(tmp_path) == before
     pyproject.write_text(text)
     assert exit_code_of(check) == 0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX shell script stands in for uv")
+def test_uv_gone_between_lock_and_export_exits_3_and_restores(
+    uv_env: UvEnv,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    service = tmp_path / "svc"
+    write_project(service, ["beta"])
+    before = snapshot(service)
+    # The real uv locks, then its binary disappears (an upgrade, a cleaned-up venv) before export.
+    fake = _fake_uv(tmp_path / "uv", f'"{uv_env.uv}" "$@"; status=$?\nrm -f "$0"\nexit $status\n')
+    monkeypatch.setenv("UV", str(fake))
+
+    assert exit_code_of(["lock", str(service)]) == 3
+    err = capsys.readouterr().err
+    assert f"cannot run {fake}" in err
+    assert "pip install" in err  # how to get uv back
+    assert snapshot(service) == before
