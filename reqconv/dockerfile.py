@@ -1259,7 +1259,9 @@ class _Rewriter:
             return None
         locks: list[tuple[str, str, str]] = []
         for ref in pip.requirements:
-            found = self.lock_for(ref)
+            # the file in the build context that a COPY put at ``ref`` names the lock best
+            source = self.copied_from(stage, line, ref)
+            found = (None if source is None else self.lock_for(source)) or self.lock_for(ref)
             if found is None:
                 self.report(
                     line,
@@ -1803,6 +1805,29 @@ class _Rewriter:
             "requirements-not-copied",
             f"no COPY brings {ref} from the build context, so its lock cannot follow; kept",
         )
+        return None
+
+    def copied_from(self, stage: _Stage, line: int, ref: str) -> str | None:
+        """The build-context file that the last ``COPY`` before ``line`` put where ``ref`` is."""
+        ref_abs = self.image_path(stage, line, ref)
+        if ref_abs is None:
+            return None
+        for copy in reversed(_before(stage, line)):
+            if (
+                copy.cmd.upper() not in ("COPY", "ADD")
+                or len(copy.value) < 2
+                or any(f.lower().startswith("--from=") for f in copy.flags)
+            ):
+                continue
+            sources = [s for s in copy.value[:-1] if not any(c in s for c in "*?[")]
+            dest_abs = self.image_path(stage, copy.start_line, copy.value[-1])
+            if dest_abs is None:
+                continue
+            if len(copy.value) == 2 and sources and dest_abs == ref_abs:
+                return str(sources[0])  # COPY requirements.txt /app/reqs.txt
+            for source in sources:
+                if posixpath.join(dest_abs, PurePosixPath(source).name) == ref_abs:
+                    return str(source)
         return None
 
     def image_path(self, stage: _Stage, line: int, path: str) -> str | None:

@@ -1050,3 +1050,35 @@ def test_a_later_stage_sync_would_remove_a_project_installed_after_the_first() -
     assert "RUN pip install -r requirements-dev.txt\n" in result.text
     assert _codes(result) == [(3, "local-project"), (5, "pip-before-sync")]
     assert rewrite(result.text, PLAN).text == result.text
+
+
+def test_a_requirements_file_copied_under_another_name_finds_its_lock() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        COPY requirements.txt /app/reqs.txt
+        RUN pip install -r /app/reqs.txt
+        """
+    )
+    assert "COPY requirements.lock /app/requirements.lock\n" in result.text
+    assert "uv pip sync --require-hashes /app/requirements.lock\n" in result.text
+
+
+def test_the_copied_file_decides_the_lock_not_its_name_in_the_image() -> None:
+    plan = DockerPlan(
+        uv_version=UV_VERSION,
+        lock_for={
+            "requirements.txt": "requirements.lock",
+            "requirements/prod.txt": "requirements-prod.lock",
+        },
+    )
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        COPY requirements/prod.txt /tmp/requirements.txt
+        RUN pip install -r /tmp/requirements.txt
+        """,
+        plan,
+    )
+    assert "COPY requirements-prod.lock /tmp/requirements-prod.lock\n" in result.text
+    assert result.locks == ("requirements-prod.lock",)
