@@ -768,7 +768,12 @@ def _pep508(spec: str, origin: Location) -> Requirement:
         return Requirement(spec)
     except InvalidRequirement as e:
         hint = ""
-        if re.search(r"[^=!<>~]=[^=]", spec) and not re.search(r"[=!<>~]=", spec):
+        if "${" in spec:
+            hint = (
+                " (pip expands ${VAR} from the environment when it installs; reqconv writes "
+                "pyproject.toml once, so write the value itself)"
+            )
+        elif re.search(r"[^=!<>~]=[^=]", spec) and not re.search(r"[=!<>~]=", spec):
             hint = " ('=' is not an operator: did you mean '=='?)"
         raise ParseError(f"invalid requirement {redact_text(spec)!r}{hint}: {e}", origin) from e
 

@@ -916,6 +916,12 @@ def test_invalid_lines_are_refused_with_location(text: str, start: str) -> None:
     assert str(_error(text)).startswith(start)
 
 
+def test_env_var_in_a_requirement_is_refused_with_the_reason() -> None:
+    message = str(_error("pkg==${PKG_VERSION}\n"))
+    assert message.startswith(f"{FILE}:1: invalid requirement")
+    assert "pip expands ${VAR} from the environment" in message
+
+
 def test_error_redacts_credentials() -> None:
     message = str(_error("https://user:pw@example.com/x.zip#egg=bad name\n"))
     assert "pw@" not in message
