@@ -38,7 +38,8 @@ option line, trailing arguments [ignored-option] (pip ignores all three); pip's 
 (``--allow-external`` ...) [unsupported-option]; credentials in a requirement URL, removed from
 the source [credentials-removed]; a line that pip swallows into a comment ending in ``\\``
 [continued-comment]. A relative path found in a parent folder rather than beside the file is an
-info [path-from-parent].
+info [path-from-parent]. A ``\\`` before a name character in an option (``-r sub\\dev.txt``), which
+pip's shlex would drop, is read as ``/`` and reported [windows-separator].
 
 How: plain requirement lines (the vast majority) go straight to ``packaging``, and so do lines
 whose only options are ``--hash``. URL, path and editable specs are read here by pip's rules
@@ -97,6 +98,8 @@ EXTRAS_RE = re.compile(r"^(.+?)(\[[^\]]+\])$")  # pip's _strip_extras
 HEX_REF_RE = re.compile(r"^[0-9a-fA-F]{7,40}$")
 VERSION_REF_RE = re.compile(r"^[vV]?\d+(?:\.\d+)+(?:[-_.+]?[A-Za-z0-9]+)*$")
 BRANCH_REFS = frozenset({"main", "master", "develop", "development", "dev", "trunk", "stable"})
+# A backslash before a name character, in options: a Windows folder separator, not an escape.
+WINDOWS_SEPARATOR_RE = re.compile(r"(?<!\\)\\(?=[A-Za-z0-9_.-])")
 WINDOWS_ABSOLUTE_RE = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\)")  # C:\x, C:/x, \\server\share
 URL_SCHEME_RE = re.compile(r"^(?:(git|hg|svn|bzr)\+)?([A-Za-z][A-Za-z0-9+.-]*):", re.I)
 URL_SCHEMES = frozenset({"http", "https", "ftp", "file"})
@@ -319,6 +322,19 @@ class _FileParser:
             self.requirement(origin, line, line, editable=False)
             return
         spec, rest = line[: start.start()].strip(), line[start.start() :]
+        if "\\" in rest and WINDOWS_SEPARATOR_RE.search(rest):
+            # ``-r sub\\dev.txt``: pip's shlex reads ``subdev.txt``; the author meant a folder.
+            fixed = WINDOWS_SEPARATOR_RE.sub("/", rest)
+            self.diagnostics.append(
+                Diagnostic(
+                    code="windows-separator",
+                    message=f"pip reads '\\' in options as an escape ({redact_text(rest)!r} "
+                    f"would lose it); read as {redact_text(fixed)!r}: write '/' so pip reads "
+                    "it so too",
+                    location=origin,
+                )
+            )
+            rest = fixed
         try:
             # pip shlex-splits the options; without quotes or escapes that is a plain split.
             tokens = shlex.split(rest) if any(c in rest for c in "'\"\\") else rest.split()

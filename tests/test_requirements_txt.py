@@ -812,6 +812,17 @@ def test_windows_relative_paths(tmp_path: Path) -> None:
     assert (lib.name, lib.source) == ("x-lib", Source(kind="path", path="libs\\x", base=tmp_path))
 
 
+def test_windows_separators_in_options_are_folders(tmp_path: Path) -> None:
+    _write(tmp_path / "libs" / "x", {"pyproject.toml": '[project]\nname = "x-lib"\n'})
+    parsed = _parse("-r sub\\more.txt\n-e .\\libs\\x\n", tmp_path / "requirements.txt")
+    assert [i.target for i in parsed.includes] == ["sub/more.txt"]
+    assert [(r.name, r.source) for r in parsed.requirements] == [
+        ("x-lib", Source(kind="path", path="./libs/x", base=tmp_path, editable=True))
+    ]
+    assert _codes(parsed) == [("windows-separator", 1), ("windows-separator", 2)]
+    assert "'-r sub/more.txt'" in parsed.diagnostics[0].message
+
+
 def test_windows_absolute_path_of_the_build_machine() -> None:
     parsed = _parse("C:\\build\\dist\\bar-2.0.tar.gz\n")
     assert [(r.name, str(r.requirement.specifier), r.source) for r in parsed.requirements] == [
