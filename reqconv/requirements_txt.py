@@ -328,9 +328,9 @@ class _FileParser:
             self.diagnostics.append(
                 Diagnostic(
                     code="windows-separator",
-                    message=f"pip reads '\\' in options as an escape ({redact_text(rest)!r} "
-                    f"would lose it); read as {redact_text(fixed)!r}: write '/' so pip reads "
-                    "it so too",
+                    message=f"pip reads '\\' in options as an escape and would drop it from "
+                    f"'{redact_text(rest)}'; read as '{redact_text(fixed)}' (write '/' so that "
+                    "pip reads it the same)",
                     location=origin,
                 )
             )
