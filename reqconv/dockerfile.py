@@ -51,6 +51,7 @@ __all__ = [
     "DockerPlan",
     "DockerResult",
     "base_python_versions",
+    "copied_files",
     "default_lock_name",
     "dockerignore_check",
     "dockerignore_update",
@@ -249,11 +250,13 @@ class DockerPlan:
     ``lock_for`` maps a requirements file (POSIX path relative to the service folder, which is
     taken to be the build context) to its exported lock (same base): ``requirements.txt`` ->
     ``requirements.lock``, ``requirements/dev.txt`` -> ``requirements-dev.lock``. When it is empty,
-    ``default_lock_name`` decides.
+    ``default_lock_name`` decides. ``unlocked``: files of the service folder that no lock covers
+    (a ``deploy/requirements.txt`` the conversion did not take): a ``-r`` of one is kept.
     """
 
     uv_version: str
     lock_for: Mapping[str, str] = field(default_factory=dict)
+    unlocked: frozenset[str] = frozenset()
     venv: str = DEFAULT_VENV
 
 
@@ -1261,6 +1264,15 @@ class _Rewriter:
         for ref in pip.requirements:
             # the file in the build context that a COPY put at ``ref`` names the lock best
             source = self.copied_from(stage, line, ref)
+            if source is not None and _norm(source).lstrip("/") in self.plan.unlocked:
+                self.report(
+                    line,
+                    "no-lock",
+                    f"{ref} is {source} of the build context, which is not among the requirements "
+                    "files this service converts, so no lock is exported for it; kept: convert "
+                    f"it too (reqconv convert --group NAME={source})",
+                )
+                return None
             found = (None if source is None else self.lock_for(source)) or self.lock_for(ref)
             if found is None:
                 self.report(
@@ -2043,6 +2055,19 @@ def rewrite(text: str, plan: DockerPlan) -> DockerResult:
         # venv then needs pip, or a venv after it would hide what it installed)
         kept |= rewriter.failed
         findings = rewriter.findings
+
+
+def copied_files(text: str) -> tuple[str, ...]:
+    """The build-context paths that ``COPY``/``ADD`` (not ``--from``) name as sources, as written."""
+    return tuple(
+        dict.fromkeys(
+            source
+            for command in _parse(text)
+            if command.cmd.upper() in ("COPY", "ADD")
+            and not any(f.lower().startswith("--from=") for f in command.flags)
+            for source in command.value[:-1]
+        )
+    )
 
 
 def referenced_requirement_files(text: str) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ rewrite lives in ``reqconv.dockerfile``; the lock it installs is exported by the
 from __future__ import annotations
 
 import json
+import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,6 +124,21 @@ def _change(path: Path, before: fs.TextFile | None, after_text: str) -> FileChan
     )
 
 
+def _unlocked(root: Path, copied: Sequence[str], lock_for: Mapping[str, str]) -> frozenset[str]:
+    """Copied files of the service folder that no lock covers (none when nothing is converted:
+    then the lock names are guessed for every file)."""
+    if not lock_for:
+        return frozenset()
+    known = {posixpath.normpath(key) for key in lock_for}
+    unlocked = set()
+    for source in copied:
+        relative = posixpath.normpath(source.lstrip("/"))
+        wildcard = any(c in relative for c in "*?[$")
+        if relative not in known and not wildcard and (root / relative).is_file():
+            unlocked.add(relative)
+    return frozenset(unlocked)
+
+
 def plan_service(
     root: Path,
     *,
@@ -134,13 +150,17 @@ def plan_service(
     from reqconv import dockerfile
 
     lock_for, groups = lock_table(root, roles)
-    plan = dockerfile.DockerPlan(uv_version=uv_version, lock_for=lock_for)
     changes: list[FileChange] = []
     diagnostics: list[Diagnostic] = []
     locks: list[str] = []
     for path in dockerfiles or find_dockerfiles(root):
         source = fs.read_text(path)
         try:
+            plan = dockerfile.DockerPlan(
+                uv_version=uv_version,
+                lock_for=lock_for,
+                unlocked=_unlocked(root, dockerfile.copied_files(source.text), lock_for),
+            )
             result = dockerfile.rewrite(source.text, plan)
         except DockerfileError as e:
             raise DockerfileError(e.message, Location(path)) from e

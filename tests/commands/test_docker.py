@@ -184,3 +184,28 @@ def test_uses_discovered_roles(tmp_path: Path) -> None:
     plan = plan_service(tmp_path, uv_version=UV_VERSION)
     assert plan.locks == ("requirements.lock", "requirements-tests.lock")
     assert plan.lock_groups == ("tests",)
+
+
+def test_a_copied_requirements_file_the_service_does_not_convert_is_kept(tmp_path: Path) -> None:
+    """deploy/requirements.txt is not requirements.txt: the main lock must not stand in for it."""
+    (tmp_path / "requirements.txt").write_text("alpha==1.0\n")
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "requirements.txt").write_text("gunicorn==23.0.0\n")
+    text = "FROM python:3.12-slim\nCOPY deploy/requirements.txt /tmp/\nRUN pip install -r /tmp/requirements.txt\n"
+    (tmp_path / "Dockerfile").write_text(text)
+    plan = plan_service(tmp_path, uv_version=UV_VERSION)
+    assert not plan.pending
+    [diagnostic] = plan.diagnostics
+    assert diagnostic.code == "no-lock"
+    assert "deploy/requirements.txt" in diagnostic.message
+
+
+def test_a_copied_requirements_file_the_service_converts_is_rewritten(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("alpha==1.0\n")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nCOPY ./requirements.txt /tmp/\nRUN pip install -r /tmp/requirements.txt\n"
+    )
+    plan = plan_service(tmp_path, uv_version=UV_VERSION)
+    assert plan.pending
+    assert plan.diagnostics == ()
+    assert plan.locks == ("requirements.lock",)
