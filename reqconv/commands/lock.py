@@ -418,6 +418,25 @@ def _add_constraints(project: _Project, pins: Sequence[Pin]) -> bytes:
     return project.file.encode(text)
 
 
+def _split_pins(pins: Sequence[Pin]) -> dict[NormalizedName, str]:
+    """Names pinned to more than one version (``x==1 ; <marker>`` and ``x==2 ; <other marker>``).
+
+    A ``Pin`` carries no marker, so each would become an unconditional constraint, and no version
+    holds both: the first lock would fail on them and take other pins down in the retry.
+    """
+    versions: dict[NormalizedName, list[str]] = {}
+    for pin in pins:
+        found = versions.setdefault(pin.name, [])
+        if not any(_same_version(pin.version, v) for v in found):  # 1.0 and 1.0.0 are one
+            found.append(pin.version)
+    return {
+        name: f"pinned to several versions ({', '.join(found)}), presumably under markers; "
+        "one constraint cannot hold them all, so uv chose"
+        for name, found in versions.items()
+        if len(found) > 1
+    }
+
+
 def _check_pins(
     pins: Sequence[Pin],
     summary: LockSummary,
@@ -602,9 +621,11 @@ def lock_service(
         )
         _run_lock(runner, argv, root, project)
 
-    dropped: dict[NormalizedName, str] = {}
+    dropped = _split_pins(applied)
+    applied = [pin for pin in applied if pin.name not in dropped]
     if applied:
         remaining = list(applied)
+        retried = False
         while remaining:
             _write(tx, project.path, _add_constraints(project, remaining))
             try:
@@ -619,8 +640,9 @@ def lock_service(
                 # uv names the conflicting packages; drop those pins and retry once. When it names
                 # none, or the retry fails too, lock without pins and report what moved.
                 culprits = (
-                    named if named and len(named) < len(remaining) and not dropped else remaining
+                    named if named and len(named) < len(remaining) and not retried else remaining
                 )
+                retried = True
                 for pin in culprits:
                     dropped[pin.name] = why
                 remaining = [pin for pin in remaining if pin.name not in dropped]

@@ -591,3 +591,28 @@ def test_an_image_without_a_python_minor_is_not_checked(tmp_path: Path, image: s
     root = service(tmp_path)
     (root / "Dockerfile").write_text(f"FROM {image}\n")
     assert lock(root, FakeUv({"beta": "1.0"})).written
+
+
+def test_a_name_pinned_to_two_versions_is_no_constraint(tmp_path: Path) -> None:
+    # `x==1.0 ; python_version < "3.12"` and `x==1.1 ; python_version >= "3.12"`: a Pin has no
+    # marker, and two unconditional constraints of one name cannot hold; the other pins still do.
+    root = service(tmp_path)
+    fake = FakeUv({"alpha": "2.0", "beta": "1.0"})
+    pins = (pin("alpha", "1.0"), pin("alpha", "1.1"), pin("beta", "1.0"))
+    result = lock(root, fake, pins=pins)
+
+    first = fake.pyprojects[0]
+    assert '"beta==1.0"' in first
+    assert "alpha==" not in first
+    assert [call[1] for call in fake.calls] == ["lock", "lock", "export"]  # no failed attempt
+    assert [p.name for p in result.kept] == ["beta"]
+    assert [(c.name, c.pinned) for c in result.changed] == [("alpha", "1.0"), ("alpha", "1.1")]
+    assert all("pinned to several versions" in c.reason for c in result.changed)
+
+
+def test_one_version_spelled_twice_is_one_pin(tmp_path: Path) -> None:
+    root = service(tmp_path)
+    fake = FakeUv({"alpha": "1.0"})
+    result = lock(root, fake, pins=(pin("alpha", "1.0"), pin("alpha", "1.0.0")))
+    assert '"alpha==1.0"' in fake.pyprojects[0]
+    assert result.changed == ()
