@@ -1199,7 +1199,8 @@ class _Rewriter:
                 self.report(
                     line,
                     "not-install",
-                    f"pip {pip.subcommand} -r is kept: only pip install is rewritten",
+                    f"pip {pip.subcommand} -r is kept: only pip install is rewritten; the "
+                    "hashed lock works there too (-r requirements.lock)",
                 )
                 kept_refs.update(pip.requirements)
             return None
@@ -1252,7 +1253,8 @@ class _Rewriter:
             self.report(
                 line,
                 "python-too-old",
-                f"this stage has Python {too_old}, older than uv supports (3.8); kept",
+                f"this stage has Python {too_old}, older than uv supports (3.8); kept: move to "
+                "a base image with Python 3.8 or newer first",
             )
             return None
         reason = self.refusal(command, cmd, pip)
@@ -1279,7 +1281,7 @@ class _Rewriter:
                     line,
                     "no-lock",
                     f"{ref} is not a requirements file of this service, so no lock is exported "
-                    "for it; kept",
+                    "for it; kept: convert it too (reqconv convert --group NAME=FILE)",
                 )
                 return None
             _key, lock = found
@@ -1449,7 +1451,8 @@ class _Rewriter:
         if pip.unknown:
             return (
                 "unknown-option",
-                f"pip option {' '.join(pip.unknown)} has no uv pip sync equivalent; kept",
+                f"pip option {' '.join(pip.unknown)} has no uv pip sync equivalent; kept: drop "
+                "it, or run what needs it as a separate command after the sync",
             )
         if pip.target is not None:
             return (
@@ -1815,7 +1818,8 @@ class _Rewriter:
         self.report(
             line,
             "requirements-not-copied",
-            f"no COPY brings {ref} from the build context, so its lock cannot follow; kept",
+            f"no COPY brings {ref} from the build context, so its lock cannot follow; kept: "
+            "COPY the file (or bind-mount it) from the context before this RUN",
         )
         return None
 

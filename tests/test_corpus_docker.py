@@ -58,6 +58,9 @@ def test_no_crash_and_every_install_accounted_for(path: Path) -> None:
     reported = {f.line for f in result.findings}
     for line in _install_lines(text):
         assert line in result.rewritten or line in reported, f"{path.name}:{line}"
+    for finding in result.findings:  # each warning says what was kept and what to do instead
+        if finding.severity == "warning" and finding.code not in ("index-credentials", "pip-env"):
+            assert "kept:" in finding.message, f"{path.name}:{finding.line}: {finding.message}"
 
 
 def test_corpus_figures(capsys: pytest.CaptureFixture[str]) -> None:
