@@ -818,7 +818,7 @@ class _Rewriter:
                 command.start_line,
                 "shell-unparsed",
                 "cannot map this RUN (heredoc form or continuations) to its lines; its pip "
-                "install is kept as it is",
+                "install is kept: write it as a plain shell RUN (or RUN <<EOF with no interpreter)",
             )
         parsed: list[tuple[_Script, list[_Cmd]]] = []
         for script in scripts:
@@ -828,7 +828,8 @@ class _Rewriter:
                     self.report(
                         command.start_line,
                         "shell-unparsed",
-                        "cannot parse this RUN's shell; its pip install is kept as it is",
+                        "cannot parse this RUN's shell; its pip install is kept: rewrite it by "
+                        "hand to `uv pip sync --require-hashes <lock>`",
                     )
                 continue
             parsed.append((script, _walk_commands(script, trees)))
