@@ -603,6 +603,7 @@ def _merge_array(
 
 
 _ITEM_INDENT_RE = re.compile(r"\n([ \t]*)[^\s\]#]")
+_COMMENT_INDENT_RE = re.compile(r"\n([ \t]+)#")  # an array that holds only comment lines
 _CLOSED_RE = re.compile(r"\n[ \t]*\]\Z")
 
 
@@ -616,7 +617,7 @@ def _append(
         old = [cast(Item, item).as_string() for item in array]
         _put_array(container, key, _array_text([*old, *items]))
         return
-    match = _ITEM_INDENT_RE.search(text)
+    match = _ITEM_INDENT_RE.search(text) or _COMMENT_INDENT_RE.search(text)
     indent = match.group(1) if match else _INDENT
     # tomlkit places the comma before a trailing comment; then the rest goes in as text at once
     # (item by item costs ~0.2 ms each, too slow for thousands).

@@ -704,6 +704,9 @@ def test_apply_two_thousand_dependencies_is_fast() -> None:
         ),
         pytest.param("[  # soon\n]", '[  # soon\n    "c",\n    "d",\n]', id="comment-only"),
         pytest.param("[\n]", '[\n    "c",\n    "d",\n]', id="empty-multi-line"),
+        pytest.param(
+            "[\n  # tools\n]", '[\n  # tools\n  "c",\n  "d",\n]', id="comment-line-indent"
+        ),
     ],
 )
 def test_append_to_existing_array(array: str, expected: str) -> None:
