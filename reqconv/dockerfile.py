@@ -11,8 +11,12 @@ never reads, writes or prints. Both are imported inside the functions that need 
 and bind mounts) into ``uv pip sync --require-hashes LOCK`` and adds, once per stage (a stage built
 ``FROM`` another inherits): ``COPY --from=ghcr.io/astral-sh/uv:<version> /uv /uvx /bin/``,
 ``ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0`` and, unless the stage already
-creates a venv (then it is kept, and ``--python`` names it when ``VIRTUAL_ENV`` is not set), ``RUN
-uv venv /opt/venv`` with ``ENV VIRTUAL_ENV`` and ``PATH``. The COPY (or bind mount) that brought the
+creates a venv that pip ran in (then it is kept, and ``--python`` names it when ``VIRTUAL_ENV`` is
+not set, or under ``sudo``), ``RUN uv venv /opt/venv`` with ``ENV VIRTUAL_ENV`` and ``PATH``: with
+``--seed`` when a pip install that stays runs after the sync (it must find pip in the venv), with
+``--system-site-packages`` on a base image other than python/uv (its own packages stay importable).
+A ``FROM --platform=$BUILDPLATFORM`` stage copies uv from an added stage of that platform (``COPY
+--from=<image>`` takes the target platform's). The COPY (or bind mount) that brought the
 requirements file brings the lock; ``pip install --upgrade pip setuptools wheel`` goes in stages that
 were rewritten. Only those lines change: everything else stays byte for byte.
 
@@ -25,8 +29,11 @@ packages named inline, ``--target``/``--prefix``/``--root``, other unknown optio
 a shell substitution, installs inside ``if``/loops/subshells/pipelines or ``sh -c`` strings, a
 ``--user`` install whose site a later stage copies piecemeal (a whole ``…/.local`` copy follows the
 venv), a non-root ``USER`` where the venv would be created, a later stage copying system
-site-packages, Python older than 3.8, requirements that no COPY brings from the context,
-poetry/pipenv, and files already on uv. Credentials passed as ``ARG``/``ENV`` get a finding
+site-packages (or ``/usr/local``), Python older than 3.8 (Python 2 from apt too), requirements that
+no COPY brings from the context, poetry/pipenv, files already on uv, a pip install before the sync
+(hidden by a new venv, or removed by the sync), ``--user`` after a new venv, a base image whose own
+CMD/ENTRYPOINT would run, a CMD naming ``/usr/local/bin/python``, ``$VAR`` arguments, ``ONBUILD``,
+exec-form RUN, Windows shells. Credentials passed as ``ARG``/``ENV`` get a finding
 recommending a build secret. Comment lines inside a replaced pip command's continuation stay: the
 new command takes the pip command's first line, the lock its last one.
 """
