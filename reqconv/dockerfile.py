@@ -1270,6 +1270,17 @@ class _Rewriter:
             code, message = reason
             self.report(line, code, message)
             return None
+        for ref in pip.requirements:
+            generated = self.generated_at(stage, command, ref)
+            if generated is not None:
+                self.report(
+                    line,
+                    "generated-requirements",
+                    f"{ref} is written inside the image (line {generated}), not taken from the "
+                    "build context whose lock reqconv exports; kept: install the exported lock "
+                    "instead of generating the file",
+                )
+                return None
         locks: list[tuple[str, str, str]] = []
         for ref in pip.requirements:
             # the file in the build context that a COPY put at ``ref`` names the lock best
@@ -1829,6 +1840,18 @@ class _Rewriter:
             f"no COPY brings {ref} from the build context, so its lock cannot follow; kept: "
             "COPY the file (or bind-mount it) from the context before this RUN",
         )
+        return None
+
+    def generated_at(self, stage: _Stage, command: Any, ref: str) -> int | None:
+        """The line of a RUN before (or at) ``command`` that writes ``ref`` (``-o``,
+        ``--output-file``, ``>``)."""
+        name = re.escape(PurePosixPath(ref).name)
+        written = re.compile(
+            rf"(?:\s-o\s*|\s--output(?:-file)?[=\s]\s*|>\s*)(?:\S*/)?{name}(?=$|[\s;&|)])"
+        )
+        for run in [*_before(stage, command.start_line), command]:
+            if run.cmd.upper() == "RUN" and written.search(run.original):
+                return int(run.start_line)
         return None
 
     def copied_from(self, stage: _Stage, line: int, ref: str) -> str | None:

@@ -1082,3 +1082,18 @@ def test_the_copied_file_decides_the_lock_not_its_name_in_the_image() -> None:
     )
     assert "COPY requirements-prod.lock /tmp/requirements-prod.lock\n" in result.text
     assert result.locks == ("requirements-prod.lock",)
+
+
+@pytest.mark.parametrize(
+    "generate",
+    [
+        "RUN poetry export -f requirements.txt -o requirements.txt",
+        "RUN pip-compile --output-file=requirements.txt requirements.in",
+        "RUN uv pip compile requirements.in > requirements.txt",
+    ],
+)
+def test_requirements_generated_in_the_image_are_reported(generate: str) -> None:
+    text = f"FROM python:3.12-slim\nCOPY . .\n{generate}\nRUN pip install -r requirements.txt\n"
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert (4, "generated-requirements") in _codes(result)
