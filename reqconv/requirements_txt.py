@@ -791,6 +791,8 @@ def _pep508(spec: str, origin: Location) -> Requirement:
             )
         elif re.search(r"[^=!<>~]=[^=]", spec) and not re.search(r"[=!<>~]=", spec):
             hint = " ('=' is not an operator: did you mean '=='?)"
+        elif found := re.search(r"(?:[<>!~]=?|==)\s*([A-Za-z][\w.]*)", spec.split(";", 1)[0]):
+            hint = f" ({found.group(1)!r} is not a PEP 440 version)"
         raise ParseError(f"invalid requirement {redact_text(spec)!r}{hint}: {e}", origin) from e
 
 

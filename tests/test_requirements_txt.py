@@ -927,6 +927,10 @@ def test_invalid_lines_are_refused_with_location(text: str, start: str) -> None:
     assert str(_error(text)).startswith(start)
 
 
+def test_word_for_a_version_is_refused_with_the_reason() -> None:
+    assert "('dev' is not a PEP 440 version)" in str(_error("pytz>dev\n"))
+
+
 def test_env_var_in_a_requirement_is_refused_with_the_reason() -> None:
     message = str(_error("pkg==${PKG_VERSION}\n"))
     assert message.startswith(f"{FILE}:1: invalid requirement")
