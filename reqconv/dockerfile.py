@@ -630,7 +630,8 @@ def _is_setup_upgrade(pip: _PipInstall) -> bool:
 
 
 def _only_setup_packages(cmd: _Cmd) -> bool:
-    """``pip install pip==24.0 setuptools`` and the like: only pip's own tooling."""
+    """``pip install pip==24.0 setuptools`` and the like: only pip's own tooling (or uv, whose
+    binary stays on PATH whatever venv comes after)."""
     pip = _pip_install(cmd)
     return (
         pip is not None
@@ -639,7 +640,7 @@ def _only_setup_packages(cmd: _Cmd) -> bool:
         and not pip.variables
         and bool(pip.packages)
         and all(
-            re.split(r"[<>=!~\[;@ ]", package, maxsplit=1)[0].lower() in _SETUP_PACKAGES
+            re.split(r"[<>=!~\[;@ ]", package, maxsplit=1)[0].lower() in {*_SETUP_PACKAGES, "uv"}
             for package in pip.packages
         )
     )

@@ -1097,3 +1097,15 @@ def test_requirements_generated_in_the_image_are_reported(generate: str) -> None
     result = rewrite(text, PLAN)
     assert result.text == text
     assert (4, "generated-requirements") in _codes(result)
+
+
+def test_pip_install_uv_before_the_sync_does_not_stop_the_rewrite() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        COPY requirements.txt .
+        RUN pip install uv==0.9.5 && pip install -r requirements.txt
+        """
+    )
+    assert "uv pip sync --require-hashes requirements.lock\n" in result.text
+    assert _codes(result) == [(3, "inline-packages")]
