@@ -19,6 +19,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -164,6 +165,59 @@ def _read_project(root: Path) -> _Project:
         groups=_names(groups),
         extras=_names(extras),
     )
+
+
+def _in_globs(service: Path, folder: Path, globs: object) -> bool:
+    """True when one of ``globs`` (relative to ``folder``, as uv reads them) names ``service``."""
+    relative = service.relative_to(folder).parts
+    for pattern in globs if isinstance(globs, list) else ():
+        parts = [part for part in str(pattern).split("/") if part not in ("", ".")]
+        if "**" in parts:  # rare: let pathlib walk it
+            if service in {match.resolve() for match in folder.glob(str(pattern))}:
+                return True
+        elif len(parts) == len(relative) and all(map(fnmatchcase, relative, parts)):
+            return True
+    return False
+
+
+def _workspace_of(root: Path) -> Path | None:
+    """The pyproject.toml of the uv workspace ``root`` is a member of, found as uv finds it.
+
+    uv takes the nearest ancestor with ``[tool.uv.workspace]``: a member when one of its
+    ``members`` globs matches ``root`` and no ``exclude`` glob does; otherwise ``root`` is a
+    project of its own.
+    """
+    service = root.resolve()
+    for folder in service.parents:
+        path = folder / "pyproject.toml"
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if "workspace" not in text:  # the common case, without parsing TOML
+            continue
+        try:
+            tool = tomllib.loads(text).get("tool")
+        except tomllib.TOMLDecodeError:
+            continue
+        uv_table = tool.get("uv") if isinstance(tool, dict) else None
+        workspace = uv_table.get("workspace") if isinstance(uv_table, dict) else None
+        if not isinstance(workspace, dict):
+            continue
+        member = _in_globs(service, folder, workspace.get("members"))
+        return path if member and not _in_globs(service, folder, workspace.get("exclude")) else None
+    return None
+
+
+def _refuse_workspace_member(root: Path, project: _Project) -> None:
+    workspace = _workspace_of(root)
+    if workspace is not None:
+        raise InputError(
+            f"a member of the uv workspace of {workspace}: uv locks the whole workspace into "
+            f"{workspace.parent / 'uv.lock'}, not a uv.lock of this service; lock the workspace "
+            "with uv there, or add this folder to its [tool.uv.workspace] exclude",
+            Location(project.path),
+        )
 
 
 def _requirement_items(data: dict[str, object]) -> list[tuple[str, str]]:
@@ -592,6 +646,7 @@ def lock_service(
         uv_path = uv.find_uv()
         uv.uv_version(uv_path)
     project = _read_project(root)
+    _refuse_workspace_member(root, project)
     check_docker_python(root, project.requires_python, project.path)
     targets = _export_targets(root, project, export_groups, pylock)
     _require_writable(root)
@@ -787,6 +842,7 @@ def _check(options: LockOptions, out: Output, uv_path: Path) -> int:
     stale: list[str] = []
     for root in options.paths:
         project = _read_project(root)
+        _refuse_workspace_member(root, project)
         check_docker_python(root, project.requires_python, project.path)
         argv = uv.build_lock_argv(uv_path, root.absolute(), offline=options.offline, locked=True)
         try:

@@ -12,7 +12,9 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from reqconv import fs
-from reqconv.commands.lock import LockResult, lock_service
+from reqconv.commands import CollectedOutput, WriteMode
+from reqconv.commands.lock import LockOptions, LockResult, lock_service
+from reqconv.commands.lock import _check as check_locks
 from reqconv.errors import InputError, Location, PyprojectError, UvError
 from reqconv.model import Pin
 
@@ -616,3 +618,46 @@ def test_one_version_spelled_twice_is_one_pin(tmp_path: Path) -> None:
     result = lock(root, fake, pins=(pin("alpha", "1.0"), pin("alpha", "1.0.0")))
     assert '"alpha==1.0"' in fake.pyprojects[0]
     assert result.changed == ()
+
+
+WORKSPACE = textwrap.dedent(
+    """\
+    [project]
+    name = "root"
+    version = "0.1.0"
+
+    [tool.uv.workspace]
+    members = ["apps/*"]
+    exclude = ["apps/legacy"]
+    """
+)
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["lock", "check"])
+def test_a_uv_workspace_member_is_refused_before_uv_runs(tmp_path: Path, check: bool) -> None:
+    # uv would lock the whole workspace into <workspace>/uv.lock, which reqconv neither tracks
+    # nor reads: it was left behind, and reqconv failed on a missing apps/svc/uv.lock.
+    (tmp_path / "pyproject.toml").write_text(WORKSPACE)
+    root = tmp_path / "apps" / "svc"
+    root.mkdir(parents=True)
+    service(root)
+    fake = FakeUv({"beta": "1.0"})
+    options = LockOptions(paths=(root,), mode=WriteMode(check=True))
+    with pytest.raises(InputError, match="member of the uv workspace") as excinfo:
+        _ = check_locks(options, CollectedOutput(), UV) if check else lock(root, fake)
+    assert excinfo.value.exit_code == 2
+    assert str(tmp_path / "pyproject.toml") in excinfo.value.message
+    assert fake.calls == []
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [
+        "pyproject.toml",
+        "pyproject.toml",
+    ]
+
+
+@pytest.mark.parametrize("folder", ["apps/legacy", "tools/svc"])
+def test_a_service_outside_the_workspace_locks_on_its_own(tmp_path: Path, folder: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(WORKSPACE)
+    root = tmp_path / folder
+    root.mkdir(parents=True)
+    service(root)
+    assert (root / "uv.lock") in lock(root, FakeUv({"beta": "1.0"})).written

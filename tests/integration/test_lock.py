@@ -762,3 +762,23 @@ def test_uv_gone_between_lock_and_export_exits_3_and_restores(
     assert f"cannot run {fake}" in err
     assert "pip install" in err  # how to get uv back
     assert snapshot(service) == before
+
+
+def test_uv_workspace_member_is_refused_and_nothing_is_written(
+    uv_env: UvEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "root"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+        'dependencies = []\n\n[tool.uv.workspace]\nmembers = ["apps/*"]\nexclude = ["apps/old"]\n'
+    )
+    write_project(tmp_path / "apps" / "svc", ["beta"])
+    write_project(tmp_path / "apps" / "old", ["beta"])
+    before = snapshot(tmp_path)
+
+    assert exit_code_of(["lock", str(tmp_path / "apps" / "svc")]) == 2
+    assert "member of the uv workspace" in capsys.readouterr().err
+    assert snapshot(tmp_path) == before  # no <workspace>/uv.lock left behind
+
+    assert exit_code_of(["lock", str(tmp_path / "apps" / "old")]) == 0  # excluded: its own lock
+    assert (tmp_path / "apps" / "old" / "uv.lock").is_file()
+    assert not (tmp_path / "uv.lock").exists()
