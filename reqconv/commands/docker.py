@@ -125,10 +125,8 @@ def _change(path: Path, before: fs.TextFile | None, after_text: str) -> FileChan
 
 
 def _unlocked(root: Path, copied: Sequence[str], lock_for: Mapping[str, str]) -> frozenset[str]:
-    """Copied files of the service folder that no lock covers (none when nothing is converted:
-    then the lock names are guessed for every file)."""
-    if not lock_for:
-        return frozenset()
+    """Copied files of the service folder that no lock covers. With no requirements file found
+    at all, that is every copied one: the exports go to the service folder, never beside them."""
     known = {posixpath.normpath(key) for key in lock_for}
     unlocked = set()
     for source in copied:

@@ -209,3 +209,16 @@ def test_a_copied_requirements_file_the_service_converts_is_rewritten(tmp_path: 
     assert plan.pending
     assert plan.diagnostics == ()
     assert plan.locks == ("requirements.lock",)
+
+
+def test_requirements_only_in_a_subfolder_discovery_skips_are_kept(tmp_path: Path) -> None:
+    """No role found: no export is known, and none would be written beside deploy/requirements.txt."""
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "requirements.txt").write_text("gunicorn==23.0.0\n")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nCOPY deploy/requirements.txt deploy/\n"
+        "RUN pip install -r deploy/requirements.txt\n"
+    )
+    plan = plan_service(tmp_path, uv_version=UV_VERSION)
+    assert not plan.pending
+    assert [d.code for d in plan.diagnostics] == ["no-lock"]
