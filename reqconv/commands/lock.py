@@ -28,8 +28,8 @@ from packaging.utils import NormalizedName, canonicalize_name
 from reqconv import fs, uv
 from reqconv.commands import Output, WriteMode
 from reqconv.errors import InputError, Location, PyprojectError, UvError
-from reqconv.model import Diagnostic, LockSummary, Pin
-from reqconv.redact import has_credentials, redact_text
+from reqconv.model import Diagnostic, Index, LockSummary, Pin
+from reqconv.redact import has_credentials, redact_text, strip_credentials
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
@@ -263,9 +263,6 @@ _AUTH_FAILURE_RE = re.compile(r"authentication|401 Unauthorized|403 Forbidden", 
 
 def _credentials_hint(project: _Project, stderr: str) -> str:
     """For an index uv names as refusing it: the variables uv reads its credentials from."""
-    from reqconv.model import Index
-    from reqconv.redact import strip_credentials
-
     text = " ".join(stderr.split())
     if not _AUTH_FAILURE_RE.search(text):
         return ""
@@ -288,12 +285,14 @@ def _credentials_hint(project: _Project, stderr: str) -> str:
 
 
 def _run_lock(runner: Runner, argv: list[str], root: Path, project: _Project) -> None:
-    """``uv lock``; a failure over a requirement that is not PEP 508 is that requirement's error.
+    """``uv lock``, its failures explained where uv's message falls short.
 
-    uv then no longer reads [project] and reports a failed ``setup.py`` build of the project
-    (offline: a missing setuptools), which says nothing of the line to fix. Checked only after uv
-    failed: uv accepts a few forms packaging refuses (``>=1.0.*``), and a lock that works stays so;
-    a resolution that found no solution read the requirements, and goes to the pin handling.
+    An index that refused uv: which ``UV_INDEX_<NAME>_*`` variables to set. A requirement that is
+    not PEP 508: uv then no longer reads [project] and reports a failed ``setup.py`` build of the
+    project (offline: a missing setuptools), which says nothing of the line to fix; that becomes
+    the requirement's own error. Checked only after uv failed: uv accepts a few forms packaging
+    refuses (``>=1.0.*``), and a lock that works stays so; a resolution that found no solution
+    read the requirements, and goes to the pin handling.
     """
     try:
         runner(argv, cwd=root, timeout=uv.DEFAULT_TIMEOUT)
@@ -575,8 +574,7 @@ def _export_targets(
 def _export_argv(
     uv_path: Path, root: Path, project: _Project, group: str | None, pylock: bool, offline: bool
 ) -> list[str]:
-    is_group = group is not None and canonicalize_name(group) in project.groups
-    groups = (group,) if group is not None and is_group else ()
+    groups = (group,) if group is not None and canonicalize_name(group) in project.groups else ()
     extras = (group,) if group is not None and not groups else ()
     return uv.build_export_argv(
         uv_path,
