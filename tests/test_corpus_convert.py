@@ -125,7 +125,7 @@ def test_no_requirement_is_dropped_in_silence(outcomes: list[Outcome]) -> None:
 
 def test_most_of_the_corpus_converts(outcomes: list[Outcome]) -> None:
     converted = [o for o in outcomes if o.service is not None]
-    # 7 of 66 are refused today, each for a reason pip would refuse too (Jinja templates, an
+    # 8 of 66 are refused today, each for a reason pip or uv would refuse too (Jinja templates, an
     # invalid specifier, two different == pins across files of different commits).
     assert len(converted) >= 0.85 * len(outcomes)
 

@@ -141,6 +141,11 @@ def plan_service(root: Path, options: ConvertOptions) -> ServiceConversion:
     else:
         text = pyproject.ensure_project(tf.text, project_meta(root), path=pyproject_path)
     new_text = pyproject.apply(text, conversion.spec, path=pyproject_path, style=options.dev_style)
+    if conversion.spec.uv.indexes:
+        # uv reads UV_INDEX_<NAME>_* by the name the file ends up with (an existing index's name,
+        # or one with a -2): the credentials messages must say that name.
+        names = pyproject.index_names(new_text, path=pyproject_path)
+        conversion = normalize.rename_indexes(conversion, names)
     change = FileChange(
         path=pyproject_path,
         before=before,

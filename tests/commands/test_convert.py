@@ -231,3 +231,17 @@ def test_unchanged_pyproject_with_mixed_line_endings_is_not_rewritten(tmp_path: 
     assert run(_options(target, check=True), CollectedOutput()) == 0
     assert run(_options(target), CollectedOutput()) == 0
     assert path.read_bytes() == mixed
+
+
+def test_credentials_message_names_the_index_as_written(tmp_path: Path) -> None:
+    target = _copy_service(tmp_path, "plugins/private-plugin")
+    (target / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "1"\n\n'
+        '[[tool.uv.index]]\nname = "corp"\nurl = "https://pypi.internal.example.com/simple"\n'
+    )
+    out = CollectedOutput()
+    assert run(_options(target), out) == 0
+    messages = "\n".join(out.stderr)
+    assert "UV_INDEX_CORP_USERNAME" in messages
+    assert "UV_INDEX_PYPI_INTERNAL" not in messages
+    assert (target / "pyproject.toml").read_text().count("[[tool.uv.index]]") == 1
