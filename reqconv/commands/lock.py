@@ -50,6 +50,8 @@ REQUIREMENTS_LOCK = "requirements.lock"
 PYLOCK = "pylock.toml"
 _GROUP_LOCK_RE = re.compile(r"^requirements-(?P<name>.+)\.lock$")
 _NO_SOLUTION = "No solution found when resolving dependencies"
+# https://packaging.python.org/en/latest/specifications/name-normalization/
+_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 # An SSH user name (git+ssh://git@host/...) is not a secret: keys authenticate, not the name.
 _SSH_USER_RE = re.compile(r"(?:^|[\s\"'=])(?:git\+)?ssh://[^/@\s:\"']+@")
 
@@ -471,6 +473,22 @@ def _add_constraints(project: _Project, pins: Sequence[Pin]) -> bytes:
     return project.file.encode(text)
 
 
+def _upgrade_names(packages: Sequence[str]) -> frozenset[NormalizedName]:
+    """The names ``--upgrade-package`` frees; uv takes a name or a requirement (``'ruff<0.5'``)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    names = set()
+    for item in packages:
+        try:
+            name = Requirement(item).name
+        except InvalidRequirement as e:
+            raise InputError(f"--upgrade-package {item!r} is not a name or requirement: {e}") from e
+        if not _NAME_RE.match(name):  # packaging lets `beta_` through; uv does not
+            raise InputError(f"--upgrade-package {item!r}: {name!r} is not a valid package name")
+        names.add(canonicalize_name(name))
+    return frozenset(names)
+
+
 def _split_pins(pins: Sequence[Pin]) -> dict[NormalizedName, str]:
     """Names pinned to more than one version (``x==1 ; <marker>`` and ``x==2 ; <other marker>``).
 
@@ -659,7 +677,7 @@ def lock_service(
         tx.track(root / (PYLOCK if is_pylock else export_name(group)))
 
     diagnostics: list[Diagnostic] = []
-    upgrading = frozenset(canonicalize_name(name) for name in upgrade_packages)
+    upgrading = _upgrade_names(upgrade_packages)
     applied = [] if upgrade else [pin for pin in pins if pin.name not in upgrading]
     if not first_lock:
         applied = []  # uv.lock is the record now; the requirements' pins only seed the first lock

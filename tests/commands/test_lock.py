@@ -661,3 +661,28 @@ def test_a_service_outside_the_workspace_locks_on_its_own(tmp_path: Path, folder
     root.mkdir(parents=True)
     service(root)
     assert (root / "uv.lock") in lock(root, FakeUv({"beta": "1.0"})).written
+
+
+def test_upgrade_package_with_a_specifier_frees_that_pin(tmp_path: Path) -> None:
+    # uv takes a requirement (`-P 'beta<2'`); the pin to leave out is beta's.
+    root = service(tmp_path)
+    fake = FakeUv({"alpha": "1.0", "beta": "1.5"})
+    pins = (pin("alpha", "1.0"), pin("beta", "1.0"))
+    result = lock(root, fake, pins=pins, upgrade_packages=("Beta<2",))
+
+    assert "beta==" not in fake.pyprojects[0]
+    assert fake.calls[0][-2:] == ["--upgrade-package", "Beta<2"]
+    (change,) = result.changed
+    assert (change.name, change.reason) == (
+        "beta",
+        "upgraded as asked (--upgrade / --upgrade-package)",
+    )
+
+
+def test_upgrade_package_that_is_no_name_is_bad_input(tmp_path: Path) -> None:
+    root = service(tmp_path)
+    fake = FakeUv({"beta": "1.0"})
+    with pytest.raises(InputError, match="--upgrade-package 'beta_'") as excinfo:
+        lock(root, fake, upgrade_packages=("beta_",))
+    assert excinfo.value.exit_code == 2
+    assert fake.calls == []
