@@ -246,6 +246,8 @@ def run(options: ConvertOptions, out: Output) -> int:
                 service.root, uv_version=uv_version, roles=service.conversion.roles
             )
             service.diagnostics.extend(service.docker.diagnostics)
+            if not options.lock:
+                service.diagnostics.extend(docker.missing_locks(service.docker))
 
     pending = any(
         change.changed

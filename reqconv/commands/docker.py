@@ -227,6 +227,21 @@ def _report(plans: Sequence[ServicePlan], *, pending: bool, written: Sequence[Pa
     )
 
 
+def missing_locks(plan: ServicePlan) -> tuple[Diagnostic, ...]:
+    """A warning for each lock the new Dockerfiles copy that does not exist yet (the image would
+    not build until ``reqconv lock`` writes it)."""
+    return tuple(
+        Diagnostic(
+            code="lock-missing",
+            message=f"the rewritten Dockerfile copies {lock}, which does not exist yet: "
+            "run `reqconv lock` before you build the image",
+            location=Location(plan.root / lock),
+        )
+        for lock in plan.locks
+        if plan.pending and not (plan.root / lock).exists()
+    )
+
+
 def run(options: DockerOptions, out: Output, *, uv_version: str | None = None) -> int:
     """Rewrite every service's Dockerfiles; 0, or 1 when ``--check`` finds a pending rewrite.
 
@@ -244,7 +259,7 @@ def run(options: DockerOptions, out: Output, *, uv_version: str | None = None) -
         for plan in plans:
             if not plan.changes and not mode.quiet:
                 out.err(f"{plan.root.as_posix()}: no Dockerfile found")
-            for diagnostic in plan.diagnostics:
+            for diagnostic in (*plan.diagnostics, *missing_locks(plan)):
                 out.err(str(diagnostic))
     written: list[Path] = []
     if not mode.writes:

@@ -245,3 +245,16 @@ def test_credentials_message_names_the_index_as_written(tmp_path: Path) -> None:
     assert "UV_INDEX_CORP_USERNAME" in messages
     assert "UV_INDEX_PYPI_INTERNAL" not in messages
     assert (target / "pyproject.toml").read_text().count("[[tool.uv.index]]") == 1
+
+
+def test_no_lock_with_a_dockerfile_warns_that_the_lock_is_missing(tmp_path: Path) -> None:
+    target = _copy_service(tmp_path, "apps/backend")
+    options = ConvertOptions(paths=(target,), lock=False, docker=True)
+    out = CollectedOutput()
+    assert run(options, out) == 0
+    assert "uv pip sync --require-hashes requirements.lock" in (target / "Dockerfile").read_text()
+    warnings = [
+        line for line in out.stderr if "lock-missing" in line or "does not exist yet" in line
+    ]
+    assert len(warnings) == 1
+    assert "run `reqconv lock`" in warnings[0]

@@ -222,3 +222,20 @@ def test_requirements_only_in_a_subfolder_discovery_skips_are_kept(tmp_path: Pat
     plan = plan_service(tmp_path, uv_version=UV_VERSION)
     assert not plan.pending
     assert [d.code for d in plan.diagnostics] == ["no-lock"]
+
+
+def test_missing_lock_is_a_warning_until_reqconv_lock_writes_it(service: Path) -> None:
+    code, out = _run(service)
+    assert code == 0
+    missing = [line for line in out.stderr if "does not exist yet" in line]
+    assert {line.split(":")[0].rsplit("/", 1)[-1] for line in missing} == {
+        "requirements.lock",
+        "requirements-dev.lock",
+    }
+    (service / "requirements.lock").write_text("alpha==1.0\n")
+    (service / "requirements-dev.lock").write_text("alpha==1.0\nbeta==1.0\n")
+    (service / "Dockerfile").write_text(
+        (FIXTURES / "dockerfiles" / "dev-stage.in.Dockerfile").read_text()
+    )
+    code, out = _run(service)
+    assert not [line for line in out.stderr if "does not exist yet" in line]
