@@ -212,6 +212,9 @@ def _workspace_of(root: Path) -> Path | None:
 
 
 def _refuse_workspace_member(root: Path, project: _Project) -> None:
+    tool = tomllib.loads(project.file.text).get("tool", {})
+    if isinstance(tool, dict) and isinstance(tool.get("uv"), dict) and "workspace" in tool["uv"]:
+        return  # its own workspace root: uv looks no further up
     workspace = _workspace_of(root)
     if workspace is not None:
         raise InputError(

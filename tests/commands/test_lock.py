@@ -686,3 +686,11 @@ def test_upgrade_package_that_is_no_name_is_bad_input(tmp_path: Path) -> None:
         lock(root, fake, upgrade_packages=("beta_",))
     assert excinfo.value.exit_code == 2
     assert fake.calls == []
+
+
+def test_a_service_that_is_its_own_workspace_root_locks_there(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(WORKSPACE)
+    root = tmp_path / "apps" / "svc"
+    root.mkdir(parents=True)
+    service(root, PYPROJECT + '\n[tool.uv.workspace]\nmembers = ["libs/*"]\n')
+    assert (root / "uv.lock") in lock(root, FakeUv({"beta": "1.0"})).written
