@@ -13,15 +13,19 @@ reported, as is every package whose version differs from its pin, and every hash
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import re
+import signal
+import threading
 import tomllib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -647,6 +651,41 @@ def render_exports(
     return rendered
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM unwinds as Ctrl-C does: uv is stopped and the transaction restores every file.
+
+    A cancelled CI job, ``timeout`` or ``docker stop`` sends SIGTERM, whose default ends Python on
+    the spot: pyproject.toml kept the temporary constraints of a pinned lock, uv.lock was half new.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers; there, Ctrl-C is the caller's matter too
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _terminable(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    @functools.wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with _sigterm_as_interrupt():
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+@_terminable
 def lock_service(
     root: Path,
     *,

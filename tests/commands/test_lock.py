@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -694,3 +695,18 @@ def test_a_service_that_is_its_own_workspace_root_locks_there(tmp_path: Path) ->
     root.mkdir(parents=True)
     service(root, PYPROJECT + '\n[tool.uv.workspace]\nmembers = ["libs/*"]\n')
     assert (root / "uv.lock") in lock(root, FakeUv({"beta": "1.0"})).written
+
+
+def test_sigterm_is_an_interrupt_only_while_locking(tmp_path: Path) -> None:
+    root = service(tmp_path)
+    before = signal.getsignal(signal.SIGTERM)
+    seen = []
+
+    def runner(argv: Sequence[str], *, cwd: Path, timeout: float | None = None) -> str:
+        seen.append(signal.getsignal(signal.SIGTERM))
+        return FakeUv({"beta": "1.0"})(argv, cwd=cwd, timeout=timeout)
+
+    lock(root, runner)  # type: ignore[arg-type]
+    assert seen
+    assert all(handler not in (before, signal.SIG_DFL) for handler in seen)
+    assert signal.getsignal(signal.SIGTERM) == before

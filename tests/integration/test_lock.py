@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -782,3 +783,39 @@ def test_uv_workspace_member_is_refused_and_nothing_is_written(
     assert exit_code_of(["lock", str(tmp_path / "apps" / "old")]) == 0  # excluded: its own lock
     assert (tmp_path / "apps" / "old" / "uv.lock").is_file()
     assert not (tmp_path / "uv.lock").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM and a POSIX shell script stand-in")
+def test_sigterm_during_the_pinned_lock_restores_pyproject(uv_env: UvEnv, tmp_path: Path) -> None:
+    # A cancelled CI job, `timeout`, `docker stop`: SIGTERM, not Ctrl-C. While uv runs the pinned
+    # lock, pyproject.toml holds the temporary constraints; they must not outlive reqconv.
+    service = tmp_path / "svc"
+    pyproject = write_project(service, ["beta"])
+    (service / "requirements.txt").write_text("beta==1.0\n")
+    before = snapshot(service)
+    pidfile = tmp_path / "uv.pid"
+    fake = _fake_uv(
+        tmp_path / "uv",
+        f'echo $$ > "{pidfile}"\necho x > uv.lock\nsleep 30\nexit 1\n',
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-m", "reqconv", "lock", str(service)],
+        env={**os.environ, "UV": str(fake)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not pidfile.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "constraint-dependencies" in pyproject.read_text()  # uv is running the pinned lock
+        child.terminate()
+        child.communicate(timeout=30)
+    finally:
+        child.kill()
+        if pidfile.exists():  # the fake uv leads its own process group
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.killpg(int(pidfile.read_text()), signal.SIGKILL)
+    assert child.returncode == 130  # as for Ctrl-C
+    assert snapshot(service) == before
