@@ -655,31 +655,38 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM unwinds as Ctrl-C does: uv is stopped and the transaction restores every file.
+# SIGTERM: a cancelled CI job, `timeout`, `docker stop`; SIGHUP: the terminal went away.
+_TERMINATING = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
-    A cancelled CI job, ``timeout`` or ``docker stop`` sends SIGTERM, whose default ends Python on
-    the spot: pyproject.toml kept the temporary constraints of a pinned lock, uv.lock was half new.
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP unwind as Ctrl-C does: uv stopped, the transaction restores every file.
+
+    Their default ends Python on the spot: pyproject.toml kept the temporary constraints of a
+    pinned lock, and uv.lock was new while the exports were old.
     """
     if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set handlers; there, Ctrl-C is the caller's matter too
+        yield  # only the main thread may set handlers
         return
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {sig: signal.signal(sig, interrupt) for sig in _TERMINATING}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
 def _terminable(function: Callable[_P, _R]) -> Callable[_P, _R]:
     @functools.wraps(function)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with _sigterm_as_interrupt():
+        with _terminate_as_interrupt():
             return function(*args, **kwargs)
 
     return wrapper

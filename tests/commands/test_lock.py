@@ -697,16 +697,20 @@ def test_a_service_that_is_its_own_workspace_root_locks_there(tmp_path: Path) ->
     assert (root / "uv.lock") in lock(root, FakeUv({"beta": "1.0"})).written
 
 
-def test_sigterm_is_an_interrupt_only_while_locking(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_a_terminating_signal_is_an_interrupt_only_while_locking(tmp_path: Path, name: str) -> None:
+    sig = getattr(signal, name, None)
+    if sig is None:
+        pytest.skip(f"no {name} here")
     root = service(tmp_path)
-    before = signal.getsignal(signal.SIGTERM)
+    before = signal.getsignal(sig)
     seen = []
 
     def runner(argv: Sequence[str], *, cwd: Path, timeout: float | None = None) -> str:
-        seen.append(signal.getsignal(signal.SIGTERM))
+        seen.append(signal.getsignal(sig))
         return FakeUv({"beta": "1.0"})(argv, cwd=cwd, timeout=timeout)
 
     lock(root, runner)  # type: ignore[arg-type]
     assert seen
     assert all(handler not in (before, signal.SIG_DFL) for handler in seen)
-    assert signal.getsignal(signal.SIGTERM) == before
+    assert signal.getsignal(sig) == before
