@@ -267,7 +267,11 @@ def _invalid_requirement(project: _Project) -> PyprojectError | None:
     return None
 
 
-_AUTH_FAILURE_RE = re.compile(r"authentication|401 Unauthorized|403 Forbidden", re.IGNORECASE)
+# uv's words for an index that refused it (a hint, or a failed download); no package name has a
+# space, so a name like `django-authentication` in a conflict cannot match.
+_AUTH_FAILURE_RE = re.compile(
+    r"valid authentication credentials|\b40[13] (?:Unauthorized|Forbidden)"
+)
 
 
 def _credentials_hint(project: _Project, stderr: str) -> str:

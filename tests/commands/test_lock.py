@@ -714,3 +714,27 @@ def test_a_terminating_signal_is_an_interrupt_only_while_locking(tmp_path: Path,
     assert seen
     assert all(handler not in (before, signal.SIG_DFL) for handler in seen)
     assert signal.getsignal(sig) == before
+
+
+def test_a_pin_conflict_naming_an_authentication_package_is_still_a_conflict(
+    tmp_path: Path,
+) -> None:
+    root = service(tmp_path)
+    fake = FakeUv({"django-authentication": "2.0", "beta": "1.0"})
+    calls = 0
+
+    def conflict_once(argv: Sequence[str], *, cwd: Path, timeout: float | None = None) -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            stderr = (
+                "error: No solution found when resolving dependencies:\n  Because "
+                "django-authentication==1.0 depends on beta>=2 and beta==1.0, ... unsatisfiable"
+            )
+            raise UvError("`uv lock` failed", argv=tuple(argv), returncode=1, stderr=stderr)
+        return fake(argv, cwd=cwd, timeout=timeout)
+
+    pins = (pin("django-authentication", "1.0"), pin("beta", "1.0"), pin("gamma", "1.0"))
+    with fs.Transaction() as tx:
+        result = lock_service(root, tx=tx, runner=conflict_once, uv_path=UV, pins=pins)
+    assert {c.name for c in result.changed} >= {"django-authentication"}
