@@ -259,8 +259,12 @@ def _invalid_requirement(project: _Project) -> PyprojectError | None:
         try:
             Requirement(text)
         except InvalidRequirement as e:
+            quoted = (f'"{text}"', f"'{text}'")  # as written in TOML, more often than not
             lines = project.file.text.splitlines()
-            line = next((n for n, raw in enumerate(lines, start=1) if text in raw), 0)
+            line = next(
+                (n for n, raw in enumerate(lines, start=1) if any(q in raw for q in quoted)),
+                next((n for n, raw in enumerate(lines, start=1) if text in raw), 0),
+            )
             return PyprojectError(
                 f"{where} {text!r} is not a valid requirement: {e}", Location(project.path, line)
             )

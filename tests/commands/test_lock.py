@@ -738,3 +738,15 @@ def test_a_pin_conflict_naming_an_authentication_package_is_still_a_conflict(
     with fs.Transaction() as tx:
         result = lock_service(root, tx=tx, runner=conflict_once, uv_path=UV, pins=pins)
     assert {c.name for c in result.changed} >= {"django-authentication"}
+
+
+def test_an_invalid_requirement_is_found_at_its_own_line(tmp_path: Path) -> None:
+    # A comment that mentions the same text comes first: the quoted item is the line to fix.
+    text = PYPROJECT.replace('["eta"]', '["eta<<1"]').replace(
+        "[project]\n", "# eta<<1 fails uv; fix it\n[project]\n"
+    )
+    root = service(tmp_path, text)
+    with pytest.raises(PyprojectError) as excinfo:
+        lock(root, FakeUv({"beta": "1.0"}, fail_on="lock"))
+    line = text.splitlines().index('dev = ["eta<<1"]') + 1
+    assert excinfo.value.location == Location(root / "pyproject.toml", line)
