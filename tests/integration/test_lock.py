@@ -819,3 +819,24 @@ def test_sigterm_during_the_pinned_lock_restores_pyproject(uv_env: UvEnv, tmp_pa
                 os.killpg(int(pidfile.read_text()), signal.SIGKILL)
     assert child.returncode == 130  # as for Ctrl-C
     assert snapshot(service) == before
+
+
+def test_existing_group_export_and_pylock_are_refreshed_by_a_plain_lock(
+    uv_env: UvEnv, tmp_path: Path
+) -> None:
+    pyproject = write_project(tmp_path, ["beta"], groups={"dev": ["eta==1.0"]})
+    lock(tmp_path, export_groups=("dev",), pylock=True)
+    text = pyproject.read_text().replace('"eta==1.0"', '"eta==1.1"')
+    pyproject.write_text(text.replace('"beta"', '"beta<2"'))
+
+    result = lock(tmp_path)  # no --export-group, no --pylock: the files already there
+    assert {p.name for p in result.written} == {
+        "uv.lock",
+        "requirements.lock",
+        "requirements-dev.lock",
+        "pylock.toml",
+    }
+    assert pins_of((tmp_path / "requirements-dev.lock").read_text())["eta"] == "1.1"
+    pylock = (tmp_path / "pylock.toml").read_text()
+    assert 'name = "beta"\nversion = "1.5"' in pylock
+    assert "eta" not in pylock.replace("beta", "")  # production only
