@@ -2,7 +2,9 @@
 
 ``lock_service`` is the step ``convert`` runs too. Every file it may touch (uv.lock, pyproject.toml,
 the exports) is tracked in the caller's ``fs.Transaction`` before uv or reqconv changes it, so a
-failure at any point (uv error, timeout, Ctrl-C) leaves every file as it was.
+failure at any point (uv error, timeout, Ctrl-C, SIGTERM) leaves every file as it was. What would
+fail half-way is refused first: a folder it cannot write, a member of a uv workspace (uv would
+lock the workspace's uv.lock instead).
 
 Pins (``==`` lines, a compiled ``.txt`` beside its ``.in``) are kept on the first lock: they go to
 uv as temporary ``[tool.uv] constraint-dependencies``, then pyproject.toml is restored byte for byte
