@@ -48,9 +48,19 @@ MIN_UV_VERSION = "0.6.15"
 
 # Variables that would override what reqconv states in argv: whether `uv lock` locks or only
 # checks (`UV_FROZEN=1` turns it into a validity check that never updates uv.lock; `UV_LOCKED=1`
-# into `--check`), and which groups an export holds. CI shells often set the first two for `uv sync`.
+# into `--check`), which groups an export holds, and whether [tool.uv.sources] counts at all
+# (`UV_NO_SOURCES=1`, set for `uv build --no-sources`, locks path and git sources from the index).
+# CI shells often set the first two for `uv sync`.
 OVERRIDING_VARIABLES = frozenset(
-    {"UV_FROZEN", "UV_LOCKED", "UV_NO_DEV", "UV_NO_GROUP", "UV_NO_DEFAULT_GROUPS", "UV_ONLY_GROUP"}
+    {
+        "UV_FROZEN",
+        "UV_LOCKED",
+        "UV_NO_DEV",
+        "UV_NO_GROUP",
+        "UV_NO_DEFAULT_GROUPS",
+        "UV_ONLY_GROUP",
+        "UV_NO_SOURCES",
+    }
 )
 
 # A lock of a large service against a slow private index takes minutes, not hours.

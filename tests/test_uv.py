@@ -350,9 +350,11 @@ def test_run_drops_variables_that_would_override_argv(
 ) -> None:
     monkeypatch.setenv("UV_FROZEN", "1")
     monkeypatch.setenv("UV_LOCKED", "1")
+    monkeypatch.setenv("UV_NO_SOURCES", "1")
     monkeypatch.setenv("UV_INDEX_PRIVATE_PASSWORD", "kept")
     code = "import os; print(sorted(k for k in os.environ if k.startswith('UV_')))"
     out = uv.run(python(code), cwd=tmp_path)
     assert "UV_FROZEN" not in out
     assert "UV_LOCKED" not in out
+    assert "UV_NO_SOURCES" not in out
     assert "UV_INDEX_PRIVATE_PASSWORD" in out

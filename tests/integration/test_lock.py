@@ -187,7 +187,9 @@ def test_git_source_from_a_local_repository(uv_env: UvEnv, tmp_path: Path) -> No
     assert warning.message.startswith(f"kappa @ git+{repo.as_uri()}@")
 
 
-def test_path_source(uv_env: UvEnv, tmp_path: Path) -> None:
+def test_path_source(uv_env: UvEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A CI shell set up for `uv build --no-sources` must not lock without [tool.uv.sources].
+    monkeypatch.setenv("UV_NO_SOURCES", "1")
     make_source_tree(tmp_path / "libs" / "lam", "lam", "0.3", ["zeta"])
     service = tmp_path / "svc"
     write_project(service, ["lam"], tail='\n[tool.uv.sources]\nlam = { path = "../libs/lam" }\n')
