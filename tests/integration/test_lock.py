@@ -657,10 +657,12 @@ def test_real_ctrl_c_during_the_export_restores_the_lock(uv_env: UvEnv, tmp_path
     write_project(service, ["beta"])
     before = snapshot(service)
     started = tmp_path / "export-started"
-    # The real uv locks; the export then hangs until the SIGINT a terminal's Ctrl-C sends.
+    # The real uv locks; the export then hangs until the SIGINT a terminal's Ctrl-C sends. It says
+    # so a moment after it starts: a SIGINT while Popen() itself still runs would leave it behind
+    # (no Popen object to stop it with), which is another case than the one under test.
     fake = _fake_uv(
         tmp_path / "uv",
-        f'if [ "$1" = "export" ]; then touch "{started}"; sleep 30; exit 1; fi\n'
+        f'if [ "$1" = "export" ]; then sleep 0.5; touch "{started}"; sleep 30; exit 1; fi\n'
         f'exec "{uv_env.uv}" "$@"\n',
     )
 
@@ -796,9 +798,11 @@ def test_sigterm_during_the_pinned_lock_restores_pyproject(uv_env: UvEnv, tmp_pa
     (service / "requirements.txt").write_text("beta==1.0\n")
     before = snapshot(service)
     pidfile = tmp_path / "uv.pid"
+    started = tmp_path / "lock-started"  # a moment after exec: reqconv is then waiting on uv
     fake = _fake_uv(
         tmp_path / "uv",
-        f'echo $$ > "{pidfile}"\necho x > uv.lock\nsleep 30\nexit 1\n',
+        f'echo $$ > "{pidfile}"\necho x > uv.lock\nsleep 0.5\ntouch "{started}"\nsleep 30\n'
+        "exit 1\n",
     )
     child = subprocess.Popen(
         [sys.executable, "-m", "reqconv", "lock", str(service)],
@@ -809,7 +813,7 @@ def test_sigterm_during_the_pinned_lock_restores_pyproject(uv_env: UvEnv, tmp_pa
     )
     try:
         deadline = time.monotonic() + 30
-        while not pidfile.exists() and time.monotonic() < deadline:
+        while not started.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert "constraint-dependencies" in pyproject.read_text()  # uv is running the pinned lock
         child.terminate()
