@@ -7,14 +7,17 @@ the environment (``UV_INDEX_<NAME>_USERNAME`` / ``_PASSWORD``) and never through
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import signal
 import subprocess
+import threading
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Literal
 
 from packaging.utils import canonicalize_name
@@ -218,26 +221,47 @@ def _stop(process: subprocess.Popen[str]) -> None:
         process.wait()
 
 
-def run(
-    argv: Sequence[str],
-    *,
-    cwd: Path,
-    env: Mapping[str, str] | None = None,
-    timeout: float | None = None,
-) -> str:
-    """Run uv and return its stdout; any failure is a ``UvError`` (argv and stderr redacted).
+_HELD_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
-    ``env`` (default: this process's) minus ``OVERRIDING_VARIABLES``; credentials such as
-    ``UV_INDEX_<NAME>_PASSWORD`` pass through to uv in it, never in argv.
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[list[int]]:
+    """Ctrl-C, SIGTERM or SIGHUP arriving while uv starts: recorded, not raised inside Popen().
+
+    An exception raised inside ``Popen()`` after the fork leaves no Popen object to stop uv with:
+    uv (in its own session, out of reach of the terminal's Ctrl-C) went on locking and wrote
+    uv.lock after the rollback. ``run`` raises ``KeyboardInterrupt`` for them once it holds uv.
+    Signals this process ignores stay ignored.
     """
-    base = os.environ if env is None else env
-    child_env = {k: v for k, v in base.items() if k not in OVERRIDING_VARIABLES}
-    shown = tuple(redact_text(arg) for arg in argv)
+    held: list[int] = []
+    previous: dict[int, Callable[[int, FrameType | None], object] | int | None] = {}
+    if threading.current_thread() is not threading.main_thread():  # handlers are main's only
+        yield held
+        return
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        held.append(signum)
+
     try:
-        process = subprocess.Popen(
+        for sig in _HELD_SIGNALS:
+            if signal.getsignal(sig) is not signal.SIG_IGN:
+                previous[sig] = signal.signal(sig, hold)
+        yield held
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
+def _start(
+    argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], shown: tuple[str, ...]
+) -> subprocess.Popen[str]:
+    try:
+        return subprocess.Popen(
             list(argv),
             cwd=cwd,
-            env=child_env,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -253,8 +277,29 @@ def run(
         ) from e
     except OSError as e:
         raise UvError(f"cannot run {argv[0]}: {e.strerror or e}", argv=shown) from e
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+) -> str:
+    """Run uv and return its stdout; any failure is a ``UvError`` (argv and stderr redacted).
+
+    ``env`` (default: this process's) minus ``OVERRIDING_VARIABLES``; credentials such as
+    ``UV_INDEX_<NAME>_PASSWORD`` pass through to uv in it, never in argv.
+    """
+    base = os.environ if env is None else env
+    child_env = {k: v for k, v in base.items() if k not in OVERRIDING_VARIABLES}
+    shown = tuple(redact_text(arg) for arg in argv)
+    with _signals_held() as held:
+        process = _start(argv, cwd=cwd, env=child_env, shown=shown)
     with process:
         try:
+            if held:  # Ctrl-C (or SIGTERM) while uv started: now that it can be stopped
+                raise KeyboardInterrupt
             stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired as e:
             _stop(process)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -358,3 +361,39 @@ def test_run_drops_variables_that_would_override_argv(
     assert "UV_LOCKED" not in out
     assert "UV_NO_SOURCES" not in out
     assert "UV_INDEX_PRIVATE_PASSWORD" in out
+
+
+@posix_only
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_while_uv_starts_still_stops_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sig: int
+) -> None:
+    # Ctrl-C (or SIGTERM, which the lock step turns into one) landing inside Popen(): no Popen
+    # object reached run(), so nothing stopped uv, which went on to write uv.lock after the
+    # rollback. The signal now waits until run() holds the process, then stops it.
+    pidfile = tmp_path / "uv.pid"
+    script = fake_executable(tmp_path / "uv", f'echo $$ > "{pidfile}"\nsleep 30\n')
+    real_popen = subprocess.Popen
+    started: list[subprocess.Popen[str]] = []
+
+    def popen_then_signal(*args: Any, **kwargs: Any) -> subprocess.Popen[str]:
+        process = real_popen(*args, **kwargs)
+        started.append(process)
+        os.kill(os.getpid(), sig)  # delivered before Popen() returns to run()
+        return process
+
+    monkeypatch.setattr(subprocess, "Popen", popen_then_signal)
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            uv.run([str(script), "lock"], cwd=tmp_path, timeout=60)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    (process,) = started
+    assert process.returncode is not None  # stopped and reaped by run()
+    time.sleep(0.2)
+    assert not pidfile.exists() or not alive(int(pidfile.read_text()))
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
