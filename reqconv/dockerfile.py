@@ -250,6 +250,16 @@ _ESCAPE_RE = re.compile(r"^#\s*escape\s*=\s*(\S)\s*$", re.I)
 _DIRECTIVE_RE = re.compile(r"^#\s*[A-Za-z]+\s*=")
 
 
+# uv reads UV_INDEX_<NAME>_* for an index it knows by name: in the image, that is the
+# [[tool.uv.index]] of a pyproject.toml in the folder of the sync. An export's --index-url lines are
+# unnamed; for those uv reads a netrc file.
+_SECRET_HINT = (
+    "RUN --mount=type=secret,id=<id>,env=UV_INDEX_<NAME>_PASSWORD (NAME: the [[tool.uv.index]] "
+    "name; copy pyproject.toml beside the lock so that uv knows it), or "
+    "RUN --mount=type=secret,id=netrc,target=/root/.netrc for the lock's --index-url"
+)
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class DockerPlan:
     """What ``rewrite`` needs to know besides the Dockerfile.
@@ -1128,9 +1138,7 @@ class _Rewriter:
                         "index-credentials",
                         f"{command.cmd.upper()} {name} passes an index credential into the build, "
                         "where it stays in the image history: with uv, pass it as a build secret, "
-                        "RUN --mount=type=secret,id=<id>,env=UV_INDEX_<NAME>_PASSWORD "
-                        "(NAME: the [[tool.uv.index]] name) and drop the "
-                        f"{command.cmd.upper()}",
+                        f"{_SECRET_HINT}, and drop the {command.cmd.upper()}",
                     )
                 elif index_var:
                     self.report(
@@ -1498,7 +1506,7 @@ class _Rewriter:
                     command.start_line,
                     "index-credentials",
                     f"the index URL {redact_url(url)} carries credentials; the rewrite drops them: "
-                    "pass them as RUN --mount=type=secret,id=<id>,env=UV_INDEX_<NAME>_PASSWORD",
+                    f"pass them as a build secret, {_SECRET_HINT}",
                 )
         for assignment in cmd.assignments:
             if assignment.startswith("PIP_"):

@@ -156,6 +156,7 @@ def build_export_argv(
     extras: Sequence[str] = (),
     fmt: ExportFormat = "requirements.txt",
     offline: bool = False,
+    emit_index_url: bool = False,
 ) -> list[str]:
     """``uv export`` of what production installs (plus ``groups``/``extras``), from uv.lock as is.
 
@@ -183,6 +184,10 @@ def build_export_argv(
         argv += ["--group", group]
     for extra in extras:
         argv += ["--extra", extra]
+    if emit_index_url and fmt == "requirements.txt":
+        # A project with its own indexes: `uv pip sync` of the export (in an image, without the
+        # pyproject) must look there, not on PyPI alone (a private name could be taken there).
+        argv.append("--emit-index-url")
     if offline:
         argv.append("--offline")
     if output is not None:

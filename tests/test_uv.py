@@ -397,3 +397,13 @@ def test_a_signal_while_uv_starts_still_stops_it(
 
 def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def test_export_argv_emits_index_urls_only_for_requirements_txt() -> None:
+    argv = uv.build_export_argv(Path("uv"), Path("/svc"), output=None, emit_index_url=True)
+    assert "--emit-index-url" in argv
+    assert "--emit-index-url" not in uv.build_export_argv(Path("uv"), Path("/svc"), output=None)
+    pylock = uv.build_export_argv(
+        Path("uv"), Path("/svc"), output=None, fmt="pylock.toml", emit_index_url=True
+    )
+    assert "--emit-index-url" not in pylock

@@ -125,6 +125,7 @@ class _Project:
     # Normalized (PEP 735 groups, PEP 685 extras): uv takes any spelling of a name.
     groups: frozenset[NormalizedName]
     extras: frozenset[NormalizedName]
+    has_indexes: bool = False  # [[tool.uv.index]] entries: the exports name them
 
 
 def export_name(group: str | None) -> str:
@@ -165,6 +166,9 @@ def _read_project(root: Path) -> _Project:
     requires_python = project.get("requires-python")
     groups = data.get("dependency-groups", {})
     extras = project.get("optional-dependencies", {})
+    tool = data.get("tool", {})
+    uv_table = tool.get("uv", {}) if isinstance(tool, dict) else {}
+    indexes = uv_table.get("index", []) if isinstance(uv_table, dict) else []
     return _Project(
         path=path,
         file=file,
@@ -172,6 +176,7 @@ def _read_project(root: Path) -> _Project:
         requires_python=requires_python if isinstance(requires_python, str) else None,
         groups=_names(groups),
         extras=_names(extras),
+        has_indexes=bool(indexes),
     )
 
 
@@ -619,6 +624,7 @@ def _export_argv(
         extras=extras,
         fmt="pylock.toml" if pylock else "requirements.txt",
         offline=offline,
+        emit_index_url=project.has_indexes,
     )
 
 
@@ -640,6 +646,20 @@ def _encoded(path: Path, text: str) -> bytes:
         return text.encode()
 
 
+_INDEX_OPTIONS = ("--index-url ", "--extra-index-url ", "--find-links ")
+
+
+def _strip_index_credentials(body: str) -> str:
+    """The ``--index-url``/``--extra-index-url`` lines ``--emit-index-url`` adds, without userinfo
+    (a URL written by hand with ``user:pw@``): the image gets credentials another way."""
+    lines = []
+    for line in body.splitlines(keepends=True):
+        option, _, url = line.rstrip("\n").partition(" ")
+        index_line = line.startswith(_INDEX_OPTIONS)
+        lines.append(f"{option} {strip_credentials(url)}\n" if index_line else line)
+    return "".join(lines)
+
+
 def render_exports(
     root: Path,
     project: _Project,
@@ -654,7 +674,7 @@ def render_exports(
     for group, pylock in targets:
         path = root / (PYLOCK if pylock else export_name(group))
         argv = _export_argv(uv_path, root, project, group, pylock, offline)
-        body = runner(argv, cwd=root, timeout=uv.DEFAULT_TIMEOUT)
+        body = _strip_index_credentials(runner(argv, cwd=root, timeout=uv.DEFAULT_TIMEOUT))
         text = _header(_export_command(group, pylock)) + body
         _refuse_credentials(path, text)
         rendered.append((path, text))

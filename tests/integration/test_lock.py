@@ -577,7 +577,11 @@ def test_credentials_in_the_index_url_are_never_shown_or_written(
 
     assert exit_code_of(["lock", str(service)]) == 0
     assert private_env.password not in (service / "uv.lock").read_text()
-    assert private_env.password not in (service / "requirements.lock").read_text()
+    export = (service / "requirements.lock").read_text()
+    assert private_env.password not in export
+    # The export names the project's index (without credentials), so that `uv pip sync` in an
+    # image looks there and not on PyPI alone.
+    assert f"-index-url {private_env.url.rstrip('/')}" in export.replace("/\n", "\n")
 
     pyproject.write_text(pyproject.read_text().replace('"beta"', '"beta", "no-such-name"'))
     before = snapshot(service)
