@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo(f"reqconv: error: {e}", err=True)
         sys.exit(e.exit_code)
     except (KeyboardInterrupt, typer.Abort):
-        typer.echo("reqconv: interrupted", err=True)
+        typer.echo("reqconv: interrupted; every file was restored", err=True)
         sys.exit(130)
     except typer.Exit as e:
         sys.exit(e.exit_code)
@@ -248,4 +248,7 @@ def main(argv: list[str] | None = None) -> None:
         traceback.print_exc()
         typer.echo("reqconv: internal error; please report it with the traceback above.", err=True)
         sys.exit(4)
-    sys.exit(code if isinstance(code, int) else 0)
+    code = code if isinstance(code, int) else 0
+    if code == 130:  # typer returns Ctrl-C (and SIGTERM/SIGHUP, see fs) as exit code 130
+        typer.echo("reqconv: interrupted; every file was restored", err=True)
+    sys.exit(code)

@@ -11,15 +11,25 @@ from __future__ import annotations
 import codecs
 import contextlib
 import os
+import signal
 import stat
 import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from reqconv.errors import InputError, Location
 
-__all__ = ["TextFile", "Transaction", "atomic_write", "read_text", "write_if_changed"]
+__all__ = [
+    "TextFile",
+    "Transaction",
+    "atomic_write",
+    "read_text",
+    "terminate_as_interrupt",
+    "write_if_changed",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,13 +97,20 @@ def _new_file_mode() -> int:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, ``os.replace``."""
+    """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, ``os.replace``.
+
+    A failure (read-only folder, full disk) is an ``InputError`` naming the file; the target is
+    then as it was.
+    """
     target = path.resolve() if path.is_symlink() else path
     try:
         mode = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
         mode = _new_file_mode()
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as e:
+        raise InputError(f"cannot write: {e.strerror or e}", Location(path)) from e
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -101,9 +118,11 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise InputError(f"cannot write: {e.strerror or e}", Location(path)) from e
         raise
 
 
@@ -128,6 +147,7 @@ class Transaction:
 
     def __init__(self) -> None:
         self._before: dict[Path, bytes | None] = {}
+        self._signals: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
 
     def track(self, path: Path) -> None:
         path = path.absolute()
@@ -143,15 +163,24 @@ class Transaction:
         self.track(path)
         return write_if_changed(path, data)
 
-    def rollback(self) -> None:
+    def rollback(self) -> list[Path]:
+        """Restore every tracked file; go on past a file that cannot be restored (read-only
+        mount) and return those, so that one failure does not leave the others changed."""
+        failed = []
         for path, data in self._before.items():
-            if data is None:
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
-            else:
-                write_if_changed(path, data)
+            try:
+                if data is None:
+                    if path.exists():
+                        path.unlink()
+                else:
+                    write_if_changed(path, data)
+            except (OSError, InputError):
+                failed.append(path)
+        return failed
 
     def __enter__(self) -> Transaction:
+        self._signals = terminate_as_interrupt()
+        self._signals.__enter__()
         return self
 
     def __exit__(
@@ -160,5 +189,36 @@ class Transaction:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if exc_type is not None:
-            self.rollback()
+        try:
+            if exc_type is not None:
+                self.rollback()
+        finally:
+            self._signals.__exit__(None, None, None)
+
+
+# SIGTERM: a cancelled CI job, `timeout`, `docker stop`; SIGHUP: the terminal went away.
+_TERMINATING = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP unwind as Ctrl-C does, so that a ``Transaction`` restores every file.
+
+    Their default ends Python on the spot, with pyproject.toml, uv.lock and the exports half new.
+    Only the main thread may set handlers; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in _TERMINATING}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)

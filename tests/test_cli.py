@@ -121,6 +121,8 @@ def test_errors_map_to_exit_codes(
         assert "reqconv: error: r.txt:3: bad" in err
     if code == 4:
         assert "please report" in err
+    if code == 130:
+        assert "interrupted" in err
 
 
 def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -102,3 +103,40 @@ def test_transaction_keeps_changes_on_success(tmp_path: Path) -> None:
     with fs.Transaction() as tx:
         assert tx.write(path, b"x") is True
     assert path.read_bytes() == b"x"
+
+
+def test_write_failure_names_the_file(tmp_path: Path) -> None:
+    missing_folder = tmp_path / "gone" / "f"
+    with pytest.raises(InputError, match=r"gone/f: cannot write"):
+        fs.atomic_write(missing_folder, b"x")
+
+
+def test_rollback_goes_on_past_a_file_it_cannot_restore(tmp_path: Path) -> None:
+    first, second = tmp_path / "a" / "first", tmp_path / "second"
+    first.parent.mkdir()
+    first.write_bytes(b"1")
+    second.write_bytes(b"2")
+    tx = fs.Transaction()
+    tx.write(first, b"changed")
+    tx.write(second, b"changed")
+    shutil.rmtree(first.parent)
+    first.parent.write_bytes(b"a file where the folder was: first cannot be restored, even by root")
+    assert tx.rollback() == [first.absolute()]
+    assert second.read_bytes() == b"2"
+
+
+def test_sigterm_inside_a_transaction_restores_files(tmp_path: Path) -> None:
+    import signal
+
+    path = tmp_path / "f"
+    path.write_bytes(b"before")
+
+    def terminated() -> None:
+        with fs.Transaction() as tx:
+            tx.write(path, b"after")
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(KeyboardInterrupt):
+        terminated()
+    assert path.read_bytes() == b"before"
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL

@@ -15,15 +15,12 @@ reported, as is every package whose version differs from its pin, and every hash
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import os
 import re
-import signal
-import threading
 import tomllib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -685,38 +682,10 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
-# SIGTERM: a cancelled CI job, `timeout`, `docker stop`; SIGHUP: the terminal went away.
-_TERMINATING = tuple(
-    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
-
-
-@contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM and SIGHUP unwind as Ctrl-C does: uv stopped, the transaction restores every file.
-
-    Their default ends Python on the spot: pyproject.toml kept the temporary constraints of a
-    pinned lock, and uv.lock was new while the exports were old.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set handlers
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = {sig: signal.signal(sig, interrupt) for sig in _TERMINATING}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
-
-
 def _terminable(function: Callable[_P, _R]) -> Callable[_P, _R]:
     @functools.wraps(function)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with _terminate_as_interrupt():
+        with fs.terminate_as_interrupt():
             return function(*args, **kwargs)
 
     return wrapper
