@@ -47,6 +47,7 @@ class ServiceConversion:
     docker: ServicePlan | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    lock: dict[str, object] | None = None  # the lock step's JSON report (commands.lock.result_json)
 
 
 def _parse_groups(root: Path, groups: Sequence[str]) -> list[tuple[str, Path]]:
@@ -205,6 +206,7 @@ def _report(services: Sequence[ServiceConversion], *, pending: bool) -> str:
                     if change.changed
                 ],
                 "written": [path.as_posix() for path in service.written],
+                "lock": service.lock,
                 "diagnostics": [
                     {
                         "code": diag.code,
@@ -302,6 +304,7 @@ def _write(services: Sequence[ServiceConversion], options: ConvertOptions, out: 
                 )
                 service.written.extend(result.written)
                 service.diagnostics.extend(result.diagnostics)
+                service.lock = lock.result_json(result)
                 if not options.mode.json:
                     for diag in result.diagnostics:
                         out.err(str(diag))

@@ -868,7 +868,8 @@ def _derive_pins(root: Path) -> tuple[tuple[Pin, ...], tuple[Diagnostic, ...]]:
     return conversion.pins, ()
 
 
-def _result_json(result: LockResult) -> dict[str, object]:
+def result_json(result: LockResult) -> dict[str, object]:
+    """The JSON form of a lock result (`reqconv lock --json`, and `convert --json` per service)."""
     return {
         "path": result.root.as_posix(),
         "written": [path.as_posix() for path in result.written],
@@ -968,7 +969,7 @@ def run(options: LockOptions, out: Output) -> int:
             for diag in notes:
                 out.err(str(diag))
     if options.mode.json:
-        out.out(json.dumps({"services": [_result_json(r) for r in results]}, indent=2))
+        out.out(json.dumps({"services": [result_json(r) for r in results]}, indent=2))
         return 0
     for result in results:
         for diag in result.diagnostics:

@@ -3,6 +3,7 @@ service that ``uv pip sync --require-hashes`` installs exactly out; a second run
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import textwrap
@@ -101,3 +102,19 @@ def test_failed_lock_leaves_the_service_as_it_was(
     assert exit_code_of(["convert", "apps/svc"]) == 3
     assert snapshot(service) == before
     assert not any(name.startswith(".") for name in os.listdir(service))
+
+
+def test_json_report_carries_the_lock_result(
+    uv_env: UvEnv,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _service(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert exit_code_of(["convert", "--json", "apps/svc"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    (service,) = report["services"]
+    assert {"name": "beta", "version": "1.5"} in service["lock"]["kept"]
+    assert "apps/svc/uv.lock" in service["written"]
