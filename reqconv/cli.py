@@ -220,7 +220,7 @@ def docker(
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app inside the one error boundary (exit codes: see module doc)."""
     args = sys.argv[1:] if argv is None else argv
-    if args in (["--version"], ["-V"]):  # fast path: no typer import for the most frequent probe
+    if args in (["--version"], ["-V"]):  # fast path: the most frequent probe skips click parsing
         sys.stdout.write(f"reqconv {__version__}\n")
         sys.exit(0)
     from reqconv.errors import ReqconvError
