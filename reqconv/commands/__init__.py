@@ -9,7 +9,10 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from reqconv.model import Diagnostic
 
 
 class Output(Protocol):
@@ -69,6 +72,16 @@ def display_path(path: Path) -> str:
         return path.absolute().relative_to(Path.cwd()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def diagnostic_json(diag: Diagnostic) -> dict[str, str | None]:
+    """The JSON form of a diagnostic, as every command's ``--json`` report gives it."""
+    return {
+        "code": diag.code,
+        "severity": diag.severity,
+        "location": str(diag.location) if diag.location else None,
+        "message": diag.message,
+    }
 
 
 def unified_diff(change: FileChange) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from reqconv import fs
-from reqconv.commands import FileChange, Output, WriteMode, unified_diff
+from reqconv.commands import FileChange, Output, WriteMode, diagnostic_json, unified_diff
 from reqconv.errors import InputError, Location
 from reqconv.model import Conversion, Diagnostic, ProjectMeta
 
@@ -207,15 +207,7 @@ def _report(services: Sequence[ServiceConversion], *, pending: bool) -> str:
                 ],
                 "written": [path.as_posix() for path in service.written],
                 "lock": service.lock,
-                "diagnostics": [
-                    {
-                        "code": diag.code,
-                        "severity": diag.severity,
-                        "location": str(diag.location) if diag.location else None,
-                        "message": diag.message,
-                    }
-                    for diag in service.diagnostics
-                ],
+                "diagnostics": [diagnostic_json(diag) for diag in service.diagnostics],
                 "lines": [
                     {
                         "location": str(outcome.location),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reqconv import fs
-from reqconv.commands import FileChange, Output, WriteMode, unified_diff
+from reqconv.commands import FileChange, Output, WriteMode, diagnostic_json, unified_diff
 from reqconv.errors import DockerfileError, Location
 from reqconv.model import Diagnostic, Role
 
@@ -209,15 +209,7 @@ def _report(plans: Sequence[ServicePlan], *, pending: bool, written: Sequence[Pa
                     "changed": [c.path.as_posix() for c in plan.changes if c.changed],
                     "locks": list(plan.locks),
                     "lock_groups": list(plan.lock_groups),
-                    "diagnostics": [
-                        {
-                            "code": d.code,
-                            "severity": d.severity,
-                            "location": str(d.location) if d.location else None,
-                            "message": d.message,
-                        }
-                        for d in plan.diagnostics
-                    ],
+                    "diagnostics": [diagnostic_json(d) for d in plan.diagnostics],
                 }
                 for plan in plans
             ],

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from packaging.utils import NormalizedName, canonicalize_name
 
 from reqconv import fs, uv
-from reqconv.commands import Output, WriteMode
+from reqconv.commands import Output, WriteMode, diagnostic_json
 from reqconv.errors import InputError, Location, PyprojectError, UvError
 from reqconv.model import Diagnostic, Index, LockSummary, Pin
 from reqconv.redact import has_credentials, redact_text, strip_credentials
@@ -888,15 +888,7 @@ def result_json(result: LockResult) -> dict[str, object]:
             {"name": m.name, "version": m.version, "origin": str(m.origin)}
             for m in result.hash_mismatches
         ],
-        "diagnostics": [
-            {
-                "code": diag.code,
-                "severity": diag.severity,
-                "location": str(diag.location) if diag.location else None,
-                "message": diag.message,
-            }
-            for diag in result.diagnostics
-        ],
+        "diagnostics": [diagnostic_json(diag) for diag in result.diagnostics],
     }
 
 
