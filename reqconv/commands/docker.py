@@ -78,14 +78,6 @@ def find_dockerfiles(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def _roles(root: Path) -> tuple[Role, ...]:
-    try:
-        from reqconv.discover import discover
-    except ImportError:  # pragma: no cover - discover.py ships with reqconv; kept for partial trees
-        return ()
-    return discover(root)
-
-
 def _lock_name(group: str | None) -> str:
     return MAIN_LOCK if group is None else f"requirements-{group}.lock"
 
@@ -96,7 +88,11 @@ def lock_table(
     """``(lock_for, group_of_lock)``: service-relative requirements file -> lock, lock -> group."""
     lock_for: dict[str, str] = {}
     groups: dict[str, str | None] = {}
-    for role in _roles(root) if roles is None else roles:
+    if roles is None:
+        from reqconv.discover import discover
+
+        roles = discover(root)
+    for role in roles:
         lock = _lock_name(role.group)
         groups[lock] = role.group
         for path in (role.path, role.compiled):
