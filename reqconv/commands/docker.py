@@ -15,6 +15,7 @@ from pathlib import Path
 
 from reqconv import fs
 from reqconv.commands import FileChange, Output, WriteMode, diagnostic_json, unified_diff
+from reqconv.commands.lock import export_name
 from reqconv.errors import DockerfileError, Location
 from reqconv.model import Diagnostic, Role
 
@@ -27,8 +28,6 @@ __all__ = [
     "resolve_uv_version",
     "run",
 ]
-
-MAIN_LOCK = "requirements.lock"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -78,10 +77,6 @@ def find_dockerfiles(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def _lock_name(group: str | None) -> str:
-    return MAIN_LOCK if group is None else f"requirements-{group}.lock"
-
-
 def lock_table(
     root: Path, roles: Sequence[Role] | None = None
 ) -> tuple[dict[str, str], dict[str, str | None]]:
@@ -93,7 +88,7 @@ def lock_table(
 
         roles = discover(root)
     for role in roles:
-        lock = _lock_name(role.group)
+        lock = export_name(role.group)
         groups[lock] = role.group
         for path in (role.path, role.compiled):
             if path is None:
