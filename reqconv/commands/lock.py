@@ -118,6 +118,7 @@ class _Project:
     path: Path
     file: fs.TextFile
     data: bytes
+    toml: dict[str, object]  # ``file.text`` parsed once, for every check that reads a table
     requires_python: str | None
     # Normalized (PEP 735 groups, PEP 685 extras): uv takes any spelling of a name.
     groups: frozenset[NormalizedName]
@@ -170,6 +171,7 @@ def _read_project(root: Path) -> _Project:
         path=path,
         file=file,
         data=path.read_bytes(),
+        toml=data,
         requires_python=requires_python if isinstance(requires_python, str) else None,
         groups=_names(groups),
         extras=_names(extras),
@@ -220,7 +222,7 @@ def _workspace_of(root: Path) -> Path | None:
 
 
 def _refuse_workspace_member(root: Path, project: _Project) -> None:
-    tool = tomllib.loads(project.file.text).get("tool", {})
+    tool = project.toml.get("tool", {})
     if isinstance(tool, dict) and isinstance(tool.get("uv"), dict) and "workspace" in tool["uv"]:
         return  # its own workspace root: uv looks no further up
     workspace = _workspace_of(root)
@@ -259,7 +261,7 @@ def _invalid_requirement(project: _Project) -> PyprojectError | None:
     """The first requirement of pyproject.toml that is not valid PEP 508, as an error."""
     from packaging.requirements import InvalidRequirement, Requirement
 
-    for where, text in _requirement_items(tomllib.loads(project.file.text)):
+    for where, text in _requirement_items(project.toml):
         try:
             Requirement(text)
         except InvalidRequirement as e:
@@ -287,7 +289,7 @@ def _credentials_hint(project: _Project, stderr: str) -> str:
     text = " ".join(stderr.split())
     if not _AUTH_FAILURE_RE.search(text):
         return ""
-    tool = tomllib.loads(project.file.text).get("tool")
+    tool = project.toml.get("tool")
     uv_table = tool.get("uv") if isinstance(tool, dict) else None
     raw = uv_table.get("index") if isinstance(uv_table, dict) else None
     hints = []
