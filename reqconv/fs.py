@@ -26,6 +26,7 @@ __all__ = [
     "TextFile",
     "Transaction",
     "atomic_write",
+    "read_bytes",
     "read_text",
     "terminate_as_interrupt",
     "write_if_changed",
@@ -81,13 +82,17 @@ def decode(path: Path, data: bytes) -> TextFile:
     return TextFile(path=path, text=text, newline=newline, encoding=encoding, bom=bom)
 
 
-def read_text(path: Path) -> TextFile:
-    """Read and decode ``path``; a missing or unreadable file is an ``InputError``."""
+def read_bytes(path: Path) -> bytes:
+    """The bytes of ``path``; a missing or unreadable file is an ``InputError``."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as e:
         raise InputError(f"cannot read: {e.strerror or e}", Location(path)) from e
-    return decode(path, data)
+
+
+def read_text(path: Path) -> TextFile:
+    """Read and decode ``path``; a missing or unreadable file is an ``InputError``."""
+    return decode(path, read_bytes(path))
 
 
 def _new_file_mode() -> int:

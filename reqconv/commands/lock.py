@@ -154,7 +154,8 @@ def _read_project(root: Path) -> _Project:
     path = root / "pyproject.toml"
     if not path.is_file():
         raise InputError("no pyproject.toml to lock: run `reqconv convert` first", Location(root))
-    file = fs.read_text(path)
+    raw = fs.read_bytes(path)
+    file = fs.decode(path, raw)
     try:
         data = tomllib.loads(file.text)
     except tomllib.TOMLDecodeError as e:
@@ -170,7 +171,7 @@ def _read_project(root: Path) -> _Project:
     return _Project(
         path=path,
         file=file,
-        data=path.read_bytes(),
+        data=raw,
         toml=data,
         requires_python=requires_python if isinstance(requires_python, str) else None,
         groups=_names(groups),
