@@ -639,8 +639,7 @@ class _State:
     def missing(self, include: Include) -> None:
         self.report(
             "include-not-found",
-            f"-{'r' if include.kind == 'requirement' else 'c'} {include.target}: the file was "
-            "not read; its requirements are not converted",
+            f"{_include_text(include)}: the file was not read; its requirements are not converted",
             include.origin,
             _include_text(include),
         )
