@@ -632,9 +632,7 @@ def _append(
     _put_array(container, key, text[:-1] + rest + "]")
 
 
-def _merge_strings(
-    container: Container | Table, key: str, values: Sequence[str], path: Path, where: str
-) -> None:
+def _merge_strings(container: Container | Table, key: str, values: Sequence[str]) -> None:
     existing = container.get(key)
     have = set(existing.unwrap()) if existing is not None else set()
     wants = [
@@ -690,7 +688,7 @@ def _merge_uv(doc: tomlkit.TOMLDocument, settings: UvSettings, path: Path) -> No
         _merge_indexes(uv, settings.indexes)
     if settings.sources:
         _merge_sources(uv, settings.sources)
-    _merge_strings(uv, "find-links", settings.find_links, path, "[tool.uv].find-links")
+    _merge_strings(uv, "find-links", settings.find_links)
     _merge_array(
         uv,
         "constraint-dependencies",
@@ -705,14 +703,8 @@ def _merge_uv(doc: tomlkit.TOMLDocument, settings: UvSettings, path: Path) -> No
             _set(uv, flag, True)
         elif names:
             packages = [str(canonicalize_name(n)) for n in names]
-            _merge_strings(uv, f"{flag}-package", packages, path, f"[tool.uv].{flag}-package")
-    _merge_strings(
-        uv,
-        "allow-insecure-host",
-        settings.allow_insecure_host,
-        path,
-        "[tool.uv].allow-insecure-host",
-    )
+            _merge_strings(uv, f"{flag}-package", packages)
+    _merge_strings(uv, "allow-insecure-host", settings.allow_insecure_host)
     if settings.no_index:
         _set(uv, "no-index", True)
 
