@@ -50,7 +50,7 @@ class ServiceConversion:
     lock: dict[str, object] | None = None  # the lock step's JSON report (commands.lock.result_json)
 
 
-def _parse_groups(root: Path, groups: Sequence[str]) -> list[tuple[str, Path]]:
+def _parse_groups(groups: Sequence[str]) -> list[tuple[str, Path]]:
     parsed = []
     for item in groups:
         name, sep, file = item.partition("=")
@@ -122,7 +122,7 @@ def plan_service(root: Path, options: ConvertOptions) -> ServiceConversion:
     if not root.is_dir():
         raise InputError("not a folder", Location(root))
     if options.main is not None or options.groups:
-        roles = discover.from_options(root, options.main, _parse_groups(root, options.groups))
+        roles = discover.from_options(root, options.main, _parse_groups(options.groups))
     else:
         roles = discover.discover(root)
     if not roles:
