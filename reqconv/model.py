@@ -167,7 +167,6 @@ class Dependency:
 
     name: NormalizedName
     requirement: str
-    origins: tuple[Location, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -236,9 +236,7 @@ class _Entry:
         # Only a merge is tightened: a single line keeps the specifiers it was written with.
         specifier = _tighten(self.specifier) if len(self.origins) > 1 else self.specifier
         text = format_requirement(self.name, sorted(self.extras), specifier, self.marker)
-        return Dependency(
-            name=self.name, requirement=text, origins=tuple(loc for loc, _ in self.origins)
-        )
+        return Dependency(name=self.name, requirement=text)
 
 
 @dataclass
