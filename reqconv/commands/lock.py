@@ -106,9 +106,6 @@ class LockResult:
     changed: tuple[VersionChange, ...] = ()
     hash_mismatches: tuple[HashMismatch, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
-    # uv.lock as read after the lock; ``None`` when there were no pins to check against it (parsing
-    # a large uv.lock with tomllib costs more than the rest of reqconv's work, so it is skipped).
-    summary: LockSummary | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -781,6 +778,8 @@ def lock_service(
 
     lock_text = fs.read_text(lock_path).text
     _refuse_credentials(lock_path, lock_text)
+    # Read only when there are pins to check against it: parsing a large uv.lock with tomllib
+    # costs more than the rest of reqconv's work.
     summary = uv.read_lock(lock_text) if pins else None
 
     kept: list[Pin] = []
@@ -837,7 +836,6 @@ def lock_service(
         changed=tuple(changed),
         hash_mismatches=tuple(mismatches),
         diagnostics=tuple(diagnostics),
-        summary=summary,
     )
 
 
