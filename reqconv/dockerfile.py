@@ -50,7 +50,7 @@ from pathlib import PurePosixPath
 from typing import Any, Literal
 
 from reqconv.errors import DockerfileError
-from reqconv.redact import has_credentials, redact_text, redact_url, strip_credentials
+from reqconv.redact import has_credentials, redact_text, strip_credentials
 
 __all__ = [
     "DEFAULT_VENV",
@@ -1505,7 +1505,7 @@ class _Rewriter:
                 self.report(
                     command.start_line,
                     "index-credentials",
-                    f"the index URL {redact_url(url)} carries credentials; the rewrite drops them: "
+                    f"the index URL {redact_text(url)} carries credentials; the rewrite drops them: "
                     f"pass them as a build secret, {_SECRET_HINT}",
                 )
         for assignment in cmd.assignments:

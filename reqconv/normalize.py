@@ -516,7 +516,7 @@ class _State:
                 # pip keeps the last --index-url; uv allows one default, so the first wins.
                 self.report(
                     "second-index-url",
-                    f"a second --index-url {redact.redact_url(option.value)} is written as an "
+                    f"a second --index-url {redact.redact_text(option.value)} is written as an "
                     "extra index; uv allows one default index",
                     option.origin,
                 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["has_credentials", "redact_text", "redact_url", "strip_credentials"]
+__all__ = ["has_credentials", "redact_text", "strip_credentials"]
 
 # scheme://userinfo@ anywhere in a text (uv's stderr, a requirements line, a Dockerfile line).
 _USERINFO_RE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/@\s\"']+)@")
@@ -31,11 +31,6 @@ def strip_credentials(url: str) -> str:
         return url
     host = parts.netloc.rsplit("@", 1)[1]
     return urlunsplit(parts._replace(netloc=host))
-
-
-def redact_url(url: str) -> str:
-    """``url`` with its userinfo shown as ``***``, for messages."""
-    return redact_text(url)
 
 
 def redact_text(text: str) -> str:
