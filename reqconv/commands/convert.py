@@ -232,12 +232,16 @@ def run(options: ConvertOptions, out: Output) -> int:
 
         uv_version: str | None = None  # `uv --version` only when there is a Dockerfile to pin it in
         for service in services:
-            if not docker.find_dockerfiles(service.root):
+            dockerfiles = docker.find_dockerfiles(service.root)
+            if not dockerfiles:
                 continue
             if uv_version is None:
                 uv_version = docker.resolve_uv_version()
             service.docker = docker.plan_service(
-                service.root, uv_version=uv_version, roles=service.conversion.roles
+                service.root,
+                uv_version=uv_version,
+                dockerfiles=dockerfiles,
+                roles=service.conversion.roles,
             )
             service.diagnostics.extend(service.docker.diagnostics)
             if not options.lock:
