@@ -281,6 +281,13 @@ def run(options: ConvertOptions, out: Output) -> int:
 
 def _write(services: Sequence[ServiceConversion], options: ConvertOptions, out: Output) -> None:
     with fs.Transaction() as tx:
+        uv_path: Path | None = None
+        if options.lock:
+            from reqconv import uv
+
+            # Found and version-checked once for every service, not once per service.
+            uv_path = uv.find_uv()
+            uv.uv_version(uv_path)
         for service in services:
             for change in [service.pyproject, *_docker_changes(service)]:
                 if tx.write(change.path, change.after):
@@ -297,6 +304,7 @@ def _write(services: Sequence[ServiceConversion], options: ConvertOptions, out: 
                     pins=service.conversion.pins,
                     export_groups=groups,
                     offline=options.offline,
+                    uv_path=uv_path,
                 )
                 service.written.extend(result.written)
                 service.diagnostics.extend(result.diagnostics)
