@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from packaging.utils import NormalizedName, canonicalize_name
 
 from reqconv import fs, uv
-from reqconv.commands import Output, WriteMode, diagnostic_json
+from reqconv.commands import FileChange, Output, WriteMode, diagnostic_json, unified_diff
 from reqconv.errors import InputError, Location, PyprojectError, UvError
 from reqconv.model import Diagnostic, Index, LockSummary, Pin
 from reqconv.redact import has_credentials, redact_text, strip_credentials
@@ -895,8 +895,6 @@ def result_json(result: LockResult) -> dict[str, object]:
 
 def _check(options: LockOptions, out: Output, uv_path: Path) -> int:
     """``--check``: exit 1 when uv.lock or an export is out of date; write nothing."""
-    from reqconv.commands import FileChange, unified_diff
-
     stale: list[str] = []
     for root in options.paths:
         project = _read_project(root)
