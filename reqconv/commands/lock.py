@@ -383,7 +383,8 @@ def _require_writable(root: Path) -> None:
 
 
 def _write(tx: fs.Transaction, path: Path, data: bytes) -> bool:
-    """``tx.write``, with an ``OSError`` (disk full, read-only) reported against ``path``."""
+    """``tx.write``, with an ``OSError`` reading the old file (no permission, a folder in its
+    place) reported against ``path``; ``fs`` reports a failed write (disk full, read-only) itself."""
     try:
         return tx.write(path, data)
     except OSError as e:
