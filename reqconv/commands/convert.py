@@ -110,7 +110,7 @@ def project_meta(root: Path) -> ProjectMeta:
 
 def _read_or_empty(path: Path) -> tuple[fs.TextFile, bytes | None]:
     if path.exists():
-        data = path.read_bytes()
+        data = fs.read_bytes(path)  # unreadable: an InputError naming the file (exit 2)
         return fs.decode(path, data), data
     return fs.TextFile(path=path, text=""), None
 

@@ -258,3 +258,10 @@ def test_no_lock_with_a_dockerfile_warns_that_the_lock_is_missing(tmp_path: Path
     ]
     assert len(warnings) == 1
     assert "run `reqconv lock`" in warnings[0]
+
+
+def test_pyproject_that_is_a_folder_is_input_error(tmp_path: Path) -> None:
+    target = _copy_service(tmp_path, "apps/backend")
+    (target / "pyproject.toml").mkdir()
+    with pytest.raises(InputError, match=r"pyproject\.toml: cannot read"):
+        run(_options(target), CollectedOutput())
