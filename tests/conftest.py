@@ -9,6 +9,7 @@ The idea of pre-commit's ``dont_write_to_home_directory`` and pip-tools' ``_isol
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -26,3 +27,14 @@ def _isolate_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
         mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
         mp.setenv("UV_CACHE_DIR", str(home / ".cache" / "uv"))
         yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _sigint_raises_keyboard_interrupt() -> Iterator[None]:
+    """Ctrl-C tests send a real SIGINT. A runner started in the background (as CI may start it)
+    inherits SIGINT ignored, and Python then leaves it ignored: put Python's own handler back."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
