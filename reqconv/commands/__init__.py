@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from reqconv.locking import LockResult
     from reqconv.model import Diagnostic
 
 
@@ -96,3 +97,27 @@ def unified_diff(change: FileChange) -> str:
             tofile=f"{prefix_b}{name}",
         )
     )
+
+
+def lock_result_json(result: LockResult) -> dict[str, object]:
+    """The JSON form of a lock result (`reqconv lock --json`, and `convert --json` per service)."""
+    return {
+        "path": result.root.as_posix(),
+        "written": [path.as_posix() for path in result.written],
+        "kept": [{"name": pin.name, "version": pin.version} for pin in result.kept],
+        "changed": [
+            {
+                "name": change.name,
+                "pinned": change.pinned,
+                "locked": change.locked,
+                "origin": str(change.origin),
+                "reason": change.reason,
+            }
+            for change in result.changed
+        ],
+        "hash_mismatches": [
+            {"name": m.name, "version": m.version, "origin": str(m.origin)}
+            for m in result.hash_mismatches
+        ],
+        "diagnostics": [diagnostic_json(diag) for diag in result.diagnostics],
+    }

@@ -47,7 +47,7 @@ class ServiceConversion:
     docker: ServicePlan | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
-    lock: dict[str, object] | None = None  # the lock step's JSON report (commands.lock.result_json)
+    lock: dict[str, object] | None = None  # the lock step's JSON report (commands.lock_result_json)
 
 
 def _parse_groups(groups: Sequence[str]) -> list[tuple[str, Path]]:
@@ -293,12 +293,13 @@ def _write(services: Sequence[ServiceConversion], options: ConvertOptions, out: 
                 if tx.write(change.path, change.after):
                     service.written.append(change.path)
             if options.lock:
-                from reqconv.commands import lock
+                from reqconv import locking
+                from reqconv.commands import lock_result_json
 
                 groups = tuple(
                     dict.fromkeys((*options.export_groups, *_docker_lock_groups(service)))
                 )
-                result = lock.lock_service(
+                result = locking.lock_service(
                     service.root,
                     tx=tx,
                     pins=service.conversion.pins,
@@ -308,7 +309,7 @@ def _write(services: Sequence[ServiceConversion], options: ConvertOptions, out: 
                 )
                 service.written.extend(result.written)
                 service.diagnostics.extend(result.diagnostics)
-                service.lock = lock.result_json(result)
+                service.lock = lock_result_json(result)
                 if not options.mode.json:
                     for diag in result.diagnostics:
                         out.err(str(diag))

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from reqconv import fs
 from reqconv.commands import FileChange, Output, WriteMode, diagnostic_json, unified_diff
-from reqconv.commands.lock import export_name
 from reqconv.errors import DockerfileError, Location
+from reqconv.locking import export_name
 from reqconv.model import Diagnostic, Role
 
 __all__ = [

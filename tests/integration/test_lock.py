@@ -20,8 +20,9 @@ from packaging.utils import canonicalize_name
 
 from reqconv import cli, fs, uv
 from reqconv.commands import CollectedOutput, WriteMode
-from reqconv.commands.lock import LockOptions, LockResult, lock_service, run
+from reqconv.commands.lock import LockOptions, run
 from reqconv.errors import Location, UvError
+from reqconv.locking import LockResult, lock_service
 from reqconv.model import LockSummary, Pin
 from tests._builders import make_source_tree
 from tests.integration.conftest import AuthIndex, UvEnv

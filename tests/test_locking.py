@@ -13,10 +13,8 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from reqconv import fs
-from reqconv.commands import CollectedOutput, WriteMode
-from reqconv.commands.lock import LockOptions, LockResult, lock_service
-from reqconv.commands.lock import _check as check_locks
 from reqconv.errors import InputError, Location, PyprojectError, UvError
+from reqconv.locking import LockResult, check_service, lock_service
 from reqconv.model import Pin
 
 UV = Path("/fake/uv")
@@ -643,9 +641,8 @@ def test_a_uv_workspace_member_is_refused_before_uv_runs(tmp_path: Path, check: 
     root.mkdir(parents=True)
     service(root)
     fake = FakeUv({"beta": "1.0"})
-    options = LockOptions(paths=(root,), mode=WriteMode(check=True))
     with pytest.raises(InputError, match="member of the uv workspace") as excinfo:
-        _ = check_locks(options, CollectedOutput(), UV) if check else lock(root, fake)
+        _ = check_service(root, runner=fake, uv_path=UV) if check else lock(root, fake)
     assert excinfo.value.exit_code == 2
     assert str(tmp_path / "pyproject.toml") in excinfo.value.message
     assert fake.calls == []
