@@ -58,6 +58,7 @@ __all__ = [
     "DockerPlan",
     "DockerResult",
     "base_python_versions",
+    "context_sources",
     "copied_files",
     "default_lock_name",
     "dockerignore_check",
@@ -2112,6 +2113,49 @@ def copied_files(text: str) -> tuple[str, ...]:
             for source in command.value[:-1]
         )
     )
+
+
+def context_sources(
+    text: str, build_args: Mapping[str, str] | None = None
+) -> tuple[tuple[str, int], ...]:
+    """``(path, line)`` for each build-context source of a ``COPY``/``ADD`` (not ``--from``).
+
+    ``$VAR``/``${VAR:-x}`` expand from the ``ARG`` defaults in scope (global ones before the first
+    ``FROM``, redeclared in a stage) and ``build_args`` (which win, as ``--build-arg`` does).
+    Sources with a variable that has no value, URLs (``ADD https://…``) and heredocs are left out.
+    """
+    given = dict(build_args or {})
+    commands = _parse(text)
+    globals_: dict[str, str] = {}
+    scope: dict[str, str] = {}
+    in_stage = False
+    found: list[tuple[str, int]] = []
+    for command in commands:
+        keyword = command.cmd.upper()
+        if keyword == "FROM":
+            in_stage, scope = True, {}
+        elif keyword == "ARG":
+            for item in command.value:
+                name, sep, default = item.partition("=")
+                target = scope if in_stage else globals_
+                if name in given:
+                    target[name] = given[name]
+                elif sep:
+                    value = _expand(_unquote(default), target)
+                    if value is not None:
+                        target[name] = value
+                elif in_stage and name in globals_:
+                    target[name] = globals_[name]
+        elif keyword in ("COPY", "ADD") and in_stage:
+            if any(f.lower().startswith("--from=") for f in command.flags):
+                continue
+            for source in command.value[:-1]:
+                if source.startswith("<<") or re.match(r"^[a-z][a-z0-9+.-]*://|^git@", source):
+                    continue
+                expanded = _expand(_unquote(source), scope)
+                if expanded is not None:
+                    found.append((expanded, command.start_line))
+    return tuple(found)
 
 
 def referenced_requirement_files(text: str) -> tuple[str, ...]:

@@ -1109,3 +1109,33 @@ def test_pip_install_uv_before_the_sync_does_not_stop_the_rewrite() -> None:
     )
     assert "uv pip sync --require-hashes requirements.lock\n" in result.text
     assert _codes(result) == [(3, "inline-packages")]
+
+
+# -- context_sources -----------------------------------------------------------------------
+
+
+def test_context_sources_expand_args_and_skip_other_stages() -> None:
+    text = textwrap.dedent(
+        """\
+        ARG MODULE=inference
+        ARG REL="${MODULE}/server"
+        FROM python:3.12 AS build
+        ARG REL
+        ARG LOCAL=x
+        COPY ./${REL}/requirements.txt ${LOCAL}/a /dst/
+        COPY --from=build /build/lib /lib
+        ADD https://example.com/file.tgz /tmp/
+        COPY <<EOF /etc/conf
+        hi
+        EOF
+        COPY $UNKNOWN/y /y
+        """
+    )
+    from reqconv.dockerfile import context_sources
+
+    assert context_sources(text) == (("./inference/server/requirements.txt", 6), ("x/a", 6))
+    # A build arg reaches only an ARG that declares it (UNKNOWN is never declared).
+    assert context_sources(text, {"REL": "other", "UNKNOWN": "u"}) == (
+        ("./other/requirements.txt", 6),
+        ("x/a", 6),
+    )

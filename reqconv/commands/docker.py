@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reqconv import fs
+from reqconv.builds import find_dockerfiles
 from reqconv.commands import FileChange, Output, WriteMode, diagnostic_json, unified_diff
 from reqconv.errors import DockerfileError, Location
 from reqconv.locking import export_name
@@ -61,20 +62,6 @@ def resolve_uv_version(env: Mapping[str, str] | None = None) -> str:
     from reqconv import uv
 
     return uv.uv_version(uv.find_uv(env))
-
-
-def find_dockerfiles(root: Path) -> list[Path]:
-    """``Dockerfile``, ``Dockerfile.*`` and ``*.Dockerfile`` (any case) in ``root``, sorted."""
-    if not root.is_dir():
-        return []
-    found = []
-    for path in root.iterdir():
-        name = path.name.lower()
-        if path.is_file() and (
-            name == "dockerfile" or name.startswith("dockerfile.") or name.endswith(".dockerfile")
-        ):
-            found.append(path)
-    return sorted(found)
 
 
 def lock_table(

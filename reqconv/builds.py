@@ -1,0 +1,605 @@
+"""Which Dockerfiles build a service, and from which build context: the only importer of ``yaml``.
+
+Lists folders and reads Dockerfiles and compose files (never writes). The rules (docs/docker.md,
+"Which Dockerfiles build a service"):
+
+- **The repository top** is the nearest folder, from the service folder up, holding ``.git``;
+  without one, the farthest of the service folder's first ``MAX_UP`` ancestors that still holds a
+  sign of the repository (a compose file, a Dockerfile, ``docker/``, ``.github``, ``.dockerignore``,
+  ``pyproject.toml``, a requirements file), else the service folder itself.
+- **Compose files** are ``docker-compose*.yml``/``.yaml`` and ``compose*.yml``/``.yaml`` anywhere
+  under the top (``COMPOSE_DEPTH`` folders deep; ``.git``, ``node_modules`` and virtualenvs are
+  skipped). Each service's ``build:`` (a string, or a mapping with ``context``, ``dockerfile``,
+  ``args``, ``target``) is one build; ``dockerfile`` is relative to ``context``, which is relative
+  to the compose file's folder. A ``build:`` with neither ``context`` nor ``dockerfile`` merges into
+  another file's entry of that service (an override file) and is skipped; a URL context and
+  ``dockerfile_inline`` are skipped. ``!reset``/``!override`` load as compose reads them.
+  ``${VAR:-default}``/``${VAR-default}`` give their default, ``$VAR``/``${VAR}`` the empty string,
+  ``$$`` a ``$``: what ``docker compose build`` does with nothing set. Neither reqconv's environment
+  nor a ``.env`` file is read (results must not depend on the shell that ran reqconv).
+- **Overlays:** a compose file meant for ``-f first.yml -f overlay.yml`` resolves its relative
+  paths from the first file's folder. When a context does not exist from the file's own folder,
+  each ancestor holding a compose file is tried, nearest first (DocsGPT's ``optional/`` files).
+  Which file comes first is not written anywhere; an overlay whose paths also exist from its own
+  folder is read as its own project.
+- **Dockerfiles by name** (``Dockerfile``, ``Dockerfile.*``, ``*.Dockerfile``, any case): in the
+  service folder, its ``docker/`` folder (two levels), its other immediate subfolders, and in each
+  ancestor up to the top and that ancestor's ``docker/`` folder (two levels). One that no compose
+  file builds gets an inferred context (below).
+- **A build belongs to the service** when its Dockerfile lies in the service folder, or a
+  ``COPY``/``ADD`` source, resolved in its context (``ARG`` defaults and compose ``args``
+  expanded), is the service folder or inside it.
+- **Inferred context:** of the Dockerfile's folder and its ancestors up to the top, the one where
+  the most ``COPY``/``ADD`` sources exist, nearest on a tie (then ``ambiguous``). A Dockerfile that
+  copies nothing from its context (or only ``.``) is built from the folder holding its ``docker/``
+  folder when it lies in one (``docker build -f docker/Dockerfile .``), else from the service folder
+  when it lies in it, else from its own folder (``how="folder"``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Literal
+
+from reqconv import fs
+from reqconv.errors import DockerfileError, Location, ReqconvError
+from reqconv.model import Diagnostic
+
+if TYPE_CHECKING:
+    import yaml
+
+__all__ = [
+    "COMPOSE_DEPTH",
+    "MAX_UP",
+    "Build",
+    "BuildScan",
+    "find_builds",
+    "find_dockerfiles",
+    "interpolate",
+    "is_compose_file",
+    "is_dockerfile",
+    "scan",
+]
+
+#: Ancestors of the service folder looked at when no ``.git`` marks the repository's top.
+MAX_UP = 3
+#: How many folders deep under the top compose files are looked for.
+COMPOSE_DEPTH = 4
+
+_SKIP_DIRS = frozenset(
+    {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox", ".mypy_cache"}
+)
+_COMPOSE_RE = re.compile(r"^(docker-)?compose[^/]*\.ya?ml$", re.IGNORECASE)
+_URL_RE = re.compile(r"^[a-z][a-z0-9+.-]*://|^git@", re.IGNORECASE)
+_GLOB_CHARS = frozenset("*?[")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Build:
+    """One way a Dockerfile is built: the file, its build context, and where that was learned.
+
+    ``how``: ``compose`` (a compose file's ``build:``, at ``origin``), ``inferred`` (the folder
+    where its ``COPY``/``ADD`` sources exist), ``folder`` (nothing copied tells: the service folder
+    or the Dockerfile's own). ``args`` are the compose ``args`` as ``(name, value)`` after
+    interpolation; ``ambiguous`` says another folder would have fitted as well, ``note`` why.
+    """
+
+    dockerfile: Path
+    context: Path
+    how: Literal["compose", "folder", "inferred"]
+    origin: Location | None = None
+    args: tuple[tuple[str, str], ...] = ()
+    target: str | None = None
+    ambiguous: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BuildScan:
+    """``find_builds``' answer with what it could not read (a broken compose file, a Dockerfile the
+    BuildKit parser refuses): those are skipped and reported, never fatal."""
+
+    builds: tuple[Build, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+def is_dockerfile(name: str) -> bool:
+    """``Dockerfile``, ``Dockerfile.*`` or ``*.Dockerfile``, any case."""
+    lower = name.lower()
+    return lower == "dockerfile" or lower.startswith("dockerfile.") or lower.endswith(".dockerfile")
+
+
+def is_compose_file(name: str) -> bool:
+    """``docker-compose*.yml``/``.yaml`` or ``compose*.yml``/``.yaml``."""
+    return _COMPOSE_RE.match(name) is not None
+
+
+def find_dockerfiles(root: Path) -> list[Path]:
+    """The Dockerfiles in ``root`` itself (by name, any case), sorted; ``find_builds`` for every
+    Dockerfile that builds the service."""
+    return sorted(_named(root))
+
+
+def _named(folder: Path) -> Iterator[Path]:
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return
+    for path in entries:
+        if is_dockerfile(path.name) and path.is_file():
+            yield path
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return []
+    return [
+        path
+        for path in entries
+        if path.is_dir() and path.name not in _SKIP_DIRS and not path.name.startswith(".")
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Compose interpolation (https://docs.docker.com/reference/compose-file/interpolation/)
+
+
+def interpolate(value: str) -> str | None:
+    """``value`` as ``docker compose`` reads it with no variable set; None for ``${VAR:?err}``."""
+    out: list[str] = []
+    i = 0
+    while i < len(value):
+        char = value[i]
+        if char != "$":
+            out.append(char)
+            i += 1
+            continue
+        nxt = value[i + 1 : i + 2]
+        if nxt == "$":
+            out.append("$")
+            i += 2
+        elif nxt == "{":
+            end = _closing_brace(value, i + 2)
+            if end < 0:
+                return None
+            body = value[i + 2 : end]
+            match = re.match(r"^[A-Za-z_][A-Za-z0-9_]*", body)
+            if match is None:
+                return None
+            rest = body[match.end() :]
+            if rest.startswith((":-", "-")):
+                default = interpolate(rest[2:] if rest.startswith(":-") else rest[1:])
+                if default is None:
+                    return None
+                out.append(default)
+            elif rest.startswith((":?", "?")):
+                return None  # compose refuses to run with it unset
+            elif rest.startswith((":+", "+")) or not rest:
+                pass  # unset: empty
+            else:
+                return None
+            i = end + 1
+        else:
+            match = re.match(r"[A-Za-z_][A-Za-z0-9_]*", value[i + 1 :])
+            if match is None:
+                out.append("$")
+                i += 1
+            else:
+                i += 1 + match.end()
+    return "".join(out)
+
+
+def _closing_brace(value: str, start: int) -> int:
+    depth = 1
+    for i in range(start, len(value)):
+        if value[i] == "{":
+            depth += 1
+        elif value[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+# --------------------------------------------------------------------------------------------
+# Reading compose files
+
+
+class _Map(dict[str, Any]):
+    """A YAML mapping that remembers the line of each key (1-based)."""
+
+    lines: dict[str, int]
+
+
+def _loader() -> type[yaml.SafeLoader]:
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader: yaml.SafeLoader, node: yaml.Node) -> _Map:
+        assert isinstance(node, yaml.MappingNode)
+        loader.flatten_mapping(node)  # `<<: *anchor` merge keys
+        result = _Map()
+        result.lines = {}
+        for key_node, value_node in node.value:
+            key = str(loader.construct_object(key_node, deep=True))
+            result[key] = loader.construct_object(value_node, deep=True)
+            result.lines[key] = key_node.start_mark.line + 1
+        return result
+
+    def reset(loader: yaml.SafeLoader, node: yaml.Node) -> None:
+        return None  # `!reset`: the value is removed (what is left of it here: nothing)
+
+    def override(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+        # `!override`: the value replaces the merged one; read as the plain value.
+        if isinstance(node, yaml.MappingNode):
+            return mapping(loader, node)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node, deep=True)
+        return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+    Loader.add_constructor("tag:yaml.org,2002:map", mapping)
+    Loader.add_constructor("!reset", reset)
+    Loader.add_constructor("!override", override)
+    return Loader
+
+
+def _load_compose(path: Path) -> object:
+    import yaml
+
+    text = fs.read_text(path).text
+    try:
+        return yaml.load(text, Loader=_loader())  # a SafeLoader subclass: no objects built
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        raise ReqconvError(
+            f"not valid YAML, skipped: {getattr(e, 'problem', None) or e}", Location(path, line)
+        ) from e
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    dockerfile: Path
+    context: Path
+    origin: Location
+    args: tuple[tuple[str, str], ...]
+    target: str | None
+
+
+def _str(value: object) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return interpolate(str(value))
+    return None
+
+
+def _args(raw: object) -> tuple[tuple[str, str], ...]:
+    pairs: list[tuple[str, str]] = []
+    if isinstance(raw, Mapping):
+        for name, value in raw.items():
+            text = "" if value is None else _str(value)
+            if text is not None:
+                pairs.append((str(name), text))
+    elif isinstance(raw, list):
+        for item in raw:
+            text = _str(item)
+            if text is None:
+                continue
+            name, sep, value = text.partition("=")
+            if sep:  # `- NAME` alone takes the value from the environment: not set here
+                pairs.append((name, value))
+    return tuple(pairs)
+
+
+def _compose_bases(path: Path, top: Path) -> list[Path]:
+    """The compose file's folder, then each ancestor up to ``top`` holding a compose file."""
+    bases = [path.parent]
+    folder = path.parent
+    while folder != top and top in folder.parents:
+        folder = folder.parent
+        try:
+            if any(is_compose_file(p.name) and p.is_file() for p in folder.iterdir()):
+                bases.append(folder)
+        except OSError:
+            continue
+    return bases
+
+
+def _entries(path: Path, top: Path) -> list[_Entry]:
+    data = _load_compose(path)
+    services = data.get("services") if isinstance(data, Mapping) else None
+    if not isinstance(services, _Map):
+        return []
+    entries = []
+    for name, service in services.items():
+        if not isinstance(service, _Map) or "build" not in service:
+            continue
+        build = service["build"]
+        line = service.lines.get("build", services.lines.get(name, 0))
+        args: tuple[tuple[str, str], ...] = ()
+        target = None
+        if isinstance(build, Mapping):
+            if "context" not in build and "dockerfile" not in build:
+                continue  # merges into another compose file's build of this service
+            if "dockerfile_inline" in build:
+                continue
+            context = _str(build.get("context", "."))
+            dockerfile = _str(build.get("dockerfile", "Dockerfile"))
+            args = _args(build.get("args"))
+            target = _str(build["target"]) if build.get("target") is not None else None
+        else:
+            context, dockerfile = _str(build), "Dockerfile"
+        if context is None or dockerfile is None or _URL_RE.match(context):
+            continue
+        for base in _compose_bases(path, top):
+            folder = Path(os.path.normpath(base / context))
+            if folder.is_dir():
+                break
+        else:
+            continue
+        file = Path(os.path.normpath(folder / dockerfile))
+        if file.is_file():
+            entries.append(_Entry(file, folder, Location(path, line), args, target))
+    return entries
+
+
+# --------------------------------------------------------------------------------------------
+# Finding the builds
+
+
+def _top(root: Path) -> Path:
+    for folder in (root, *root.parents):
+        if (folder / ".git").exists():
+            return folder
+    top = root
+    for folder in list(root.parents)[:MAX_UP]:
+        if _has_sign(folder):
+            top = folder
+    return top
+
+
+def _has_sign(folder: Path) -> bool:
+    try:
+        names = [entry.name for entry in folder.iterdir()]
+    except OSError:
+        return False
+    for name in names:
+        lower = name.lower()
+        if (
+            is_compose_file(name)
+            or is_dockerfile(name)
+            or lower in ("docker", ".github", ".dockerignore", "pyproject.toml")
+            or (lower.startswith("requirements") and lower.endswith((".txt", ".in")))
+        ):
+            return True
+    return False
+
+
+def _compose_files(top: Path) -> list[Path]:
+    found: list[Path] = []
+    top_depth = len(top.parts)
+    for folder, dirs, files in os.walk(top):
+        depth = len(Path(folder).parts) - top_depth
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS) if depth < COMPOSE_DEPTH else []
+        found.extend(Path(folder) / name for name in sorted(files) if is_compose_file(name))
+    return found
+
+
+def _candidates(root: Path, top: Path) -> list[Path]:
+    found: list[Path] = []
+
+    def docker_folder(folder: Path) -> None:
+        docker = folder / "docker"
+        found.extend(_named(docker))
+        for sub in _subfolders(docker):
+            found.extend(_named(sub))
+
+    found.extend(_named(root))
+    docker_folder(root)
+    for sub in _subfolders(root):
+        if sub.name != "docker":
+            found.extend(_named(sub))
+    folder = root
+    while folder != top and top in folder.parents:
+        folder = folder.parent
+        found.extend(_named(folder))
+        docker_folder(folder)
+    return list(dict.fromkeys(found))
+
+
+def _sources(dockerfile: Path, args: Sequence[tuple[str, str]] = ()) -> list[tuple[str, int]]:
+    from reqconv import dockerfile as parser  # not on the start-up path
+
+    try:
+        found = parser.context_sources(fs.read_text(dockerfile).text, dict(args))
+    except DockerfileError as e:
+        raise DockerfileError(e.message, Location(dockerfile)) from e
+    return [(_clean(source), line) for source, line in found]
+
+
+def _clean(source: str) -> str:
+    return os.path.normpath(source.lstrip("/")) if source.strip("/") else "."
+
+
+def _literal_prefix(source: str) -> str:
+    """The part of a source path before its first glob character (its folder when it has one)."""
+    parts = PurePosixPath(source).parts
+    kept = []
+    for part in parts:
+        if any(char in _GLOB_CHARS for char in part):
+            break
+        kept.append(part)
+    return "/".join(kept) or "."
+
+
+def _exists(context: Path, source: str) -> bool:
+    if source.startswith(".."):
+        return False
+    if any(char in _GLOB_CHARS for char in source):
+        try:
+            return next(iter(context.glob(source)), None) is not None
+        except (OSError, ValueError):
+            return False
+    return (context / source).exists()
+
+
+def _belongs(build: Build, root: Path, sources: Sequence[tuple[str, int]]) -> bool:
+    if build.dockerfile.is_relative_to(root):
+        return True
+    for source, _line in sources:
+        path = Path(os.path.normpath(build.context / _literal_prefix(source)))
+        if path == root or path.is_relative_to(root):
+            return True
+    return False
+
+
+def _infer(dockerfile: Path, root: Path, top: Path, sources: Sequence[tuple[str, int]]) -> Build:
+    telling = [source for source, _line in sources if source != "."]
+    if not telling:
+        docker = next(
+            (f for f in dockerfile.parents if f.name == "docker" and f.is_relative_to(top)), None
+        )
+        if docker is not None:
+            context = docker.parent  # `docker build -f docker/Dockerfile .`
+        elif dockerfile.is_relative_to(root):
+            context = root
+        else:
+            context = dockerfile.parent
+        return Build(
+            dockerfile=dockerfile,
+            context=context,
+            how="folder",
+            note="it copies nothing from its context that tells where that is",
+        )
+    folders = [dockerfile.parent]
+    while folders[-1] != top and top in folders[-1].parents:
+        folders.append(folders[-1].parent)
+    scores = [sum(_exists(folder, source) for source in telling) for folder in folders]
+    best = max(scores)
+    if best == 0:
+        return Build(
+            dockerfile=dockerfile,
+            context=dockerfile.parent,
+            how="inferred",
+            ambiguous=True,
+            note="none of its COPY/ADD sources exist in its folder or any above it",
+        )
+    winners = [folder for folder, score in zip(folders, scores, strict=True) if score == best]
+    context = winners[0]
+    notes = []
+    if len(winners) > 1:
+        others = ", ".join(str(folder) for folder in winners[1:])
+        notes.append(
+            f"its COPY/ADD sources exist in {context} and in {others}; the nearest is taken"
+        )
+    missing = [source for source in telling if not _exists(context, source)]
+    if missing:
+        notes.append(f"not found in {context}: {', '.join(dict.fromkeys(missing))}")
+    return Build(
+        dockerfile=dockerfile,
+        context=context,
+        how="inferred",
+        ambiguous=len(winners) > 1,
+        note="; ".join(notes),
+    )
+
+
+def _absolute(path: Path) -> Path:
+    return Path(os.path.normpath(path.absolute()))
+
+
+def _relocate(path: Path, root: Path, given: Path) -> Path:
+    """``path`` (absolute) spelled from ``given``, the service folder as the caller wrote it."""
+    if given.is_absolute():
+        return path
+    return Path(os.path.normpath(given / os.path.relpath(path, root)))
+
+
+def scan(root: Path) -> BuildScan:
+    """Every build of a Dockerfile that builds the service in ``root``, and what was skipped."""
+    given = root
+    root = _absolute(root)
+    if not root.is_dir():
+        return BuildScan()
+    top = _top(root)
+    diagnostics: list[Diagnostic] = []
+    builds: list[Build] = []
+    seen: set[tuple[Path, Path, tuple[tuple[str, str], ...], str | None]] = set()
+    composed: set[Path] = set()
+    for compose in _compose_files(top):
+        try:
+            entries = _entries(compose, top)
+        except ReqconvError as e:
+            diagnostics.append(_skipped(e))
+            continue
+        for entry in entries:
+            composed.add(entry.dockerfile)
+            key = (entry.dockerfile, entry.context, entry.args, entry.target)
+            if key in seen:
+                continue
+            build = Build(
+                dockerfile=entry.dockerfile,
+                context=entry.context,
+                how="compose",
+                origin=entry.origin,
+                args=entry.args,
+                target=entry.target,
+            )
+            try:
+                sources = _sources(entry.dockerfile, entry.args)
+            except DockerfileError as e:
+                sources = []
+                if entry.dockerfile.is_relative_to(root):
+                    diagnostics.append(_skipped(e))
+            if _belongs(build, root, sources):
+                seen.add(key)
+                builds.append(build)
+    for dockerfile in _candidates(root, top):
+        if dockerfile in composed:
+            continue
+        try:
+            sources = _sources(dockerfile)
+        except DockerfileError as e:
+            if dockerfile.is_relative_to(root):
+                diagnostics.append(_skipped(e))
+            continue
+        build = _infer(dockerfile, root, top, sources)
+        if _belongs(build, root, sources):
+            builds.append(build)
+    builds.sort(key=lambda b: (str(b.dockerfile), b.how != "compose", str(b.origin or "")))
+    return BuildScan(
+        builds=tuple(
+            Build(
+                dockerfile=_relocate(b.dockerfile, root, given),
+                context=_relocate(b.context, root, given),
+                how=b.how,
+                origin=None
+                if b.origin is None
+                else Location(_relocate(b.origin.path, root, given), b.origin.line),
+                args=b.args,
+                target=b.target,
+                ambiguous=b.ambiguous,
+                note=b.note,
+            )
+            for b in builds
+        ),
+        diagnostics=tuple(diagnostics),
+    )
+
+
+def _skipped(error: ReqconvError) -> Diagnostic:
+    return Diagnostic(code="build-file-skipped", message=error.message, location=error.location)
+
+
+def find_builds(root: Path) -> tuple[Build, ...]:
+    """Every build of a Dockerfile that builds the service in ``root`` (see the module's rules)."""
+    return scan(root).builds
