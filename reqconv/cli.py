@@ -223,10 +223,14 @@ def main(argv: list[str] | None = None) -> None:
     if args in (["--version"], ["-V"]):  # fast path: the most frequent probe skips click parsing
         sys.stdout.write(f"reqconv {__version__}\n")
         sys.exit(0)
-    from reqconv.errors import ReqconvError
+    from reqconv.errors import InputErrors, ReqconvError
 
     try:
         code = app(args=args, prog_name="reqconv", standalone_mode=False)
+    except InputErrors as e:  # every bad line of the run, each on its own line
+        for error in e.errors:
+            typer.echo(f"reqconv: error: {error}", err=True)
+        sys.exit(e.exit_code)
     except ReqconvError as e:
         typer.echo(f"reqconv: error: {e}", err=True)
         sys.exit(e.exit_code)

@@ -5,6 +5,7 @@ No imports from reqconv. Messages name a location (``path:line``) and, where the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,32 @@ class InputError(ReqconvError):
     """Bad input: a file reqconv cannot read or understand. Nothing is written."""
 
     exit_code = 2
+
+
+class InputErrors(InputError):
+    """Several bad inputs found in one run (every bad line of every file): each is reported.
+
+    ``str()`` gives one ``path:line: message`` per line; cli.py prints each as its own error.
+    """
+
+    errors: tuple[InputError, ...]
+
+    def __init__(self, errors: Iterable[InputError]) -> None:
+        flat: list[InputError] = []
+        for error in errors:
+            flat.extend(error.errors if isinstance(error, InputErrors) else (error,))
+        super().__init__(f"{len(flat)} errors in the input", flat[0].location if flat else None)
+        self.errors = tuple(flat)
+
+    def __str__(self) -> str:
+        return "\n".join(str(error) for error in self.errors)
+
+    @staticmethod
+    def of(errors: Iterable[InputError]) -> InputError:
+        """The one error itself, or a group of several (never called with none)."""
+        group = InputErrors(errors)
+        assert group.errors, "InputErrors.of needs at least one error"
+        return group.errors[0] if len(group.errors) == 1 else group
 
 
 class ParseError(InputError):

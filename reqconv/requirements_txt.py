@@ -77,7 +77,7 @@ from packaging.utils import (
 )
 
 from reqconv import fs
-from reqconv.errors import InputError, Location, ParseError
+from reqconv.errors import InputError, InputErrors, Location, ParseError
 from reqconv.model import Diagnostic, Include, Option, Req, ReqFile, Source
 from reqconv.redact import has_credentials, redact_text, strip_credentials
 
@@ -166,10 +166,29 @@ _ALL_OPTIONS = {
 
 
 def parse_text(text: str, path: Path) -> ReqFile:
-    """Parse a requirements file's decoded text (``\\n`` newlines); ``path`` places it on disk."""
+    """Parse a requirements file's decoded text (``\\n`` newlines); ``path`` places it on disk.
+
+    Every bad line is found: one raises its ``ParseError``, several an ``InputErrors`` of them all.
+    """
+    reqfile, errors = _parse(text, path)
+    if errors:
+        raise InputErrors.of(errors)
+    return reqfile
+
+
+def _parse(text: str, path: Path) -> tuple[ReqFile, list[ParseError]]:
+    """The file's good lines, and one error per bad line (each bad line is skipped)."""
     parser = _FileParser(path)
+    errors: list[ParseError] = []
+    template = False
     for number, line in _logical_lines(text, parser.diagnostics, path):
-        parser.line(number, line)
+        if template and JINJA_RE.search(line):
+            continue  # a template is refused once, at its first template line
+        try:
+            parser.line(number, line)
+        except ParseError as e:
+            errors.append(e)
+            template = template or JINJA_RE.search(line) is not None
     return ReqFile(
         path=path,
         requirements=tuple(parser.requirements),
@@ -178,7 +197,7 @@ def parse_text(text: str, path: Path) -> ReqFile:
         diagnostics=tuple(parser.diagnostics),
         compiled=COMPILED_RE.search(text) is not None,
         line_count=text.count("\n") + (1 if text and not text.endswith("\n") else 0),
-    )
+    ), errors
 
 
 def parse_file(path: Path) -> ReqFile:
@@ -195,6 +214,8 @@ def parse_tree(paths: Iterable[Path]) -> dict[Path, ReqFile]:
     tree = _Tree()
     for path in paths:
         tree.visit(_normal(path), None)
+    if tree.errors:  # every bad line of every file, in one report
+        raise InputErrors.of(tree.errors)
     return tree.files
 
 
@@ -210,20 +231,28 @@ def _normal(path: Path) -> Path:
 class _Tree:
     files: dict[Path, ReqFile] = field(default_factory=dict)
     active: set[str] = field(default_factory=set)  # real paths: a symlink cannot hide a cycle
+    errors: list[InputError] = field(default_factory=list)
+    failed: set[Path] = field(default_factory=set)
 
     def visit(self, path: Path, via: Include | None) -> None:
-        if path in self.files:
+        if path in self.files or path in self.failed:
             return
         try:
             text = fs.read_text(path).text
         except InputError as e:
+            self.failed.add(path)
             if via is None or not isinstance(e.__cause__, OSError):
-                raise
+                self.errors.append(e)
+                return
             reason = e.__cause__.strerror or str(e.__cause__)
-            raise ParseError(f"cannot read included file {via.target}: {reason}", via.origin) from e
+            error = ParseError(f"cannot read included file {via.target}: {reason}", via.origin)
+            error.__cause__ = e
+            self.errors.append(error)
+            return
         real = os.path.realpath(path)
         self.active.add(real)
-        parsed = parse_text(text, path)
+        parsed, errors = _parse(text, path)
+        self.errors.extend(errors)
         self.files[path] = parsed  # placeholder, so a diamond is parsed once
         kept: list[Include] = []
         cycles: list[Diagnostic] = []

@@ -132,3 +132,29 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_bad_dev_style_exits_2() -> None:
     assert _exit_code(["convert", "--dev-style", "nope"]) == 2
+
+
+def test_every_bad_line_of_the_run_is_printed_and_nothing_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 7 item 7: two bad lines in two files of one service, a third in another service.
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    (first / "requirements.txt").write_text("foo==\nalpha\n-r more.txt\n")
+    (first / "more.txt").write_text("ok\nbar>=1,,2\n")
+    (second / "requirements.txt").write_text("beta\nbaz[\n")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+
+    assert _exit_code(["convert", "--no-lock", "--no-docker", str(first), str(second)]) == 2
+
+    lines = capsys.readouterr().err.splitlines()
+    errors_shown = [line for line in lines if line.startswith("reqconv: error: ")]
+    assert [line.split(": ")[2] for line in errors_shown] == [
+        f"{first / 'requirements.txt'}:1",
+        f"{first / 'more.txt'}:2",
+        f"{second / 'requirements.txt'}:2",
+    ]
+    assert "'foo=='" in errors_shown[0]
+    assert "'bar>=1,,2'" in errors_shown[1]
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before

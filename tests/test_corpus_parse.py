@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
-from reqconv.errors import ParseError
+from reqconv.errors import InputError, InputErrors
 from reqconv.model import ReqFile
 from reqconv.requirements_txt import parse_tree
 
@@ -48,7 +48,7 @@ class Summary:
     warned: dict[Path, Counter[str]] = field(default_factory=dict)
     refused: dict[Path, str] = field(default_factory=dict)
     trees: dict[Path, dict[Path, ReqFile]] = field(default_factory=dict)
-    errors: dict[Path, ParseError] = field(default_factory=dict)
+    errors: dict[Path, InputError] = field(default_factory=dict)
 
     def lines(self) -> Iterator[str]:
         total = len(self.clean) + len(self.warned) + len(self.refused)
@@ -73,7 +73,7 @@ def summarize(root: Path, paths: list[Path]) -> Summary:
     for path in paths:
         try:
             tree = parse_tree([path])
-        except ParseError as e:
+        except InputError as e:  # a ParseError, or InputErrors of every bad line
             summary.errors[path] = e
             summary.refused[path] = str(e).splitlines()[0]
             continue
@@ -123,7 +123,12 @@ def test_corpus_summary(corpus: tuple[Path, Summary], capsys: pytest.CaptureFixt
 
 def test_refusals_name_file_and_line(corpus: tuple[Path, Summary]) -> None:
     _, summary = corpus
-    for error in summary.errors.values():
+    every = [
+        error
+        for found in summary.errors.values()
+        for error in (found.errors if isinstance(found, InputErrors) else (found,))
+    ]
+    for error in every:
         assert error.location is not None
         assert error.location.line > 0
         assert str(error).startswith(f"{error.location.path}:{error.location.line}: ")

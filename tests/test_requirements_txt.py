@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from packaging.requirements import Requirement
 
 from reqconv import requirements_txt
-from reqconv.errors import Location, ParseError
+from reqconv.errors import InputError, InputErrors, Location, ParseError
 from reqconv.model import Diagnostic, Include, Option, Req, ReqFile, Source
 from reqconv.requirements_txt import parse_file, parse_text, parse_tree
 
@@ -34,8 +34,9 @@ def _codes(parsed: ReqFile) -> list[tuple[str, int]]:
     return [(d.code, d.location.line if d.location else 0) for d in parsed.diagnostics]
 
 
-def _error(text: str, path: Path = FILE) -> ParseError:
-    with pytest.raises(ParseError) as info:
+def _error(text: str, path: Path = FILE) -> InputError:
+    # A ParseError, or InputErrors when several lines are bad (a Jinja if/endif pair).
+    with pytest.raises(InputError) as info:
         _parse(text, path)
     return info.value
 
@@ -1094,12 +1095,15 @@ _PIECES = [
 
 @given(st.lists(st.sampled_from(_PIECES), max_size=30))
 def test_any_text_parses_or_is_refused_with_location(pieces: list[str]) -> None:
-    error: ParseError | None = None
+    found: tuple[InputError, ...] = ()
     try:
         parse_text("".join(pieces), FILE)
+    except InputErrors as e:
+        found = e.errors
     except ParseError as e:
-        error = e
-    if error is not None:
+        found = (e,)
+    for error in found:
+        assert isinstance(error, ParseError)
         assert error.location is not None
         assert str(error).startswith(f"{FILE}:{error.location.line}: ")
 
@@ -1144,3 +1148,26 @@ def test_diagnostics_have_locations() -> None:
 
 def test_requirement_is_a_packaging_requirement() -> None:
     assert isinstance(_only("foo").requirement, Requirement)
+
+
+def test_every_bad_line_is_reported_not_only_the_first(tmp_path: Path) -> None:
+    main = tmp_path / "requirements.txt"
+    main.write_text("foo==\nalpha\n-r other.txt\nbeta==1 --hash=md5:abc\n")
+    (tmp_path / "other.txt").write_text("bar>=1,,2\ngamma\n-r missing.txt\n")
+    with pytest.raises(InputErrors) as info:
+        requirements_txt.parse_tree([main])
+    assert [str(e.location) for e in info.value.errors] == [
+        f"{main}:1",
+        f"{main}:4",
+        f"{tmp_path / 'other.txt'}:1",
+        f"{tmp_path / 'other.txt'}:3",
+    ]
+    assert all(isinstance(e, ParseError) for e in info.value.errors)
+    assert "cannot read included file missing.txt" in str(info.value)
+
+
+def test_a_single_bad_line_raises_its_own_parse_error(tmp_path: Path) -> None:
+    with pytest.raises(ParseError) as info:
+        requirements_txt.parse_text("ok\nfoo==\n", tmp_path / "r.txt")
+    assert not isinstance(info.value, InputErrors)
+    assert info.value.location == Location(tmp_path / "r.txt", 2)

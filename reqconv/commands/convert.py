@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from reqconv import fs
 from reqconv.commands import FileChange, Output, WriteMode, diagnostic_json, unified_diff
-from reqconv.errors import InputError, Location
+from reqconv.errors import InputError, InputErrors, Location
 from reqconv.model import Conversion, Diagnostic, ProjectMeta
 
 if TYPE_CHECKING:
@@ -225,7 +225,15 @@ def _report(services: Sequence[ServiceConversion], *, pending: bool) -> str:
 def run(options: ConvertOptions, out: Output) -> int:
     """Convert every service in ``options.paths``; returns 0, or 1 when ``--check`` finds work."""
     mode = options.mode
-    services = [plan_service(root, options) for root in options.paths]
+    services: list[ServiceConversion] = []
+    errors: list[InputError] = []
+    for root in options.paths:  # every service's bad lines in one report
+        try:
+            services.append(plan_service(root, options))
+        except InputError as e:
+            errors.append(e)
+    if errors:
+        raise InputErrors.of(errors)
 
     if options.docker:
         from reqconv.commands import docker
