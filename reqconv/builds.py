@@ -417,7 +417,7 @@ def _candidates(root: Path, top: Path) -> list[Path]:
 
 
 def _sources(dockerfile: Path, args: Sequence[tuple[str, str]] = ()) -> list[tuple[str, int]]:
-    from reqconv import dockerfile as parser  # not on the start-up path
+    from reqconv import docker as parser  # not on the start-up path
 
     try:
         found = parser.context_sources(fs.read_text(dockerfile).text, dict(args))

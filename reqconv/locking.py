@@ -348,7 +348,7 @@ def check_docker_python(root: Path, requires_python: str | None, pyproject: Path
         return
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-    from reqconv import dockerfile
+    from reqconv.docker import base_python_versions
 
     try:
         specifier = SpecifierSet(requires_python)
@@ -359,7 +359,7 @@ def check_docker_python(root: Path, requires_python: str | None, pyproject: Path
         ) from e
 
     for path in paths:
-        for python, line in dockerfile.base_python_versions(fs.read_text(path).text):
+        for python, line in base_python_versions(fs.read_text(path).text):
             if not _admits(specifier, python):
                 raise InputError(
                     f"the image runs Python {python}, but {pyproject.name} has requires-python = "

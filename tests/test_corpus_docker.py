@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reqconv.dockerfile import DockerPlan, DockerResult, instructions, rewrite
+from reqconv.docker import DockerPlan, DockerResult, instructions, rewrite
 
 CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus" / "dockerfiles"
 PLAN = DockerPlan(uv_version="0.9.5")

@@ -1,4 +1,4 @@
-"""reqconv.dockerfile: goldens over fixtures/dockerfiles, preservation, idempotence, findings."""
+"""reqconv.docker: goldens over fixtures/dockerfiles, preservation, idempotence, findings."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reqconv import fs
-from reqconv.dockerfile import (
+from reqconv.docker import (
     DockerPlan,
     DockerResult,
     base_python_versions,
@@ -884,7 +884,7 @@ def test_prefix_install_is_reported_with_its_own_option() -> None:
     result = rewrite(text, PLAN)
     assert result.text == text
     assert _codes(result) == [(3, "target")]
-    assert result.findings[0].message.startswith("pip install --prefix /install is kept")
+    assert result.findings[0].message.startswith("pip install --prefix /install:")
 
 
 def test_a_venv_created_but_not_used_by_pip_is_not_the_target() -> None:
@@ -1131,7 +1131,7 @@ def test_context_sources_expand_args_and_skip_other_stages() -> None:
         COPY $UNKNOWN/y /y
         """
     )
-    from reqconv.dockerfile import context_sources
+    from reqconv.docker import context_sources
 
     assert context_sources(text) == (("./inference/server/requirements.txt", 6), ("x/a", 6))
     # A build arg reaches only an ARG that declares it (UNKNOWN is never declared).

@@ -15,3 +15,11 @@ def test_doc_examples_match_fixtures_and_goldens() -> None:
     pages = [p for p in (ROOT / "docs").glob("*.md") if "<!-- file: " in p.read_text()]
     assert pages, "no doc page shows a fixture"
     assert module.stale_blocks() == []
+
+
+def test_docker_page_shows_the_table_of_finding_codes() -> None:
+    from reqconv.docker.reasons import markdown_table
+
+    page = (ROOT / "docs" / "docker.md").read_text()
+    assert markdown_table("kept") in page
+    assert markdown_table("advice") in page

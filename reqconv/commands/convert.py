@@ -66,12 +66,13 @@ def _python_from_dockerfiles(root: Path) -> str | None:
     paths = find_dockerfiles(root)
     if not paths:
         return None
-    from reqconv import dockerfile  # not on the start-up path of a service without Dockerfiles
+    # not on the start-up path of a service without Dockerfiles
+    from reqconv.docker import base_python_versions
 
     versions: list[tuple[int, ...]] = []
     for path in paths:
         text = fs.read_text(path).text
-        for version, _line in dockerfile.base_python_versions(text):
+        for version, _line in base_python_versions(text):
             versions.append(tuple(int(part) for part in version.split(".")[:2]))
     if not versions:
         return None

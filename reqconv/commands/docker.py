@@ -2,7 +2,7 @@
 
 ``plan_service`` computes the new Dockerfile and ``.dockerignore`` contents and the findings, and
 writes nothing: ``run`` (and ``convert``, inside its own ``fs.Transaction``) writes them. The pure
-rewrite lives in ``reqconv.dockerfile``; the lock it installs is exported by the lock step.
+rewrite lives in the ``reqconv.docker`` package; the lock it installs is exported by the lock step.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def plan_service(
     roles: Sequence[Role] | None = None,
 ) -> ServicePlan:
     """Plan the rewrite of ``root``'s Dockerfiles (or ``dockerfiles``); write nothing."""
-    from reqconv import dockerfile
+    from reqconv.docker import DockerPlan, copied_files, dockerignore_check, rewrite
 
     lock_for, groups = lock_table(root, roles)
     changes: list[FileChange] = []
@@ -132,12 +132,12 @@ def plan_service(
     for path in dockerfiles or find_dockerfiles(root):
         source = fs.read_text(path)
         try:
-            plan = dockerfile.DockerPlan(
+            plan = DockerPlan(
                 uv_version=uv_version,
                 lock_for=lock_for,
-                unlocked=_unlocked(root, dockerfile.copied_files(source.text), lock_for),
+                unlocked=_unlocked(root, copied_files(source.text), lock_for),
             )
-            result = dockerfile.rewrite(source.text, plan)
+            result = rewrite(source.text, plan)
         except DockerfileError as e:
             raise DockerfileError(e.message, Location(path)) from e
         for finding in result.findings:
@@ -155,7 +155,7 @@ def plan_service(
     if any(change.changed for change in changes):
         ignore_path = root / ".dockerignore"
         before = fs.read_text(ignore_path) if ignore_path.is_file() else None
-        text, findings = dockerfile.dockerignore_check(
+        text, findings = dockerignore_check(
             None if before is None else before.text, copied=tuple(locks)
         )
         for finding in findings:

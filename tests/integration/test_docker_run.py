@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from reqconv import uv
-from reqconv.dockerfile import DockerPlan, rewrite
+from reqconv.docker import DockerPlan, rewrite
 from reqconv.errors import UvNotFoundError
 from tests._builders import make_wheel
 

@@ -1,0 +1,50 @@
+"""Dockerfile reading and rewriting: ``pip install -r FILE`` becomes ``uv pip sync LOCK``.
+
+A package of steps, each module one stage of the data (see docs/architecture.md):
+``instructions`` (BuildKit parse, stages, ``ARG`` expansion) -> ``shell`` (the commands inside a
+``RUN``, with positions) -> ``pip`` (a pip invocation as data) -> ``facts`` (what is true at a line
+of a stage) -> ``decide`` (per install: rewrite, or keep with a code from ``reasons.RULES``) ->
+``edit`` (edits -> text), driven by ``rewrite``. ``dockerignore`` keeps ``.venv`` out of the
+context. Pure: text in, text or model out; never reads, writes or prints. ``dockerfile`` and
+``bashlex`` are imported inside the functions that need them, so importing this package is cheap.
+
+What ``rewrite`` does and keeps is documented in docs/docker.md.
+"""
+
+from __future__ import annotations
+
+from reqconv.docker.dockerignore import dockerignore_check, dockerignore_update
+from reqconv.docker.instructions import (
+    base_python_versions,
+    context_sources,
+    copied_files,
+    escape_char,
+    instructions,
+)
+from reqconv.docker.model import (
+    DEFAULT_VENV,
+    DockerFinding,
+    DockerPlan,
+    DockerResult,
+    default_lock_name,
+)
+from reqconv.docker.reasons import RULES
+from reqconv.docker.rewrite import referenced_requirement_files, rewrite
+
+__all__ = [
+    "DEFAULT_VENV",
+    "RULES",
+    "DockerFinding",
+    "DockerPlan",
+    "DockerResult",
+    "base_python_versions",
+    "context_sources",
+    "copied_files",
+    "default_lock_name",
+    "dockerignore_check",
+    "dockerignore_update",
+    "escape_char",
+    "instructions",
+    "referenced_requirement_files",
+    "rewrite",
+]

@@ -1,0 +1,502 @@
+"""Per ``pip install``: rewrite it, or keep it with a reason code from ``reasons.RULES``.
+
+``Decider.decide`` looks at one shell command of a RUN in its stage and returns a ``Decision``
+(which locks it installs, into which venv, whether a new venv is made and how) or ``None`` after
+reporting why it stays. The questions about the file are ``facts.Dockerfile``'s; the edits that
+carry a decision out are ``edit.Editor``'s.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from reqconv.docker.facts import SYSTEM_PYTHON_PATH_RE, Dockerfile
+from reqconv.docker.instructions import Stage, before, env_pairs, unquote
+from reqconv.docker.model import DEFAULT_VENV, UV_IMAGE, DockerPlan, default_lock_name, norm
+from reqconv.docker.pip import PipInstall, is_setup_upgrade, only_setup_packages, pip_install
+from reqconv.docker.reasons import Findings, Kept
+from reqconv.docker.shell import PIP_INSTALL_RE, Cmd, venv_created
+from reqconv.redact import has_credentials, redact_text
+
+__all__ = ["SECRET_HINT", "Decider", "Decision", "decision_key", "lock_for"]
+
+_SECRET_NAME_RE = re.compile(r"TOKEN|PASSWORD|PASSWD|SECRET|CREDENTIAL|API_?KEY|AUTH", re.I)
+
+# uv reads UV_INDEX_<NAME>_* for an index it knows by name: in the image, that is the
+# [[tool.uv.index]] of a pyproject.toml in the folder of the sync. An export's --index-url lines are
+# unnamed; for those uv reads a netrc file.
+SECRET_HINT = (
+    "RUN --mount=type=secret,id=<id>,env=UV_INDEX_<NAME>_PASSWORD (NAME: the [[tool.uv.index]] "
+    "name; copy pyproject.toml beside the lock so that uv knows it), or "
+    "RUN --mount=type=secret,id=netrc,target=/root/.netrc for the lock's --index-url"
+)
+
+
+@dataclass(slots=True)
+class Decision:
+    pip: PipInstall
+    stage: Stage
+    command: Any  # the RUN
+    locks: list[tuple[str, str, str]] = field(default_factory=list)  # (ref, lock, image path)
+    venv: str = DEFAULT_VENV
+    new_venv: bool = False
+    seed: bool = False  # pip kept after the sync needs pip in the new venv
+    system_site: bool = False  # the base image's own packages stay importable
+    follow: list[tuple[Stage, Any]] = field(default_factory=list)  # COPYs of a --user site
+
+
+def decision_key(decision: Decision) -> tuple[int, int]:
+    return decision.command.start_line, decision.pip.cmd.node.pos[0]
+
+
+def lock_for(plan: DockerPlan, ref: str) -> tuple[str, str] | None:
+    """``(key, lock)``: the requirements file (service-relative) ``ref`` names, and its lock."""
+    wanted = norm(ref).lstrip("/")
+    if not plan.lock_for:
+        base = PurePosixPath(wanted)
+        key = base.name if base.parent.name.lower() != "requirements" else "/".join(base.parts[-2:])
+        return key, default_lock_name(key)
+    table = {norm(k): v for k, v in plan.lock_for.items()}
+    if wanted in table:
+        return wanted, table[wanted]
+    suffix = [k for k in table if wanted.endswith("/" + k)]
+    if suffix:
+        key = max(suffix, key=len)
+        return key, table[key]
+    named = [k for k in table if PurePosixPath(k).name == PurePosixPath(wanted).name]
+    if len(named) == 1:
+        return named[0], table[named[0]]
+    return None
+
+
+class Decider:
+    """Decides each install in file order; remembers the kept ones (later decisions depend on them)."""
+
+    def __init__(self, doc: Dockerfile, plan: DockerPlan, findings: Findings) -> None:
+        self.doc = doc
+        self.plan = plan
+        self.findings = findings
+        # pip installs left as they are: (stage, RUN, command); they use whatever pip PATH finds
+        self.kept_pips: list[tuple[Stage, Any, Cmd]] = []
+        self.decided: list[Decision] = []  # so far, in file order
+
+    def pips_before(self, stage: Stage, command: Any, cmd: Cmd) -> list[tuple[int, int]]:
+        """Where kept pip installs run before ``cmd`` in ``stage`` (or its ancestors): (RUN
+        line, offset in its shell), in order."""
+        chain = stage.chain()
+        found = []
+        for kept_stage, kept_command, kept_cmd in self.kept_pips:
+            if kept_stage not in chain or only_setup_packages(kept_cmd):
+                continue  # pip/setuptools/wheel: the venv needs none, the sync keeps them
+            if kept_command is command:
+                if kept_cmd.node.pos[0] < cmd.node.pos[0]:
+                    found.append((kept_command.start_line, kept_cmd.node.pos[0]))
+            elif kept_command.start_line < command.start_line or kept_stage is not stage:
+                found.append((kept_command.start_line, kept_cmd.node.pos[0]))
+        return sorted(found)
+
+    def venv_origin(self, stage: Stage, line: int, venv: str | None) -> tuple[int, int] | None:
+        """From where pip installs land in the venv the sync at ``line`` targets: the RUN that
+        creates it (the stage's own venv) or the first earlier sync that adds it (a new venv),
+        ``(0, 0)`` when it comes with the base image; None for a venv yet to be made."""
+        chain = stage.chain()
+        if venv is None:
+            made = [decision_key(d) for d in self.decided if d.new_venv and d.stage in chain]
+            return min(made) if made else None
+        for command in before(stage, line):
+            if command.cmd.upper() == "RUN":
+                for run_cmd in self.doc.cmds_in(command):
+                    created = venv_created(run_cmd)
+                    if created is not None and norm(created) == norm(venv):
+                        return command.start_line, run_cmd.node.pos[0]
+        return 0, 0
+
+    def later_pips_fit(self, decision: Decision, kept_refs: set[str]) -> bool:
+        """Kept pip installs after a new venv run the venv's pip, so it gets one (``--seed``); a
+        ``--user`` install cannot run in a venv, so then the decision is dropped, with a finding."""
+        if not decision.new_venv:
+            return True
+        stage, command, cmd = decision.stage, decision.command, decision.pip.cmd
+        later: list[tuple[int, PipInstall]] = []
+        for kept_stage, kept_command, kept_cmd in self.kept_pips:
+            same_run_after = kept_command is command and kept_cmd.node.pos[0] > cmd.node.pos[0]
+            if (kept_stage is stage and kept_command.start_line > command.start_line) or (
+                same_run_after or (kept_stage is not stage and stage in kept_stage.chain())
+            ):
+                pip = pip_install(kept_cmd)
+                if pip is not None:
+                    later.append((kept_command.start_line, pip))
+        users = [line for line, pip in later if pip.user]
+        if users:
+            self.findings.kept(
+                command.start_line,
+                "pip-user-after-venv",
+                f"line {users[0]} runs pip install --user, which fails inside the venv that "
+                f"`uv pip sync` needs ({self.plan.venv})",
+            )
+            kept_refs.update(norm(ref) for ref in decision.pip.requirements)
+            return False
+        decision.seed = bool(later)
+        return True
+
+    def check_onbuild(self, command: Any) -> None:
+        if (command.sub_cmd or "").upper() == "RUN" and PIP_INSTALL_RE.search(command.original):
+            self.findings.kept(
+                command.start_line,
+                "onbuild",
+                "ONBUILD RUN pip install runs later, in the builds FROM this image and with their "
+                "context",
+            )
+
+    def check_json_run(self, command: Any) -> None:
+        words = [w.lower() for w in command.value]
+        if "install" in words and any(PurePosixPath(w).name.startswith("pip") for w in words):
+            self.findings.kept(command.start_line, "exec-form", "pip in an exec-form RUN [...]")
+
+    def scan_credentials(self) -> None:
+        for command in self.doc.commands:
+            if command.cmd.upper() not in ("ARG", "ENV"):
+                continue
+            pairs = (
+                env_pairs(command)
+                if command.cmd.upper() == "ENV"
+                else [
+                    (item.partition("=")[0], unquote(item.partition("=")[2]))
+                    for item in command.value
+                ]
+            )
+            for name, value in pairs:
+                url_creds = has_credentials(value)
+                secret_name = _SECRET_NAME_RE.search(name) is not None
+                index_var = name.upper() in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL")
+                if url_creds or (secret_name and (self.mentions_index(name) or index_var)):
+                    self.findings.advise(
+                        command.start_line,
+                        "index-credentials",
+                        f"{command.cmd.upper()} {name} passes an index credential into the build, "
+                        "where it stays in the image history: with uv, pass it as a build secret, "
+                        f"{SECRET_HINT}, and drop the {command.cmd.upper()}",
+                    )
+                elif index_var:
+                    self.findings.advise(
+                        command.start_line,
+                        "pip-env",
+                        f"uv does not read {name}: set UV_DEFAULT_INDEX / UV_INDEX instead",
+                    )
+
+    def mentions_index(self, name: str) -> bool:
+        """Whether ``$name`` appears in a pip index option or the requirements' index lines."""
+        pattern = re.compile(r"\$\{?" + re.escape(name) + r"\b")
+        # Dockerfiles pass a token ARG for the requirements' ``--index-url https://${TOKEN}@…``:
+        # any mention outside its declaration counts, or none at all (then it is there for pip).
+        if any(
+            c.cmd.upper() == "RUN" and "pip" in c.original and pattern.search(c.original)
+            for c in self.doc.commands
+        ):
+            return True
+        declared_empty = any(c.cmd.upper() == "ARG" and name in c.value for c in self.doc.commands)
+        return declared_empty and any(
+            c.cmd.upper() == "RUN" and "pip" in c.original and "-r" in c.original
+            for c in self.doc.commands
+        )
+
+    def decide(
+        self,
+        stage: Stage,
+        command: Any,
+        cmd: Cmd,
+        kept_refs: set[str],
+        upgrades: list[tuple[Stage, Any, Cmd]],
+    ) -> Decision | None:
+        line = command.start_line
+        words = [w.word for w in cmd.words]
+        if len(words) >= 3 and PurePosixPath(words[0]).name in ("sh", "bash") and "-c" in words:
+            inner = words[words.index("-c") + 1] if words.index("-c") + 1 < len(words) else ""
+            for tool in ("poetry", "pipenv"):
+                if re.search(rf"\b{tool}\s+(?:install|sync)\b", inner):
+                    self.findings.kept(line, tool, f"installs with {tool}")
+            if re.search(r"\bpip[0-9.]*\s+install\b", inner):
+                self.findings.kept(
+                    line,
+                    "shell-unparsed",
+                    "pip install inside a `sh -c` string",
+                    "write it in the RUN itself",
+                )
+            return None
+        if words and words[0] in ("poetry", "pipenv") and len(words) > 1:
+            if words[1] in ("install", "sync", "export"):
+                self.findings.kept(line, words[0], f"installs with {words[0]}")
+            return None
+        if words[:2] == ["uv", "pip"] and len(words) > 2 and words[2] == "install":
+            if any(
+                w in ("-r", "--requirement", "--requirements") or w.startswith("-r") for w in words
+            ):
+                self.findings.kept(line, "already-uv", "already installs with uv pip")
+            return None
+        if words[:2] == ["uv", "sync"]:
+            self.findings.kept(line, "already-uv", "already installs with uv sync")
+            return None
+        pip = pip_install(cmd)
+        if pip is None:
+            return None
+        if pip.subcommand != "install":
+            if pip.requirements:
+                self.findings.kept(
+                    line, "not-install", f"pip {pip.subcommand} -r: only pip install is rewritten"
+                )
+                kept_refs.update(pip.requirements)
+            return None
+        if is_setup_upgrade(pip):
+            if cmd.top:
+                upgrades.append((stage, command, cmd))
+            return None
+        if not pip.requirements:
+            if pip.editables or any(p.startswith((".", "/")) for p in pip.packages):
+                self.findings.kept(line, "local-project", "installs a local project with pip")
+            elif pip.packages or pip.variables:
+                self.findings.kept(
+                    line,
+                    "inline-packages",
+                    "installs packages named inline with pip",
+                    "add them to the requirements (then the lock), or use `uv pip install`",
+                )
+            return None
+        kept_refs.update(pip.requirements)
+        shell = self.doc.shell(stage, line)
+        if shell is not None:
+            self.findings.kept(line, "non-posix-shell", f"this stage runs RUN with {shell}")
+            return None
+        if (
+            self.doc.uv_stage_platform(stage) is not None
+            and not self.doc.has_uv(stage, line)
+            and self.doc.numbered_stage_refs()
+        ):
+            platform = self.doc.uv_stage_platform(stage)
+            self.findings.kept(
+                line,
+                "build-platform",
+                f"this stage runs on --platform={platform}, where uv must come from a stage of "
+                "that platform (COPY --from=<image> takes the target platform's), and a new stage "
+                "would renumber the stages this Dockerfile names by number",
+                f"add `FROM --platform={platform} {UV_IMAGE}:<version> AS uv` and copy /uv from it",
+            )
+            return None
+        too_old = self.doc.python_too_old(stage, line)
+        if too_old is not None:
+            self.findings.kept(
+                line,
+                "python-too-old",
+                f"this stage has Python {too_old}, older than uv supports (3.8)",
+            )
+            return None
+        reason = self.refusal(command, cmd, pip)
+        if reason is not None:
+            self.findings.kept(line, *reason)
+            return None
+        for ref in pip.requirements:
+            generated = self.doc.generated_at(stage, command, ref)
+            if generated is not None:
+                self.findings.kept(
+                    line,
+                    "generated-requirements",
+                    f"{ref} is written inside the image (line {generated}), not taken from the "
+                    "build context whose lock reqconv exports",
+                )
+                return None
+        locks: list[tuple[str, str, str]] = []
+        for ref in pip.requirements:
+            # the file in the build context that a COPY put at ``ref`` names the lock best
+            source = self.doc.copied_from(stage, line, ref)
+            if source is not None and norm(source).lstrip("/") in self.plan.unlocked:
+                self.findings.kept(
+                    line,
+                    "no-lock",
+                    f"{ref} is {source} of the build context, which is not among the requirements "
+                    "files this service converts, so no lock is exported for it",
+                    f"convert it too (reqconv convert --group NAME={source})",
+                )
+                return None
+            found = (None if source is None else lock_for(self.plan, source)) or lock_for(
+                self.plan, ref
+            )
+            if found is None:
+                self.findings.kept(
+                    line,
+                    "no-lock",
+                    f"{ref} is not a requirements file of this service, so no lock is exported "
+                    "for it",
+                )
+                return None
+            _key, lock = found
+            image_path = posixpath.join(posixpath.dirname(ref), PurePosixPath(lock).name)
+            locks.append((ref, lock, image_path))
+        venv = pip.venv or self.doc.existing_venv(stage, line, cmd)
+        new_venv = venv is None
+        before = self.pips_before(stage, command, cmd)
+        origin = self.venv_origin(stage, line, venv)
+        if origin is None and before:
+            self.findings.kept(
+                line,
+                "pip-before-venv",
+                f"the pip install of line {before[0][0]}, run before this one, puts packages "
+                f"outside the new venv {self.plan.venv}, which would hide them",
+            )
+            return None
+        undone = [at for at in before if origin is not None and at > origin]
+        if undone:
+            self.findings.kept(
+                line,
+                "pip-before-sync",
+                f"the pip install of line {undone[0][0]} puts packages in the venv that this "
+                "`uv pip sync` would remove again (it leaves only what the lock lists)",
+            )
+            return None
+        if new_venv and self.doc.non_root(stage, line):
+            self.findings.kept(
+                line,
+                "non-root-user",
+                f"pip runs as a non-root USER here, where `uv venv` cannot create {self.plan.venv}",
+            )
+            return None
+        if new_venv:
+            pinned = self.doc.system_python_cmd(stage)
+            if pinned is not None:
+                self.findings.kept(
+                    line,
+                    "system-python-cmd",
+                    f"line {pinned} runs the system Python by its path, which would not see the "
+                    f"packages in the new venv {self.plan.venv}",
+                    f"run `python` from PATH (or {self.plan.venv}/bin/python)",
+                )
+                return None
+        system_site = False
+        if new_venv and not self.doc.plain_python(stage):
+            inherited = self.doc.inherited_cmd(stage)
+            if inherited is not None:
+                self.findings.kept(
+                    line,
+                    "base-image-cmd",
+                    f"the image runs the CMD/ENTRYPOINT of {inherited} (this Dockerfile sets "
+                    "none), which may start tools of that image's own Python (gunicorn, …) that "
+                    f"would not see the new venv {self.plan.venv}",
+                )
+                return None
+            system_site = True  # packages that came with the base image stay importable
+        follow: list[tuple[Stage, Any]] = []
+        if pip.user:
+            found_follow = self.user_copies_follow(stage, line)
+            if found_follow is None:
+                return None
+            follow = found_follow
+        elif new_venv and not self.layout_follows(stage, line):
+            return None
+        return Decision(
+            pip=pip,
+            stage=stage,
+            command=command,
+            locks=locks,
+            venv=venv or self.plan.venv,
+            new_venv=new_venv,
+            system_site=system_site,
+            follow=follow,
+        )
+
+    def refusal(self, command: Any, cmd: Cmd, pip: PipInstall) -> Kept | None:
+        if pip.substituted:
+            return Kept("conditional-requirements", "the -r file is built by a shell substitution")
+        if pip.variables:
+            return Kept(
+                "variable-arguments",
+                f"{' '.join(pip.variables)} expands at build time to options or packages reqconv "
+                "cannot see",
+            )
+        if not cmd.top:
+            return Kept(
+                "conditional-install",
+                "pip install -r inside an if/loop/subshell/pipeline; `uv pip sync` replaces the "
+                "environment",
+            )
+        if pip.unknown:
+            return Kept(
+                "unknown-option",
+                f"pip option {' '.join(pip.unknown)} has no uv pip sync equivalent",
+            )
+        if pip.target is not None:
+            return Kept(
+                "target",
+                f"pip install {pip.target}: uv pip sync installs into a venv",
+                f"use `uv pip install {pip.target}` by hand, or sync a venv and copy that",
+            )
+        if pip.editables or any(p.startswith((".", "/")) for p in pip.packages):
+            return Kept("local-project", "installs a local project together with -r")
+        if pip.packages:
+            return Kept(
+                "inline-packages",
+                f"names packages inline ({' '.join(pip.packages)}) together with -r",
+            )
+        for url in pip.index_urls:
+            if has_credentials(url):
+                self.findings.advise(
+                    command.start_line,
+                    "index-credentials",
+                    f"the index URL {redact_text(url)} carries credentials; the rewrite drops them: "
+                    f"pass them as a build secret, {SECRET_HINT}",
+                )
+        for assignment in cmd.assignments:
+            if assignment.startswith("PIP_"):
+                self.findings.advise(
+                    command.start_line,
+                    "pip-env",
+                    f"{assignment.split('=', 1)[0]} is a pip setting uv does not read",
+                )
+        return None
+
+    def layout_follows(self, stage: Stage, line: int) -> bool:
+        """False (and a finding) when a later stage copies, from this stage (or one built FROM
+        it), where the system Python keeps packages and scripts: they stay empty once the
+        packages go to a venv."""
+        built_from = [s for s in self.doc.stages if stage in s.chain()]
+        for later in self.doc.stages[stage.index + 1 :]:
+            for copy in later.commands:
+                if copy.cmd.upper() != "COPY" or not any(
+                    self.doc.copies_from(copy, s) for s in built_from
+                ):
+                    continue
+                sources = [posixpath.normpath("/" + s.lstrip("/")) for s in copy.value[:-1]]
+                system = [s for s in sources if SYSTEM_PYTHON_PATH_RE.search(s)]
+                if system:
+                    self.findings.kept(
+                        line,
+                        "system-layout",
+                        f"line {copy.start_line} copies {system[0]} from this stage, where the "
+                        f"packages no longer are: uv installs them into {self.plan.venv}",
+                        f"copy {self.plan.venv} (and set its PATH) instead",
+                    )
+                    return False
+        return True
+
+    def user_copies_follow(self, stage: Stage, line: int) -> list[tuple[Stage, Any]] | None:
+        """For ``--user``: later ``COPY --from=<stage> …/.local …`` that can move to the venv
+        (None, after a finding, when one cannot)."""
+        follow: list[tuple[Stage, Any]] = []
+        for later in self.doc.stages[stage.index + 1 :]:
+            for copy in later.commands:
+                if copy.cmd.upper() != "COPY" or not self.doc.copies_from(copy, stage):
+                    continue
+                sources = list(copy.value[:-1])
+                if not any(".local" in s for s in sources):
+                    continue
+                if copy.json or len(sources) != 1 or not norm(sources[0]).endswith("/.local"):
+                    self.findings.kept(
+                        line,
+                        "user-install",
+                        f"pip install --user: line {copy.start_line} copies the user site "
+                        f"({' '.join(sources)}) into another stage",
+                    )
+                    return None
+                follow.append((later, copy))
+        return follow

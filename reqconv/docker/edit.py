@@ -1,0 +1,518 @@
+"""Edits: carry a ``Decision`` out as text changes, then apply them to the file.
+
+``Editor.apply`` turns one decision into ``Edit``s (offset ranges of the original text and their
+replacement), all or nothing: the sync command, the uv binary, its ``ENV`` and the venv once per
+stage, the lock into the COPY or bind mount that brought the requirements file, uv's cache mount,
+and the removal of pip self-upgrades. ``apply_edits`` then builds the new text; everything outside
+the edits stays byte for byte.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from reqconv.docker.decide import Decision, lock_for
+from reqconv.docker.facts import Dockerfile
+from reqconv.docker.instructions import DIRECTIVE_RE, Stage, before
+from reqconv.docker.model import UV_CACHE_MOUNT, UV_ENV, UV_IMAGE, DockerPlan, DockerResult, norm
+from reqconv.docker.pip import pip_install
+from reqconv.docker.reasons import Findings
+from reqconv.docker.shell import Cmd
+from reqconv.redact import strip_credentials
+
+__all__ = ["Edit", "Editor", "apply_edits"]
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    start: int
+    end: int
+    text: str
+
+
+def _quote(word: str) -> str:
+    """``word`` for the shell; ``$VAR`` in it (an ``ARG`` of the build) keeps expanding."""
+    if "$" in word and not any(c in word for c in '"\\`') and "$(" not in word:
+        return f'"{word}"'
+    return shlex.quote(word)
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+def _with_name(path: str, name: str) -> str:
+    head, sep, _tail = path.rpartition("/")
+    return f"{head}{sep}{name}"
+
+
+def _find_word(text: str, word: str, start: int) -> int:
+    """Where ``word`` stands as a whole whitespace-separated word in ``text`` from ``start``."""
+    at = start
+    while True:
+        at = text.find(word, at)
+        if at < 0:
+            return -1
+        before = text[at - 1] if at > 0 else " "
+        after = text[at + len(word)] if at + len(word) < len(text) else " "
+        if before.isspace() and after.isspace():
+            return at
+        at += 1
+
+
+def comment_top(lines: Sequence[str], line: int) -> int:
+    """The first line of the comment block right above ``line`` (1-based), or ``line``."""
+    top = line
+    while (
+        top > 1
+        and lines[top - 2].lstrip().startswith("#")
+        and not DIRECTIVE_RE.match(lines[top - 2].strip())
+    ):
+        top -= 1
+    # a block that starts the file is the header; keep inserts below directives only
+    return top
+
+
+def _whole_lines(text: str, start: int, end: int) -> tuple[int, int, str]:
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end + 1
+    if not text[line_start:start].strip() and not text[end:line_end].strip():
+        return line_start, line_end, ""
+    return start, end, ""
+
+
+def apply_edits(text: str, edits: Sequence[Edit]) -> str:
+    # stable: insertions at one offset keep the order they were made in
+    ordered = sorted(dict.fromkeys(edits), key=lambda e: (e.start, e.end))
+    out: list[str] = []
+    cursor = 0
+    for edit in ordered:
+        if edit.start < cursor:
+            continue  # overlapping edit: the first one wins
+        out.append(text[cursor : edit.start])
+        out.append(edit.text)
+        cursor = edit.end
+    out.append(text[cursor:])
+    return "".join(out)
+
+
+class Editor:
+    """The edits of one rewrite so far, and what they copied and installed."""
+
+    def __init__(self, doc: Dockerfile, plan: DockerPlan, findings: Findings) -> None:
+        self.doc = doc
+        self.plan = plan
+        self.findings = findings
+        self.edits: list[Edit] = []
+        self.rewritten: set[int] = set()
+        self.requirement_files: list[str] = []
+        self.locks: list[str] = []
+        self.copies_done: set[tuple[int, str]] = set()
+        self.applied: list[Decision] = []
+        self.uv_stages: set[str] = set()  # names of the uv stages added (one per platform)
+
+    def add_uv_stage(self, stage: Stage, platform: str) -> str:
+        """Insert ``FROM --platform=<platform> <uv image> AS uv-…`` before the stage (once per
+        platform); returns its name."""
+        name = "uv-" + (re.sub(r"[^a-z0-9]+", "-", platform.lower()).strip("-") or "platform")
+        if name in self.uv_stages:
+            return name
+        self.uv_stages.add(name)
+        first = stage.chain()[-1].commands[0].start_line
+        at = self.doc.src.line_start(comment_top(self.doc.src.lines, first))
+        text = f"FROM --platform={platform} {UV_IMAGE}:{self.plan.uv_version} AS {name}\n"
+        self.edits.append(Edit(at, at, text))
+        return name
+
+    def follow_copy(self, stage: Stage, copy: Any) -> None:
+        logical = self.doc.logical(copy)
+        if logical is None:
+            return
+        venv = self.plan.venv
+        source, dest = copy.value[-2], copy.value[-1]
+        at = logical.text.find(" " + source, len(copy.cmd))
+        if at < 0:
+            return
+        start, _ = logical.span(at + 1, at + 1 + len(source))
+        _, end = logical.span(logical.text.find(dest, at + 1 + len(source)), len(logical.text))
+        self.edits.append(Edit(start, end, f"{venv} {venv}"))
+        self.rewritten.add(copy.start_line)
+        if not self.doc.has_virtual_env(stage, copy.start_line + 1, venv):
+            indent = _indent(self.doc.src.lines[copy.start_line - 1])
+            at_line = self.doc.src.line_end(copy.end_line)
+            env = f'{indent}ENV VIRTUAL_ENV={venv} PATH="{venv}/bin:$PATH"\n'
+            if at_line == len(self.doc.src.text) and not self.doc.src.text.endswith("\n"):
+                env = "\n" + env.rstrip("\n")
+            self.edits.append(Edit(at_line, at_line, env))
+
+    # edits
+    def apply(self, decision: Decision, kept_refs: set[str]) -> bool:
+        """Edit for one decision, all or nothing (a lock that cannot be placed undoes the rest)."""
+        edits, rewritten, done = list(self.edits), set(self.rewritten), set(self.copies_done)
+        uv_stages = set(self.uv_stages)
+        if self._apply(decision, kept_refs):
+            self.applied.append(decision)
+            return True
+        self.edits, self.rewritten, self.copies_done = edits, rewritten, done
+        self.uv_stages = uv_stages
+        return False
+
+    def _apply(self, decision: Decision, kept_refs: set[str]) -> bool:
+        command = decision.command
+        stage = decision.stage
+        line = command.start_line
+        pip = decision.pip
+        pre_lines: list[str] = []
+        indent = _indent(self.doc.src.lines[line - 1])
+        for ref, lock, image_path in decision.locks:
+            copy_line = self.place_lock(decision, ref, lock, image_path, kept_refs)
+            if copy_line is None:
+                return False
+            if copy_line:
+                pre_lines.append(copy_line)
+        # the uv binary, its settings and the venv, once per stage (chain)
+        if not self.doc.has_uv(stage, line) and not self.block_done(stage, "uv"):
+            platform = self.doc.uv_stage_platform(stage)
+            if platform is None:
+                pre_lines.append(f"COPY --from={UV_IMAGE}:{self.plan.uv_version} /uv /uvx /bin/")
+            else:  # COPY --from=<image> would take the target platform's uv
+                pre_lines.append(f"COPY --from={self.add_uv_stage(stage, platform)} /uv /uvx /bin/")
+        if not self.doc.has_uv_env(stage, line) and not self.block_done(stage, "env"):
+            pre_lines.append(f"ENV {UV_ENV}")
+        python_opt: list[str] = []
+        if decision.new_venv:
+            if not self.block_done(stage, "venv"):
+                venv = decision.venv
+                options = "--seed " if decision.seed else ""
+                options += "--system-site-packages " if decision.system_site else ""
+                pre_lines.append(f"RUN uv venv {options}{shlex.quote(venv)}")
+                pre_lines.append(f'ENV VIRTUAL_ENV={venv} PATH="{venv}/bin:$PATH"')
+        elif not self.doc.has_virtual_env(stage, line, decision.venv):
+            python_opt = ["--python", decision.venv]
+        prefixes = [w.word for w in pip.cmd.words[: pip.start_word]]
+        if not python_opt and any(PurePosixPath(w).name == "sudo" for w in prefixes):
+            python_opt = ["--python", decision.venv]  # sudo drops VIRTUAL_ENV (env_reset)
+        head = ["uv", "pip", "sync", "--require-hashes", *python_opt]
+        head += [strip_credentials(p) if "://" in p else p for p in pip.passthrough]
+        tail = [path for _ref, _lock, path in decision.locks]
+        script = decision.pip.cmd.script
+        words = pip.cmd.words
+        start, _ = script.span(words[pip.start_word].pos[0], words[pip.start_word].pos[1])
+        _, end = script.span(pip.cmd.node.pos[0], pip.cmd.node.pos[1])
+        replacement = " ".join(_quote(w) for w in [*head, *tail])
+        comments = [] if script.heredoc else self.comment_lines(start, end)
+        if comments:
+            # keep the comment lines of the pip command's own continuation: the command goes on
+            # its first line, the lock on its last one
+            last_line = self.doc.src.text.rfind("\n", 0, end) + 1
+            replacement = (
+                " ".join(_quote(w) for w in head)
+                + f" {self.doc.src.escape}\n"
+                + "".join(f"{comment}\n" for comment in comments)
+                + _indent(self.doc.src.text[last_line:end])
+                + " ".join(_quote(w) for w in tail)
+            )
+        self.edits.append(Edit(start, end, replacement))
+        self.mount_cache(command, decision)
+        self.rewritten.add(line)
+        for ref, lock, _path in decision.locks:
+            self.requirement_files.append(ref)
+            self.locks.append(lock)
+        if pre_lines:
+            at = self.doc.src.line_start(comment_top(self.doc.src.lines, line))
+            block = "".join(f"{indent}{text}\n" for text in pre_lines)
+            self.edits.append(Edit(at, at, block))
+        for later, copy in decision.follow:
+            self.follow_copy(later, copy)
+        return True
+
+    def comment_lines(self, start: int, end: int) -> list[str]:
+        """Comment lines lying wholly inside ``[start, end)`` (inside a continuation)."""
+        found = []
+        for number, line_start in enumerate(self.doc.src.starts, 1):
+            line_end = line_start + len(self.doc.src.lines[number - 1])
+            if line_start > start and line_end < end:
+                if self.doc.src.lines[number - 1].lstrip().startswith("#"):
+                    found.append(self.doc.src.lines[number - 1])
+            elif line_start >= end:
+                break
+        return found
+
+    def block_done(self, stage: Stage, what: str) -> bool:
+        key = (-1 - stage.index, what)
+        for ancestor in stage.chain():
+            if (-1 - ancestor.index, what) in self.copies_done:
+                return True
+        self.copies_done.add(key)
+        return False
+
+    def mount_cache(self, command: Any, decision: Decision) -> None:
+        """Swap the RUN's pip cache mount for uv's, or add uv's."""
+        logical = self.doc.logical(command)
+        if logical is None:
+            return
+        others = [
+            c
+            for c in self.doc.cmds_in(command)
+            if c is not decision.pip.cmd and (p := pip_install(c)) is not None and p.subcommand
+        ]
+        for flag in command.flags:
+            if flag.startswith("--mount=") and "type=cache" in flag and ".cache/uv" in flag:
+                return
+        for flag in command.flags:
+            if (
+                flag.startswith("--mount=")
+                and "type=cache" in flag
+                and ".cache/pip" in flag
+                and not others
+            ):
+                at = logical.text.find(flag)
+                if at >= 0:
+                    start, end = logical.span(at, at + len(flag))
+                    self.edits.append(Edit(start, end, flag.replace(".cache/pip", ".cache/uv")))
+                    return
+        at = len(command.cmd)
+        while at < len(logical.text) and logical.text[at] in " \t":
+            at += 1
+        start, _ = logical.span(at, at + 1)
+        edit = Edit(start, start, UV_CACHE_MOUNT + " ")
+        if edit not in self.edits:
+            self.edits.append(edit)
+
+    def place_lock(
+        self, decision: Decision, ref: str, lock: str, image_path: str, kept_refs: set[str]
+    ) -> str | None:
+        """Make the lock reach ``image_path``: edit a bind mount or the COPY that brought ``ref``.
+
+        Returns a COPY line to insert before the RUN, ``""`` when nothing is needed, or None (after
+        a finding) when the lock cannot be placed.
+        """
+        command = decision.command
+        line = command.start_line
+        ref_name = PurePosixPath(ref).name
+        lock_name = PurePosixPath(lock).name
+        logical = self.doc.logical(command)
+        for flag in command.flags:
+            if not flag.startswith("--mount=") or "type=bind" not in flag:
+                continue
+            options = dict(part.partition("=")[::2] for part in flag[len("--mount=") :].split(","))
+            source = options.get("source") or options.get("src") or ""
+            if PurePosixPath(source).name != ref_name or logical is None:
+                continue
+            new_flag = flag
+            for key in ("source", "src", "target", "dst", "destination"):
+                value = options.get(key)
+                if value and PurePosixPath(value).name == ref_name:
+                    new_value = (
+                        _with_name(value, lock_name)
+                        if key not in ("source", "src")
+                        else self.context_lock(value, lock)
+                    )
+                    new_flag = new_flag.replace(f"{key}={value}", f"{key}={new_value}")
+            at = logical.text.find(flag)
+            if at >= 0:
+                start, end = logical.span(at, at + len(flag))
+                edit = Edit(start, end, new_flag)
+                if edit not in self.edits:
+                    self.edits.append(edit)
+            return ""
+        copies = [
+            c
+            for c in reversed(before(decision.stage, line))
+            if c.cmd.upper() in ("COPY", "ADD")
+            and len(c.value) >= 2
+            and not any(f.lower().startswith("--from=") for f in c.flags)
+        ]
+        # first a COPY naming the file (edited to bring the lock), then one bringing its folder
+        for copy in copies:
+            sources = list(copy.value[:-1])
+            dest = copy.value[-1]
+            single_file = (
+                len(sources) == 1
+                and PurePosixPath(dest).name == ref_name
+                and not dest.endswith("/")
+            )
+            matches = [s for s in sources if PurePosixPath(s).name == ref_name]
+            if single_file and not matches:
+                matches = sources
+            if matches:
+                placed = self.edit_copy(copy, matches[0], lock, ref, single_file, kept_refs)
+                if placed is None:
+                    self.findings.kept(
+                        line, "unmapped", f"cannot edit the COPY of {ref} (line {copy.start_line})"
+                    )
+                return placed
+        ref_dir = self.doc.image_path(decision.stage, line, posixpath.dirname(ref))
+        for copy in copies:  # a wildcard COPY (requirements*.txt) into the -r file's folder
+            dest_dir = self.doc.image_path(decision.stage, copy.start_line, copy.value[-1])
+            for source in copy.value[:-1]:
+                pattern = PurePosixPath(source)
+                if (
+                    any(c in source for c in "*?[")
+                    and fnmatch.fnmatchcase(ref_name, pattern.name)
+                    and ref_dir is not None
+                    and ref_dir == dest_dir
+                ):
+                    brings_lock = fnmatch.fnmatchcase(lock_name, pattern.name) and norm(
+                        str(pattern.parent)
+                    ) == norm(posixpath.dirname(lock))
+                    return "" if brings_lock else f"COPY {lock} {image_path}"
+        for copy in copies:
+            sources = list(copy.value[:-1])
+            dest_norm = norm(copy.value[-1])
+            dest_dir = self.doc.image_path(decision.stage, copy.start_line, copy.value[-1])
+            for source in sources:
+                if norm(source) == "":  # COPY . <dest>: the whole context, locks included
+                    found = lock_for(self.plan, ref)
+                    if found and posixpath.dirname(found[0]) == posixpath.dirname(lock):
+                        return ""
+                    return f"COPY {lock} {image_path}"
+                if PurePosixPath(source).suffix != "":
+                    continue
+                if ref_dir is not None and dest_dir is not None:
+                    # a folder copy: the -r file's folder in the image is the COPY's destination
+                    if ref_dir == dest_dir:
+                        return f"COPY {lock} {image_path}"
+                elif dest_norm and norm(posixpath.dirname(ref)).endswith(dest_norm.lstrip("/")):
+                    return f"COPY {lock} {image_path}"
+        for flag in command.flags:
+            if not flag.startswith("--mount=") or "type=bind" not in flag:
+                continue
+            options = dict(part.partition("=")[::2] for part in flag[len("--mount=") :].split(","))
+            target = options.get("target") or options.get("dst") or options.get("destination")
+            target_dir = (
+                None if target is None else self.doc.image_path(decision.stage, line, target)
+            )
+            if (
+                target_dir is not None
+                and ref_dir is not None
+                and (ref_dir == target_dir or ref_dir.startswith(target_dir + "/"))
+            ):
+                self.findings.kept(
+                    line,
+                    "requirements-not-copied",
+                    f"{ref} comes from the folder bind mount {flag}, which holds no lock",
+                    f"bind-mount the lock itself (--mount=type=bind,source={lock},"
+                    f"target={image_path}), or COPY it",
+                )
+                return None
+        self.findings.kept(
+            line,
+            "requirements-not-copied",
+            f"no COPY brings {ref} from the build context, so its lock cannot follow",
+        )
+        return None
+
+    def context_lock(self, source: str, lock: str) -> str:
+        """The lock's path in the build context, next to where ``source`` came from."""
+        key = lock_for(self.plan, source)
+        normed = norm(source)
+        prefix = ""
+        if key is not None and normed.endswith(key[0]):
+            prefix = normed[: len(normed) - len(key[0])]
+        dotted = "./" if source.startswith("./") else ""
+        return dotted + prefix + lock
+
+    def edit_copy(
+        self, copy: Any, source: str, lock: str, ref: str, single_file: bool, kept_refs: set[str]
+    ) -> str | None:
+        lock_name = PurePosixPath(lock).name
+        dest = copy.value[-1]
+        new_source = self.context_lock(source, lock)
+        new_dest = _with_name(dest, lock_name) if single_file else dest
+        key = (copy.start_line, source)
+        if key in self.copies_done:
+            return ""
+        self.copies_done.add(key)
+        logical = self.doc.logical(copy)
+        if copy.json or logical is None or norm(ref) in kept_refs:
+            # keep the file for the commands that still read it; add the lock beside it
+            text = f"COPY {new_source} {new_dest if single_file else dest}"
+            at = self.doc.src.line_end(copy.end_line)
+            indent_text = _indent(self.doc.src.lines[copy.start_line - 1])
+            self.edits.append(Edit(at, at, f"{indent_text}{text}\n"))
+            self.rewritten.add(copy.start_line)
+            return ""
+        at = _find_word(logical.text, source, len(copy.cmd))
+        if at < 0:
+            return None
+        start, end = logical.span(at, at + len(source))
+        self.edits.append(Edit(start, end, new_source))
+        if single_file and new_dest != dest:
+            dat = _find_word(logical.text, dest, at + len(source))
+            if dat >= 0:
+                start, end = logical.span(dat, dat + len(dest))
+                self.edits.append(Edit(start, end, new_dest))
+        self.rewritten.add(copy.start_line)
+        return ""
+
+    def remove(self, command: Any, cmd: Cmd, nodes: Sequence[Any]) -> None:
+        """Drop ``nodes`` (pip self-upgrades) from ``cmd``'s chain, or the whole RUN when nothing
+        else is left in it."""
+        script = cmd.script
+        start_line = command.start_line
+        if cmd.chain is None:
+            if script.heredoc:
+                start, end = script.span(cmd.node.pos[0], cmd.node.pos[1])
+                self.edits.append(Edit(*_whole_lines(self.doc.src.text, start, end)))
+            else:
+                self.delete_instruction(command)
+            self.rewritten.add(start_line)
+            return
+        parts = list(cmd.chain.parts)
+        if any(p.op not in ("&&", ";") for p in parts if p.kind == "operator"):
+            return  # ``||`` or ``|``: dropping a command would change what runs
+        items = [p for p in parts if p.kind != "operator"]
+        drop = [any(item is node for node in nodes) for item in items]
+        if all(drop):
+            if script.heredoc:
+                start, end = script.span(cmd.chain.pos[0], cmd.chain.pos[1])
+                self.edits.append(Edit(*_whole_lines(self.doc.src.text, start, end)))
+            else:
+                self.delete_instruction(command)
+            self.rewritten.add(start_line)
+            return
+        index = 0
+        while index < len(items):
+            if not drop[index]:
+                index += 1
+                continue
+            last = index
+            while last + 1 < len(items) and drop[last + 1]:
+                last += 1
+            if index == 0:  # up to the next kept command
+                start, _ = script.span(items[0].pos[0], items[0].pos[1])
+                end, _ = script.span(items[last + 1].pos[0], items[last + 1].pos[1])
+            else:  # from the end of the previous kept command
+                _, start = script.span(items[index - 1].pos[0], items[index - 1].pos[1])
+                _, end = script.span(items[last].pos[0], items[last].pos[1])
+            self.edits.append(Edit(start, end, ""))
+            index = last + 1
+        self.rewritten.add(start_line)
+
+    def delete_instruction(self, command: Any) -> None:
+        self.edits.append(
+            Edit(
+                self.doc.src.line_start(command.start_line),
+                self.doc.src.line_end(command.end_line),
+                "",
+            )
+        )
+
+    def result(self) -> DockerResult:
+        text = apply_edits(self.doc.src.text, self.edits)
+        return DockerResult(
+            text=text,
+            findings=self.findings.sorted(),
+            rewritten=tuple(sorted(self.rewritten)),
+            requirement_files=tuple(dict.fromkeys(self.requirement_files)),
+            locks=tuple(dict.fromkeys(self.locks)),
+        )

@@ -1,0 +1,95 @@
+"""What goes into a Dockerfile rewrite and what comes out: the plan, the findings, the result.
+
+Frozen dataclasses and a few constants only; no parsing, no I/O.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Literal
+
+__all__ = [
+    "DEFAULT_VENV",
+    "UV_CACHE_MOUNT",
+    "UV_ENV",
+    "UV_IMAGE",
+    "DockerFinding",
+    "DockerPlan",
+    "DockerResult",
+    "default_lock_name",
+    "norm",
+]
+
+DEFAULT_VENV = "/opt/venv"
+UV_IMAGE = "ghcr.io/astral-sh/uv"
+UV_ENV = "UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0"
+UV_CACHE_MOUNT = "--mount=type=cache,target=/root/.cache/uv"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DockerPlan:
+    """What ``rewrite`` needs to know besides the Dockerfile.
+
+    ``lock_for`` maps a requirements file (POSIX path relative to the service folder, which is
+    taken to be the build context) to its exported lock (same base): ``requirements.txt`` ->
+    ``requirements.lock``, ``requirements/dev.txt`` -> ``requirements-dev.lock``. When it is empty,
+    ``default_lock_name`` decides. ``unlocked``: files of the service folder that no lock covers
+    (a ``deploy/requirements.txt`` the conversion did not take): a ``-r`` of one is kept.
+    """
+
+    uv_version: str
+    lock_for: Mapping[str, str] = field(default_factory=dict)
+    unlocked: frozenset[str] = frozenset()
+    venv: str = DEFAULT_VENV
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DockerFinding:
+    """Something kept as it was (or changed) that the user must hear about. ``line`` is 1-based;
+    ``code`` is one of ``reqconv.docker.reasons.RULES``."""
+
+    line: int
+    code: str
+    message: str
+    severity: Literal["warning", "info"] = "warning"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DockerResult:
+    """``text`` is the new Dockerfile (``\\n`` newlines). ``rewritten`` holds the original lines of
+    the instructions that changed; ``requirement_files`` the ``-r`` files now installed from a lock,
+    as written; ``locks`` the locks the new text copies (service-relative)."""
+
+    text: str
+    findings: tuple[DockerFinding, ...] = ()
+    rewritten: tuple[int, ...] = ()
+    requirement_files: tuple[str, ...] = ()
+    locks: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.rewritten)
+
+
+def norm(path: str) -> str:
+    """A POSIX path without ``./`` prefixes or doubled slashes (trailing slash dropped)."""
+    if not path:
+        return path
+    normed = posixpath.normpath(path)
+    return "" if normed == "." else normed
+
+
+def default_lock_name(requirements: str) -> str:
+    """``requirements.txt`` -> ``requirements.lock``; ``requirements-dev.txt`` and
+    ``requirements/dev.txt`` -> ``requirements-dev.lock``; ``docs.txt`` -> ``requirements-docs.lock``."""
+    path = PurePosixPath(norm(requirements))
+    stem = path.stem
+    if stem.lower() == "requirements" and path.parent.name.lower() != "requirements":
+        return "requirements.lock"
+    match = re.match(r"^requirements[-_.](?P<label>.+)$", stem, re.I)
+    label = match["label"] if match else stem
+    return f"requirements-{label}.lock"

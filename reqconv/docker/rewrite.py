@@ -1,0 +1,98 @@
+"""The rewrite driver: every ``pip install`` of the file decided, then edited, in file order.
+
+One pass reads the file (``facts.Dockerfile``), decides each install (``decide.Decider``) and
+carries the decisions out (``edit.Editor``). A decision whose edit cannot be made (a lock that
+cannot be placed) leaves its pip install in place, and a pip install that stays changes what the
+others may do (the venv then needs pip, or a venv after it would hide what it installed): then
+the file is decided again, knowing it stays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reqconv.docker.decide import Decider, Decision, decision_key
+from reqconv.docker.edit import Editor
+from reqconv.docker.facts import Dockerfile
+from reqconv.docker.instructions import Stage
+from reqconv.docker.model import DockerFinding, DockerPlan, DockerResult, norm
+from reqconv.docker.pip import is_setup_upgrade, pip_install
+from reqconv.docker.reasons import Findings
+from reqconv.docker.shell import Cmd
+
+__all__ = ["referenced_requirement_files", "rewrite"]
+
+
+def rewrite(text: str, plan: DockerPlan) -> DockerResult:
+    """``text`` with each ``pip install -r`` it can rewrite turned into ``uv pip sync`` of a lock."""
+    kept: frozenset[tuple[int, int]] = frozenset()
+    findings: tuple[DockerFinding, ...] = ()
+    while True:
+        result, failed, seen = _one_pass(text, plan, kept, findings)
+        if not failed:
+            return result
+        kept |= failed
+        findings = seen
+
+
+def referenced_requirement_files(text: str) -> tuple[str, ...]:
+    """The ``-r`` files of the ``pip install`` commands ``rewrite`` turns into syncs (as written)."""
+    return rewrite(text, DockerPlan(uv_version="0")).requirement_files
+
+
+def _one_pass(
+    text: str,
+    plan: DockerPlan,
+    kept: frozenset[tuple[int, int]],
+    earlier: tuple[DockerFinding, ...],
+) -> tuple[DockerResult, frozenset[tuple[int, int]], tuple[DockerFinding, ...]]:
+    """The result, the installs (RUN line, offset) decided but not applied, and the findings.
+    ``kept``: installs an earlier pass could not rewrite."""
+    findings = Findings(earlier)
+    doc = Dockerfile(text, findings)
+    decider = Decider(doc, plan, findings)
+    editor = Editor(doc, plan, findings)
+    decisions: list[Decision] = []
+    kept_refs: set[str] = set()
+    upgrades: list[tuple[Stage, Any, Cmd]] = []
+    decider.scan_credentials()
+    for stage in doc.stages:
+        for command in stage.commands:
+            if command.cmd.upper() == "ONBUILD":
+                decider.check_onbuild(command)
+            if command.cmd.upper() != "RUN":
+                continue
+            if command.json:
+                decider.check_json_run(command)
+                continue
+            for cmd in doc.cmds_in(command):
+                reads: set[str] = set()
+                decision = decider.decide(stage, command, cmd, reads, upgrades)
+                if decision is not None and decision_key(decision) not in kept:
+                    decisions.append(decision)
+                    decider.decided.append(decision)
+                else:  # a kept command still reads these files: their COPY stays
+                    kept_refs.update(norm(ref) for ref in reads)
+                    pip = pip_install(cmd)
+                    if (
+                        pip is not None
+                        and pip.subcommand == "install"
+                        and not is_setup_upgrade(pip)
+                    ):
+                        decider.kept_pips.append((stage, command, cmd))
+    fitting = [d for d in decisions if decider.later_pips_fit(d, kept_refs)]
+    # a ``-r`` file another (kept) command still reads keeps its COPY
+    changed_stages = {id(d.stage) for d in fitting if editor.apply(d, kept_refs)}
+    failed = frozenset(decision_key(d) for d in decisions) - {
+        decision_key(d) for d in editor.applied
+    }
+    # pip self-upgrades go only where pip no longer installs the requirements
+    removals: dict[int, tuple[Any, Cmd, list[Any]]] = {}
+    for stage, command, cmd in upgrades:
+        if id(stage) not in changed_stages:
+            continue
+        key = id(cmd.chain) if cmd.chain is not None else id(cmd)
+        removals.setdefault(key, (command, cmd, []))[2].append(cmd.node)
+    for command, cmd, nodes in removals.values():
+        editor.remove(command, cmd, nodes)
+    return editor.result(), failed, tuple(findings.items)
