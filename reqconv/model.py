@@ -17,6 +17,7 @@ from reqconv.errors import Location
 
 __all__ = [
     "Conversion",
+    "Demand",
     "Dependency",
     "DependencySpec",
     "Diagnostic",
@@ -239,12 +240,33 @@ class ProjectMeta:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Pin:
-    """An exact version the requirements pinned: the first lock must keep it."""
+    """An exact version the requirements pinned: the lock must keep it, or say why not.
+
+    ``group`` is the table of the file it came from (``None``: production); ``compiled`` is true
+    for a compiled ``.txt`` line (what was installed, not a requirement of pyproject.toml).
+    """
 
     name: NormalizedName
     version: str
     origin: Location
     hashes: tuple[str, ...] = ()
+    group: str | None = None
+    marker: str | None = None
+    compiled: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Demand:
+    """A requirement line as the lock step sees it: what it asks of one package, from where.
+
+    When a pinned version cannot hold, the demands whose specifier excludes it are the reason.
+    """
+
+    name: NormalizedName
+    specifier: str
+    origin: Location
+    group: str | None = None
+    marker: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -272,6 +294,7 @@ class Conversion:
     diagnostics: tuple[Diagnostic, ...] = ()
     outcomes: tuple[LineOutcome, ...] = ()
     roles: tuple[Role, ...] = ()
+    demands: tuple[Demand, ...] = ()  # every requirement line of a table, for the lock's reasons
 
 
 # --------------------------------------------------------------------------------------------

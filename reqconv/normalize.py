@@ -48,6 +48,7 @@ from reqconv import redact
 from reqconv.errors import ConflictError, Location
 from reqconv.model import (
     Conversion,
+    Demand,
     Dependency,
     DependencySpec,
     Diagnostic,
@@ -276,6 +277,7 @@ class _State:
     used_files: list[Path] = field(default_factory=list)
     hashed_files: set[Path] = field(default_factory=set)
     pins: dict[tuple[str, str], Pin] = field(default_factory=dict)
+    demands: list[Demand] = field(default_factory=list)
     sources: dict[NormalizedName, tuple[Source, Location]] = field(default_factory=dict)
     indexes: list[Index] = field(default_factory=list)
     index_names: dict[str, str] = field(default_factory=dict)  # url -> name
@@ -333,7 +335,7 @@ class _State:
 
     # ---------------------------------------------------------------- requirements
 
-    def pin(self, req: Req) -> None:
+    def pin(self, req: Req, group: str | None, *, compiled: bool = False) -> None:
         specs = list(req.requirement.specifier)
         if req.source is not None or len(specs) != 1:
             return
@@ -342,11 +344,15 @@ class _State:
             return
         key = (req.name, str(version))
         if key not in self.pins:
+            marker = req.requirement.marker
             self.pins[key] = Pin(
                 name=canonicalize_name(req.name),
                 version=specs[0].version,
                 origin=req.origin,
                 hashes=req.hashes,
+                group=group,
+                marker=str(marker) if marker is not None else None,
+                compiled=compiled,
             )
 
     def hashes(self, req: Req, reqfile: ReqFile) -> None:
@@ -426,12 +432,21 @@ class _State:
                 req.origin,
             )
         self.hashes(req, reqfile)
-        self.pin(req)
+        self.pin(req, table.group)
         if req.source is not None:
             self.source(req, reqfile)
         requirement = req.requirement
         name = canonicalize_name(req.name)
         marker = str(requirement.marker) if requirement.marker is not None else None
+        self.demands.append(
+            Demand(
+                name=name,
+                specifier=str(requirement.specifier),
+                origin=req.origin,
+                group=table.group,
+                marker=marker,
+            )
+        )
         written = canonical(requirement)
         entry = table.entries.get((name, marker))
         if entry is None:
@@ -729,7 +744,7 @@ class _State:
                 self.outcome(line.origin, _include_text(line), "mapped", _CONSTRAINTS_KEY)
                 self.constraints_from(line.path, visiting)
 
-    def compiled(self, path: Path, visiting: set[Path]) -> None:
+    def compiled(self, path: Path, group: str | None, visiting: set[Path]) -> None:
         """A compiled ``.txt``: its pins feed the lock; its options still map to uv settings."""
         reqfile = self.use(path)
         if reqfile is None or path in visiting:
@@ -738,18 +753,62 @@ class _State:
         for line in _lines(reqfile):
             if isinstance(line, Req):
                 self.hashes(line, reqfile)
-                if line.name in self.sources:
+                if canonicalize_name(line.name) in self.sources:
                     # Its version comes from the source the ``.in`` gives it.
+                    self.compiled_source(line, reqfile)
                     self.outcome(line.origin, line.text, "merged", f"tool.uv.sources.{line.name}")
                     continue
-                self.pin(line)
+                self.compiled_pin_outside(line, group)
+                self.pin(line, group, compiled=True)
                 self.outcome(line.origin, line.text, "mapped", _PINS_KEY)
             elif isinstance(line, Option):
                 self.option(line, reqfile)
             else:
                 self.outcome(line.origin, _include_text(line), "merged", _PINS_KEY)
                 if line.kind == "requirement" and line.path in self.files:
-                    self.compiled(line.path, visiting)
+                    self.compiled(line.path, group, visiting)
+
+    def compiled_source(self, line: Req, reqfile: ReqFile) -> None:
+        """A compiled line installed another source (a git tag, a URL) than the ``.in`` asks for:
+        the lock follows the ``.in``; what production ran is said, with both lines."""
+        name = canonicalize_name(line.name)
+        wanted, where = self.sources[name]
+        installed = (
+            _rebase_source(line.source, reqfile.path.parent, self.root) if line.source else None
+        )
+        if installed is not None and _source_text(installed) == _source_text(wanted):
+            return
+        was = _source_text(installed) if installed is not None else str(line.requirement)
+        now = _source_text(wanted)
+        self.report(
+            "compiled-source-differs",
+            f"{name}: the compiled file installed {was}, but {where} asks for {now}; the lock "
+            f"follows {where}. To keep what production runs, write {was} there; else re-run "
+            "pip-compile so that both files agree",
+            line.origin,
+            line.text,
+        )
+
+    def compiled_pin_outside(self, line: Req, group: str | None) -> None:
+        """A compiled pin that its own ``.in`` excludes (the ``.txt`` is older than the ``.in``)."""
+        specs = list(line.requirement.specifier)
+        if len(specs) != 1 or _exact(specs[0]) is None:
+            return
+        version = specs[0].version
+        name = canonicalize_name(line.name)
+        for demand in self.demands:
+            if demand.name != name or demand.group != group or not demand.specifier:
+                continue
+            if not SpecifierSet(demand.specifier).contains(version, prereleases=True):
+                self.report(
+                    "compiled-pin-differs",
+                    f"{name}: the compiled file installed {name}=={version}, but "
+                    f"{demand.origin} asks for {name}{demand.specifier}; the lock follows "
+                    f"{demand.origin} (re-run pip-compile so that both files agree)",
+                    line.origin,
+                    line.text,
+                )
+                return
 
     def check_constraints(self) -> None:
         """A constraint must leave room for the requirements it applies to (uv lock would fail)."""
@@ -813,6 +872,17 @@ class _State:
 
 # --------------------------------------------------------------------------------------------
 # Helpers
+
+
+def _source_text(source: Source) -> str:
+    """A source as one comparable, redacted text: ``git+URL@REF#subdirectory=...``, a URL, a path."""
+    if source.kind == "path":
+        return source.path
+    ref = source.tag or source.rev or source.branch
+    text = ("git+" if source.kind == "git" else "") + source.url + (f"@{ref}" if ref else "")
+    if source.subdirectory:
+        text += f"#subdirectory={source.subdirectory}"
+    return redact.redact_text(text)
 
 
 def _lines(reqfile: ReqFile) -> list[Req | Option | Include]:
@@ -954,7 +1024,7 @@ def convert(files: Mapping[Path, ReqFile], roles: Sequence[Role], root: Path) ->
             state.walk(role.path, state.table(role.group), set())
     for role in roles:
         if role.compiled is not None:
-            state.compiled(role.compiled, set())
+            state.compiled(role.compiled, role.group, set())
     state.check_constraints()
     # The parser's diagnostics of every file used, then ours; each once, in order.
     diagnostics = list(
@@ -977,4 +1047,5 @@ def convert(files: Mapping[Path, ReqFile], roles: Sequence[Role], root: Path) ->
         diagnostics=tuple(diagnostics),
         outcomes=tuple(state.outcomes),
         roles=tuple(roles),
+        demands=tuple(state.demands),
     )

@@ -380,6 +380,7 @@ def test_compiled_pins_keep_hashes_and_are_mapped_to_lock() -> None:
         version="3.0.0",
         origin=Location(MAIN, 3),
         hashes=("sha256:aa", "sha256:bb"),
+        compiled=True,
     )
     assert {(o.outcome, o.key) for o in conversion.outcomes if o.location.path == MAIN} == {
         ("mapped", "lock.pins")
@@ -399,8 +400,10 @@ def test_compiled_pin_of_a_package_with_a_source_is_not_kept() -> None:
         roles=(Role(path=main_in, compiled=MAIN),),
     )
     assert [(p.name, p.version) for p in conversion.pins] == [("flask", "3.0.0")]
-    pinned = next(o for o in conversion.outcomes if o.location == Location(MAIN, 1))
-    assert (pinned.outcome, pinned.key) == ("merged", "tool.uv.sources.packaging")
+    assert {(o.outcome, o.key) for o in conversion.outcomes if o.location == Location(MAIN, 1)} == {
+        ("merged", "tool.uv.sources.packaging"),
+        ("reported", "compiled-source-differs"),  # installed 24.0 from the index, not the URL
+    }
 
 
 def test_pins_from_role_files_only_exact() -> None:
@@ -794,3 +797,61 @@ def test_same_index_later_with_credentials_needs_them() -> None:
     (index,) = conversion.spec.uv.indexes
     assert index.needs_credentials
     assert [d.code for d in conversion.diagnostics] == ["credentials-removed"]
+
+
+def test_a_compiled_git_ref_other_than_the_in_is_reported_with_both_lines() -> None:
+    # Seen: the .in asked for @6.10.0, the compiled .txt had installed @6.8.0, and the lock
+    # silently followed the .in.
+    main_in = ROOT / "requirements.in"
+    url = "https://github.com/org/mylib"
+    conversion = run(
+        rf(main_in, req("mylib", main_in, 1, source=Source(kind="git", url=url, tag="6.10.0"))),
+        rf(MAIN, req("mylib", MAIN, 4, source=Source(kind="git", url=url, tag="6.8.0"))),
+        roles=(Role(path=main_in, compiled=MAIN),),
+    )
+    (diag,) = [d for d in conversion.diagnostics if d.code == "compiled-source-differs"]
+    assert diag.location == Location(MAIN, 4)
+    assert f"git+{url}@6.8.0" in diag.message
+    assert f"{main_in}:1 asks for git+{url}@6.10.0" in diag.message
+
+
+def test_the_same_compiled_git_ref_says_nothing() -> None:
+    main_in = ROOT / "requirements.in"
+    source = Source(kind="git", url="https://github.com/org/mylib", tag="6.8.0")
+    conversion = run(
+        rf(main_in, req("mylib", main_in, 1, source=source)),
+        rf(MAIN, req("mylib", MAIN, 4, source=source)),
+        roles=(Role(path=main_in, compiled=MAIN),),
+    )
+    assert [d.code for d in conversion.diagnostics if d.code.startswith("compiled-")] == []
+
+
+def test_a_compiled_pin_its_in_excludes_is_reported_with_both_lines() -> None:
+    main_in = ROOT / "requirements.in"
+    conversion = run(
+        rf(main_in, req("django>=4.2", main_in, 3)),
+        rf(MAIN, req("django==4.1", MAIN, 7)),
+        roles=(Role(path=main_in, compiled=MAIN),),
+    )
+    (diag,) = [d for d in conversion.diagnostics if d.code == "compiled-pin-differs"]
+    assert diag.location == Location(MAIN, 7)
+    assert f"{main_in}:3 asks for django>=4.2" in diag.message
+    (pin,) = conversion.pins
+    assert (pin.version, pin.compiled, pin.group) == ("4.1", True, None)
+
+
+def test_pins_and_demands_carry_their_group_and_marker() -> None:
+    dev = ROOT / "requirements-dev.txt"
+    conversion = run(
+        rf(MAIN, req("alpha==1.0", MAIN, 1)),
+        rf(dev, req('urllib3==1.26.20; python_version < "3.13"', dev, 2)),
+        roles=(Role(path=MAIN), Role(path=dev, group="dev")),
+    )
+    assert [(p.name, p.group, p.marker, p.compiled) for p in conversion.pins] == [
+        ("alpha", None, None, False),
+        ("urllib3", "dev", 'python_version < "3.13"', False),
+    ]
+    assert [(d.name, d.specifier, d.group) for d in conversion.demands] == [
+        ("alpha", "==1.0", None),
+        ("urllib3", "==1.26.20", "dev"),
+    ]
