@@ -341,7 +341,7 @@ def check_docker_python(root: Path, requires_python: str | None, pyproject: Path
     """An image Python that ``requires-python`` excludes is an ``InputError`` (before locking)."""
     if requires_python is None:
         return
-    from reqconv.commands.docker import find_dockerfiles
+    from reqconv.builds import find_dockerfiles
 
     paths = find_dockerfiles(root)  # the ones `reqconv docker` rewrites to sync this lock
     if not paths:
