@@ -126,6 +126,15 @@ def convert(
     ] = False,
     export_group: ExportGroup = None,
     offline: Offline = False,
+    name_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--name-url",
+            metavar="NAME=URL",
+            help="The package name of an unnamed URL or path requirement, the URL as the file "
+            "writes it (repeatable; otherwise uv reads it from the URL's metadata).",
+        ),
+    ] = None,
     dry_run: DryRun = False,
     check: Check = False,
     json: Json = False,
@@ -146,6 +155,7 @@ def convert(
         docker=not no_docker,
         export_groups=tuple(export_group or ()),
         offline=offline,
+        name_urls=tuple(name_url or ()),
         mode=_mode(dry_run, check, json, quiet),
     )
     raise typer.Exit(cmd.run(options, _Echo()))

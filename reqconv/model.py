@@ -35,6 +35,7 @@ __all__ = [
     "ReqFile",
     "Role",
     "Source",
+    "Unnamed",
     "UvSettings",
 ]
 
@@ -104,6 +105,32 @@ class Req:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Unnamed:
+    """A URL or path requirement whose line gives no package name (no ``#egg=``, no ``name @``).
+
+    ``requirements_txt.name_unnamed`` turns it into a ``Req`` once the name is known (``--name-url``,
+    or uv reading the URL's metadata; see ``names.py``); until then it is carried by nothing.
+    ``location`` is the URL or path as written with credentials redacted (what messages show and
+    ``--name-url`` matches); ``target`` is the same as written, the text uv is given (it may hold
+    credentials: never print it). ``askable``: a git or archive URL whose metadata uv can read.
+    ``why``: why the line's own files give no name (empty for a URL).
+    """
+
+    origin: Location
+    text: str
+    location: str
+    target: str
+    source: Source | None
+    extras: str = ""  # "[a,b]" as written, or ""
+    marker: str = ""
+    editable: bool = False
+    hashes: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
+    askable: bool = False
+    why: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Option:
     """A global option line (``--index-url URL``, ``--pre``, ``--only-binary :all:`` ...).
 
@@ -139,6 +166,7 @@ class ReqFile:
     diagnostics: tuple[Diagnostic, ...] = ()
     compiled: bool = False  # pip-compile / uv pip compile header or ``# via`` annotations seen
     line_count: int = 0
+    unnamed: tuple[Unnamed, ...] = ()  # URL and path lines without a name, still to be named
 
 
 # --------------------------------------------------------------------------------------------

@@ -29,8 +29,12 @@ Supported:
 - ``${VAR}`` references are kept as written, never expanded. UTF-8 (BOM or not), UTF-16 with a BOM
   and CRLF are ``fs.read_text``'s job.
 
+A URL or path line that names no package (no ``#egg=``, no ``name @``, no readable project
+metadata) becomes a ``model.Unnamed`` in ``ReqFile.unnamed``: ``names.py`` names it (``--name-url``,
+or uv reads the URL's metadata) or refuses it at its line; it is never dropped.
+
 Reported, not carried (a ``Diagnostic`` at the line; its code in brackets): hg, svn and bzr URLs
-[unsupported-vcs]; a URL or path whose name cannot be known [unnamed-requirement]; absolute paths
+[unsupported-vcs] (kept by name); absolute paths
 that do not exist here, such as ``pip freeze``'s ``name @ file:///...`` [build-machine-path];
 ``-r URL`` [remote-include]; ``-r`` targets with ``${VAR}`` [unresolved-include]; an include that
 closes a cycle [include-cycle]; global options on a requirement line, per-requirement options on an
@@ -78,13 +82,13 @@ from packaging.utils import (
 
 from reqconv import fs
 from reqconv.errors import InputError, InputErrors, Location, ParseError
-from reqconv.model import Diagnostic, Include, Option, Req, ReqFile, Source
+from reqconv.model import Diagnostic, Include, Option, Req, ReqFile, Source, Unnamed
 from reqconv.redact import has_credentials, redact_text, strip_credentials
 
 if TYPE_CHECKING:
     import optparse
 
-__all__ = ["parse_file", "parse_text", "parse_tree"]
+__all__ = ["name_unnamed", "parse_file", "parse_text", "parse_tree", "with_names"]
 
 # pip's req_file.COMMENT_RE: a comment starts at the line start or after whitespace.
 COMMENT_RE = re.compile(r"(^|\s+)#.*$")
@@ -197,6 +201,7 @@ def _parse(text: str, path: Path) -> tuple[ReqFile, list[ParseError]]:
         diagnostics=tuple(parser.diagnostics),
         compiled=COMPILED_RE.search(text) is not None,
         line_count=text.count("\n") + (1 if text and not text.endswith("\n") else 0),
+        unnamed=tuple(parser.unnamed),
     ), errors
 
 
@@ -217,6 +222,36 @@ def parse_tree(paths: Iterable[Path]) -> dict[Path, ReqFile]:
     if tree.errors:  # every bad line of every file, in one report
         raise InputErrors.of(tree.errors)
     return tree.files
+
+
+def name_unnamed(unnamed: Unnamed, name: str) -> Req:
+    """The requirement ``unnamed`` is once its package is known to be ``name``."""
+    text = name + unnamed.extras + (f" ; {unnamed.marker}" if unnamed.marker else "")
+    requirement = _pep508(text, unnamed.origin)
+    return Req(
+        name=canonicalize_name(requirement.name),
+        requirement=requirement,
+        origin=unnamed.origin,
+        text=unnamed.text,
+        source=unnamed.source,
+        hashes=unnamed.hashes,
+        options=unnamed.options,
+    )
+
+
+def with_names(
+    reqfile: ReqFile, names: dict[Location, str], diagnostics: Iterable[Diagnostic] = ()
+) -> ReqFile:
+    """``reqfile`` with each unnamed line that ``names`` names (by its origin) made a ``Req``."""
+    named = [name_unnamed(u, names[u.origin]) for u in reqfile.unnamed if u.origin in names]
+    return replace(
+        reqfile,
+        requirements=tuple(
+            sorted((*reqfile.requirements, *named), key=lambda req: req.origin.line)
+        ),
+        unnamed=tuple(u for u in reqfile.unnamed if u.origin not in names),
+        diagnostics=reqfile.diagnostics + tuple(diagnostics),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,6 +372,7 @@ class _FileParser:
     options: list[Option] = field(default_factory=list)
     includes: list[Include] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    unnamed: list[Unnamed] = field(default_factory=list)
 
     def line(self, number: int, line: str) -> None:
         origin = Location(self.path, number)
@@ -514,6 +550,17 @@ class _FileParser:
             direct = self.direct(origin, spec, editable=editable)
             if direct is None:
                 return
+            if isinstance(direct, Unnamed):
+                # Named later (names.py: --name-url, or uv reads the URL's metadata).
+                self.unnamed.append(
+                    replace(
+                        direct,
+                        text=redact_text(line),
+                        hashes=hashes + direct.hashes,
+                        options=options,
+                    )
+                )
+                return
             req, source, url_hashes = direct
         self.requirements.append(
             Req(
@@ -529,8 +576,9 @@ class _FileParser:
 
     def direct(
         self, origin: Location, spec: str, *, editable: bool
-    ) -> tuple[Requirement, Source | None, tuple[str, ...]] | None:
-        """A URL or path requirement: (requirement without url, source, hashes of the URL)."""
+    ) -> tuple[Requirement, Source | None, tuple[str, ...]] | Unnamed | None:
+        """A URL or path requirement: (requirement without url, source, hashes of the URL), or
+        an ``Unnamed`` when nothing in the line or its folder names it."""
         named: Requirement | None = None
         extras = marker = ""
         if not editable and NAME_AT_RE.match(spec):
@@ -558,16 +606,23 @@ class _FileParser:
             return None
         if named is None:
             if target.name is None:
-                why = f" ({target.why})" if target.why else ""
-                self.diagnostics.append(
-                    Diagnostic(
-                        code="unnamed-requirement",
-                        message=f"cannot tell the package name of {redact_text(location)!r}{why}; "
-                        f"write it as 'NAME @ {redact_text(location)}' or add '#egg=NAME'",
-                        location=origin,
-                    )
+                scheme = URL_SCHEME_RE.match(location)
+                given = location
+                if scheme and scheme.group(1) is None and scheme.group(2).lower() in VCS_NAMES:
+                    given = f"{scheme.group(2).lower()}+{location}"  # git://h/r: git+git://h/r
+                return Unnamed(
+                    origin=origin,
+                    text="",
+                    location=redact_text(location),
+                    target=given,
+                    source=target.source,
+                    extras=extras,
+                    marker=marker,
+                    editable=editable,
+                    hashes=target.hashes,
+                    askable=target.source is not None and target.source.kind in ("git", "url"),
+                    why=target.why,
                 )
-                return None
             text = target.name + extras
             if target.source is None and target.version and not editable:
                 text += f"=={target.version}"
@@ -608,15 +663,21 @@ class _FileParser:
         params = _fragment(fragment)
         name = params.get("egg")
         if vcs != "git":
+            if not name:
+                return _Target(
+                    source=None,
+                    name=None,
+                    why=f"uv has no {vcs} sources: it can be kept by name only",
+                )
             self.diagnostics.append(
                 Diagnostic(
                     code="unsupported-vcs",
                     message=f"{vcs} URLs have no uv source ({redact_text(url)}); "
-                    + (f"{name} is kept by name only" if name else "the requirement is dropped"),
+                    f"{name} is kept by name only",
                     location=origin,
                 )
             )
-            return _Target(source=None, name=name) if name else None
+            return _Target(source=None, name=name)
         url = url[len("git+") :]
         parts = _urlsplit(url, origin)
         if not parts.netloc and not url.lower().startswith("file:"):
@@ -689,7 +750,7 @@ class _FileParser:
             name = _name_from_project(where)
         name = egg or name
         if absolute and not where.exists():
-            if name is None and not named:  # nothing to keep: one unnamed-requirement says it
+            if name is None and not named:  # nothing to keep: its name must be given
                 return _Target(
                     source=None, name=None, why="it does not exist here: a build machine's path?"
                 )

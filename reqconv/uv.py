@@ -34,8 +34,10 @@ __all__ = [
     "ExportFormat",
     "build_export_argv",
     "build_lock_argv",
+    "build_name_argv",
     "find_uv",
     "is_stale_lock_error",
+    "name_from_compile",
     "read_lock",
     "run",
     "uv_version",
@@ -195,6 +197,31 @@ def build_export_argv(
     return argv
 
 
+def build_name_argv(uv: Path, *, offline: bool = False) -> list[str]:
+    """``uv pip compile`` of the requirements text on stdin, without dependencies.
+
+    For an unnamed ``git+...`` or archive URL uv fetches it (or reads it from its cache, where the
+    lock finds it again), builds its metadata and prints ``name @ url``. The text arrives on stdin,
+    so a credential in the URL never shows in argv.
+    """
+    argv = [str(uv), "pip", "compile", "--no-deps", "--no-header", "--no-annotate", "--quiet", "-"]
+    if offline:
+        argv.append("--offline")
+    return argv
+
+
+_NAME_AT_RE = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*@")
+
+
+def name_from_compile(stdout: str) -> str | None:
+    """The package name in ``uv pip compile``'s ``name @ url`` line; None when it printed none."""
+    for line in stdout.splitlines():
+        if line.strip() and not line.startswith(("#", " ", "-")):
+            match = _NAME_AT_RE.match(line)
+            return canonicalize_name(match.group(1)) if match else None
+    return None
+
+
 def is_stale_lock_error(error: UvError) -> bool:
     """True when ``uv lock --locked`` failed only because uv.lock is missing or out of date."""
     # uv wraps its messages to the terminal width: match on whitespace-collapsed text.
@@ -260,14 +287,19 @@ def _signals_held() -> Iterator[list[int]]:
 
 
 def _start(
-    argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], shown: tuple[str, ...]
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    shown: tuple[str, ...],
+    stdin: bool = False,
 ) -> subprocess.Popen[str]:
     try:
         return subprocess.Popen(
             list(argv),
             cwd=cwd,
             env=env,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -290,8 +322,11 @@ def run(
     cwd: Path,
     env: Mapping[str, str] | None = None,
     timeout: float | None = None,
+    input: str | None = None,
 ) -> str:
     """Run uv and return its stdout; any failure is a ``UvError`` (argv and stderr redacted).
+
+    ``input``: text for uv's stdin (``-`` as a requirements file); without it stdin is empty.
 
     ``env`` (default: this process's) minus ``OVERRIDING_VARIABLES``; credentials such as
     ``UV_INDEX_<NAME>_PASSWORD`` pass through to uv in it, never in argv.
@@ -300,12 +335,12 @@ def run(
     child_env = {k: v for k, v in base.items() if k not in OVERRIDING_VARIABLES}
     shown = tuple(redact_text(arg) for arg in argv)
     with _signals_held() as held:
-        process = _start(argv, cwd=cwd, env=child_env, shown=shown)
+        process = _start(argv, cwd=cwd, env=child_env, shown=shown, stdin=input is not None)
     with process:
         try:
             if held:  # Ctrl-C (or SIGTERM) while uv started: now that it can be stopped
                 raise KeyboardInterrupt
-            stdout, stderr = process.communicate(timeout=timeout)
+            stdout, stderr = process.communicate(input=input, timeout=timeout)
         except subprocess.TimeoutExpired as e:
             _stop(process)
             stdout, stderr = process.communicate()

@@ -141,6 +141,8 @@ def test_no_requirement_is_dropped_in_silence(corpus: tuple[Path, Summary]) -> N
         for path, parsed in tree.items():
             named = {(r.origin.line, r.name) for r in parsed.requirements}
             lines_with_req = {r.origin.line for r in parsed.requirements}
+            # A line without a name is kept to be named (convert names it or refuses it).
+            lines_with_req |= {u.origin.line for u in parsed.unnamed}
             reported = {d.location.line for d in parsed.diagnostics if d.location is not None}
             text = (root / path).read_bytes().decode("utf-8-sig")
             for number, line in _requirement_lines(text):

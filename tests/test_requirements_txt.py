@@ -717,23 +717,57 @@ def test_other_vcs_is_kept_by_name(scheme: str) -> None:
     assert _codes(parsed) == [("unsupported-vcs", 1)]
 
 
-def test_unnamed_requirements_are_reported() -> None:
+def test_unnamed_requirements_are_kept_to_be_named() -> None:
     parsed = _parse(
         """\
-        git+https://github.com/celery/py-amqp.git
+        git+https://user:s3cret@github.com/celery/py-amqp.git@v5.1 ; python_version >= "3"
         https://github.com/org/repo/archive/9c66f5c844bf.zip
-        -e ./missing-folder
+        -e ./missing-folder[extra]
+        hg+https://hg.example.com/repo
+        git://github.com/org/old.git
         """
     )
     assert parsed.requirements == ()
-    assert _codes(parsed) == [
-        ("unnamed-requirement", 1),
-        ("unnamed-requirement", 2),
-        ("unnamed-requirement", 3),
-    ]
-    assert "#egg=NAME" in parsed.diagnostics[0].message
-    assert (
-        "missing-folder does not exist, nor in the 3 folders above" in parsed.diagnostics[2].message
+    assert _codes(parsed) == [("credentials-removed", 1)]
+    amqp, archive, folder, hg, old = parsed.unnamed
+    assert [u.origin.line for u in parsed.unnamed] == [1, 2, 3, 4, 5]
+    assert amqp.location == "git+https://***@github.com/celery/py-amqp.git@v5.1"
+    assert amqp.target == "git+https://user:s3cret@github.com/celery/py-amqp.git@v5.1"
+    assert amqp.source == Source(
+        kind="git", url="https://github.com/celery/py-amqp.git", tag="v5.1"
+    )
+    assert (amqp.marker, amqp.askable, "s3cret" in amqp.text) == (
+        'python_version >= "3"',
+        True,
+        False,
+    )
+    assert archive.source is not None
+    assert archive.source.kind == "url"
+    assert archive.askable
+    assert (folder.extras, folder.editable, folder.askable) == ("[extra]", True, False)
+    assert "missing-folder does not exist, nor in the 3 folders above" in folder.why
+    assert (hg.source, hg.askable, hg.why) == (
+        None,
+        False,
+        "uv has no hg sources: it can be kept by name only",
+    )
+    assert old.target == "git+git://github.com/org/old.git"
+
+
+def test_a_named_unnamed_line_is_a_requirement_with_its_source() -> None:
+    parsed = _parse(
+        'git+https://github.com/org/lib.git@v2.0#subdirectory=py ; os_name == "posix"\n'
+    )
+    named = requirements_txt.with_names(parsed, {Location(FILE, 1): "My_Lib"})
+    assert named.unnamed == ()
+    (req,) = named.requirements
+    assert (req.name, str(req.requirement), req.origin) == (
+        "my-lib",
+        'My_Lib; os_name == "posix"',
+        Location(FILE, 1),
+    )
+    assert req.source == Source(
+        kind="git", url="https://github.com/org/lib.git", tag="v2.0", subdirectory="py"
     )
 
 
@@ -834,17 +868,17 @@ def test_windows_absolute_path_of_the_build_machine() -> None:
 
 def test_local_folder_that_is_no_project_says_so(tmp_path: Path) -> None:
     parsed = _parse("-e .\n", tmp_path / "requirements.txt")
-    assert _codes(parsed) == [("unnamed-requirement", 1)]
+    (unnamed,) = parsed.unnamed
     assert "holds no pyproject.toml, setup.py or setup.cfg, nor do the 3 folders above" in (
-        parsed.diagnostics[0].message
+        unnamed.why
     )
 
 
 def test_unnamed_local_folder_says_why(tmp_path: Path) -> None:
     _write(tmp_path / "svc", {"setup.py": "from setuptools import setup\nsetup()\n"})
     parsed = _parse("-e .[socks]\n", tmp_path / "svc" / "requirements.txt")
-    assert _codes(parsed) == [("unnamed-requirement", 1)]
-    message = parsed.diagnostics[0].message
+    (unnamed,) = parsed.unnamed
+    message = unnamed.why
     assert "setup.py is not read" in message
     assert "project itself" in message
 
@@ -869,8 +903,10 @@ def test_pip_freeze_build_machine_path() -> None:
 def test_missing_absolute_folder_without_a_name_is_one_warning() -> None:
     parsed = _parse("-e /opt/src/mylib\n")
     assert parsed.requirements == ()
-    assert _codes(parsed) == [("unnamed-requirement", 1)]
-    assert "does not exist here" in parsed.diagnostics[0].message
+    assert _codes(parsed) == []
+    (unnamed,) = parsed.unnamed
+    assert (unnamed.source, unnamed.askable) == (None, False)
+    assert "does not exist here" in unnamed.why
 
 
 def test_existing_absolute_path_is_a_path_source(tmp_path: Path) -> None:
@@ -1135,15 +1171,15 @@ def test_fast_path_on_2000_lines(tmp_path: Path) -> None:
 
 
 def test_diagnostics_have_locations() -> None:
-    parsed = _parse("git+https://github.com/celery/kombu.git\n")
+    parsed = _parse("git+https://github.com/celery/kombu.git\n-e ./x --global-option=a\n")
     assert parsed.diagnostics == (
         Diagnostic(
-            code="unnamed-requirement",
+            code="ignored-option",
             message=parsed.diagnostics[0].message,
-            location=Location(FILE, 1),
+            location=Location(FILE, 2),
         ),
     )
-    assert str(parsed.diagnostics[0]).startswith("apps/backend/requirements.txt:1: warning: ")
+    assert str(parsed.diagnostics[0]).startswith("apps/backend/requirements.txt:2: warning: ")
 
 
 def test_requirement_is_a_packaging_requirement() -> None:

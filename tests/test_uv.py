@@ -407,3 +407,29 @@ def test_export_argv_emits_index_urls_only_for_requirements_txt() -> None:
         Path("uv"), Path("/svc"), output=None, fmt="pylock.toml", emit_index_url=True
     )
     assert "--emit-index-url" not in pylock
+
+
+def test_run_gives_input_on_stdin_and_none_without_it(tmp_path: Path) -> None:
+    echo = python("import sys; print(repr(sys.stdin.read()))")
+    assert uv.run(echo, cwd=tmp_path, input="git+https://h/r.git\n") == "'git+https://h/r.git\\n'\n"
+    assert uv.run(echo, cwd=tmp_path) == "''\n"
+
+
+def test_name_argv_reads_stdin_without_dependencies() -> None:
+    argv = uv.build_name_argv(Path("/bin/uv"), offline=True)
+    assert argv[:3] == ["/bin/uv", "pip", "compile"]
+    assert {"--no-deps", "--no-header", "--no-annotate", "-", "--offline"} <= set(argv)
+    assert "--offline" not in uv.build_name_argv(Path("/bin/uv"))
+
+
+@pytest.mark.parametrize(
+    ("stdout", "name"),
+    [
+        ("kappa @ git+file:///r@5ec4d71a\n", "kappa"),
+        ("My_Pkg[extra] @ https://h/main.zip\n    # via -r -\n", "my-pkg"),
+        ("\n./local/folder\n", None),  # uv prints a path as written, without a name
+        ("", None),
+    ],
+)
+def test_name_from_compile(stdout: str, name: str | None) -> None:
+    assert uv.name_from_compile(stdout) == name

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from reqconv import fs
 from reqconv.commands import FileChange, Output, WriteMode, diagnostic_json, unified_diff
-from reqconv.errors import InputError, InputErrors, Location
+from reqconv.errors import InputError, InputErrors, Location, UvError
 from reqconv.model import Conversion, Diagnostic, ProjectMeta
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ class ConvertOptions:
     docker: bool = True
     export_groups: tuple[str, ...] = ()
     offline: bool = False
+    name_urls: tuple[str, ...] = ()  # NAME=URL: the package of an unnamed URL or path line
     mode: WriteMode = WriteMode()
 
 
@@ -116,9 +117,39 @@ def _read_or_empty(path: Path) -> tuple[fs.TextFile, bytes | None]:
     return fs.TextFile(path=path, text=""), None
 
 
-def plan_service(root: Path, options: ConvertOptions) -> ServiceConversion:
-    """Parse, normalize and compute the new pyproject.toml for one service (no writes)."""
+@dataclass(slots=True)
+class UvNamer:
+    """``names.Learn`` through ``uv pip compile --no-deps``; uv is found once, each URL asked once."""
+
+    offline: bool
+    uv_path: Path | None = None
+    learned: dict[str, str] = field(default_factory=dict)
+
+    def __call__(self, text: str, cwd: Path) -> str:
+        from reqconv import uv
+
+        if text not in self.learned:
+            if self.uv_path is None:
+                self.uv_path = uv.find_uv()
+                uv.uv_version(self.uv_path)
+            argv = uv.build_name_argv(self.uv_path, offline=self.offline)
+            stdout = uv.run(argv, cwd=cwd, input=text, timeout=uv.DEFAULT_TIMEOUT)
+            name = uv.name_from_compile(stdout)
+            if name is None:
+                raise UvError("uv printed no package name", stderr=f"error: {stdout.strip()}")
+            self.learned[text] = name
+        return self.learned[text]
+
+
+def plan_service(
+    root: Path, options: ConvertOptions, namer: UvNamer | None = None
+) -> ServiceConversion:
+    """Parse, normalize and compute the new pyproject.toml for one service (no writes).
+
+    ``namer`` learns the names of unnamed URL lines (default: a ``UvNamer`` for this service).
+    """
     from reqconv import discover, normalize, pyproject, requirements_txt
+    from reqconv import names as naming
 
     if not root.is_dir():
         raise InputError("not a folder", Location(root))
@@ -134,6 +165,13 @@ def plan_service(root: Path, options: ConvertOptions) -> ServiceConversion:
         )
     paths = [role.path for role in roles] + [r.compiled for r in roles if r.compiled is not None]
     files = requirements_txt.parse_tree(paths)
+    if any(reqfile.unnamed for reqfile in files.values()):
+        files = naming.name_requirements(
+            files,
+            root,
+            given=naming.parse_name_urls(options.name_urls),
+            learn=namer or UvNamer(offline=options.offline),
+        )
     conversion = normalize.convert(files, roles, root)
 
     pyproject_path = root / "pyproject.toml"
@@ -228,9 +266,10 @@ def run(options: ConvertOptions, out: Output) -> int:
     mode = options.mode
     services: list[ServiceConversion] = []
     errors: list[InputError] = []
+    namer = UvNamer(offline=options.offline)
     for root in options.paths:  # every service's bad lines in one report
         try:
-            services.append(plan_service(root, options))
+            services.append(plan_service(root, options, namer))
         except InputError as e:
             errors.append(e)
     if errors:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from tests._builders import make_source_tree
 from tests.integration.conftest import UvEnv
 from tests.integration.test_lock import exit_code_of, pins_of, snapshot
 
@@ -118,3 +120,73 @@ def test_json_report_carries_the_lock_result(
     (service,) = report["services"]
     assert {"name": "beta", "version": "1.5"} in service["lock"]["kept"]
     assert "apps/svc/uv.lock" in service["written"]
+
+
+def _git(*args: str, cwd: Path) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def _git_repository(folder: Path, name: str, requires: list[str]) -> Path:
+    """A project committed and tagged v1.0 in a new local repository (built offline by uv)."""
+    make_source_tree(folder, name, "1.0", requires)
+    _git("init", "-q", cwd=folder)
+    _git("add", "-A", cwd=folder)
+    _git("commit", "-q", "-m", f"{name} 1.0", cwd=folder)
+    _git("tag", "v1.0", cwd=folder)
+    return folder
+
+
+def test_unnamed_git_url_is_named_by_uv_and_locked(
+    uv_env: UvEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 7 item 1: no #egg=, no `name @`; the folder's name is not the package's.
+    repo = _git_repository(tmp_path / "repos" / "kappa-fork", "kappa", ["alpha<2"])
+    service = tmp_path / "svc"
+    service.mkdir()
+    (service / "requirements.txt").write_text(f"beta==1.5\ngit+{repo.as_uri()}@v1.0\n")
+
+    assert exit_code_of(["convert", "--offline", "--json", str(service)]) == 0
+
+    report = json.loads(capsys.readouterr().out)
+    pyproject = (service / "pyproject.toml").read_text()
+    assert 'dependencies = [\n    "beta==1.5",\n    "kappa",\n]' in pyproject
+    assert f'kappa = {{ git = "{repo.as_uri()}", tag = "v1.0" }}' in pyproject
+    lines = {line["location"]: line for line in report["services"][0]["lines"]}
+    assert lines[f"{service / 'requirements.txt'}:2"]["outcome"] == "mapped"
+    assert lines[f"{service / 'requirements.txt'}:2"]["key"] == "tool.uv.sources.kappa"
+    production = (service / "requirements.lock").read_text()
+    assert f"kappa @ git+{repo.as_uri()}@" in production
+    assert pins_of(production)["alpha"] == "1.1"  # kappa's own alpha<2: its metadata was read
+
+    before = snapshot(service)
+    assert exit_code_of(["convert", "--offline", "--check", str(service)]) == 0
+    assert snapshot(service) == before
+
+
+def test_unreachable_unnamed_git_url_is_an_error_and_nothing_is_written(
+    uv_env: UvEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service = tmp_path / "svc"
+    service.mkdir()
+    gone = (tmp_path / "gone" / "lib.git").as_uri()
+    (service / "requirements.txt").write_text(f"beta==1.5\ngit+{gone}@v2.0\n")
+    (service / "Dockerfile").write_text(
+        f"FROM python:{PY}-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    )
+    before = snapshot(service)
+
+    assert exit_code_of(["convert", str(service)]) == 2
+
+    err = capsys.readouterr().err
+    assert (
+        f"reqconv: error: {service / 'requirements.txt'}:2: cannot tell the package name of" in err
+    )
+    assert f"write it as 'NAME @ git+{gone}@v2.0' in the file, or pass --name-url NAME=" in err
+    assert snapshot(service) == before  # no pyproject, no lock, the Dockerfile as it was
+
+    # The way the message gives: the name on the command line.
+    assert (
+        exit_code_of(["convert", "--no-lock", "--name-url", f"lib=git+{gone}@v2.0", str(service)])
+        == 0
+    )
+    assert f'lib = {{ git = "{gone}", tag = "v2.0" }}' in (service / "pyproject.toml").read_text()
