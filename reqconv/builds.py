@@ -62,6 +62,7 @@ __all__ = [
     "interpolate",
     "is_compose_file",
     "is_dockerfile",
+    "repository_top",
     "scan",
 ]
 
@@ -354,6 +355,11 @@ def _entries(path: Path, top: Path) -> list[_Entry]:
 
 # --------------------------------------------------------------------------------------------
 # Finding the builds
+
+
+def repository_top(root: Path) -> Path:
+    """The top of the repository holding ``root`` (absolute; the module's rule)."""
+    return _top(_absolute(root))
 
 
 def _top(root: Path) -> Path:

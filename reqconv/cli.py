@@ -135,6 +135,23 @@ def convert(
             "writes it (repeatable; otherwise uv reads it from the URL's metadata).",
         ),
     ] = None,
+    python: Annotated[
+        str | None,
+        typer.Option(
+            "--python",
+            metavar="X.Y",
+            help="requires-python = '>=X.Y' (default: the Dockerfiles' Python, .python-version, "
+            "runtime.txt; an existing pyproject's value is kept).",
+        ),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            help="The project name of a new pyproject.toml (default: the folder's name, made "
+            "valid; an existing name is kept).",
+        ),
+    ] = None,
     dry_run: DryRun = False,
     check: Check = False,
     json: Json = False,
@@ -156,6 +173,8 @@ def convert(
         export_groups=tuple(export_group or ()),
         offline=offline,
         name_urls=tuple(name_url or ()),
+        python=python,
+        name=name,
         mode=_mode(dry_run, check, json, quiet),
     )
     raise typer.Exit(cmd.run(options, _Echo()))

@@ -33,7 +33,16 @@ from packaging.utils import canonicalize_name
 from reqconv.errors import InputError
 from reqconv.model import Role
 
-__all__ = ["IGNORED_NAMES", "MAIN_NAMES", "classify", "discover", "from_options", "group_name"]
+__all__ = [
+    "IGNORED_NAMES",
+    "MAIN_NAMES",
+    "classify",
+    "discover",
+    "from_options",
+    "group_name",
+    "is_valid_name",
+    "project_name",
+]
 
 #: File stems whose requirements are the application's own runtime dependencies.
 MAIN_NAMES = frozenset({"base", "common", "prod", "production", "main", "runtime", "core"})
@@ -54,6 +63,19 @@ _VALID_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGN
 def group_name(label: str) -> str:
     """A PEP 735 group name as written: lower case, runs of ``-_.`` as one ``-``."""
     return str(canonicalize_name(label))
+
+
+def is_valid_name(name: str) -> bool:
+    """A PEP 508 / PEP 621 project name (letters, digits, ``-_.`` inside)."""
+    return _VALID_NAME_RE.match(name) is not None
+
+
+def project_name(folder: str) -> str:
+    """A valid, normalized project name for a service folder's name: each run of characters a
+    name cannot hold (spaces, ``+``, ``@``, ...) is one ``-``; ``My.Service v2`` -> ``my-service-v2``.
+    A folder name with no letter or digit gives ``app``."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", folder).strip("-_.")
+    return str(canonicalize_name(cleaned)) if cleaned else "app"
 
 
 def _label(name: str) -> tuple[str, str] | None:

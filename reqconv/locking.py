@@ -307,6 +307,27 @@ def _credentials_hint(project: Project, stderr: str) -> str:
     return "\n".join(hints)
 
 
+# uv could not find (offline, downloads off) or download a Python that requires-python admits.
+_NO_PYTHON_RE = re.compile(
+    r"No interpreter found for Python|Failed to (?:download|install) .*cpython-"
+    r"|No download found for request|incompatible with the project's Python requirement"
+)
+
+
+def _no_python(project: Project, stderr: str) -> str | None:
+    """reqconv's words for a lock that failed for want of a Python (uv's follow below them)."""
+    if not _NO_PYTHON_RE.search(" ".join(stderr.split())):
+        return None
+    wanted = project.requires_python or "(any)"
+    return (
+        f"uv has no Python that satisfies requires-python = {wanted!r} ({project.path}) on this "
+        "machine (or UV_PYTHON names another), and could not get one (offline, downloads "
+        "disabled, or the download failed): "
+        "install one (`uv python install X.Y`), or lower requires-python (`reqconv convert "
+        "--python X.Y` on a new pyproject) to a Python that is installed"
+    )
+
+
 def run_lock(runner: Runner, argv: list[str], root: Path, project: Project) -> None:
     """``uv lock``, its failures explained where uv's message falls short.
 
@@ -320,6 +341,9 @@ def run_lock(runner: Runner, argv: list[str], root: Path, project: Project) -> N
     try:
         runner(argv, cwd=root, timeout=uv.DEFAULT_TIMEOUT)
     except UvError as e:
+        no_python = _no_python(project, e.stderr)
+        if no_python is not None:
+            raise UvError(no_python, argv=e.argv, returncode=e.returncode, stderr=e.stderr) from e
         hint = _credentials_hint(project, e.stderr)
         if hint:
             stderr = f"{e.stderr.rstrip()}\n{hint}"
@@ -341,9 +365,10 @@ def check_docker_python(root: Path, requires_python: str | None, pyproject: Path
     """An image Python that ``requires-python`` excludes is an ``InputError`` (before locking)."""
     if requires_python is None:
         return
-    from reqconv.builds import find_dockerfiles
+    from reqconv.builds import find_builds
 
-    paths = find_dockerfiles(root)  # the ones `reqconv docker` rewrites to sync this lock
+    # Every Dockerfile that builds the service (builds.py): the images this lock must install in.
+    paths = list(dict.fromkeys(build.dockerfile for build in find_builds(root)))
     if not paths:
         return
     from packaging.specifiers import InvalidSpecifier, SpecifierSet

@@ -54,8 +54,10 @@ __all__ = [
     "detect_style",
     "index_names",
     "new_document",
+    "project_name",
     "read",
     "requires_python",
+    "set_requires_python",
 ]
 
 Style = Literal["groups", "extras"]
@@ -215,6 +217,28 @@ def requires_python(text: str) -> str | None:
     project = _load(text, Path("pyproject.toml")).get("project")
     value = project.get("requires-python") if isinstance(project, dict) else None
     return value if isinstance(value, str) else None
+
+
+def project_name(text: str, *, path: Path) -> str | None:
+    """``[project] name``, if set."""
+    project = _load(text, path).get("project")
+    value = project.get("name") if isinstance(project, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def set_requires_python(text: str, value: str, *, path: Path) -> str:
+    """``text`` with ``[project] requires-python = value`` (replaced, or added to the table)."""
+    project = _load(text, path).get("project")
+    if not isinstance(project, dict) or project.get("requires-python") == value:
+        return text
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as e:  # pragma: no cover - tomllib accepted it above
+        raise PyprojectError(f"{path}: invalid TOML: {e}") from e
+    table = doc["project"]
+    assert isinstance(table, Table)
+    table["requires-python"] = value
+    return tomlkit.dumps(doc)
 
 
 def index_names(text: str, *, path: Path) -> dict[str, str]:

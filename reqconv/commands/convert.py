@@ -9,7 +9,6 @@ file it touched and removes the files it created.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,9 @@ from reqconv.errors import InputError, InputErrors, Location, UvError
 from reqconv.model import Conversion, Diagnostic, ProjectMeta
 
 if TYPE_CHECKING:
+    from reqconv.builds import Build
     from reqconv.commands.docker import ServicePlan
+    from reqconv.pythons import PythonChoice
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -35,6 +36,8 @@ class ConvertOptions:
     export_groups: tuple[str, ...] = ()
     offline: bool = False
     name_urls: tuple[str, ...] = ()  # NAME=URL: the package of an unnamed URL or path line
+    python: str | None = None  # --python X.Y: requires-python = ">=X.Y"
+    name: str | None = None  # --name: the project name of a new pyproject.toml
     mode: WriteMode = WriteMode()
 
 
@@ -46,6 +49,8 @@ class ServiceConversion:
     conversion: Conversion
     pyproject: FileChange
     docker: ServicePlan | None = None
+    python: PythonChoice | None = None  # requires-python and where it came from
+    builds: tuple[Build, ...] = ()  # the Dockerfiles that build it, with their contexts
     diagnostics: list[Diagnostic] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     lock: dict[str, object] | None = None  # the lock step's JSON report (commands.lock_result_json)
@@ -61,53 +66,69 @@ def _parse_groups(groups: Sequence[str]) -> list[tuple[str, Path]]:
     return parsed
 
 
-def _python_from_dockerfiles(root: Path) -> str | None:
-    from reqconv.commands.docker import find_dockerfiles
+def _existing_project(text: str, path: Path) -> tuple[str | None, str | None]:
+    """``(name, requires-python)`` of an existing pyproject's ``[project]``."""
+    from reqconv import pyproject
 
-    paths = find_dockerfiles(root)
-    if not paths:
-        return None
-    # not on the start-up path of a service without Dockerfiles
-    from reqconv.docker import base_python_versions
-
-    versions: list[tuple[int, ...]] = []
-    for path in paths:
-        text = fs.read_text(path).text
-        for version, _line in base_python_versions(text):
-            versions.append(tuple(int(part) for part in version.split(".")[:2]))
-    if not versions:
-        return None
-    major, minor = min(versions)
-    return f"{major}.{minor}"
+    if not text.strip():
+        return None, None
+    return pyproject.project_name(text, path=path), pyproject.requires_python(text)
 
 
-def _python_from_version_file(root: Path) -> str | None:
-    path = root / ".python-version"
-    if not path.is_file():
-        return None
-    for raw in fs.read_text(path).text.splitlines():
-        line = raw.strip()
-        if line and not line.startswith("#"):
-            parts = line.removeprefix("python").removeprefix("cpython-").split(".")
-            if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
-                return f"{parts[0]}.{parts[1]}"
-    return None
+def project_meta(
+    root: Path,
+    *,
+    dockerfiles: Sequence[Path] = (),
+    options: ConvertOptions | None = None,
+    existing_text: str = "",
+) -> tuple[ProjectMeta, PythonChoice, list[Diagnostic]]:
+    """What the pyproject gets: its name (``--name``, the existing one, or the folder's, made
+    valid) and ``requires-python`` with where it came from (``pythons.choose``)."""
+    from reqconv import builds, discover, pythons
 
-
-def project_meta(root: Path) -> ProjectMeta:
-    """What a new pyproject.toml gets: name from the folder, requires-python from the image."""
-    from packaging.utils import canonicalize_name
-
-    python = (
-        _python_from_dockerfiles(root)
-        or _python_from_version_file(root)
-        or f"{sys.version_info.major}.{sys.version_info.minor}"
+    pyproject_path = root / "pyproject.toml"
+    name_option = options.name if options is not None else None
+    python_option = options.python if options is not None else None
+    existing_name, existing_python = _existing_project(existing_text, pyproject_path)
+    diagnostics: list[Diagnostic] = []
+    if name_option is not None and not discover.is_valid_name(name_option):
+        raise InputError(
+            f"--name {name_option!r} is not a valid project name "
+            "(letters, digits, and -_. inside; PEP 508)"
+        )
+    if existing_name is not None:
+        name = existing_name
+        if name_option is not None and name_option != existing_name:
+            diagnostics.append(
+                Diagnostic(
+                    code="name-kept",
+                    message=f"--name {name_option} not applied: pyproject.toml already names "
+                    f"the project {existing_name!r} (edit it there to rename it)",
+                    location=Location(pyproject_path),
+                )
+            )
+    else:
+        name = name_option or discover.project_name(root.resolve().name)
+    choice = pythons.choose(
+        root,
+        dockerfiles=dockerfiles,
+        option=python_option,
+        existing=existing_python,
+        pyproject_text=existing_text,
+        top=builds.repository_top(root),
     )
-    return ProjectMeta(
-        name=canonicalize_name(root.resolve().name),
-        requires_python=f">={python}",
-        package=False,
-    )
+    if choice.how == "interpreter":
+        diagnostics.append(
+            Diagnostic(
+                code="python-guessed",
+                message=f'requires-python = "{choice.requires_python}" is the Python running '
+                "reqconv: no Dockerfile that builds this service, .python-version or runtime.txt "
+                "says which Python it runs; give --python X.Y to choose",
+                location=Location(root),
+            )
+        )
+    meta = ProjectMeta(name=name, requires_python=choice.requires_python, package=False)
+    return meta, choice, diagnostics
 
 
 def _read_or_empty(path: Path) -> tuple[fs.TextFile, bytes | None]:
@@ -174,12 +195,23 @@ def plan_service(
         )
     conversion = normalize.convert(files, roles, root)
 
+    from reqconv import builds
+
+    scan = builds.scan(root)
     pyproject_path = root / "pyproject.toml"
     tf, before = _read_or_empty(pyproject_path)
+    meta, python, meta_diagnostics = project_meta(
+        root,
+        dockerfiles=tuple(dict.fromkeys(build.dockerfile for build in scan.builds)),
+        options=options,
+        existing_text=tf.text if before is not None else "",
+    )
     if before is None:
-        text = pyproject.new_document(project_meta(root))
+        text = pyproject.new_document(meta)
     else:
-        text = pyproject.ensure_project(tf.text, project_meta(root), path=pyproject_path)
+        text = pyproject.ensure_project(tf.text, meta, path=pyproject_path)
+        if python.how != "pyproject":  # --python, or a [project] without requires-python
+            text = pyproject.set_requires_python(text, python.requires_python, path=pyproject_path)
     new_text = pyproject.apply(text, conversion.spec, path=pyproject_path, style=options.dev_style)
     if conversion.spec.uv.indexes:
         # uv reads UV_INDEX_<NAME>_* by the name the file ends up with (an existing index's name,
@@ -198,7 +230,9 @@ def plan_service(
         root=root,
         conversion=conversion,
         pyproject=change,
-        diagnostics=list(conversion.diagnostics),
+        python=python,
+        builds=scan.builds,
+        diagnostics=[*scan.diagnostics, *meta_diagnostics, *conversion.diagnostics],
     )
 
 
@@ -225,6 +259,17 @@ def _docker_lock_groups(service: ServiceConversion) -> tuple[str, ...]:
     return tuple(service.docker.lock_groups)
 
 
+def _python_json(choice: PythonChoice | None) -> dict[str, str | None] | None:
+    if choice is None:
+        return None
+    return {
+        "value": choice.requires_python,
+        "from": choice.how,
+        "location": str(choice.location) if choice.location is not None else None,
+        "detail": choice.detail or None,
+    }
+
+
 def _report(services: Sequence[ServiceConversion], *, pending: bool) -> str:
     data: dict[str, Any] = {"would_change": pending, "services": []}
     for service in services:
@@ -245,6 +290,7 @@ def _report(services: Sequence[ServiceConversion], *, pending: bool) -> str:
                     if change.changed
                 ],
                 "written": [path.as_posix() for path in service.written],
+                "requires_python": _python_json(service.python),
                 "lock": service.lock,
                 "diagnostics": [diagnostic_json(diag) for diag in service.diagnostics],
                 "lines": [
@@ -306,6 +352,8 @@ def run(options: ConvertOptions, out: Output) -> int:
                 out.err(f"{service.root.as_posix()}:")
                 for line in _role_lines(service):
                     out.err(line)
+                if service.python is not None:
+                    out.err(f"  {service.python.describe()}")
             for diag in service.diagnostics:
                 out.err(str(diag))
 

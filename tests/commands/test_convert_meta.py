@@ -1,0 +1,182 @@
+"""convert (no uv): requires-python from the right place and said where; valid project names."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from reqconv.commands import CollectedOutput, WriteMode
+from reqconv.commands.convert import ConvertOptions, run
+from reqconv.errors import InputError
+
+HERE = f">={sys.version_info.major}.{sys.version_info.minor}"
+
+
+def _service(root: Path, files: dict[str, str]) -> Path:
+    (root / ".git").mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def _convert(target: Path, **options: object) -> tuple[int, _Out]:
+    out = CollectedOutput()
+    mode = options.pop("mode", WriteMode())
+    code = run(
+        ConvertOptions(paths=(target,), lock=False, docker=False, mode=mode, **options),  # type: ignore[arg-type]
+        out,
+    )
+    return code, _Out("\n".join(out.stdout), "\n".join(out.stderr))
+
+
+class _Out:
+    def __init__(self, stdout: str, stderr: str) -> None:
+        self.stdout = stdout
+        self.stderr = stderr
+
+
+def _project(target: Path) -> dict[str, object]:
+    data = tomllib.loads((target / "pyproject.toml").read_text())
+    project = data["project"]
+    assert isinstance(project, dict)
+    return project
+
+
+def _assert_idempotent(target: Path, **options: object) -> None:
+    before = (target / "pyproject.toml").read_bytes()
+    assert _convert(target, **options)[0] == 0
+    assert (target / "pyproject.toml").read_bytes() == before
+    assert _convert(target, mode=WriteMode(check=True), **options)[0] == 0
+
+
+def test_dockerfile_in_docker_folder_gives_requires_python_and_says_where(tmp_path: Path) -> None:
+    target = _service(
+        tmp_path,
+        {
+            "requirements.txt": "django==6.1\n",
+            "docker/Dockerfile": "FROM python:3.12-slim\nCOPY requirements.txt .\n",
+        },
+    )
+    code, out = _convert(target)
+    assert code == 0
+    assert _project(target)["requires-python"] == ">=3.12"
+    assert f'requires-python = ">=3.12" from {target / "docker" / "Dockerfile"}:1' in out.stderr
+    _assert_idempotent(target)
+
+
+def test_compose_built_dockerfile_above_the_service(tmp_path: Path) -> None:
+    target = _service(
+        tmp_path,
+        {
+            "docker-compose.yml": (
+                "services:\n  api:\n    build:\n      context: .\n"
+                "      dockerfile: deploy/api.Dockerfile\n"
+            ),
+            "deploy/api.Dockerfile": "FROM python:3.13\nCOPY backend/requirements.txt .\n",
+            "backend/requirements.txt": "alpha\n",
+        },
+    )
+    code, out = _convert(target / "backend", mode=WriteMode(json=True))
+    assert code == 0
+    report = json.loads(out.stdout)
+    assert report["services"][0]["requires_python"] == {
+        "value": ">=3.13",
+        "from": "dockerfile",
+        "location": f"{target / 'deploy' / 'api.Dockerfile'}:1",
+        "detail": "Python 3.13 image",
+    }
+
+
+def test_no_python_anywhere_warns_that_the_interpreter_was_used(tmp_path: Path) -> None:
+    target = _service(tmp_path, {"requirements.txt": "alpha\n"})
+    code, out = _convert(target)
+    assert code == 0
+    assert _project(target)["requires-python"] == HERE
+    assert "warning: " in out.stderr
+    assert "is the Python running reqconv" in out.stderr
+    # The second run keeps what the first wrote and no longer guesses.
+    code, out = _convert(target)
+    assert "running reqconv" not in out.stderr
+    assert f'requires-python = "{HERE}" kept from {target / "pyproject.toml"}:4' in out.stderr
+
+
+def test_runtime_txt(tmp_path: Path) -> None:
+    target = _service(tmp_path, {"requirements.txt": "alpha\n", "runtime.txt": "python-3.11.4\n"})
+    assert _convert(target)[0] == 0
+    assert _project(target)["requires-python"] == ">=3.11"
+
+
+def test_existing_project_without_requires_python_gets_it(tmp_path: Path) -> None:
+    target = _service(
+        tmp_path,
+        {
+            "requirements.txt": "alpha\n",
+            "Dockerfile": "FROM python:3.12\n",
+            "pyproject.toml": '[project]\nname = "plane"\n\n[tool.ruff]\nline-length = 120\n',
+        },
+    )
+    assert _convert(target)[0] == 0
+    assert _project(target)["requires-python"] == ">=3.12"
+    assert "[tool.ruff]\nline-length = 120\n" in (target / "pyproject.toml").read_text()
+    _assert_idempotent(target)
+
+
+def test_existing_requires_python_is_kept_and_python_option_overrides(tmp_path: Path) -> None:
+    target = _service(
+        tmp_path,
+        {
+            "requirements.txt": "alpha\n",
+            "Dockerfile": "FROM python:3.12\n",
+            "pyproject.toml": '[project]\nname = "x"\nversion = "1"\nrequires-python = ">=3.9"\n',
+        },
+    )
+    assert _convert(target)[0] == 0
+    assert _project(target)["requires-python"] == ">=3.9"
+    code, out = _convert(target, python="3.13")
+    assert code == 0
+    assert _project(target)["requires-python"] == ">=3.13"
+    assert 'requires-python = ">=3.13" from --python' in out.stderr
+    _assert_idempotent(target, python="3.13")
+
+
+def test_bad_python_option_is_input_error_and_writes_nothing(tmp_path: Path) -> None:
+    target = _service(tmp_path, {"requirements.txt": "alpha\n"})
+    with pytest.raises(InputError, match="--python"):
+        _convert(target, python="latest")
+    assert not (target / "pyproject.toml").exists()
+
+
+@pytest.mark.parametrize(
+    ("folder", "expected"),
+    [
+        pytest.param("My.Service v2", "my-service-v2", id="space-and-dot"),
+        pytest.param("api (old)", "api-old", id="parentheses"),
+        pytest.param("_private_", "private", id="edge-underscores"),
+        pytest.param("@@@", "app", id="nothing-left"),
+        pytest.param("Backend", "backend", id="case"),
+    ],
+)
+def test_folder_name_becomes_a_valid_project_name(
+    tmp_path: Path, folder: str, expected: str
+) -> None:
+    target = _service(tmp_path / folder, {"requirements.txt": "alpha\n"})
+    assert _convert(target)[0] == 0
+    assert _project(target)["name"] == expected
+
+
+def test_name_option_and_existing_name_kept(tmp_path: Path) -> None:
+    target = _service(tmp_path / "svc", {"requirements.txt": "alpha\n"})
+    assert _convert(target, name="billing-api")[0] == 0
+    assert _project(target)["name"] == "billing-api"
+    code, out = _convert(target, name="other")
+    assert code == 0
+    assert _project(target)["name"] == "billing-api"
+    assert "--name other not applied" in out.stderr
+    with pytest.raises(InputError, match="not a valid project name"):
+        _convert(target, name="bad name")
