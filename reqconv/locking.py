@@ -446,7 +446,7 @@ def _refuse_credentials(path: Path, text: str) -> None:
 # Hashes
 
 
-def _unhashed(text: str) -> list[tuple[int, str]]:
+def unhashed_entries(text: str) -> list[tuple[int, str]]:
     """(line, first line) of each requirement of a requirements.txt export with no ``--hash``."""
     found: list[tuple[int, str]] = []
     entry: list[str] = []
@@ -474,7 +474,7 @@ def _unhashed_diagnostics(path: Path, text: str) -> list[Diagnostic]:
             "another way, or sync without --require-hashes (uv still checks every hash listed)",
             location=Location(path, line),
         )
-        for line, requirement in _unhashed(text)
+        for line, requirement in unhashed_entries(text)
     ]
 
 

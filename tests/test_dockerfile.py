@@ -1139,3 +1139,186 @@ def test_context_sources_expand_args_and_skip_other_stages() -> None:
         ("./other/requirements.txt", 6),
         ("x/a", 6),
     )
+
+
+# -- issue 8: defects seen in real builds --------------------------------------------------
+
+
+def test_a_lock_with_unhashed_entries_is_synced_without_require_hashes() -> None:
+    plan = DockerPlan(uv_version=UV_VERSION, unhashed=frozenset({"requirements.lock"}))
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        """,
+        plan,
+    )
+    assert "RUN --mount=type=cache,target=/root/.cache/uv uv pip sync requirements.lock\n" in (
+        result.text
+    )
+    assert "--require-hashes" not in result.text
+    assert _codes(result) == [(3, "no-require-hashes")]
+    assert "checks every hash the lock lists" in result.findings[0].message
+    assert rewrite(result.text, plan).text == result.text
+
+
+def test_an_unhashed_group_lock_leaves_the_hashed_main_lock_in_hash_mode() -> None:
+    plan = DockerPlan(
+        uv_version=UV_VERSION,
+        lock_for={"requirements.txt": "requirements.lock", "dev.txt": "requirements-dev.lock"},
+        unhashed=frozenset({"requirements-dev.lock"}),
+    )
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim AS prod
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        FROM prod AS dev
+        COPY dev.txt .
+        RUN pip install -r dev.txt
+        """,
+        plan,
+    )
+    assert "uv pip sync --require-hashes requirements.lock\n" in result.text
+    assert "uv pip sync requirements-dev.lock\n" in result.text
+    assert _codes(result) == [(6, "no-require-hashes")]
+
+
+@pytest.mark.parametrize(
+    "rm",
+    [
+        "rm -rf /root/.cache",
+        "rm -rf ~/.cache",
+        "rm -rf $HOME/.cache/*",
+        "rm -rf /root/.cache/uv",
+        "rm -fr /root",
+    ],
+)
+def test_no_cache_mount_on_a_run_that_removes_the_cache_folder(rm: str) -> None:
+    text = (
+        "FROM python:3.12-slim\n"
+        "COPY requirements.txt .\n"
+        f"RUN pip install --no-cache-dir -r requirements.txt && {rm}\n"
+    )
+    result = rewrite(text, PLAN)
+    assert f"RUN uv pip sync --require-hashes requirements.lock && {rm}\n" in result.text
+    assert "--mount" not in result.text
+    assert _codes(result) == [(3, "no-cache-mount")]
+    assert result.buildkit_line is None  # nothing of BuildKit's was added
+
+
+def test_removing_another_cache_keeps_the_cache_mount() -> None:
+    text = (
+        "FROM python:3.12-slim\n"
+        "COPY requirements.txt .\n"
+        "RUN pip install -r requirements.txt && rm -rf /root/.cache/pip /tmp/*\n"
+    )
+    result = rewrite(text, PLAN)
+    assert "RUN --mount=type=cache,target=/root/.cache/uv uv pip sync" in result.text
+    assert _codes(result) == []
+    assert result.buildkit_line == 3
+
+
+def test_a_home_elsewhere_does_not_hit_the_cache_mount() -> None:
+    text = (
+        "FROM python:3.12-slim\n"
+        "ENV HOME=/home/app\n"
+        "COPY requirements.txt .\n"
+        "RUN pip install -r requirements.txt && rm -rf ~/.cache\n"
+    )
+    result = rewrite(text, PLAN)
+    assert "RUN --mount=type=cache,target=/root/.cache/uv uv pip sync" in result.text
+
+
+def test_buildkit_is_noted_only_where_the_original_did_not_need_it() -> None:
+    plain = "FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    assert rewrite(plain, PLAN).buildkit_line == 3
+    mounted = (
+        "FROM python:3.12-slim\nCOPY requirements.txt .\n"
+        "RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt\n"
+    )
+    assert rewrite(mounted, PLAN).buildkit_line is None
+    syntax = "# syntax=docker/dockerfile:1\n" + plain
+    assert rewrite(syntax, PLAN).buildkit_line is None
+
+
+def test_a_venv_made_and_activated_in_the_same_run_is_the_one_synced() -> None:
+    text = textwrap.dedent(
+        """\
+        FROM python:3.12-slim
+        WORKDIR /app
+        COPY requirements.txt .
+        RUN python3 -m venv venv && . venv/bin/activate && pip install -r requirements.txt
+        CMD ["venv/bin/python", "-m", "app"]
+        """
+    )
+    result = rewrite(text, PLAN)
+    assert "/opt/venv" not in result.text
+    assert "uv venv" not in result.text
+    assert (
+        "python3 -m venv venv && . venv/bin/activate && "
+        "uv pip sync --require-hashes --python venv requirements.lock\n"
+    ) in result.text
+    assert _codes(result) == []
+    assert rewrite(result.text, PLAN).text == result.text
+
+
+def test_a_pip_install_before_the_venv_of_the_same_run_is_not_undone_by_the_sync() -> None:
+    text = textwrap.dedent(
+        """\
+        FROM python:3.12-slim
+        COPY requirements.txt .
+        RUN pip install gunicorn
+        RUN python3 -m venv /venv && . /venv/bin/activate && pip install -r requirements.txt
+        """
+    )
+    result = rewrite(text, PLAN)
+    assert "uv pip sync --require-hashes --python /venv requirements.lock\n" in result.text
+    assert _codes(result) == [(3, "inline-packages")]  # not pip-before-sync: it is outside /venv
+
+
+@pytest.mark.parametrize(
+    ("setup", "env"),
+    [
+        (
+            "COPY corp.crt /usr/local/share/ca-certificates/corp.crt\nRUN update-ca-certificates\n",
+            "UV_NATIVE_TLS=1",
+        ),
+        ("RUN apk add ca-certificates && update-ca-certificates\n", "UV_NATIVE_TLS=1"),
+        ("ENV PIP_CERT=/etc/ssl/corp.pem\n", "SSL_CERT_FILE=/etc/ssl/corp.pem"),
+        ("ENV REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt\n",
+         "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"),
+    ],
+)  # fmt: skip
+def test_uv_is_told_to_trust_the_certificates_the_stage_sets_up(setup: str, env: str) -> None:
+    text = (
+        "FROM python:3.12-slim\n"
+        + setup
+        + "COPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    )
+    result = rewrite(text, PLAN)  # uv 0.9.5: before UV_SYSTEM_CERTS (uv 0.11)
+    assert f"ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0 {env}\n" in (
+        result.text
+    )
+    assert [code for _line, code in _codes(result)] == ["tls-certificates"]
+    assert rewrite(result.text, PLAN).text == result.text
+
+
+def test_newer_uv_is_told_with_uv_system_certs() -> None:
+    text = (
+        "FROM python:3.12-slim\nRUN update-ca-certificates\n"
+        "COPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    )
+    result = rewrite(text, DockerPlan(uv_version="0.13.9"))
+    assert "UV_PYTHON_DOWNLOADS=0 UV_SYSTEM_CERTS=1\n" in result.text
+
+
+def test_ssl_cert_file_is_read_by_uv_as_it_is() -> None:
+    text = (
+        "FROM python:3.12-slim\nRUN update-ca-certificates\nENV SSL_CERT_FILE=/etc/corp.pem\n"
+        "COPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    )
+    result = rewrite(text, PLAN)
+    assert "ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0\n" in result.text
+    assert _codes(result) == []

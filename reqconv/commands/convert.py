@@ -336,6 +336,7 @@ def run(options: ConvertOptions, out: Output) -> int:
                 uv_version=uv_version,
                 dockerfiles=dockerfiles,
                 roles=service.conversion.roles,
+                spec=service.conversion.spec,
             )
             service.diagnostics.extend(service.docker.diagnostics)
             if not options.lock:

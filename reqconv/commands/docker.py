@@ -18,7 +18,7 @@ from reqconv.builds import find_dockerfiles
 from reqconv.commands import FileChange, Output, WriteMode, diagnostic_json, unified_diff
 from reqconv.errors import DockerfileError, Location
 from reqconv.locking import export_name
-from reqconv.model import Diagnostic, Role
+from reqconv.model import Dependency, DependencySpec, Diagnostic, Role
 
 __all__ = [
     "DockerOptions",
@@ -115,17 +115,86 @@ def _unlocked(root: Path, copied: Sequence[str], lock_for: Mapping[str, str]) ->
     return frozenset(unlocked)
 
 
+def _unhashed_sources(root: Path, spec: DependencySpec | None) -> tuple[bool, frozenset[str]]:
+    """Whether the main dependencies, and which groups, have a package from a git, path or URL
+    source (its export entry has no hash). ``spec`` defaults to the service's pyproject.toml."""
+    if spec is None:
+        from reqconv import pyproject
+        from reqconv.errors import ReqconvError
+
+        path = root / "pyproject.toml"
+        if not path.is_file():
+            return False, frozenset()
+        try:
+            spec = pyproject.read(fs.read_text(path).text, path=path)
+        except ReqconvError:
+            return False, frozenset()  # the lock step reports it
+    sourced = {name for name, _source in spec.uv.sources}
+    sourced |= {d.name for d in spec.dependencies if "@" in d.requirement}
+    main = {d.name for d in spec.dependencies}
+    groups: set[str] = set()
+    for group, items in spec.groups:
+        for item in items:
+            if isinstance(item, Dependency) and (item.name in sourced or "@" in item.requirement):
+                groups.add(group)
+    in_groups = {
+        item.name for _group, items in spec.groups for item in items if isinstance(item, Dependency)
+    }
+    unplaced = sourced - main - in_groups  # a source for a package named elsewhere: assume main
+    return bool(sourced & main or unplaced), frozenset(groups)
+
+
+def unhashed_locks(
+    root: Path, groups: Mapping[str, str | None], spec: DependencySpec | None = None
+) -> frozenset[str]:
+    """The locks (service-relative) with an entry that has no hash: read from the export when it
+    exists, else foreseen from the dependencies' sources (a git, path or URL source exports
+    without a hash, and ``uv pip sync --require-hashes`` refuses the whole file then)."""
+    from reqconv.locking import unhashed_entries
+
+    found: set[str] = set()
+    foreseen: tuple[bool, frozenset[str]] | None = None
+    for lock, group in groups.items():
+        path = root / lock
+        if path.is_file():
+            if unhashed_entries(fs.read_text(path).text):
+                found.add(lock)
+            continue
+        if foreseen is None:
+            foreseen = _unhashed_sources(root, spec)
+        main, in_groups = foreseen
+        if main or group in in_groups:
+            found.add(lock)
+    return frozenset(found)
+
+
+def buildkit_diagnostic(path: Path, line: int) -> Diagnostic:
+    return Diagnostic(
+        code="buildkit",
+        message="the rewritten Dockerfile uses a cache mount (RUN --mount=type=cache), which "
+        "needs BuildKit: the default builder of Docker 23.0 and later and of `docker buildx "
+        "build`; the legacy builder (DOCKER_BUILDKIT=0) fails on it",
+        location=Location(path, line),
+        severity="info",
+    )
+
+
 def plan_service(
     root: Path,
     *,
     uv_version: str,
     dockerfiles: Sequence[Path] = (),
     roles: Sequence[Role] | None = None,
+    spec: DependencySpec | None = None,
 ) -> ServicePlan:
-    """Plan the rewrite of ``root``'s Dockerfiles (or ``dockerfiles``); write nothing."""
+    """Plan the rewrite of ``root``'s Dockerfiles (or ``dockerfiles``); write nothing.
+
+    ``spec`` (convert's, before pyproject.toml is written) foresees which exports will have
+    entries without hashes when they do not exist yet."""
     from reqconv.docker import DockerPlan, copied_files, dockerignore_check, rewrite
 
     lock_for, groups = lock_table(root, roles)
+    unhashed = unhashed_locks(root, groups, spec)
     changes: list[FileChange] = []
     diagnostics: list[Diagnostic] = []
     locks: list[str] = []
@@ -136,6 +205,7 @@ def plan_service(
                 uv_version=uv_version,
                 lock_for=lock_for,
                 unlocked=_unlocked(root, copied_files(source.text), lock_for),
+                unhashed=unhashed,
             )
             result = rewrite(source.text, plan)
         except DockerfileError as e:
@@ -149,6 +219,8 @@ def plan_service(
                     severity=finding.severity,
                 )
             )
+        if result.buildkit_line is not None:
+            diagnostics.append(buildkit_diagnostic(path, result.buildkit_line))
         changes.append(_change(path, source, result.text))
         locks.extend(result.locks)
     locks = list(dict.fromkeys(locks))

@@ -99,7 +99,9 @@ class Decider:
                 found.append((kept_command.start_line, kept_cmd.node.pos[0]))
         return sorted(found)
 
-    def venv_origin(self, stage: Stage, line: int, venv: str | None) -> tuple[int, int] | None:
+    def venv_origin(
+        self, stage: Stage, line: int, venv: str | None, cmd: Cmd | None = None
+    ) -> tuple[int, int] | None:
         """From where pip installs land in the venv the sync at ``line`` targets: the RUN that
         creates it (the stage's own venv) or the first earlier sync that adds it (a new venv),
         ``(0, 0)`` when it comes with the base image; None for a venv yet to be made."""
@@ -113,6 +115,10 @@ class Decider:
                     created = venv_created(run_cmd)
                     if created is not None and norm(created) == norm(venv):
                         return command.start_line, run_cmd.node.pos[0]
+        if cmd is not None:  # made earlier in the sync's own chain
+            for folder, at in self.doc.created_before(stage, line, cmd):
+                if norm(folder) == norm(venv):
+                    return line, at
         return 0, 0
 
     def later_pips_fit(self, decision: Decision, kept_refs: set[str]) -> bool:
@@ -337,7 +343,7 @@ class Decider:
         venv = pip.venv or self.doc.existing_venv(stage, line, cmd)
         new_venv = venv is None
         before = self.pips_before(stage, command, cmd)
-        origin = self.venv_origin(stage, line, venv)
+        origin = self.venv_origin(stage, line, venv, cmd)
         if origin is None and before:
             self.findings.kept(
                 line,

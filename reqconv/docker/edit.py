@@ -21,7 +21,15 @@ from typing import Any
 from reqconv.docker.decide import Decision, lock_for
 from reqconv.docker.facts import Dockerfile
 from reqconv.docker.instructions import DIRECTIVE_RE, Stage, before
-from reqconv.docker.model import UV_CACHE_MOUNT, UV_ENV, UV_IMAGE, DockerPlan, DockerResult, norm
+from reqconv.docker.model import (
+    UV_CACHE_MOUNT,
+    UV_CACHE_TARGET,
+    UV_ENV,
+    UV_IMAGE,
+    DockerPlan,
+    DockerResult,
+    norm,
+)
 from reqconv.docker.pip import pip_install
 from reqconv.docker.reasons import Findings
 from reqconv.docker.shell import Cmd
@@ -118,6 +126,7 @@ class Editor:
         self.copies_done: set[tuple[int, str]] = set()
         self.applied: list[Decision] = []
         self.uv_stages: set[str] = set()  # names of the uv stages added (one per platform)
+        self.mounted: list[int] = []  # RUN lines that got a cache mount (BuildKit only)
 
     def add_uv_stage(self, stage: Stage, platform: str) -> str:
         """Insert ``FROM --platform=<platform> <uv image> AS uv-…`` before the stage (once per
@@ -157,12 +166,12 @@ class Editor:
     def apply(self, decision: Decision, kept_refs: set[str]) -> bool:
         """Edit for one decision, all or nothing (a lock that cannot be placed undoes the rest)."""
         edits, rewritten, done = list(self.edits), set(self.rewritten), set(self.copies_done)
-        uv_stages = set(self.uv_stages)
+        uv_stages, mounted = set(self.uv_stages), list(self.mounted)
         if self._apply(decision, kept_refs):
             self.applied.append(decision)
             return True
         self.edits, self.rewritten, self.copies_done = edits, rewritten, done
-        self.uv_stages = uv_stages
+        self.uv_stages, self.mounted = uv_stages, mounted
         return False
 
     def _apply(self, decision: Decision, kept_refs: set[str]) -> bool:
@@ -186,7 +195,10 @@ class Editor:
             else:  # COPY --from=<image> would take the target platform's uv
                 pre_lines.append(f"COPY --from={self.add_uv_stage(stage, platform)} /uv /uvx /bin/")
         if not self.doc.has_uv_env(stage, line) and not self.block_done(stage, "env"):
-            pre_lines.append(f"ENV {UV_ENV}")
+            tls = self.doc.tls_env(stage, line, self.plan.uv_version)
+            pre_lines.append(f"ENV {' '.join([UV_ENV, *(tls.env if tls else ())])}")
+            if tls is not None:
+                self.findings.advise(line, "tls-certificates", tls.message)
         python_opt: list[str] = []
         if decision.new_venv:
             if not self.block_done(stage, "venv"):
@@ -200,7 +212,17 @@ class Editor:
         prefixes = [w.word for w in pip.cmd.words[: pip.start_word]]
         if not python_opt and any(PurePosixPath(w).name == "sudo" for w in prefixes):
             python_opt = ["--python", decision.venv]  # sudo drops VIRTUAL_ENV (env_reset)
-        head = ["uv", "pip", "sync", "--require-hashes", *python_opt]
+        unhashed = [lock for _ref, lock, _path in decision.locks if lock in self.plan.unhashed]
+        hashes = [] if unhashed else ["--require-hashes"]
+        if unhashed:
+            self.findings.advise(
+                line,
+                "no-require-hashes",
+                f"{', '.join(unhashed)} holds entries without hashes (git, path or URL sources), "
+                "which `uv pip sync --require-hashes` refuses: the sync runs without it, and uv "
+                "still checks every hash the lock lists (entries without one are not checked)",
+            )
+        head = ["uv", "pip", "sync", *hashes, *python_opt]
         head += [strip_credentials(p) if "://" in p else p for p in pip.passthrough]
         tail = [path for _ref, _lock, path in decision.locks]
         script = decision.pip.cmd.script
@@ -221,7 +243,8 @@ class Editor:
                 + " ".join(_quote(w) for w in tail)
             )
         self.edits.append(Edit(start, end, replacement))
-        self.mount_cache(command, decision)
+        if self.mount_cache(command, decision):
+            self.mounted.append(line)
         self.rewritten.add(line)
         for ref, lock, _path in decision.locks:
             self.requirement_files.append(ref)
@@ -254,11 +277,21 @@ class Editor:
         self.copies_done.add(key)
         return False
 
-    def mount_cache(self, command: Any, decision: Decision) -> None:
-        """Swap the RUN's pip cache mount for uv's, or add uv's."""
+    def mount_cache(self, command: Any, decision: Decision) -> bool:
+        """Swap the RUN's pip cache mount for uv's, or add uv's; True when a mount was added.
+        Never where the RUN removes the cache folder: removing a mount point fails the step."""
         logical = self.doc.logical(command)
         if logical is None:
-            return
+            return False
+        removed = self.doc.removes(decision.stage, command, UV_CACHE_TARGET)
+        if removed is not None:
+            self.findings.advise(
+                command.start_line,
+                "no-cache-mount",
+                f"this RUN removes {removed}, where uv's cache mount would stand (removing a "
+                "mount point fails the step): no cache mount added; drop the rm to get one",
+            )
+            return False
         others = [
             c
             for c in self.doc.cmds_in(command)
@@ -266,7 +299,7 @@ class Editor:
         ]
         for flag in command.flags:
             if flag.startswith("--mount=") and "type=cache" in flag and ".cache/uv" in flag:
-                return
+                return False
         for flag in command.flags:
             if (
                 flag.startswith("--mount=")
@@ -278,7 +311,7 @@ class Editor:
                 if at >= 0:
                     start, end = logical.span(at, at + len(flag))
                     self.edits.append(Edit(start, end, flag.replace(".cache/pip", ".cache/uv")))
-                    return
+                    return False  # a mount was there: BuildKit already
         at = len(command.cmd)
         while at < len(logical.text) and logical.text[at] in " \t":
             at += 1
@@ -286,6 +319,7 @@ class Editor:
         edit = Edit(start, start, UV_CACHE_MOUNT + " ")
         if edit not in self.edits:
             self.edits.append(edit)
+        return True
 
     def place_lock(
         self, decision: Decision, ref: str, lock: str, image_path: str, kept_refs: set[str]
@@ -511,6 +545,9 @@ class Editor:
         text = apply_edits(self.doc.src.text, self.edits)
         return DockerResult(
             text=text,
+            buildkit_line=self.mounted[0]
+            if self.mounted and not self.doc.uses_buildkit()
+            else None,
             findings=self.findings.sorted(),
             rewritten=tuple(sorted(self.rewritten)),
             requirement_files=tuple(dict.fromkeys(self.requirement_files)),

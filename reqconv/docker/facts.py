@@ -8,10 +8,11 @@ Pure: it reads nothing but the text, and reports only what it could not read (``
 
 from __future__ import annotations
 
+import fnmatch
 import posixpath
 import re
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from reqconv.docker.instructions import (
     PLAIN_PYTHON_IMAGE_RE,
@@ -34,12 +35,13 @@ from reqconv.docker.shell import (
     POSIX_SHELLS,
     Cmd,
     Script,
+    command_start,
     parse_shell,
     venv_created,
     walk_commands,
 )
 
-__all__ = ["SYSTEM_PYTHON_PATH_RE", "Dockerfile"]
+__all__ = ["SYSTEM_PYTHON_PATH_RE", "Dockerfile", "Tls"]
 
 _ROOT_USERS = frozenset({"root", "0", "root:root", "0:0", "root:0", "0:root"})
 # Debian/Ubuntu/Alpine/RHEL package names of Python 2 (``python-pip`` is Python 2's pip there).
@@ -54,6 +56,30 @@ SYSTEM_PYTHON_PATH_RE = re.compile(
     r"site-packages|dist-packages|^/(?:usr(?:/local)?)?$|^/usr/local/(?:lib|bin)\b|^/usr/lib/python"
 )
 _SYSTEM_PYTHON_EXE_RE = re.compile(r"(?:^|[\s;&|(])/usr(?:/local)?/bin/python[0-9.]*(?=$|[\s;&|)])")
+
+
+_CERT_VARIABLES = ("PIP_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+_CA_UPDATE_RE = re.compile(r"\bupdate-ca-(?:certificates|trust)\b")
+_CA_FOLDERS = (
+    "/usr/local/share/ca-certificates",
+    "/usr/share/ca-certificates",
+    "/etc/pki/ca-trust/source/anchors",
+)
+
+
+class Tls(NamedTuple):
+    """ENV assignments that make uv trust the stage's certificates, and why."""
+
+    env: tuple[str, ...]
+    message: str
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """``"0.9.5"`` -> ``(0, 9, 5)``; an unreadable version counts as the newest."""
+    try:
+        return tuple(int(part) for part in text.split(".")[:3])
+    except ValueError:
+        return (999,)
 
 
 class Dockerfile:
@@ -149,6 +175,8 @@ class Dockerfile:
                         paths.append(value)
         if venv is not None:
             return venv
+        if cmd is not None:  # ``python -m venv venv && . venv/bin/activate && pip install …``
+            created += [made for made, _at in self.created_before(stage, line, cmd)]
         activated = self.activated(cmd) if cmd is not None else []
         for made in reversed(created):
             bin_dir = posixpath.join(made, "bin")
@@ -157,6 +185,21 @@ class Dockerfile:
             ):
                 return made
         return None
+
+    def created_before(self, stage: Stage, line: int, cmd: Cmd) -> list[tuple[str, int]]:
+        """``(folder, offset)`` of each venv made earlier in ``cmd``'s own ``&&``/``;`` chain."""
+        if cmd.chain is None:
+            return []
+        run = next((c for c in stage.commands if c.start_line == line), None)
+        if run is None:
+            return []
+        found = []
+        for other in self.cmds_in(run):
+            if other.chain is cmd.chain and other.node.pos[0] < cmd.node.pos[0]:
+                made = venv_created(other)
+                if made is not None:
+                    found.append((made, other.node.pos[0]))
+        return found
 
     def activated(self, cmd: Cmd) -> list[str]:
         """Venvs sourced (``. /venv/bin/activate``) before ``cmd`` in its ``&&``/``;`` chain."""
@@ -209,6 +252,80 @@ class Dockerfile:
             for flag in command.flags
         ) or any(
             command.cmd.upper() == "FROM" and command.value and command.value[0].isdigit()
+            for command in self.commands
+        )
+
+    def removes(self, stage: Stage, command: Any, target: str) -> str | None:
+        """The ``rm`` argument of ``command`` (as written) that deletes ``target`` or a folder
+        holding it (``rm -rf /root/.cache``, ``~/.cache/*``), else None."""
+        home = "/root"
+        for earlier in before(stage, command.start_line):
+            if earlier.cmd.upper() == "ENV":
+                home = next((v for n, v in env_pairs(earlier) if n == "HOME"), home)
+        covered = [target]
+        while posixpath.dirname(covered[-1]) != covered[-1]:
+            covered.append(posixpath.dirname(covered[-1]))
+        for cmd in self.cmds_in(command):
+            words = [w.word for w in cmd.words]
+            at = command_start(cmd.words)
+            if at >= len(words) or PurePosixPath(words[at]).name != "rm":
+                continue
+            for arg in words[at + 1 :]:
+                if arg.startswith("-"):
+                    continue
+                path = re.sub(r"^(?:~|\$HOME\b|\$\{HOME\})", home, arg)
+                absolute = self.image_path(stage, command.start_line, path)
+                if absolute is not None and any(
+                    fnmatch.fnmatchcase(folder, absolute) for folder in covered
+                ):
+                    return str(arg)
+        return None
+
+    def tls_env(self, stage: Stage, line: int, uv_version: str) -> Tls | None:
+        """What uv must be told to trust the certificates the stage set up before ``line``: pip
+        (truststore), requests and curl read the system store or their variables; uv reads
+        neither, only ``SSL_CERT_FILE`` or, when asked, the system store."""
+        variable: tuple[str, str, int] | None = None
+        store: int | None = None
+        for command in before(stage, line):
+            kind = command.cmd.upper()
+            if kind == "ENV":
+                for name, value in env_pairs(command):
+                    if name == "SSL_CERT_FILE":
+                        return None  # uv reads it
+                    if name in _CERT_VARIABLES:
+                        variable = (name, value, command.start_line)
+            elif kind == "RUN" and _CA_UPDATE_RE.search(command.original):
+                store = command.start_line
+            elif kind in ("COPY", "ADD") and len(command.value) >= 2:
+                dest = self.image_path(stage, command.start_line, command.value[-1]) or ""
+                if dest.startswith(_CA_FOLDERS):
+                    store = command.start_line
+        if variable is not None:
+            name, value, at = variable
+            quoted = f'"{value}"' if re.search(r"[\s\"']", value) else value
+            return Tls(
+                (f"SSL_CERT_FILE={quoted}",),
+                f"line {at} sets {name}, which uv does not read: the ENV added sets "
+                "SSL_CERT_FILE to the same bundle, which uv reads",
+            )
+        if store is not None:
+            setting = "UV_SYSTEM_CERTS" if _version(uv_version) >= (0, 11) else "UV_NATIVE_TLS"
+            return Tls(
+                (f"{setting}=1",),
+                f"line {store} adds CA certificates to the system store, which uv does not read "
+                f"by default (it trusts its bundled Mozilla roots): the ENV added sets {setting}=1",
+            )
+        return None
+
+    def uses_buildkit(self) -> bool:
+        """Whether the file already needs BuildKit (a ``--mount``, heredoc, ``COPY --link`` or
+        ``--chmod``, or a ``# syntax=`` directive)."""
+        if re.match(r"^(?:#[^\n]*\n)*#\s*syntax\s*=", self.src.text, re.I):
+            return True
+        return any(
+            command.heredocs
+            or any(f.startswith(("--mount", "--link", "--chmod")) for f in command.flags)
             for command in self.commands
         )
 

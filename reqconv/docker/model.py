@@ -15,6 +15,7 @@ from typing import Literal
 __all__ = [
     "DEFAULT_VENV",
     "UV_CACHE_MOUNT",
+    "UV_CACHE_TARGET",
     "UV_ENV",
     "UV_IMAGE",
     "DockerFinding",
@@ -27,7 +28,8 @@ __all__ = [
 DEFAULT_VENV = "/opt/venv"
 UV_IMAGE = "ghcr.io/astral-sh/uv"
 UV_ENV = "UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0"
-UV_CACHE_MOUNT = "--mount=type=cache,target=/root/.cache/uv"
+UV_CACHE_TARGET = "/root/.cache/uv"
+UV_CACHE_MOUNT = f"--mount=type=cache,target={UV_CACHE_TARGET}"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -39,12 +41,15 @@ class DockerPlan:
     ``requirements.lock``, ``requirements/dev.txt`` -> ``requirements-dev.lock``. When it is empty,
     ``default_lock_name`` decides. ``unlocked``: files of the service folder that no lock covers
     (a ``deploy/requirements.txt`` the conversion did not take): a ``-r`` of one is kept.
+    ``unhashed``: locks with an entry that has no hash (a git, path or URL source), which ``uv pip
+    sync --require-hashes`` refuses; they are synced without it.
     """
 
     uv_version: str
     lock_for: Mapping[str, str] = field(default_factory=dict)
     unlocked: frozenset[str] = frozenset()
     venv: str = DEFAULT_VENV
+    unhashed: frozenset[str] = frozenset()  # locks holding an entry without hashes (git, URL)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -62,13 +67,15 @@ class DockerFinding:
 class DockerResult:
     """``text`` is the new Dockerfile (``\\n`` newlines). ``rewritten`` holds the original lines of
     the instructions that changed; ``requirement_files`` the ``-r`` files now installed from a lock,
-    as written; ``locks`` the locks the new text copies (service-relative)."""
+    as written; ``locks`` the locks the new text copies (service-relative). ``buildkit_line``: the
+    first RUN given a cache mount when the original needed no BuildKit (now it does)."""
 
     text: str
     findings: tuple[DockerFinding, ...] = ()
     rewritten: tuple[int, ...] = ()
     requirement_files: tuple[str, ...] = ()
     locks: tuple[str, ...] = ()
+    buildkit_line: int | None = None
 
     @property
     def changed(self) -> bool:

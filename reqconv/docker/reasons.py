@@ -98,6 +98,15 @@ RULES: dict[str, Rule] = _rules(
          "set the `UV_*` equivalent"),
     Rule("dockerignore-excludes-lock", "advice", "warning", "`.dockerignore` excludes a copied lock",
          "add `!<lock>` to it"),
+    # notes: what the rewrite did differently, and why
+    Rule("buildkit", "advice", "info", "the rewrite adds a cache mount, which needs BuildKit",
+         "build with BuildKit (Docker 23.0+, or `docker buildx build`)"),
+    Rule("no-require-hashes", "advice", "info", "the lock has entries without hashes (git, URL)",
+         "nothing: the sync runs without --require-hashes and checks the hashes it has"),
+    Rule("no-cache-mount", "advice", "info", "the RUN removes the cache folder (`rm -rf ~/.cache`)",
+         "drop the rm to get uv's cache mount"),
+    Rule("tls-certificates", "advice", "info", "the stage sets up CA certificates uv would not read",
+         "nothing: the added ENV points uv at them"),
 )  # fmt: skip
 
 

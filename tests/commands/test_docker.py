@@ -207,7 +207,7 @@ def test_a_copied_requirements_file_the_service_converts_is_rewritten(tmp_path: 
     )
     plan = plan_service(tmp_path, uv_version=UV_VERSION)
     assert plan.pending
-    assert plan.diagnostics == ()
+    assert [d.code for d in plan.diagnostics] == ["buildkit"]  # a note: the cache mount is new
     assert plan.locks == ("requirements.lock",)
 
 
@@ -239,3 +239,64 @@ def test_missing_lock_is_a_warning_until_reqconv_lock_writes_it(service: Path) -
     )
     code, out = _run(service)
     assert not [line for line in out.stderr if "does not exist yet" in line]
+
+
+# -- hash mode, BuildKit (issue 8) ----------------------------------------------------------
+
+
+def _one_service(tmp_path: Path, dockerfile: str) -> Path:
+    root = tmp_path / "one"
+    root.mkdir()
+    (root / "requirements.txt").write_text("alpha==1.0\n")
+    (root / "Dockerfile").write_text(dockerfile)
+    return root
+
+
+PLAIN = "FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+
+
+def test_an_export_with_a_git_entry_is_synced_without_require_hashes(tmp_path: Path) -> None:
+    root = _one_service(tmp_path, PLAIN)
+    (root / "requirements.lock").write_text(
+        "alpha==1.0 \\\n    --hash=sha256:" + "0" * 64 + "\n"
+        "beta @ git+https://example.com/beta@0123456789abcdef0123456789abcdef01234567\n"
+    )
+    plan = plan_service(root, uv_version=UV_VERSION)
+    after = plan.changes[0].after_text
+    assert "uv pip sync requirements.lock\n" in after
+    assert [d.code for d in plan.diagnostics] == ["no-require-hashes", "buildkit"]
+
+
+def test_a_hashed_export_keeps_hash_mode(tmp_path: Path) -> None:
+    root = _one_service(tmp_path, PLAIN)
+    (root / "requirements.lock").write_text("alpha==1.0 \\\n    --hash=sha256:" + "0" * 64 + "\n")
+    plan = plan_service(root, uv_version=UV_VERSION)
+    assert "uv pip sync --require-hashes requirements.lock\n" in plan.changes[0].after_text
+
+
+def test_a_git_source_foresees_an_unhashed_export_before_the_lock_exists(tmp_path: Path) -> None:
+    root = _one_service(tmp_path, PLAIN)
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "one"\nversion = "0"\ndependencies = ["alpha==1.0", "beta"]\n\n'
+        '[tool.uv.sources]\nbeta = { git = "https://example.com/beta", rev = "v1" }\n'
+    )
+    plan = plan_service(root, uv_version=UV_VERSION)
+    assert "uv pip sync requirements.lock\n" in plan.changes[0].after_text
+
+
+def test_a_git_source_of_a_dev_group_leaves_production_in_hash_mode(tmp_path: Path) -> None:
+    root = _one_service(tmp_path, PLAIN)
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "one"\nversion = "0"\ndependencies = ["alpha==1.0"]\n\n'
+        '[dependency-groups]\ndev = ["beta"]\n\n'
+        '[tool.uv.sources]\nbeta = { git = "https://example.com/beta", rev = "v1" }\n'
+    )
+    plan = plan_service(root, uv_version=UV_VERSION)
+    assert "uv pip sync --require-hashes requirements.lock\n" in plan.changes[0].after_text
+
+
+def test_the_buildkit_note_names_the_first_mount(tmp_path: Path) -> None:
+    root = _one_service(tmp_path, PLAIN)
+    code, out = _run(root, dry_run=True)
+    assert code == 0
+    assert any("one/Dockerfile:3: info: " in line and "BuildKit" in line for line in out.stderr)
