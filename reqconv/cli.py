@@ -3,78 +3,198 @@
 Declares options, builds an options object, calls one ``commands.*.run`` and maps its result or
 error to an exit code: 0 ok, 1 would change / drift, 2 bad input or usage, 3 uv failed, 4 internal
 error, 130 interrupted. No file access, processes or logic here.
+
+typer is imported only when a command needs it (``app`` is built on first use): ``reqconv check``
+runs in pre-commit and CI on every commit, and typer's import alone costs three times Python's
+start-up. ``main`` reads the few options of ``check`` itself; anything else it does not know
+(``--help``, a typo) goes through typer as before. See docs/architecture.md.
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
-
-import typer
 
 from reqconv import __version__
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    import typer
+
     from reqconv.commands import WriteMode
 
-app = typer.Typer(
-    name="reqconv",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    add_completion=False,
-    help="Move Python services from pip requirements files to a locked uv workflow.",
-)
+    # What mypy sees; at run time ``_build_app`` binds these names to ``Annotated`` forms that
+    # carry typer's option declarations.
+    PathsArg = list[Path] | None
+    DryRun = bool
+    Check = bool
+    Json = bool
+    Quiet = bool
+    ExportGroup = list[str] | None
+    Pylock = bool
+    Upgrade = bool
+    UpgradePackage = list[str] | None
+    Offline = bool
+    FormatOpt = str
+    Strict = bool
+    MainOpt = Path | None
+    GroupOpt = list[str] | None
+    DevStyle = str | None
+    NoLock = bool
+    NoDocker = bool
+    DockerfileOpt = list[Path] | None
+    VersionOpt = bool
+    NameUrl = list[str] | None
+    PythonOpt = str | None
+    NameOpt = str | None
 
 
 class _Echo:
     def out(self, text: str) -> None:
-        typer.echo(text)
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
 
     def err(self, text: str) -> None:
-        typer.echo(text, err=True)
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
 
 
 def _version_callback(value: bool) -> None:
     if value:
+        import typer
+
         typer.echo(f"reqconv {__version__}")
         raise typer.Exit(0)
 
 
-@app.callback()
-def _root(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_version_callback, is_eager=True, help="Show the version."
-        ),
-    ] = False,
-) -> None:
-    """Move Python services from pip requirements files to a locked uv workflow."""
+def _aliases() -> dict[str, object]:
+    """The ``Annotated`` option declarations the command signatures name (typer reads them)."""
+    from pathlib import Path
+    from typing import Annotated
 
+    import typer
 
-PathsArg = Annotated[
-    list[Path] | None,
-    typer.Argument(help="Service folders (default: the current folder).", show_default=False),
-]
-DryRun = Annotated[bool, typer.Option("--dry-run", help="Print a unified diff; write nothing.")]
-Check = Annotated[
-    bool, typer.Option("--check", help="Like --dry-run, but exit 1 when something would change.")
-]
-Json = Annotated[bool, typer.Option("--json", help="Print a machine-readable report.")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only warnings and errors.")]
-ExportGroup = Annotated[
-    list[str] | None,
-    typer.Option("--export-group", help="Also export requirements-NAME.lock (repeatable)."),
-]
-Pylock = Annotated[bool, typer.Option("--pylock", help="Also export a PEP 751 pylock.toml.")]
-Upgrade = Annotated[bool, typer.Option("--upgrade", "-U", help="Allow upgrades of every package.")]
-UpgradePackage = Annotated[
-    list[str] | None,
-    typer.Option("--upgrade-package", "-P", help="Allow upgrades of one package (repeatable)."),
-]
-Offline = Annotated[bool, typer.Option("--offline", help="Lock from uv's cache only (no network).")]
+    return {
+        "Path": Path,
+        "PathsArg": Annotated[
+            list[Path] | None,
+            typer.Argument(
+                help="Service folders (default: the current folder).", show_default=False
+            ),
+        ],
+        "DryRun": Annotated[
+            bool, typer.Option("--dry-run", help="Print a unified diff; write nothing.")
+        ],
+        "Check": Annotated[
+            bool,
+            typer.Option("--check", help="Like --dry-run, but exit 1 when something would change."),
+        ],
+        "Json": Annotated[bool, typer.Option("--json", help="Print a machine-readable report.")],
+        "Quiet": Annotated[
+            bool, typer.Option("--quiet", "-q", help="Print only warnings and errors.")
+        ],
+        "ExportGroup": Annotated[
+            list[str] | None,
+            typer.Option("--export-group", help="Also export requirements-NAME.lock (repeatable)."),
+        ],
+        "Pylock": Annotated[
+            bool, typer.Option("--pylock", help="Also export a PEP 751 pylock.toml.")
+        ],
+        "Upgrade": Annotated[
+            bool, typer.Option("--upgrade", "-U", help="Allow upgrades of every package.")
+        ],
+        "UpgradePackage": Annotated[
+            list[str] | None,
+            typer.Option(
+                "--upgrade-package", "-P", help="Allow upgrades of one package (repeatable)."
+            ),
+        ],
+        "Offline": Annotated[
+            bool, typer.Option("--offline", help="Lock from uv's cache only (no network).")
+        ],
+        "FormatOpt": Annotated[
+            str,
+            typer.Option(
+                "--format",
+                metavar="text|json|github",
+                help="Findings as text (path:line: code: message), JSON, or GitHub annotations.",
+            ),
+        ],
+        "Strict": Annotated[
+            bool,
+            typer.Option(
+                "--strict", help="Also run `uv lock --check --offline` and report its verdict."
+            ),
+        ],
+        "MainOpt": Annotated[
+            Path | None,
+            typer.Option(
+                "--main",
+                metavar="FILE",
+                help="The file for [project] dependencies (replaces discovery).",
+            ),
+        ],
+        "GroupOpt": Annotated[
+            list[str] | None,
+            typer.Option(
+                "--group",
+                metavar="NAME=FILE",
+                help="A dependency group and its file (repeatable; replaces discovery).",
+            ),
+        ],
+        "DevStyle": Annotated[
+            str | None,
+            typer.Option(
+                "--dev-style",
+                metavar="groups|extras",
+                help="Where groups go: 'groups' ([dependency-groups]) or 'extras' "
+                "([project.optional-dependencies]). Default: what the project already uses.",
+            ),
+        ],
+        "NoLock": Annotated[bool, typer.Option("--no-lock", help="Do not run uv lock.")],
+        "NoDocker": Annotated[
+            bool, typer.Option("--no-docker", help="Do not rewrite Dockerfiles.")
+        ],
+        "DockerfileOpt": Annotated[
+            list[Path] | None,
+            typer.Option(
+                "--dockerfile", help="A Dockerfile to rewrite (repeatable; replaces discovery)."
+            ),
+        ],
+        "NameUrl": Annotated[
+            list[str] | None,
+            typer.Option(
+                "--name-url",
+                metavar="NAME=URL",
+                help="The package name of an unnamed URL or path requirement, the URL as the file "
+                "writes it (repeatable; otherwise uv reads it from the URL's metadata).",
+            ),
+        ],
+        "PythonOpt": Annotated[
+            str | None,
+            typer.Option(
+                "--python",
+                metavar="X.Y",
+                help="requires-python = '>=X.Y' (default: the Dockerfiles' Python, .python-version, "
+                "runtime.txt; an existing pyproject's value is kept).",
+            ),
+        ],
+        "NameOpt": Annotated[
+            str | None,
+            typer.Option(
+                "--name",
+                help="The project name of a new pyproject.toml (default: the folder's name, made "
+                "valid; an existing name is kept).",
+            ),
+        ],
+        "VersionOpt": Annotated[
+            bool,
+            typer.Option(
+                "--version", callback=_version_callback, is_eager=True, help="Show the version."
+            ),
+        ],
+    }
 
 
 def _mode(dry_run: bool, check: bool, json: bool, quiet: bool) -> WriteMode:
@@ -83,91 +203,47 @@ def _mode(dry_run: bool, check: bool, json: bool, quiet: bool) -> WriteMode:
     return WriteMode(dry_run=dry_run, check=check, json=json, quiet=quiet)
 
 
-@app.command(
-    epilog=(
-        # "\b" keeps click from re-wrapping the example lines.
-        "Examples:\n\n\b\n"
-        "  reqconv convert apps/backend\n"
-        "  reqconv convert --dry-run --no-lock plugins/public/file-manager\n"
-        "  reqconv convert --main requirements/prod.txt --group dev=requirements/dev.txt .\n"
-        "  reqconv convert --check apps/*   # in CI: exit 1 when a conversion is pending"
-    )
-)
+def _exit(code: int) -> typer.Exit:
+    import typer
+
+    return typer.Exit(code)
+
+
+def _paths(paths: list[Path] | None) -> tuple[Path, ...]:
+    from pathlib import Path
+
+    return tuple(paths or [Path()])
+
+
 def convert(
     paths: PathsArg = None,
-    main_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--main",
-            metavar="FILE",
-            help="The file for [project] dependencies (replaces discovery).",
-        ),
-    ] = None,
-    group: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--group",
-            metavar="NAME=FILE",
-            help="A dependency group and its file (repeatable; replaces discovery).",
-        ),
-    ] = None,
-    dev_style: Annotated[
-        str | None,
-        typer.Option(
-            "--dev-style",
-            metavar="groups|extras",
-            help="Where groups go: 'groups' ([dependency-groups]) or 'extras' "
-            "([project.optional-dependencies]). Default: what the project already uses.",
-        ),
-    ] = None,
-    no_lock: Annotated[bool, typer.Option("--no-lock", help="Do not run uv lock.")] = False,
-    no_docker: Annotated[
-        bool, typer.Option("--no-docker", help="Do not rewrite Dockerfiles.")
-    ] = False,
+    main_file: MainOpt = None,
+    group: GroupOpt = None,
+    dev_style: DevStyle = None,
+    no_lock: NoLock = False,
+    no_docker: NoDocker = False,
     export_group: ExportGroup = None,
     offline: Offline = False,
-    name_url: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--name-url",
-            metavar="NAME=URL",
-            help="The package name of an unnamed URL or path requirement, the URL as the file "
-            "writes it (repeatable; otherwise uv reads it from the URL's metadata).",
-        ),
-    ] = None,
-    python: Annotated[
-        str | None,
-        typer.Option(
-            "--python",
-            metavar="X.Y",
-            help="requires-python = '>=X.Y' (default: the Dockerfiles' Python, .python-version, "
-            "runtime.txt; an existing pyproject's value is kept).",
-        ),
-    ] = None,
-    name: Annotated[
-        str | None,
-        typer.Option(
-            "--name",
-            help="The project name of a new pyproject.toml (default: the folder's name, made "
-            "valid; an existing name is kept).",
-        ),
-    ] = None,
+    name_url: NameUrl = None,
+    python: PythonOpt = None,
+    name: NameOpt = None,
     dry_run: DryRun = False,
     check: Check = False,
     json: Json = False,
     quiet: Quiet = False,
 ) -> None:
     """Convert requirements files into pyproject.toml (then lock, then rewrite Dockerfiles)."""
+    import typer
+
     from reqconv.commands import convert as cmd
 
     if dev_style not in (None, "groups", "extras"):
         raise typer.BadParameter("must be 'groups' or 'extras'", param_hint="--dev-style")
-    style: Literal["groups", "extras"] | None = dev_style  # type: ignore[assignment]
     options = cmd.ConvertOptions(
-        paths=tuple(paths or [Path()]),
+        paths=_paths(paths),
         main=main_file,
         groups=tuple(group or ()),
-        dev_style=style,
+        dev_style=dev_style,  # type: ignore[arg-type]  # checked just above
         lock=not no_lock,
         docker=not no_docker,
         export_groups=tuple(export_group or ()),
@@ -177,18 +253,9 @@ def convert(
         name=name,
         mode=_mode(dry_run, check, json, quiet),
     )
-    raise typer.Exit(cmd.run(options, _Echo()))
+    raise _exit(cmd.run(options, _Echo()))
 
 
-@app.command(
-    epilog=(
-        "Examples:\n\n\b\n"
-        "  reqconv lock apps/backend\n"
-        "  reqconv lock --upgrade-package fastapi apps/backend\n"
-        "  reqconv lock --export-group dev --pylock .\n"
-        "  reqconv lock --check apps/*   # in CI: exit 1 when uv.lock or an export is stale"
-    )
-)
 def lock(
     paths: PathsArg = None,
     export_group: ExportGroup = None,
@@ -204,7 +271,7 @@ def lock(
     from reqconv.commands import lock as cmd
 
     options = cmd.LockOptions(
-        paths=tuple(paths or [Path()]),
+        paths=_paths(paths),
         export_groups=tuple(export_group or ()),
         pylock=pylock,
         upgrade=upgrade,
@@ -212,24 +279,12 @@ def lock(
         offline=offline,
         mode=_mode(False, check, json, quiet),
     )
-    raise typer.Exit(cmd.run(options, _Echo()))
+    raise _exit(cmd.run(options, _Echo()))
 
 
-@app.command(
-    epilog=(
-        "Examples:\n\n\b\n"
-        "  reqconv docker apps/backend\n"
-        "  reqconv docker --dockerfile deploy/Dockerfile.prod --dry-run ."
-    )
-)
 def docker(
     paths: PathsArg = None,
-    dockerfile: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--dockerfile", help="A Dockerfile to rewrite (repeatable; replaces discovery)."
-        ),
-    ] = None,
+    dockerfile: DockerfileOpt = None,
     dry_run: DryRun = False,
     check: Check = False,
     json: Json = False,
@@ -239,11 +294,185 @@ def docker(
     from reqconv.commands import docker as cmd
 
     options = cmd.DockerOptions(
-        paths=tuple(paths or [Path()]),
+        paths=_paths(paths),
         dockerfiles=tuple(dockerfile or ()),
         mode=_mode(dry_run, check, json, quiet),
     )
-    raise typer.Exit(cmd.run(options, _Echo()))
+    raise _exit(cmd.run(options, _Echo()))
+
+
+_FORMATS = ("text", "json", "github")
+
+
+def check(
+    paths: PathsArg = None,
+    format: FormatOpt = "text",
+    strict: Strict = False,
+    quiet: Quiet = False,
+) -> None:
+    """Report drift between requirements files, pyproject.toml, uv.lock, exports and Dockerfiles."""
+    import typer
+
+    if format not in _FORMATS:
+        raise typer.BadParameter("must be 'text', 'json' or 'github'", param_hint="--format")
+    raise _exit(_run_check(_paths(paths), format, strict=strict, quiet=quiet))
+
+
+def _run_check(paths: tuple[Path, ...], format: str, *, strict: bool, quiet: bool) -> int:
+    from reqconv.commands import check as cmd
+
+    options = cmd.CheckOptions(
+        paths=paths,
+        format=format,  # type: ignore[arg-type]  # one of _FORMATS, checked by the caller
+        strict=strict,
+        quiet=quiet,
+    )
+    return cmd.run(options, _Echo())
+
+
+_EPILOGS = {
+    # "\b" keeps click from re-wrapping the example lines.
+    "convert": (
+        "Examples:\n\n\b\n"
+        "  reqconv convert apps/backend\n"
+        "  reqconv convert --dry-run --no-lock plugins/public/file-manager\n"
+        "  reqconv convert --main requirements/prod.txt --group dev=requirements/dev.txt .\n"
+        "  reqconv convert --check apps/*   # in CI: exit 1 when a conversion is pending"
+    ),
+    "lock": (
+        "Examples:\n\n\b\n"
+        "  reqconv lock apps/backend\n"
+        "  reqconv lock --upgrade-package fastapi apps/backend\n"
+        "  reqconv lock --export-group dev --pylock .\n"
+        "  reqconv lock --check apps/*   # in CI: exit 1 when uv.lock or an export is stale"
+    ),
+    "docker": (
+        "Examples:\n\n\b\n"
+        "  reqconv docker apps/backend\n"
+        "  reqconv docker --dockerfile deploy/Dockerfile.prod --dry-run ."
+    ),
+    "check": (
+        "Examples:\n\n\b\n"
+        "  reqconv check                  # every service below the current folder\n"
+        "  reqconv check --format github apps/backend\n"
+        "  reqconv check --strict .       # also `uv lock --check --offline`"
+    ),
+}
+
+
+def _build_app() -> typer.Typer:
+    import typer
+
+    globals().update(_aliases())
+    app = typer.Typer(
+        name="reqconv",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        add_completion=False,
+        help="Move Python services from pip requirements files to a locked uv workflow.",
+    )
+
+    def root(version: VersionOpt = False) -> None:
+        """Move Python services from pip requirements files to a locked uv workflow."""
+
+    app.callback()(root)
+    for command in (convert, lock, docker, check):
+        app.command(epilog=_EPILOGS[command.__name__])(command)
+    return app
+
+
+_APP: list[typer.Typer] = []  # built once, on first use
+
+
+def _get_app() -> typer.Typer:
+    if not _APP:
+        _APP.append(_build_app())
+    return _APP[0]
+
+
+def __getattr__(name: str) -> object:
+    """``cli.app``: the typer application, built (and typer imported) on first use."""
+    if name != "app":
+        raise AttributeError(name)
+    return _get_app()
+
+
+def _lean_check(args: list[str]) -> tuple[list[str], str, bool, bool] | None:
+    """``check``'s arguments read without typer: (paths, format, strict, quiet); ``None`` for
+    anything else (``--help``, an unknown option, a bad value), which typer then reports."""
+    paths: list[str] = []
+    format, strict, quiet = "text", False, False
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--strict":
+            strict = True
+        elif arg in ("--quiet", "-q"):
+            quiet = True
+        elif arg == "--format" and i + 1 < len(args):
+            format = args[i + 1]
+            i += 1
+        elif arg.startswith("--format="):
+            format = arg.partition("=")[2]
+        elif arg == "--":
+            paths += args[i + 1 :]
+            break
+        elif arg.startswith("-"):
+            return None
+        else:
+            paths.append(arg)
+        i += 1
+    if format not in _FORMATS:
+        return None
+    return paths, format, strict, quiet
+
+
+def _check_fast(paths: list[str], format: str, strict: bool, quiet: bool) -> int | None:
+    """0 when every PATH is a service whose fingerprint matches (no import beyond hashlib)."""
+    if strict or format == "json":
+        return None
+    from reqconv import fingerprint
+
+    roots = paths or ["."]
+    if not all(fingerprint.matches(root) for root in roots):
+        return None
+    if not quiet:
+        sys.stderr.write(f"check: {len(roots)} service(s) in sync (fingerprint)\n")
+    return 0
+
+
+def _check_main(args: list[str]) -> int | None:
+    """``reqconv check`` without typer; ``None`` hands the arguments to typer."""
+    parsed = _lean_check(args)
+    if parsed is None:
+        return None
+    fast = _check_fast(*parsed)
+    if fast is not None:
+        return fast
+    from pathlib import Path
+
+    paths, format, strict, quiet = parsed
+    return _run_check(tuple(Path(p) for p in paths or ["."]), format, strict=strict, quiet=quiet)
+
+
+def _typer_main(args: list[str]) -> int:
+    import typer
+
+    try:
+        code = _get_app()(args=args, prog_name="reqconv", standalone_mode=False)
+    except typer.Abort as e:
+        raise KeyboardInterrupt from e
+    except typer.Exit as e:
+        return int(e.exit_code)
+    except typer.TyperException as e:  # usage errors from the vendored click
+        show = getattr(e, "show", None)
+        if callable(show):
+            show()
+        else:
+            sys.stderr.write(f"reqconv: error: {e.format_message()}\n")
+        return 2
+    return code if isinstance(code, int) else 0
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -252,36 +481,28 @@ def main(argv: list[str] | None = None) -> None:
     if args in (["--version"], ["-V"]):  # fast path: the most frequent probe skips click parsing
         sys.stdout.write(f"reqconv {__version__}\n")
         sys.exit(0)
-    from reqconv.errors import InputErrors, ReqconvError
-
     try:
-        code = app(args=args, prog_name="reqconv", standalone_mode=False)
-    except InputErrors as e:  # every bad line of the run, each on its own line
-        for error in e.errors:
-            typer.echo(f"reqconv: error: {error}", err=True)
-        sys.exit(e.exit_code)
-    except ReqconvError as e:
-        typer.echo(f"reqconv: error: {e}", err=True)
-        sys.exit(e.exit_code)
-    except (KeyboardInterrupt, typer.Abort):
-        typer.echo("reqconv: interrupted; every file was restored", err=True)
+        code = _check_main(args[1:]) if args[:1] == ["check"] else None
+        if code is None:
+            code = _typer_main(args)
+    except KeyboardInterrupt:
+        sys.stderr.write("reqconv: interrupted; every file was restored\n")
         sys.exit(130)
-    except typer.Exit as e:
-        sys.exit(e.exit_code)
-    except typer.TyperException as e:  # usage errors from the vendored click
-        show = getattr(e, "show", None)
-        if callable(show):
-            show()
-        else:
-            typer.echo(f"reqconv: error: {e.format_message()}", err=True)
-        sys.exit(2)
-    except Exception:
+    except Exception as e:
+        from reqconv.errors import InputErrors, ReqconvError
+
+        if isinstance(e, InputErrors):  # every bad line of the run, each on its own line
+            for error in e.errors:
+                sys.stderr.write(f"reqconv: error: {error}\n")
+            sys.exit(e.exit_code)
+        if isinstance(e, ReqconvError):
+            sys.stderr.write(f"reqconv: error: {e}\n")
+            sys.exit(e.exit_code)
         import traceback
 
         traceback.print_exc()
-        typer.echo("reqconv: internal error; please report it with the traceback above.", err=True)
+        sys.stderr.write("reqconv: internal error; please report it with the traceback above.\n")
         sys.exit(4)
-    code = code if isinstance(code, int) else 0
     if code == 130:  # typer returns Ctrl-C (and SIGTERM/SIGHUP, see fs) as exit code 130
-        typer.echo("reqconv: interrupted; every file was restored", err=True)
+        sys.stderr.write("reqconv: interrupted; every file was restored\n")
     sys.exit(code)

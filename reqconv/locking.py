@@ -18,6 +18,7 @@ This module never prints and never exits; the command modules render its results
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -857,6 +858,7 @@ def lock_service(
             written.append(path)
         if path.name != PYLOCK:
             diagnostics.extend(_unhashed_diagnostics(path, text))
+    _record_fingerprint(root, tx)
     return LockResult(
         root=root,
         written=tuple(written),
@@ -865,6 +867,16 @@ def lock_service(
         hash_mismatches=tuple(mismatches),
         diagnostics=tuple(diagnostics),
     )
+
+
+def _record_fingerprint(root: Path, tx: fs.Transaction) -> None:
+    """``reqconv check``'s fast path: the inputs a full check finds in sync (see fingerprint.py)."""
+    from reqconv import checking
+    from reqconv.errors import ReqconvError
+
+    # An input the check cannot read: `reqconv check` will say so itself; the lock stands.
+    with contextlib.suppress(ReqconvError):
+        checking.record(root, tx)
 
 
 def derive_pins(root: Path) -> tuple[tuple[Pin, ...], tuple[Diagnostic, ...]]:

@@ -28,6 +28,7 @@ __all__ = [
     "LineOutcome",
     "LockSummary",
     "LockedPackage",
+    "LockedRequirement",
     "Option",
     "Pin",
     "ProjectMeta",
@@ -330,13 +331,41 @@ class Conversion:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class LockedRequirement:
+    """One entry of ``requires-dist``, ``requires-dev`` or ``[manifest]`` as uv.lock records it.
+
+    ``marker`` is uv's rewriting (``python_full_version``, ``extra == '...'``); ``source`` names a
+    ``git``/``path``/``url``/``editable``/``directory``/``index`` key when the entry has one.
+    """
+
+    name: NormalizedName
+    extras: tuple[str, ...] = ()
+    specifier: str = ""
+    marker: str | None = None
+    source: str = ""
+
+
+Edge = tuple[NormalizedName, tuple[str, ...]]  # a dependency edge: (name, extras it pulls in)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class LockedPackage:
-    """One ``[[package]]`` of uv.lock. ``hashes`` are ``sha256:...`` of its wheels and sdist."""
+    """One ``[[package]]`` of uv.lock. ``hashes`` are ``sha256:...`` of its wheels and sdist.
+
+    ``root`` is the project itself (source ``"."``); only a root has ``requires_dist`` and
+    ``requires_dev`` (its recorded inputs, ``[package.metadata]``).
+    """
 
     name: NormalizedName
     version: str | None
     source: str = ""  # "registry", "git", "path", "url", "editable", "virtual", "directory"
     hashes: tuple[str, ...] = ()
+    root: bool = False
+    dependencies: tuple[Edge, ...] = ()
+    optional: tuple[tuple[str, tuple[Edge, ...]], ...] = ()
+    dev: tuple[tuple[str, tuple[Edge, ...]], ...] = ()
+    requires_dist: tuple[LockedRequirement, ...] = ()
+    requires_dev: tuple[tuple[str, tuple[LockedRequirement, ...]], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -345,6 +374,8 @@ class LockSummary:
 
     requires_python: str | None = None
     packages: tuple[LockedPackage, ...] = ()
+    constraints: tuple[LockedRequirement, ...] = ()  # [manifest] constraints
+    overrides: tuple[LockedRequirement, ...] = ()  # [manifest] overrides
 
     def version_of(self, name: str) -> str | None:
         for package in self.packages:

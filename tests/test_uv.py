@@ -16,7 +16,7 @@ import pytest
 
 from reqconv import uv
 from reqconv.errors import UvError, UvNotFoundError
-from reqconv.model import LockedPackage
+from reqconv.model import LockedPackage, LockedRequirement
 
 UV = Path("/opt/uv/bin/uv")
 PROJECT = Path("/srv/app")
@@ -183,7 +183,13 @@ def test_read_lock_reads_names_versions_sources_and_hashes() -> None:
             hashes=("sha256:aaa", "sha256:bbb"),
         ),
         LockedPackage(name="kappa", version="1.0", source="git"),  # type: ignore[arg-type]
-        LockedPackage(name="svc", version="0.1.0", source="virtual"),  # type: ignore[arg-type]
+        LockedPackage(
+            name="svc",  # type: ignore[arg-type]
+            version="0.1.0",
+            source="virtual",
+            root=True,
+            dependencies=(("alpha-pkg", ()),),  # type: ignore[arg-type]
+        ),
     )
     assert summary.version_of("alpha-pkg") == "1.0"
 
@@ -433,3 +439,40 @@ def test_name_argv_reads_stdin_without_dependencies() -> None:
 )
 def test_name_from_compile(stdout: str, name: str | None) -> None:
     assert uv.name_from_compile(stdout) == name
+
+
+def test_read_lock_reads_the_root_inputs_and_the_manifest() -> None:
+    text = SAMPLE_LOCK + textwrap.dedent(
+        """\
+
+        [package.metadata]
+        requires-dist = [
+            { name = "alpha-pkg", extras = ["fast"], marker = "python_full_version >= '3.12'", specifier = ">=1" },
+            { name = "kappa", git = "https://github.com/org/kappa?tag=v1" },
+        ]
+
+        [package.metadata.requires-dev]
+        dev = [{ name = "kappa" }]
+
+        [manifest]
+        constraints = [{ name = "alpha-pkg", specifier = "<2" }]
+        overrides = [{ name = "kappa", marker = "sys_platform == 'linux'" }]
+        """
+    )
+    summary = uv.read_lock(text)
+    root = summary.packages[-1]
+    assert root.requires_dist == (
+        LockedRequirement(
+            name="alpha-pkg",  # type: ignore[arg-type]
+            extras=("fast",),
+            specifier=">=1",
+            marker="python_full_version >= '3.12'",
+        ),
+        LockedRequirement(name="kappa", source="git"),  # type: ignore[arg-type]
+    )
+    kappa = LockedRequirement(name="kappa")  # type: ignore[arg-type]
+    assert root.requires_dev == (("dev", (kappa,)),)
+    alpha = LockedRequirement(name="alpha-pkg", specifier="<2")  # type: ignore[arg-type]
+    assert summary.constraints == (alpha,)
+    linux = LockedRequirement(name="kappa", marker="sys_platform == 'linux'")  # type: ignore[arg-type]
+    assert summary.overrides == (linux,)
