@@ -1,19 +1,29 @@
 """Which requirements file feeds which table: discovery by file name, or ``--main``/``--group``.
 
-Only lists folders (``discover``) and checks that named files exist (``from_options``); it never
-reads a file. ``classify`` is pure. Group names are normalized as PEP 735 compares them (PEP 503 rule).
+Only lists folders (``discover``), reads the header comment of a compiled ``.txt`` (which ``.in``
+pip-compile made it from) and checks that named files exist (``from_options``). ``classify`` is
+pure. Group names are normalized as PEP 735 compares them (PEP 503 rule).
 
-Rules (``name`` relative to the service folder):
+Rules (``name`` relative to the service folder; docs/convert.md, "How main and groups are chosen"):
 
 - ``requirements.txt`` / ``requirements.in`` -> main (``[project] dependencies``).
 - ``requirements-X.txt``, ``requirements_X.txt``, ``requirements.X.txt``, ``X-requirements.txt``,
-  ``X_requirements.txt`` and ``requirements/X.txt`` -> main when ``X`` is one of ``MAIN_NAMES``,
-  else the group ``X`` (``requirements-dev.txt`` -> ``dev``, ``requirements/tests.txt`` -> ``tests``).
-  Inside ``requirements/`` the same affixes come off (``requirements/test_requirements.txt`` ->
-  ``test``; ``requirements/requirements.txt`` -> main).
+  ``X_requirements.txt`` and ``requirements/X.txt`` carry the label ``X`` (inside ``requirements/``
+  the same affixes come off: ``requirements/test_requirements.txt`` is ``test``,
+  ``requirements/requirements.txt`` main). By its label, a file is
+  - main when ``X`` is one of ``MAIN_NAMES`` (``base``, ``prod``, ``production``, ``default``, ...)
+    or is the service folder's own name (``backend/requirements-backend.txt``);
+  - a group when ``X``, or one of its ``-`` parts, is one of ``GROUP_NAMES`` (``dev``, ``test``,
+    ``docs``, ``lint``, ``local``, ``typing``, ``ci``, ...: tools that production never imports):
+    ``requirements-dev.txt`` -> ``dev``, ``requirements-docs-tests.txt`` -> ``docs-tests``;
+  - otherwise (``worker``, ``gpu``, ``plot``, ``versions``, ...) main when no file of the folder is
+    main by the two rules above (it is then the service's production file: several such files
+    all feed main), else the group ``X``.
 - ``X`` in ``IGNORED_NAMES`` (constraints, lock output) is no role: such a file matters only when
   another file ``-c``/``-r``'s it.
-- ``X.in`` beside ``X.txt``: ``Role(path=X.in, compiled=X.txt)`` (pip-compile / uv pip compile).
+- ``X.in`` beside ``X.txt``: ``Role(path=X.in, compiled=X.txt)`` (pip-compile / uv pip compile);
+  so is a ``.txt`` whose pip-compile header names an ``.in`` in another of the two folders (the
+  pair takes the ``.txt``'s table).
 - Several files may feed one table (``requirements.txt`` and ``requirements/base.txt`` both feed main;
   when one ``-r``'s the other, normalize folds the include).
 
@@ -23,6 +33,7 @@ Order: main roles first, then groups by name; within a table, top-level files be
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -34,18 +45,68 @@ from reqconv.errors import InputError
 from reqconv.model import Role
 
 __all__ = [
+    "GROUP_NAMES",
     "IGNORED_NAMES",
     "MAIN_NAMES",
     "classify",
     "discover",
     "from_options",
     "group_name",
+    "is_group_label",
     "is_valid_name",
     "project_name",
 ]
 
-#: File stems whose requirements are the application's own runtime dependencies.
-MAIN_NAMES = frozenset({"base", "common", "prod", "production", "main", "runtime", "core"})
+#: Labels whose requirements are the application's own runtime dependencies.
+MAIN_NAMES = frozenset(
+    {"base", "common", "prod", "production", "main", "runtime", "core", "default"}
+)
+
+#: Labels (or ``-`` parts of one) of tools production never imports: always a group.
+GROUP_NAMES = frozenset(
+    {
+        "dev",
+        "develop",
+        "development",
+        "local",
+        "test",
+        "tests",
+        "testing",
+        "unittest",
+        "unittests",
+        "e2e",
+        "integration",
+        "docs",
+        "doc",
+        "documentation",
+        "lint",
+        "linter",
+        "linters",
+        "linting",
+        "format",
+        "style",
+        "typing",
+        "types",
+        "mypy",
+        "ci",
+        "tox",
+        "nox",
+        "build",
+        "release",
+        "check",
+        "checks",
+        "qa",
+        "bench",
+        "benchmark",
+        "benchmarks",
+        "debug",
+        "pre-commit",
+        "precommit",
+        "tools",
+        "notebook",
+        "notebooks",
+    }
+)
 
 #: File stems that are never a role (constraint files, exported locks).
 IGNORED_NAMES = frozenset({"constraints", "constraint", "lock", "locked", "frozen", "pinned"})
@@ -102,6 +163,17 @@ def _label(name: str) -> tuple[str, str] | None:
     return stem, "" if normalized in MAIN_NAMES else normalized
 
 
+def is_group_label(label: str) -> bool:
+    """A label (normalized) of tools production never imports: it, or one of its parts, is one of
+    ``GROUP_NAMES`` (``docs-tests``, ``test-pre-commit``, ``dev-frozen``)."""
+    if label in GROUP_NAMES:
+        return True
+    parts = label.split("-")
+    return any(part in GROUP_NAMES for part in parts) or any(
+        f"{a}-{b}" in GROUP_NAMES for a, b in itertools.pairwise(parts)
+    )
+
+
 def _order(role: Role, root: Path) -> tuple[int, str, int, str]:
     relative = role.path.relative_to(root) if role.path.is_relative_to(root) else role.path
     return (
@@ -124,6 +196,15 @@ def classify(root: Path, names: Iterable[str]) -> tuple[Role, ...]:
         base = str(posix.with_suffix(""))
         by_base.setdefault(base, {})[posix.suffix.lower()] = name
         labels[base] = found[1]
+    folder = group_name(root.name) if root.name else ""
+    for base, label in labels.items():
+        if label and label == folder:
+            labels[base] = ""  # backend/requirements-backend.txt: the service's own file
+    if not any(label == "" for label in labels.values()):
+        # No file is main by name: the production files among the rest are (docs/convert.md).
+        for base, label in labels.items():
+            if not is_group_label(label):
+                labels[base] = ""
     roles = []
     for base, files in by_base.items():
         group = labels[base] or None
@@ -153,10 +234,56 @@ def _list(folder: Path, prefix: str) -> list[str]:
     return [prefix + entry.name for entry in entries if entry.is_file()]
 
 
+# The command line a pip-compile / uv pip compile output starts with (its header comment).
+_COMPILE_RE = re.compile(r"^#\s+(?:pip-compile|uv pip compile)\b(?P<args>.*)$")
+_HEADER_LINES = 12
+
+
+def _compiled_from(root: Path, path: Path) -> Path | None:
+    """The ``.in`` a compiled ``.txt``'s header names (``pip-compile … requirements/x.in``), as a
+    path under ``root``, when it exists; read from its first lines only."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            head = [f.readline() for _ in range(_HEADER_LINES)]
+    except OSError:
+        return None
+    for line in head:
+        match = _COMPILE_RE.match(line.strip())
+        if match is None:
+            continue
+        for arg in match["args"].split():
+            if not arg.endswith(".in") or arg.startswith("-"):
+                continue
+            for base in (root, path.parent):  # run from the service folder, or beside the output
+                source = Path(os.path.normpath(base / arg))
+                if source.is_file() and source.is_relative_to(root):
+                    return source
+    return None
+
+
+def _pair_by_header(root: Path, roles: tuple[Role, ...]) -> tuple[Role, ...]:
+    """``X.in`` and the compiled ``.txt`` whose header names it, in different folders (refinery's
+    ``requirements/requirements.in`` -> ``requirements.txt``): one role, the ``.txt``'s table."""
+    sources = {role.path: role for role in roles if role.path.suffix == ".in" and not role.compiled}
+    paired: dict[Path, Role] = {}
+    for role in roles:
+        if role.path.suffix != ".txt" or not sources:
+            continue
+        source = _compiled_from(root, role.path)
+        if source is not None and source in sources and source not in paired:
+            paired[source] = Role(path=source, group=role.group, compiled=role.path)
+    if not paired:
+        return roles
+    compiled = {role.compiled for role in paired.values()}
+    kept = [paired.get(role.path, role) for role in roles if role.path not in compiled]
+    return tuple(sorted(kept, key=lambda role: _order(role, root)))
+
+
 def discover(root: Path) -> tuple[Role, ...]:
-    """Roles found by name in ``root`` and ``root/requirements/``."""
+    """Roles found by name in ``root`` and ``root/requirements/``; a compiled ``.txt`` whose
+    pip-compile header names an ``.in`` elsewhere in them is paired with it."""
     names = _list(root, "") + _list(root / _SUBDIR, _SUBDIR + "/")
-    return classify(root, names)
+    return _pair_by_header(root, classify(root, names))
 
 
 def _role(root: Path, relative: Path, group: str | None, flag: str) -> Role:

@@ -145,3 +145,165 @@ def test_from_options_normalizes_paths_like_the_parser(tmp_path: Path) -> None:
     (tmp_path / "main.txt").write_text("")
     (role,) = discover.from_options(tmp_path, Path("reqs/../main.txt"), [])
     assert role.path == tmp_path / "main.txt"
+
+
+# -- which file is main (docs/convert.md, "How main and groups are chosen") ------------------
+
+
+def _tables(root: Path, names: list[str]) -> dict[str, str | None]:
+    return {r.path.relative_to(root).as_posix(): r.group for r in discover.classify(root, names)}
+
+
+@pytest.mark.parametrize(
+    ("root", "names", "expected"),
+    [
+        pytest.param(
+            Path("/repo/backend"),
+            ["requirements-backend.txt", "requirements-dev.txt"],
+            {"requirements-backend.txt": None, "requirements-dev.txt": "dev"},
+            id="label-is-the-folder",
+        ),
+        pytest.param(
+            Path("/repo/api"),
+            ["requirements/prod.txt", "requirements/dev.txt", "requirements/test.txt"],
+            {
+                "requirements/prod.txt": None,
+                "requirements/dev.txt": "dev",
+                "requirements/test.txt": "test",
+            },
+            id="prod-only",
+        ),
+        pytest.param(
+            Path("/repo/svc"),
+            ["requirements/base.txt", "requirements/local.txt"],
+            {"requirements/base.txt": None, "requirements/local.txt": "local"},
+            id="base-only",
+        ),
+        pytest.param(
+            Path("/celery"),
+            ["requirements/default.txt", "requirements/dev.txt", "requirements/test.txt"],
+            {
+                "requirements/default.txt": None,
+                "requirements/dev.txt": "dev",
+                "requirements/test.txt": "test",
+            },
+            id="celery-default",
+        ),
+        pytest.param(
+            Path("/webui"),
+            ["requirements_versions.txt", "requirements-test.txt"],
+            {"requirements_versions.txt": None, "requirements-test.txt": "test"},
+            id="only-production-file-has-another-label",
+        ),
+        pytest.param(
+            Path("/svc"),
+            ["requirements-api.txt", "requirements-worker.txt", "requirements-docs-tests.txt"],
+            {
+                "requirements-api.txt": None,
+                "requirements-worker.txt": None,
+                "requirements-docs-tests.txt": "docs-tests",
+            },
+            id="several-production-files-feed-main",
+        ),
+        pytest.param(
+            Path("/backend"),
+            ["requirements.txt", "requirements_worker.txt"],
+            {"requirements.txt": None, "requirements_worker.txt": "worker"},
+            id="with-a-main-others-are-groups",
+        ),
+        pytest.param(
+            Path("/numpy"),
+            [
+                "requirements/test_requirements.txt",
+                "requirements/doc_requirements.txt",
+                "requirements/linter_requirements.txt",
+                "requirements/build_requirements.txt",
+                "requirements/ci_requirements.txt",
+                "requirements/release_requirements.txt",
+            ],
+            {
+                "requirements/build_requirements.txt": "build",
+                "requirements/ci_requirements.txt": "ci",
+                "requirements/doc_requirements.txt": "doc",
+                "requirements/linter_requirements.txt": "linter",
+                "requirements/release_requirements.txt": "release",
+                "requirements/test_requirements.txt": "test",
+            },
+            id="only-tool-files-no-main",
+        ),
+        pytest.param(
+            Path("/ha"),
+            [
+                "requirements_test.txt",
+                "requirements_test_pre_commit.txt",
+                "requirements-dev-frozen.txt",
+            ],
+            {
+                "requirements-dev-frozen.txt": "dev-frozen",
+                "requirements_test.txt": "test",
+                "requirements_test_pre_commit.txt": "test-pre-commit",
+            },
+            id="compound-tool-labels",
+        ),
+    ],
+)
+def test_which_file_is_main(root: Path, names: list[str], expected: dict[str, str | None]) -> None:
+    assert _tables(root, names) == expected
+
+
+def test_compiled_txt_pairs_with_the_in_its_header_names(tmp_path: Path) -> None:
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "requirements.in").write_text("-r torch.txt\nspacy\n")
+    (tmp_path / "requirements" / "gpu-requirements.in").write_text("spacy\n")
+    header = "#\n# by the following command:\n#\n#    pip-compile --output-file={out} {src}\n#\n"
+    (tmp_path / "requirements.txt").write_text(
+        header.format(out="requirements.txt", src="requirements/requirements.in") + "spacy==3\n"
+    )
+    (tmp_path / "gpu-requirements.txt").write_text(
+        header.format(out="gpu-requirements.txt", src="requirements/gpu-requirements.in")
+    )
+    (tmp_path / "requirements-dev.txt").write_text(
+        "# pip-compile missing.in\n-r requirements.txt\n"
+    )
+    assert discover.discover(tmp_path) == (
+        Role(
+            path=tmp_path / "requirements/requirements.in",
+            compiled=tmp_path / "requirements.txt",
+        ),
+        Role(path=tmp_path / "requirements-dev.txt", group="dev"),
+        Role(
+            path=tmp_path / "requirements/gpu-requirements.in",
+            group="gpu",
+            compiled=tmp_path / "gpu-requirements.txt",
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("folder", "expected"),
+    [
+        pytest.param("My.Service v2", "my-service-v2", id="issue"),
+        pytest.param("Backend_API", "backend-api", id="normalized"),
+        pytest.param("--", "app", id="empty"),
+    ],
+)
+def test_project_name(folder: str, expected: str) -> None:
+    assert discover.project_name(folder) == expected
+    assert discover.is_valid_name(expected)
+
+
+def test_every_service_of_the_services_has_a_main_file() -> None:
+    """Over ../shared/services: each service folder gets [project] dependencies from a file, and
+    no file whose label is a tool's (dev, test, docs, lint, ...) is main."""
+    import csv
+
+    services = Path(__file__).parent.parent.parent / "shared" / "services"
+    with (services / "MANIFEST.tsv").open(newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    for row in rows:
+        for folder in row["service_dirs"].split(","):
+            roles = discover.discover(services / row["folder"] / folder)
+            mains = [role for role in roles if role.group is None]
+            assert mains, (row["folder"], folder)
+            for role in mains:
+                assert not discover.is_group_label(role.path.stem.lower()), role
