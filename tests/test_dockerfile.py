@@ -1322,3 +1322,45 @@ def test_ssl_cert_file_is_read_by_uv_as_it_is() -> None:
     result = rewrite(text, PLAN)
     assert "ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0\n" in result.text
     assert _codes(result) == []
+
+
+WHEELS = """\
+FROM python:3.12-slim AS builder
+COPY requirements.txt .
+RUN pip wheel --wheel-dir=/wheels -r requirements.txt
+FROM {final}
+COPY --from=builder /wheels /tmp/wheels
+RUN {install}
+CMD ["python", "-m", "app"]
+"""
+
+
+def test_a_pip_wheel_stage_becomes_a_synced_venv_that_the_image_copies() -> None:
+    text = WHEELS.format(final="python:3.12-slim", install="pip install /tmp/wheels/*.whl")
+    result = rewrite(text, PLAN)
+    assert (
+        "RUN --mount=type=cache,target=/root/.cache/uv uv pip sync --require-hashes requirements.lock\n"
+        in result.text
+    )
+    assert "COPY --from=builder /opt/venv /opt/venv\n" in result.text
+    assert 'ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"\n' in result.text
+    assert "wheels" not in result.text
+    assert _codes(result) == []
+    assert rewrite(result.text, PLAN).text == result.text
+
+
+@pytest.mark.parametrize(
+    ("final", "install", "code"),
+    [
+        ("python:3.11-slim", "pip install /tmp/wheels/*", "not-install"),  # another Python
+        ("python:3.12-slim", "pip install /tmp/wheels/* gunicorn", "not-install"),
+        ("python:3.12-slim", "true || pip install /tmp/wheels/*", "not-install"),
+    ],
+)  # fmt: skip
+def test_the_wheels_stay_where_a_venv_could_not_stand_in(
+    final: str, install: str, code: str
+) -> None:
+    text = WHEELS.format(final=final, install=install)
+    result = rewrite(text, PLAN)
+    assert result.text == text
+    assert (3, code) in _codes(result)

@@ -47,6 +47,10 @@ class Decision:
     seed: bool = False  # pip kept after the sync needs pip in the new venv
     system_site: bool = False  # the base image's own packages stay importable
     follow: list[tuple[Stage, Any]] = field(default_factory=list)  # COPYs of a --user site
+    # ``pip wheel`` here, ``pip install /wheels/*`` in a later stage: the installs replaced by the
+    # copy of the venv (RUN, command), and the -r files a later stage copies from this one
+    drop: list[tuple[Any, Cmd]] = field(default_factory=list)
+    keep_refs: set[str] = field(default_factory=set)
 
 
 def decision_key(decision: Decision) -> tuple[int, int]:
@@ -249,13 +253,18 @@ class Decider:
         pip = pip_install(cmd)
         if pip is None:
             return None
-        if pip.subcommand != "install":
+        wheels: list[tuple[Stage, Any, Any, Cmd]] | None = None
+        if pip.subcommand == "wheel" and pip.requirements:
+            wheels = self.wheel_installs(stage, command, pip)
+        if pip.subcommand != "install" and wheels is None:
             if pip.requirements:
                 self.findings.kept(
                     line, "not-install", f"pip {pip.subcommand} -r: only pip install is rewritten"
                 )
                 kept_refs.update(pip.requirements)
             return None
+        if any(cmd is claimed for d in self.decided for _run, claimed in d.drop):
+            return None  # ``pip install /wheels/*``: the earlier ``pip wheel`` stage's venv instead
         if is_setup_upgrade(pip):
             if cmd.top:
                 upgrades.append((stage, command, cmd))
@@ -342,9 +351,30 @@ class Decider:
             locks.append((ref, lock, image_path))
         venv = pip.venv or self.doc.existing_venv(stage, line, cmd)
         new_venv = venv is None
+        if wheels is not None and not new_venv:
+            self.findings.kept(
+                line,
+                "not-install",
+                f"pip wheel -r in a stage whose venv ({venv}) is not the one copied",
+                "sync the lock into that venv, and copy the venv instead of the wheels",
+            )
+            return None
+        for later, _copy, _run, _cmd in wheels or ():
+            pinned = self.doc.system_python_cmd(later)
+            if pinned is not None:
+                self.findings.kept(
+                    line,
+                    "system-python-cmd",
+                    f"line {pinned} runs the system Python by its path, which would not see the "
+                    f"packages in the venv {self.plan.venv} copied instead of the wheels",
+                    f"run `python` from PATH (or {self.plan.venv}/bin/python)",
+                )
+                return None
         before = self.pips_before(stage, command, cmd)
         origin = self.venv_origin(stage, line, venv, cmd)
-        if origin is None and before:
+        # a ``pip wheel`` stage's packages matter only to what runs after the sync there
+        hidden = before and not (wheels is not None and not self.runs_after(stage, command))
+        if origin is None and hidden:
             self.findings.kept(
                 line,
                 "pip-before-venv",
@@ -400,6 +430,10 @@ class Decider:
             follow = found_follow
         elif new_venv and not self.layout_follows(stage, line):
             return None
+        keep_refs: set[str] = set()
+        if wheels is not None:
+            follow = [(later, copy) for later, copy, _run, _cmd in wheels]
+            keep_refs = {norm(ref) for ref in pip.requirements if self.copied_later(stage, ref)}
         return Decision(
             pip=pip,
             stage=stage,
@@ -409,6 +443,80 @@ class Decider:
             new_venv=new_venv,
             system_site=system_site,
             follow=follow,
+            drop=[(run, install) for _later, _copy, run, install in wheels or ()],
+            keep_refs=keep_refs,
+        )
+
+    def wheel_installs(
+        self, stage: Stage, command: Any, pip: PipInstall
+    ) -> list[tuple[Stage, Any, Any, Cmd]] | None:
+        """For ``pip wheel -r … -w DIR`` in ``stage``: each later stage that copies ``DIR`` from
+        it and installs only those wheels (``pip install /wheels/*``), as (stage, COPY, RUN,
+        install). None when the pattern is not all there: then the wheels stay."""
+        if pip.wheel_dir is None or not pip.cmd.top:
+            return None
+        wheel_dir = self.doc.image_path(stage, command.start_line, pip.wheel_dir)
+        image = self.doc.root_image(stage)
+        if wheel_dir is None or image is None or not self.doc.plain_python(stage):
+            return None
+        found: list[tuple[Stage, Any, Any, Cmd]] = []
+        for later in self.doc.stages[stage.index + 1 :]:
+            for copy in later.commands:
+                if copy.cmd.upper() != "COPY" or not self.doc.copies_from(copy, stage):
+                    continue
+                sources = [norm("/" + s.lstrip("/")) for s in copy.value[:-1]]
+                if wheel_dir not in sources:
+                    continue
+                dest = self.doc.image_path(later, copy.start_line, copy.value[-1])
+                if (
+                    len(sources) != 1
+                    or copy.json
+                    or dest is None
+                    or stage in later.chain()
+                    or self.doc.root_image(later) != image
+                ):
+                    return None  # the venv could not stand in for the wheels there
+                installs = self.wheel_install_runs(later, copy, dest)
+                if not installs:
+                    return None
+                found += [(later, copy, run, install) for run, install in installs]
+        return found or None
+
+    def wheel_install_runs(self, stage: Stage, copy: Any, dest: str) -> list[tuple[Any, Cmd]]:
+        """The top-level ``pip install DEST/*`` after ``copy`` in ``stage`` (nothing else named)."""
+        found: list[tuple[Any, Cmd]] = []
+        for run in stage.commands:
+            if run.cmd.upper() != "RUN" or run.start_line < copy.start_line:
+                continue
+            for cmd in self.doc.cmds_in(run):
+                pip = pip_install(cmd)
+                if pip is None or pip.subcommand != "install" or not pip.packages:
+                    continue
+                paths = [self.doc.image_path(stage, run.start_line, p) or "" for p in pip.packages]
+                if all(path.startswith(dest + "/") for path in paths):
+                    if not cmd.top or pip.requirements or pip.editables or pip.unknown:
+                        return []
+                    found.append((run, cmd))
+        return found
+
+    def runs_after(self, stage: Stage, command: Any) -> bool:
+        """Whether a RUN follows ``command`` in ``stage`` or in a stage built FROM it."""
+        return any(
+            c.cmd.upper() == "RUN" and (s is not stage or c.start_line > command.start_line)
+            for s in self.doc.stages
+            if stage in s.chain()
+            for c in s.commands
+        )
+
+    def copied_later(self, stage: Stage, ref: str) -> bool:
+        """Whether a later stage copies a file named like ``ref`` from ``stage``."""
+        name = PurePosixPath(ref).name
+        return any(
+            copy.cmd.upper() == "COPY"
+            and self.doc.copies_from(copy, stage)
+            and any(PurePosixPath(s).name == name for s in copy.value[:-1])
+            for later in self.doc.stages[stage.index + 1 :]
+            for copy in later.commands
         )
 
     def refusal(self, command: Any, cmd: Cmd, pip: PipInstall) -> Kept | None:

@@ -255,6 +255,8 @@ class Editor:
             self.edits.append(Edit(at, at, block))
         for later, copy in decision.follow:
             self.follow_copy(later, copy)
+        for run, install in decision.drop:  # ``pip install /wheels/*``: the venv came instead
+            self.remove(run, install, [install.node])
         return True
 
     def comment_lines(self, start: int, end: int) -> list[str]:

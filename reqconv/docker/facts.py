@@ -371,6 +371,10 @@ class Dockerfile:
                     return int(command.start_line)
         return None
 
+    def root_image(self, stage: Stage) -> str | None:
+        """The image the stage's chain starts ``FROM`` (global ``ARG`` defaults expanded)."""
+        return expand(stage.chain()[-1].image, global_args(self.commands))
+
     def plain_python(self, stage: Stage) -> bool:
         """Whether the stage's base image is the official python image or a uv image."""
         image = expand(stage.chain()[-1].image, global_args(self.commands))

@@ -100,6 +100,7 @@ class PipInstall:
     unknown: list[str] = field(default_factory=list)
     user: bool = False
     target: str | None = None  # ``--prefix /install``: the option (long form) and its value
+    wheel_dir: str | None = None  # ``pip wheel -w DIR``
     upgrade: bool = False
     substituted: bool = False
     variables: list[str] = field(default_factory=list)  # ``$VAR`` words: options or packages
@@ -161,7 +162,7 @@ def _parse_pip_args(pip: PipInstall, args: Sequence[Any]) -> None:
             opt, value = raw.split("=", 1)
         elif raw.startswith("-") and not raw.startswith("--") and len(raw) > 2:
             short = raw[:2]
-            if short in ("-r", "-c", "-i", "-f", "-e", "-t"):
+            if short in ("-r", "-c", "-i", "-f", "-e", "-t", "-w"):
                 opt, value = short, raw[2:]
         substituted = has_substitution(word)
 
@@ -187,6 +188,8 @@ def _parse_pip_args(pip: PipInstall, args: Sequence[Any]) -> None:
             pip.substituted = pip.substituted or substituted
         elif opt in _EDITABLE_OPTS:
             pip.editables.append(take())
+        elif opt in ("-w", "--wheel-dir") and pip.subcommand == "wheel":
+            pip.wheel_dir = take()
         elif opt in _TARGET_OPTS:
             pip.target = f"{_TARGET_NAMES.get(opt, opt)} {take()}"
         elif opt == "--user":

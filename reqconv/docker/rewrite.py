@@ -71,6 +71,7 @@ def _one_pass(
                 if decision is not None and decision_key(decision) not in kept:
                     decisions.append(decision)
                     decider.decided.append(decision)
+                    kept_refs.update(decision.keep_refs)  # a later stage copies them
                 else:  # a kept command still reads these files: their COPY stays
                     kept_refs.update(norm(ref) for ref in reads)
                     pip = pip_install(cmd)
