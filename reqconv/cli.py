@@ -48,6 +48,13 @@ if TYPE_CHECKING:
     NameUrl = list[str] | None
     PythonOpt = str | None
     NameOpt = str | None
+    RequirementsArg = list[str]
+    NamesArg = list[str]
+    ProjectOpt = Path | None
+    GroupName = str | None
+    DevOpt = bool
+    UpgradeSpec = bool
+    WaitOpt = float
 
 
 class _Echo:
@@ -188,6 +195,40 @@ def _aliases() -> dict[str, object]:
                 "valid; an existing name is kept).",
             ),
         ],
+        "RequirementsArg": Annotated[
+            list[str],
+            typer.Argument(
+                metavar="REQUIREMENT...", help="PEP 508, name @ URL, git+URL, a path, -e PATH."
+            ),
+        ],
+        "NamesArg": Annotated[list[str], typer.Argument(metavar="NAME...", help="Package names.")],
+        "ProjectOpt": Annotated[
+            Path | None,
+            typer.Option(
+                "--project", metavar="PATH", help="The service folder (default: the current one)."
+            ),
+        ],
+        "GroupName": Annotated[
+            str | None,
+            typer.Option(
+                "--group", metavar="NAME", help="A dependency group instead of [project]."
+            ),
+        ],
+        "DevOpt": Annotated[bool, typer.Option("--dev", help="The same as --group dev.")],
+        "UpgradeSpec": Annotated[
+            bool,
+            typer.Option(
+                "--upgrade-spec", help="Replace the specifier of a package that is already listed."
+            ),
+        ],
+        "WaitOpt": Annotated[
+            float,
+            typer.Option(
+                "--wait",
+                metavar="SECONDS",
+                help="How long to wait for another reqconv run on the same service.",
+            ),
+        ],
         "VersionOpt": Annotated[
             bool,
             typer.Option(
@@ -301,6 +342,72 @@ def docker(
     raise _exit(cmd.run(options, _Echo()))
 
 
+def _group(group: str | None, dev: bool) -> str | None:
+    import typer
+
+    if dev and group is not None:
+        raise typer.BadParameter("give --group NAME or --dev, not both", param_hint="--dev")
+    return "dev" if dev else group
+
+
+def add(
+    requirements: RequirementsArg,
+    project: ProjectOpt = None,
+    group: GroupName = None,
+    dev: DevOpt = False,
+    upgrade_spec: UpgradeSpec = False,
+    no_lock: NoLock = False,
+    offline: Offline = False,
+    wait: WaitOpt = 600.0,
+    dry_run: DryRun = False,
+    check: Check = False,
+    json: Json = False,
+    quiet: Quiet = False,
+) -> None:
+    """Add requirements to pyproject.toml and the requirements file, re-lock and re-export."""
+    from reqconv.commands import add as cmd
+
+    options = cmd.AddOptions(
+        requirements=tuple(requirements),
+        project=project if project is not None else _paths(None)[0],
+        group=_group(group, dev),
+        upgrade_spec=upgrade_spec,
+        lock=not no_lock,
+        offline=offline,
+        wait=wait,
+        mode=_mode(dry_run, check, json, quiet),
+    )
+    raise _exit(cmd.run(options, _Echo()))
+
+
+def remove(
+    names: NamesArg,
+    project: ProjectOpt = None,
+    group: GroupName = None,
+    dev: DevOpt = False,
+    no_lock: NoLock = False,
+    offline: Offline = False,
+    wait: WaitOpt = 600.0,
+    dry_run: DryRun = False,
+    check: Check = False,
+    json: Json = False,
+    quiet: Quiet = False,
+) -> None:
+    """Remove packages from pyproject.toml and the requirements file, re-lock and re-export."""
+    from reqconv.commands import remove as cmd
+
+    options = cmd.RemoveOptions(
+        names=tuple(names),
+        project=project if project is not None else _paths(None)[0],
+        group=_group(group, dev),
+        lock=not no_lock,
+        offline=offline,
+        wait=wait,
+        mode=_mode(dry_run, check, json, quiet),
+    )
+    raise _exit(cmd.run(options, _Echo()))
+
+
 _FORMATS = ("text", "json", "github")
 
 
@@ -357,6 +464,20 @@ _EPILOGS = {
         "  reqconv check --format github apps/backend\n"
         "  reqconv check --strict .       # also `uv lock --check --offline`"
     ),
+    "add": (
+        "Examples:\n\n\b\n"
+        "  reqconv add 'httpx>=0.27'\n"
+        "  reqconv add --dev pytest --project apps/backend\n"
+        "  reqconv add 'gamma[extra]>=1.2; python_version >= \"3.11\"'\n"
+        "  reqconv add 'lib @ git+https://github.com/org/lib@v1.2'\n"
+        "  reqconv add -- -e ../libs/shared   # '--' before a requirement that starts with '-'\n"
+        "  reqconv add --upgrade-spec 'django>=5,<6'"
+    ),
+    "remove": (
+        "Examples:\n\n\b\n"
+        "  reqconv remove requests\n"
+        "  reqconv remove --dev pytest-cov --project apps/backend"
+    ),
 }
 
 
@@ -377,7 +498,7 @@ def _build_app() -> typer.Typer:
         """Move Python services from pip requirements files to a locked uv workflow."""
 
     app.callback()(root)
-    for command in (convert, lock, docker, check):
+    for command in (convert, lock, docker, check, add, remove):
         app.command(epilog=_EPILOGS[command.__name__])(command)
     return app
 

@@ -85,6 +85,15 @@ class DockerfileError(InputError):
     """A Dockerfile the BuildKit parser refuses."""
 
 
+class BusyError(ReqconvError):
+    """Another reqconv run holds the service (``fs.folder_lock``) for longer than the wait allowed.
+
+    Exit 3 like a failed uv: the input is fine, the run could not happen; nothing was touched.
+    """
+
+    exit_code = 3
+
+
 class UvError(ReqconvError):
     """uv is missing, too old, failed, timed out or was killed."""
 

@@ -3,7 +3,8 @@
 Reads keep the encoding, BOM and newline style so that a write can restore them; writes are atomic
 (temp file in the target's folder, fsync, ``os.replace``) and happen only when the bytes change.
 ``Transaction`` snapshots files before a multi-step change and restores every one byte for byte (and
-removes the files it created) when any step fails.
+removes the files it created) when any step fails. ``folder_lock`` keeps two reqconv processes from
+changing one service at the same time.
 """
 
 from __future__ import annotations
@@ -15,17 +16,19 @@ import signal
 import stat
 import tempfile
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from reqconv.errors import InputError, Location
+from reqconv.errors import BusyError, InputError, Location
 
 __all__ = [
     "TextFile",
     "Transaction",
     "atomic_write",
+    "folder_lock",
     "read_bytes",
     "read_text",
     "terminate_as_interrupt",
@@ -227,3 +230,79 @@ def terminate_as_interrupt() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
+# Folders this process holds a lock on (resolved path -> depth): a nested ``folder_lock`` of the
+# same folder (a command that locks, then a step that locks again) must not wait on itself, since a
+# second flock on another descriptor of the same folder would block until the first is released.
+_held: dict[Path, int] = {}
+_held_guard = threading.Lock()
+
+# How often a waiting process tries again; flock has no timeout of its own.
+_POLL_SECONDS = 0.1
+
+
+@contextlib.contextmanager
+def folder_lock(
+    folder: Path, *, timeout: float, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` while the block runs; wait up to ``timeout`` seconds.
+
+    ``flock`` on a descriptor of the folder itself, not on a lock file: nothing is created in the
+    user's tree (no stray ``.lock`` to commit or to clean up), and the kernel releases the lock when
+    the holder exits in any way, ``kill -9`` included, so a crashed run never blocks the next. Both
+    Linux and macOS lock directory descriptors. The lock is advisory: it orders reqconv processes,
+    not editors. ``on_wait`` is called once when the folder is busy, before waiting. Waiting longer
+    than ``timeout`` is a ``BusyError``; nothing has been read or written by then.
+    """
+    key = folder.resolve()
+    with _held_guard:
+        if key in _held:
+            _held[key] += 1
+            nested = True
+        else:
+            nested = False
+    if nested:
+        try:
+            yield
+        finally:
+            with _held_guard:
+                _held[key] -= 1
+        return
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no flock; the runs are not serialized there
+        yield
+        return
+    try:
+        fd = os.open(key, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as e:
+        raise InputError(f"cannot open the folder: {e.strerror or e}", Location(folder)) from e
+    try:
+        deadline = time.monotonic() + timeout
+        waited = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not waited and on_wait is not None:
+                    on_wait()
+                waited = True
+                if time.monotonic() >= deadline:
+                    raise BusyError(
+                        f"another reqconv run is changing this service and did not finish within "
+                        f"{timeout:g} s; nothing was changed. Run again when it is done (or give "
+                        "--wait more seconds)",
+                        Location(folder),
+                    ) from None
+                time.sleep(_POLL_SECONDS)
+        with _held_guard:
+            _held[key] = 1
+        try:
+            yield
+        finally:
+            with _held_guard:
+                del _held[key]
+    finally:
+        os.close(fd)  # releases the flock

@@ -69,6 +69,7 @@ from reqconv.model import (
 __all__ = [
     "MAIN_KEY",
     "canonical",
+    "compatible",
     "convert",
     "format_requirement",
     "index_name",
@@ -186,6 +187,11 @@ def _satisfiable(specifiers: SpecifierSet) -> bool:
     if not len(specifiers) or any(spec.operator == "===" for spec in specifiers):
         return True
     return any(specifiers.contains(v, prereleases=True) for v in _candidates(specifiers))
+
+
+def compatible(a: SpecifierSet, b: SpecifierSet) -> bool:
+    """True unless no version satisfies both ``a`` and ``b`` (as the merge of duplicates judges)."""
+    return _satisfiable(a & b)
 
 
 def _tighten(specifiers: SpecifierSet) -> SpecifierSet:

@@ -49,13 +49,18 @@ from reqconv.normalize import canonical
 
 __all__ = [
     "DEV_LIKE_EXTRAS",
+    "Listed",
     "add_constraints",
+    "add_requirement",
     "apply",
     "detect_style",
+    "group_style",
     "index_names",
+    "listed",
     "new_document",
     "project_name",
     "read",
+    "remove_requirement",
     "requires_python",
     "set_requires_python",
 ]
@@ -1096,3 +1101,255 @@ def add_constraints(text: str, requirements: Sequence[str], *, path: Path) -> st
 
     spec = DependencySpec(uv=UvSettings(constraints=tuple(w.canonical for w in wants)))
     return _edit(text, path, change, _missing(spec, None))
+
+
+# --------------------------------------------------------------------------------------------
+# One requirement at a time (`reqconv add` / `reqconv remove`)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Listed:
+    """A requirement string of a dependency table, where it stands in the file."""
+
+    table: str  # "[project].dependencies", "[dependency-groups].dev", "[project.optional-dependencies].dev"
+    group: str | None  # normalized group or extra name; None for [project] dependencies
+    requirement: str  # as written
+    name: NormalizedName
+    marker: str | None
+    line: int  # 1-based; 0 when the string could not be found in the text
+
+
+def _quoted_line(lines: Sequence[str], text: str, taken: set[int]) -> int:
+    quoted = (f'"{text}"', f"'{text}'", _string(text))
+    for number, raw in enumerate(lines, start=1):
+        if number not in taken and any(q in raw for q in quoted):
+            taken.add(number)
+            return number
+    return 0
+
+
+def listed(text: str, *, path: Path) -> tuple[Listed, ...]:
+    """Every requirement string of ``[project]`` dependencies, the extras and the groups."""
+    parts = _check(_load(text, path), path)
+    lines = text.splitlines()
+    taken: set[int] = set()
+    found: list[Listed] = []
+
+    def add(table: str, group: str | None, values: object) -> None:
+        for i, value in enumerate(values if isinstance(values, list) else []):
+            if not isinstance(value, str):
+                continue  # {include-group = ...}
+            requirement = _requirement(value, path, f"{table}[{i}]")
+            found.append(
+                Listed(
+                    table=table,
+                    group=group,
+                    requirement=value,
+                    name=canonicalize_name(requirement.name),
+                    marker=str(requirement.marker) if requirement.marker is not None else None,
+                    line=_quoted_line(lines, value, taken),
+                )
+            )
+
+    project = parts.project or {}
+    add("[project].dependencies", None, project.get("dependencies"))
+    extras = project.get("optional-dependencies")
+    for name, values in extras.items() if isinstance(extras, dict) else ():
+        add(f"[project.optional-dependencies].{name}", str(canonicalize_name(name)), values)
+    for name, values in (parts.groups or {}).items():
+        add(f"[dependency-groups].{name}", str(canonicalize_name(name)), values)
+    return tuple(found)
+
+
+def group_style(text: str, group: str, *, path: Path) -> Style:
+    """Where ``group`` lives: the table that already has it, else where new groups go."""
+    parts = _check(_load(text, path), path)
+    wanted = canonicalize_name(group)
+    if any(canonicalize_name(k) == wanted for k in parts.groups or {}):
+        return "groups"
+    extras = (parts.project or {}).get("optional-dependencies")
+    if isinstance(extras, dict) and any(canonicalize_name(k) == wanted for k in extras):
+        return "extras"
+    return _style(parts)
+
+
+def _table_of(
+    doc: tomlkit.TOMLDocument, group: str | None, style: Style, *, create: bool
+) -> tuple[Container | Table | None, str, str]:
+    """(container, key, dotted name) of the array that holds ``group`` (``None``: main)."""
+    if group is None:
+        project = doc.get("project")
+        if project is None and create:
+            project = _ensure_table(doc, "project", "[project]")
+        return cast(Table | None, project), "dependencies", "[project].dependencies"
+    if style == "groups":
+        table = doc.get("dependency-groups")
+        if table is None and create:
+            table = _dependency_groups(doc)
+        key = _group_key(cast(Table, table), group) if table is not None else group
+        return cast(Table | None, table), key, f"[dependency-groups].{key}"
+    project = doc.get("project")
+    extras = project.get("optional-dependencies") if project is not None else None
+    key = _group_key(cast(Table, extras), group) if extras is not None else group
+    return cast(Table | None, extras), key, f"[project.optional-dependencies].{key}"
+
+
+def _matching(array: Array, name: str) -> list[int]:
+    """Indexes of the string items of ``array`` that name ``name`` (normalized)."""
+    found = []
+    for i, value in enumerate(array):
+        match = _NAME_RE.match(value) if isinstance(value, str) else None
+        if match is not None and canonicalize_name(match.group(1)) == name:
+            found.append(i)
+    return found
+
+
+def _listed_anywhere(doc: tomlkit.TOMLDocument, name: str) -> bool:
+    data = doc.unwrap()
+    found = data.get("project")
+    project: dict[str, object] = found if isinstance(found, dict) else {}
+    arrays: list[object] = [project.get("dependencies")]
+    for table in (project.get("optional-dependencies"), data.get("dependency-groups")):
+        arrays += list(table.values()) if isinstance(table, dict) else []
+    return any(name in _names_in(values) for values in arrays)
+
+
+def _drop_source(doc: tomlkit.TOMLDocument, name: str) -> None:
+    """Remove ``[tool.uv.sources].name`` (and an emptied sources table) once nothing lists it."""
+    tool = doc.get("tool")
+    uv = tool.get("uv") if tool is not None else None
+    sources = uv.get("sources") if uv is not None else None
+    if uv is None or sources is None or _listed_anywhere(doc, name):
+        return
+    for key in list(sources):
+        if canonicalize_name(key) == name:
+            del sources[key]
+    if not sources:
+        del uv["sources"]
+
+
+def add_requirement(
+    text: str,
+    requirement: str,
+    *,
+    path: Path,
+    group: str | None = None,
+    source: Source | None = None,
+    replace: bool = False,
+) -> str:
+    """``text`` with ``requirement`` in ``[project]`` dependencies or ``group``, and its source.
+
+    The group goes where it already is (``[dependency-groups]`` or an extra), a new one where the
+    project keeps its groups. An entry with the same name and marker is updated in place (as
+    ``apply`` does); with ``replace`` the first entry of that name takes the new text whatever
+    its marker, and the table's other entries of that name go, as does a source the new
+    requirement no longer uses (when nothing else lists the name).
+    """
+    wanted = Requirement(requirement)
+    name = canonicalize_name(wanted.name)
+    style = (
+        group_style(text, group, path=path)
+        if group is not None
+        else _style(_check(_load(text, path), path))
+    )
+    dependency = Dependency(name=name, requirement=canonical(wanted))
+    sources = ((name, source),) if source is not None else ()
+    if group is None:
+        spec = DependencySpec(dependencies=(dependency,), uv=UvSettings(sources=sources))
+    else:
+        group_key = str(canonicalize_name(group))
+        spec = DependencySpec(groups=((group_key, (dependency,)),), uv=UvSettings(sources=sources))
+    if replace:
+        text = _replace_entry(
+            text,
+            name,
+            dependency.requirement,
+            path=path,
+            group=group,
+            style=style,
+            keep_source=source is not None,
+        )
+    return apply(text, spec, path=path, style=style)
+
+
+def _replace_entry(
+    text: str,
+    name: NormalizedName,
+    requirement: str,
+    *,
+    path: Path,
+    group: str | None,
+    style: Style,
+    keep_source: bool,
+) -> str:
+    def change(doc: tomlkit.TOMLDocument, parts: _Parts) -> None:
+        container, key, _ = _table_of(doc, group, style, create=False)
+        array = container.get(key) if container is not None else None
+        if array is None:
+            return
+        found = _matching(cast(Array, array), name)
+        if not found:
+            return
+        array[found[0]] = _string_item(requirement)
+        for i in reversed(found[1:]):
+            del array[i]
+        if not keep_source:
+            _drop_source(doc, name)
+
+    def missing(data: Data, parts: _Parts) -> str | None:
+        return None  # `apply` checks the entry right after
+
+    return _tidy(text, _edit(text, path, change, missing))
+
+
+def _tidy(before: str, after: str) -> str:
+    """``after`` without the blank lines a deleted table leaves behind (tomlkit keeps the ones
+    that stood above it), unless ``before`` had such runs itself."""
+    if after == before or "\n\n\n" in before:
+        return after
+    tidy = re.sub(r"\n{3,}", "\n\n", after)
+    return tidy.rstrip("\n") + "\n" if before.endswith("\n") else tidy
+
+
+def remove_requirement(text: str, name: str, *, path: Path, group: str | None = None) -> str:
+    """``text`` without any entry of ``name`` in ``[project]`` dependencies or ``group``.
+
+    The array stays (``dependencies = []``, an empty group). Its ``[tool.uv.sources]`` entry goes
+    when no other table lists the name.
+    """
+    normalized = canonicalize_name(name)
+    style = group_style(text, group, path=path) if group is not None else "groups"
+    where = ""
+
+    def change(doc: tomlkit.TOMLDocument, parts: _Parts) -> None:
+        nonlocal where
+        container, key, where = _table_of(doc, group, style, create=False)
+        array = container.get(key) if container is not None else None
+        if container is None or array is None:
+            return
+        for i in reversed(_matching(cast(Array, array), normalized)):
+            del array[i]
+        if len(array) == 0 and "#" not in array.as_string():
+            _put_array(container, key, "[]")  # not the "[\n]" tomlkit leaves
+        _drop_source(doc, normalized)
+
+    def missing(data: Data, parts: _Parts) -> str | None:
+        if group is None:
+            values = _lookup(data, "project", "dependencies")
+        else:
+            keys = (
+                ("dependency-groups",)
+                if style == "groups"
+                else ("project", "optional-dependencies")
+            )
+            table = _lookup(data, *keys)
+            wanted = canonicalize_name(group)
+            values = (
+                next((v for k, v in table.items() if canonicalize_name(k) == wanted), None)
+                if isinstance(table, dict)
+                else None
+            )
+        still = normalized in _names_in(values)
+        return f"the removal of {normalized} from {where}" if still else None
+
+    return _tidy(text, _edit(text, path, change, missing))

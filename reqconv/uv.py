@@ -159,6 +159,8 @@ def build_export_argv(
     fmt: ExportFormat = "requirements.txt",
     offline: bool = False,
     emit_index_url: bool = False,
+    only_groups: Sequence[str] = (),
+    hashes: bool = True,
 ) -> list[str]:
     """``uv export`` of what production installs (plus ``groups``/``extras``), from uv.lock as is.
 
@@ -186,6 +188,10 @@ def build_export_argv(
         argv += ["--group", group]
     for extra in extras:
         argv += ["--extra", extra]
+    for group in only_groups:  # the group alone, as a pip-compiled group file holds it
+        argv += ["--only-group", group]
+    if not hashes:
+        argv.append("--no-hashes")
     if emit_index_url and fmt == "requirements.txt":
         # A project with its own indexes: `uv pip sync` of the export (in an image, without the
         # pyproject) must look there, not on PyPI alone (a private name could be taken there).

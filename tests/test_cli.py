@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from reqconv import cli, errors
-from reqconv.commands import convert, docker, lock
+from reqconv.commands import add, convert, docker, lock, remove
 
 
 def _exit_code(argv: list[str]) -> int:
@@ -32,7 +32,7 @@ def test_python_dash_m_runs() -> None:
         [sys.executable, "-m", "reqconv", "--help"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0
-    for command in ("convert", "lock", "docker"):
+    for command in ("convert", "lock", "docker", "add", "remove"):
         assert command in result.stdout
 
 
@@ -92,6 +92,35 @@ def test_docker_options_reach_command(monkeypatch: pytest.MonkeyPatch) -> None:
     (options,) = seen
     assert options.dockerfiles == (Path("Dockerfile.prod"),)
     assert options.mode.dry_run
+
+
+def test_add_options_reach_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[add.AddOptions] = []
+    monkeypatch.setattr(add, "run", _recorder(seen))
+    argv = ["add", "httpx>=0.27", "--dev", "--project", "svc", "--upgrade-spec", "--no-lock"]
+    assert _exit_code([*argv, "--wait", "5", "--dry-run", "--", "-e", "../libs/x"]) == 0
+    (options,) = seen
+    assert options.requirements == ("httpx>=0.27", "-e", "../libs/x")
+    assert (options.group, options.project, options.wait) == ("dev", Path("svc"), 5.0)
+    assert options.upgrade_spec
+    assert not options.lock
+    assert options.mode.dry_run
+
+
+def test_remove_options_reach_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[remove.RemoveOptions] = []
+    monkeypatch.setattr(remove, "run", _recorder(seen, 1))
+    assert _exit_code(["remove", "a", "b", "--group", "docs", "--check"]) == 1
+    (options,) = seen
+    assert options.names == ("a", "b")
+    assert options.group == "docs"
+    assert options.project == Path()
+    assert options.mode.check
+
+
+def test_group_and_dev_together_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _exit_code(["add", "x", "--dev", "--group", "docs"]) == 2
+    assert "--group NAME or --dev" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

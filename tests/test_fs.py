@@ -4,12 +4,15 @@ import codecs
 import os
 import shutil
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from reqconv import fs
-from reqconv.errors import InputError
+from reqconv.errors import BusyError, InputError
 
 
 @pytest.mark.parametrize(
@@ -140,3 +143,64 @@ def test_sigterm_inside_a_transaction_restores_files(tmp_path: Path) -> None:
         terminated()
     assert path.read_bytes() == b"before"
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+def _hold_lock_in_child(folder: Path, ready: Path) -> subprocess.Popen[bytes]:
+    """A second process that takes ``fs.folder_lock`` on ``folder`` and keeps it until killed."""
+    code = (
+        "import sys, time, pathlib\n"
+        "from reqconv import fs\n"
+        "with fs.folder_lock(pathlib.Path(sys.argv[1]), timeout=5):\n"
+        "    pathlib.Path(sys.argv[2]).touch()\n"
+        "    time.sleep(60)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code, str(folder), str(ready)])
+    deadline = time.monotonic() + 30
+    while not ready.exists():
+        assert child.poll() is None, "the child exited before it held the lock"
+        assert time.monotonic() < deadline, "the child never took the lock"
+        time.sleep(0.02)
+    return child
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock is POSIX")
+def test_folder_lock_held_by_another_process_times_out_with_a_clear_error(tmp_path: Path) -> None:
+    child = _hold_lock_in_child(tmp_path, tmp_path.parent / f"{tmp_path.name}.ready")
+    waits: list[str] = []
+    try:
+        with (
+            pytest.raises(BusyError, match="another reqconv run is changing this service") as info,
+            fs.folder_lock(tmp_path, timeout=0.3, on_wait=lambda: waits.append("waiting")),
+        ):
+            pytest.fail("the lock was taken while another process held it")
+    finally:
+        child.kill()
+        child.wait()
+    assert waits == ["waiting"]  # told once, not once per poll
+    assert info.value.exit_code == 3
+    assert str(tmp_path) in str(info.value)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock is POSIX")
+def test_folder_lock_is_free_again_once_its_holder_is_killed(tmp_path: Path) -> None:
+    child = _hold_lock_in_child(tmp_path, tmp_path.parent / f"{tmp_path.name}.ready")
+    child.kill()  # SIGKILL: no cleanup code runs; the kernel drops the flock
+    child.wait()
+    with fs.folder_lock(tmp_path, timeout=5):
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no lock file left behind
+
+
+def test_folder_lock_nests_in_one_process(tmp_path: Path) -> None:
+    with fs.folder_lock(tmp_path, timeout=0.1), fs.folder_lock(tmp_path / ".", timeout=0.1):
+        pass
+    with fs.folder_lock(tmp_path, timeout=0.1):  # released after the outer block
+        pass
+
+
+def test_folder_lock_of_a_missing_folder_is_an_input_error(tmp_path: Path) -> None:
+    with (
+        pytest.raises(InputError, match="cannot open the folder"),
+        fs.folder_lock(tmp_path / "nope", timeout=0.1),
+    ):
+        pass

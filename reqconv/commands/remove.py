@@ -1,0 +1,30 @@
+"""`reqconv remove`: the mirror of ``add``: a package out of pyproject.toml and the requirements
+file of its group, then re-lock and re-export, or no file changed at all.
+
+A thin shell over ``reqconv.change`` (see ``commands._change`` for the service lock and the report).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reqconv.commands import Output
+from reqconv.commands._change import ChangeOptions, execute
+
+__all__ = ["RemoveOptions", "run"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RemoveOptions(ChangeOptions):
+    names: tuple[str, ...]
+
+
+def run(options: RemoveOptions, out: Output) -> int:
+    """Remove ``options.names`` from one service; 1 when ``--check`` finds work."""
+    from reqconv import change
+
+    return execute(
+        lambda: change.plan_remove(options.project, options.names, group=options.group),
+        options,
+        out,
+    )
