@@ -56,7 +56,9 @@ class Diagnostic:
     code: str
     message: str
     location: Location | None = None
-    severity: Literal["warning", "info"] = "warning"
+    # "error": a requirement the result would lack (an ``-r`` not followed): convert refuses the
+    # run at it, as it does bad input, rather than write a result without it.
+    severity: Literal["error", "warning", "info"] = "warning"
 
     def __str__(self) -> str:
         where = f"{self.location}: " if self.location is not None else ""

@@ -24,9 +24,13 @@ Decisions:
 - Outcomes: one per line and destination (a shared file inlined into two tables has two). A
   requirement with a source is ``mapped`` to ``tool.uv.sources.<name>`` (its name also goes to the
   table); a line known only by a parser diagnostic is ``reported`` under that diagnostic's code.
+- ``${VAR}`` in a requirement's URL or path: uv expands it in a dependency's own PEP 508 URL, not in
+  ``[tool.uv.sources]``, so the entry is written as ``name @ URL`` (``url-from-env`` warning).
 - Not written, reported instead: ``${VAR}`` index and find-links URLs (uv expands no variables in
-  pyproject.toml; the message names ``UV_INDEX``/``UV_DEFAULT_INDEX``/``UV_FIND_LINKS``) and
-  ``-e .`` (the project itself, which ``uv sync`` installs).
+  those pyproject.toml settings; the message names ``UV_INDEX``/``UV_DEFAULT_INDEX``/
+  ``UV_FIND_LINKS``) and ``-e .`` (the project itself, which ``uv sync`` installs).
+- A diagnostic of severity ``error`` (an ``-r`` not followed) is a requirement the result would
+  lack: convert refuses the run at its line.
 """
 
 from __future__ import annotations
@@ -131,8 +135,14 @@ def _extras(extras: Iterable[str]) -> list[str]:
 
 
 def canonical(req: Requirement) -> str:
-    """The normalized PEP 508 string of ``req`` without its URL (sources carry those)."""
+    """The normalized PEP 508 string of ``req``; a URL is kept (``name @ URL ; marker``: one
+    uv must expand, as parsed requirements carry theirs in sources)."""
     marker = str(req.marker) if req.marker is not None else None
+    if req.url:
+        text = canonicalize_name(req.name)
+        if req.extras:
+            text += "[" + ",".join(_extras(req.extras)) + "]"
+        return text + f" @ {req.url}" + (f" ; {marker}" if marker else "")
     return format_requirement(
         canonicalize_name(req.name), _extras(req.extras), req.specifier, marker
     )
@@ -238,8 +248,13 @@ class _Entry:
     specifier: SpecifierSet
     extras: set[str]
     origins: list[tuple[Location, str]]
+    url: str | None = None  # a PEP 508 direct reference written in the entry itself (``${VAR}``)
 
     def dependency(self) -> Dependency:
+        if self.url is not None:
+            text = self.name + (f"[{','.join(sorted(self.extras))}]" if self.extras else "")
+            text += f" @ {self.url}" + (f" ; {self.marker}" if self.marker else "")
+            return Dependency(name=self.name, requirement=text)
         # Only a merge is tightened: a single line keeps the specifiers it was written with.
         specifier = _tighten(self.specifier) if len(self.origins) > 1 else self.specifier
         text = format_requirement(self.name, sorted(self.extras), specifier, self.marker)
@@ -285,6 +300,7 @@ class _State:
     pins: dict[tuple[str, str], Pin] = field(default_factory=dict)
     demands: list[Demand] = field(default_factory=list)
     sources: dict[NormalizedName, tuple[Source, Location]] = field(default_factory=dict)
+    direct: dict[NormalizedName, tuple[str, Location]] = field(default_factory=dict)  # ${VAR} URLs
     indexes: list[Index] = field(default_factory=list)
     index_names: dict[str, str] = field(default_factory=dict)  # url -> name
     find_links: list[str] = field(default_factory=list)
@@ -325,7 +341,7 @@ class _State:
         message: str,
         location: Location | None,
         text: str | None = None,
-        severity: Literal["warning", "info"] = "warning",
+        severity: Literal["error", "warning", "info"] = "warning",
     ) -> None:
         diagnostic = Diagnostic(
             code=code, message=redact.redact_text(message), location=location, severity=severity
@@ -396,6 +412,13 @@ class _State:
             source = replace(source, url=redact.strip_credentials(source.url))
         name = canonicalize_name(req.name)
         known = self.sources.get(name)
+        if known is None and name in self.direct:  # a `name @ ${VAR}` URL elsewhere
+            raise ConflictError(
+                f"{name} comes from two different sources: {self.direct[name][1]} and "
+                f"{req.origin}; "
+                "keep one (uv has one [tool.uv.sources] entry per package)",
+                req.origin,
+            )
         if known is None:
             self.sources[name] = (source, req.origin)
         elif known[0] != source:
@@ -404,6 +427,34 @@ class _State:
                 "keep one (uv has one [tool.uv.sources] entry per package)",
                 req.origin,
             )
+
+    def env_reference(self, req: Req, url: str, table: _Table) -> None:
+        """A source whose URL holds ``${VAR}``: uv expands it in a dependency's own URL only."""
+        assert req.source is not None
+        name = canonicalize_name(req.name)
+        known = self.direct.get(name)
+        if name in self.sources or (known is not None and known[0] != url):
+            first = known[1] if known is not None else self.sources[name][1]
+            raise ConflictError(
+                f"{name} comes from two different sources: {first} and {req.origin}; keep one",
+                req.origin,
+            )
+        self.direct[name] = (url, req.origin)
+        variables = ", ".join(f"${{{v}}}" for v in dict.fromkeys(_ENV_RE.findall(url)))
+        where = "[project] dependencies" if table.group is None else f"group {table.group!r}"
+        editable = (
+            "; it is installed as a regular package (uv makes only [tool.uv.sources] paths "
+            "editable): write the path itself to keep it editable"
+            if req.source.editable
+            else ""
+        )
+        self.report(
+            "url-from-env",
+            f"{name}: uv expands {variables} in a dependency's own URL when it locks, not in "
+            f"[tool.uv.sources]: written as '{name} @ {url}' in {where}; set {variables} where "
+            f"`uv lock` runs (uv.lock records the value it had then){editable}",
+            req.origin,
+        )
 
     def is_project_itself(self, req: Req, reqfile: ReqFile) -> bool:
         source = req.source
@@ -439,7 +490,10 @@ class _State:
             )
         self.hashes(req, reqfile)
         self.pin(req, table.group)
-        if req.source is not None:
+        url = _env_reference(req.source) if req.source is not None else None
+        if url is not None:
+            self.env_reference(req, url, table)
+        elif req.source is not None:
             self.source(req, reqfile)
         requirement = req.requirement
         name = canonicalize_name(req.name)
@@ -463,10 +517,12 @@ class _State:
                 specifier=SpecifierSet(str(requirement.specifier)),
                 extras={canonicalize_name(e) for e in requirement.extras},
                 origins=[(req.origin, written)],
+                url=url,
             )
             table.entries[(name, marker)] = entry
             table.items.append(entry)
-            if req.source is None:
+            if req.source is None or url is not None:
+                # A ${VAR} URL is the entry itself: `name @ URL` in the table.
                 self.outcome(req.origin, req.text, "converted", table.key)
             else:
                 # The name goes to the table; what the line is about, the URL, to the source.
@@ -480,6 +536,7 @@ class _State:
                 req.origin,
             )
         entry.specifier = SpecifierSet(str(merged))
+        entry.url = entry.url or url
         entry.extras |= {canonicalize_name(e) for e in requirement.extras}
         entry.origins.append((req.origin, written))
         self.outcome(req.origin, req.text, "merged", table.key)
@@ -661,6 +718,7 @@ class _State:
             f"{_include_text(include)}: the file was not read; its requirements are not converted",
             include.origin,
             _include_text(include),
+            severity="error" if include.kind == "requirement" else "warning",
         )
 
     def walk(self, path: Path, table: _Table, visiting: set[Path]) -> None:
@@ -763,6 +821,9 @@ class _State:
                     # Its version comes from the source the ``.in`` gives it.
                     self.compiled_source(line, reqfile)
                     self.outcome(line.origin, line.text, "merged", f"tool.uv.sources.{line.name}")
+                    continue
+                if canonicalize_name(line.name) in self.direct:  # the .in's `name @ ${VAR}` URL
+                    self.outcome(line.origin, line.text, "merged", _PINS_KEY)
                     continue
                 self.compiled_pin_outside(line, group)
                 self.pin(line, group, compiled=True)
@@ -899,6 +960,24 @@ def _lines(reqfile: ReqFile) -> list[Req | Option | Include]:
         *reqfile.includes,
     ]
     return sorted(lines, key=lambda line: line.origin.line)
+
+
+_ENV_RE = re.compile(r"\$\{([A-Z0-9_]+)\}")  # what pip and uv expand: ${NAME}, upper case
+
+
+def _env_reference(source: Source) -> str | None:
+    """``source`` as a PEP 508 URL when it holds ``${VAR}`` (uv expands it there, not in
+    ``[tool.uv.sources]``); None when it holds none."""
+    ref = source.tag or source.rev or source.branch
+    if source.kind == "git":
+        text = f"git+{source.url}" + (f"@{ref}" if ref else "")
+    elif source.kind == "url":
+        text = source.url
+    else:
+        text = source.path
+    if source.subdirectory:
+        text += f"#subdirectory={source.subdirectory}"
+    return text if _ENV_RE.search(text) else None
 
 
 def _secret_userinfo(url: str) -> bool:

@@ -26,7 +26,8 @@ Supported:
   ``--require-hashes``, ``--use-feature``, and ``-r/--requirement``, ``-c/--constraint`` (followed by
   ``parse_tree``, relative to the including file; a cycle is reported and cut).
 - Per-requirement options: ``--hash``, ``-C/--config-settings``, ``--global-option``, ``--install-option``.
-- ``${VAR}`` references are kept as written, never expanded. UTF-8 (BOM or not), UTF-16 with a BOM
+- ``${VAR}`` references are kept as written (a local path is read with the variable's value, as
+  pip would, only to learn the package's name). UTF-8 (BOM or not), UTF-16 with a BOM
   and CRLF are ``fs.read_text``'s job.
 
 A URL or path line that names no package (no ``#egg=``, no ``name @``, no readable project
@@ -36,7 +37,8 @@ or uv reads the URL's metadata) or refuses it at its line; it is never dropped.
 Reported, not carried (a ``Diagnostic`` at the line; its code in brackets): hg, svn and bzr URLs
 [unsupported-vcs] (kept by name); absolute paths
 that do not exist here, such as ``pip freeze``'s ``name @ file:///...`` [build-machine-path];
-``-r URL`` [remote-include]; ``-r`` targets with ``${VAR}`` [unresolved-include]; an include that
+``-r URL`` [remote-include]; ``-r`` targets with ``${VAR}`` [unresolved-include] (both of
+severity ``error`` for ``-r``: the run fails, its requirements would be missing); an include that
 closes a cycle [include-cycle]; global options on a requirement line, per-requirement options on an
 option line, trailing arguments [ignored-option] (pip ignores all three); pip's legacy no-op options
 (``--allow-external`` ...) [unsupported-option]; credentials in a requirement URL, removed from
@@ -502,8 +504,11 @@ class _FileParser:
             self.diagnostics.append(
                 Diagnostic(
                     code="remote-include",
-                    message=f"{flag} {redact_text(target)} names a URL; not followed",
+                    message=f"{flag} {redact_text(target)} names a URL, which reqconv does not "
+                    "download: save the file in the service and name it by its path",
                     location=origin,
+                    # The requirements of an -r not followed would be missing from the result.
+                    severity="error" if kind == "requirement" else "warning",
                 )
             )
             return
@@ -511,9 +516,11 @@ class _FileParser:
             self.diagnostics.append(
                 Diagnostic(
                     code="unresolved-include",
-                    message=f"{flag} {redact_text(target)} uses an environment variable, which "
-                    "reqconv does not expand; not followed",
+                    message=f"{flag} {redact_text(target)} names its file through an environment "
+                    "variable, which pip and uv expand when they install; reqconv reads the files "
+                    "once: write the path itself",
                     location=origin,
+                    severity="error" if kind == "requirement" else "warning",
                 )
             )
             return
@@ -729,8 +736,10 @@ class _FileParser:
     def local(self, origin: Location, path: str, *, editable: bool, named: bool) -> _Target:
         path, _, fragment = path.partition("#")
         egg = _fragment(fragment).get("egg")
-        # A file written on Windows: read ``.\\dist\\x.whl`` and ``C:\\x`` here too.
-        native = path.replace("\\", "/") if os.sep == "/" else path
+        # A file written on Windows: read ``.\\dist\\x.whl`` and ``C:\\x`` here too. ``${VAR}``
+        # is read as pip and uv would expand it now (the source keeps it as written).
+        native = _expand_env(path)
+        native = native.replace("\\", "/") if os.sep == "/" else native
         absolute = os.path.isabs(native) or WINDOWS_ABSOLUTE_RE.match(path) is not None
         base = self.path.parent if absolute else _base_of(self.path.parent, native)
         where = Path(native) if absolute else base / native
@@ -802,6 +811,16 @@ class _Target:
 # Helpers
 
 
+ENV_RE = re.compile(r"\$\{([A-Z0-9_]+)\}")  # what pip and uv expand: ${NAME}, upper case
+
+
+def _expand_env(text: str) -> str:
+    """``${VAR}`` replaced by its value where it is set (pip's and uv's rule), else kept."""
+    if "${" not in text:
+        return text
+    return ENV_RE.sub(lambda m: os.environ.get(m.group(1), m.group(0)), text)
+
+
 def _is_plain(spec: str) -> bool:
     """A PEP 508 requirement without URL, which pip would not take for a path or an archive."""
     if spec.startswith(".") or any(c in spec for c in "/\\@:"):
@@ -829,8 +848,8 @@ def _unnamed_why(where: Path, file: Path, relative: bool) -> str:
         above = f", nor do the {_PARENT_LOOKUP} folders above" if relative else ""
         return f"{where} holds no pyproject.toml, setup.py or setup.cfg{above}"
     why = (
-        f"{where} declares no static name: no [project] name in pyproject.toml nor [metadata] "
-        "name in setup.cfg; setup.py is not read"
+        f"{where} declares no static name: no [project] name in pyproject.toml, no [metadata] "
+        "name in setup.cfg, no PKG-INFO; setup.py is not read"
     )
     if file.parent.resolve().is_relative_to(where.resolve()):
         why += "; if it is the project itself, `uv sync` installs it when [tool.uv] package = true"
@@ -947,7 +966,15 @@ def _name_from_project(folder: Path) -> str | None:
         name = config.get("metadata", "name", fallback=None)
     except (configparser.Error, UnicodeDecodeError):
         name = None
-    return name.strip() if name and name.strip() else None
+    if name and name.strip():
+        return name.strip()
+    # An unpacked sdist: its PKG-INFO is the core metadata the build wrote.
+    try:
+        pkg_info = (folder / "PKG-INFO").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    found = re.search(r"^Name:[ \t]*(\S+)[ \t]*$", pkg_info.split("\n\n", 1)[0], re.M)
+    return found.group(1) if found else None
 
 
 def _hash_tokens(tokens: list[str]) -> list[str] | None:

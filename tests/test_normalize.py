@@ -111,7 +111,9 @@ def group(conversion: Conversion, name: str) -> list[str | IncludeGroup]:
             'black; python_version < "3.11"',
             id="marker",
         ),
-        pytest.param("pkg @ https://example.com/pkg.whl", "pkg", id="url-dropped"),
+        pytest.param(  # uv expands ${VAR} there, so such an entry keeps its URL
+            "pkg @ https://example.com/pkg.whl", "pkg @ https://example.com/pkg.whl", id="url-kept"
+        ),
     ],
 )
 def test_canonical(text: str, expected: str) -> None:
@@ -855,3 +857,27 @@ def test_pins_and_demands_carry_their_group_and_marker() -> None:
         ("alpha", "==1.0", None),
         ("urllib3", "==1.26.20", "dev"),
     ]
+
+
+def test_env_var_url_is_written_as_a_direct_reference_uv_expands() -> None:
+    # Issue 7 item 2: uv expands ${VAR} in a dependency's own URL, not in [tool.uv.sources].
+    git = Source(kind="git", url="https://git.example.com/${SDK_CHANNEL}/sdk.git", tag="v1.2")
+    path = Source(kind="path", path="${PROJECT_ROOT}/libs/x", editable=True)
+    conversion = run(
+        rf(MAIN, req("sdk", line=1, source=git), req("x", line=2, source=path), req("a", line=3))
+    )
+    assert deps(conversion) == [
+        "sdk @ git+https://git.example.com/${SDK_CHANNEL}/sdk.git@v1.2",
+        "x @ ${PROJECT_ROOT}/libs/x",
+        "a",
+    ]
+    assert conversion.spec.uv.sources == ()
+    assert [(o.location.line, o.outcome, o.key) for o in conversion.outcomes] == [
+        (1, "converted", "project.dependencies"),
+        (2, "converted", "project.dependencies"),
+        (3, "converted", "project.dependencies"),
+    ]
+    sdk, x = conversion.diagnostics
+    assert (sdk.code, sdk.location) == ("url-from-env", Location(MAIN, 1))
+    assert "uv expands ${SDK_CHANNEL} in a dependency's own URL" in sdk.message
+    assert "installed as a regular package" in x.message

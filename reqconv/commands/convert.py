@@ -194,6 +194,10 @@ def plan_service(
             learn=namer or UvNamer(offline=options.offline),
         )
     conversion = normalize.convert(files, roles, root)
+    # A requirement the result would lack (an -r not followed): refused like bad input.
+    lost = [d for d in conversion.diagnostics if d.severity == "error"]
+    if lost:
+        raise InputErrors.of(InputError(d.message, d.location) for d in lost)
 
     from reqconv import builds
 

@@ -11,7 +11,7 @@ import pytest
 
 from reqconv.commands import CollectedOutput, WriteMode
 from reqconv.commands.convert import ConvertOptions, run
-from reqconv.errors import InputError, ParseError
+from reqconv.errors import InputError, InputErrors, ParseError
 
 ROOT = Path(__file__).resolve().parents[2]
 MONOREPO = ROOT / "fixtures" / "monorepo"
@@ -265,3 +265,25 @@ def test_pyproject_that_is_a_folder_is_input_error(tmp_path: Path) -> None:
     (target / "pyproject.toml").mkdir()
     with pytest.raises(InputError, match=r"pyproject\.toml: cannot read"):
         run(_options(target), CollectedOutput())
+
+
+def test_an_include_not_followed_fails_the_run_a_constraint_only_warns(tmp_path: Path) -> None:
+    # A requirement reported but not carried fails the run (issue 7 item 1's rule); a constraint
+    # not carried is no missing dependency.
+    (tmp_path / "requirements.txt").write_text(
+        "alpha\n-r https://example.com/base.txt\n-r ${SHARED}/extra.txt\n-c https://example.com/c.txt\n"
+    )
+    with pytest.raises(InputErrors) as info:
+        run(_options(tmp_path), CollectedOutput())
+    assert [str(e.location) for e in info.value.errors] == [
+        f"{tmp_path / 'requirements.txt'}:2",
+        f"{tmp_path / 'requirements.txt'}:3",
+    ]
+    assert "save the file in the service and name it by its path" in str(info.value.errors[0])
+    assert "write the path itself" in str(info.value.errors[1])
+    assert not (tmp_path / "pyproject.toml").exists()
+
+    (tmp_path / "requirements.txt").write_text("alpha\n-c https://example.com/c.txt\n")
+    out = CollectedOutput()
+    assert run(_options(tmp_path), out) == 0
+    assert any(":2: warning: -c https://example.com/c.txt names a URL" in e for e in out.stderr)

@@ -190,3 +190,34 @@ def test_unreachable_unnamed_git_url_is_an_error_and_nothing_is_written(
         == 0
     )
     assert f'lib = {{ git = "{gone}", tag = "v2.0" }}' in (service / "pyproject.toml").read_text()
+
+
+def test_env_var_in_a_git_url_is_written_where_uv_expands_it(
+    uv_env: UvEnv,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Issue 7 item 2: `${VAR}` in [tool.uv.sources] reached uv as `$%7BVAR%7D`; uv expands it
+    # only in a dependency's own URL (checked here by the real uv's lock).
+    repos = tmp_path / "repos"
+    repo = _git_repository(repos / "kappa", "kappa", ["alpha<2"])
+    monkeypatch.setenv("SDK_REPOS", repos.as_posix())
+    service = tmp_path / "svc"
+    service.mkdir()
+    (service / "requirements.txt").write_text("kappa @ git+file://${SDK_REPOS}/kappa@v1.0\n")
+
+    assert exit_code_of(["convert", "--offline", "--json", str(service)]) == 0
+
+    report = json.loads(capsys.readouterr().out)
+    pyproject = (service / "pyproject.toml").read_text()
+    assert '"kappa @ git+file://${SDK_REPOS}/kappa@v1.0",' in pyproject
+    assert "tool.uv.sources" not in pyproject
+    (svc,) = report["services"]
+    (line,) = svc["lines"]
+    assert (line["outcome"], line["key"]) == ("converted", "project.dependencies")
+    codes = {d["code"]: d for d in svc["diagnostics"]}
+    assert codes["url-from-env"]["location"] == f"{service / 'requirements.txt'}:1"
+    lock_text = (service / "uv.lock").read_text()
+    assert "%7B" not in lock_text
+    assert f"kappa @ git+{repo.as_uri()}@" in (service / "requirements.lock").read_text()
