@@ -139,7 +139,7 @@ def canonical(req: Requirement) -> str:
     uv must expand, as parsed requirements carry theirs in sources)."""
     marker = str(req.marker) if req.marker is not None else None
     if req.url:
-        text = canonicalize_name(req.name)
+        text = str(canonicalize_name(req.name))
         if req.extras:
             text += "[" + ",".join(_extras(req.extras)) + "]"
         return text + f" @ {req.url}" + (f" ; {marker}" if marker else "")
