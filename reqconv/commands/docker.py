@@ -171,9 +171,9 @@ def unhashed_locks(
 def buildkit_diagnostic(path: Path, line: int) -> Diagnostic:
     return Diagnostic(
         code="buildkit",
-        message="the rewritten Dockerfile uses a cache mount (RUN --mount=type=cache), which "
-        "needs BuildKit: the default builder of Docker 23.0 and later and of `docker buildx "
-        "build`; the legacy builder (DOCKER_BUILDKIT=0) fails on it",
+        message="the rewritten Dockerfile mounts uv, the lock and uv's cache (RUN --mount), "
+        "which needs BuildKit: the default builder of Docker 23.0 and later and of `docker "
+        "buildx build` (DOCKER_BUILDKIT=1 on Docker 20.10); the legacy builder fails on it",
         location=Location(path, line),
         severity="info",
     )

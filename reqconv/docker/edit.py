@@ -2,7 +2,8 @@
 
 ``Editor.apply`` turns one decision into ``Edit``s (offset ranges of the original text and their
 replacement), all or nothing: the sync command, the uv binary, its ``ENV`` and the venv once per
-stage, the lock into the COPY or bind mount that brought the requirements file, uv's cache mount,
+stage, uv and the lock mounted into the RUN (or the bind mount that brought the requirements file
+edited), uv's cache mount,
 and the removal of pip self-upgrades. ``apply_edits`` then builds the new text; everything outside
 the edits stays byte for byte.
 """
@@ -75,6 +76,11 @@ def _find_word(text: str, word: str, start: int) -> int:
         at += 1
 
 
+def _mount_options(flag: str) -> dict[str, str]:
+    """``--mount=type=bind,source=a,target=b`` -> ``{"type": "bind", "source": "a", ...}``."""
+    return dict(part.partition("=")[::2] for part in flag[len("--mount=") :].split(","))
+
+
 def comment_top(lines: Sequence[str], line: int) -> int:
     """The first line of the comment block right above ``line`` (1-based), or ``line``."""
     top = line
@@ -126,7 +132,7 @@ class Editor:
         self.copies_done: set[tuple[int, str]] = set()
         self.applied: list[Decision] = []
         self.uv_stages: set[str] = set()  # names of the uv stages added (one per platform)
-        self.mounted: list[int] = []  # RUN lines that got a cache mount (BuildKit only)
+        self.mounted: list[int] = []  # RUN lines that got a --mount (BuildKit only)
 
     def add_uv_stage(self, stage: Stage, platform: str) -> str:
         """Insert ``FROM --platform=<platform> <uv image> AS uv-…`` before the stage (once per
@@ -181,19 +187,18 @@ class Editor:
         pip = decision.pip
         pre_lines: list[str] = []
         indent = _indent(self.doc.src.lines[line - 1])
+        lock_mounts: list[str] = []
+        tail: list[str] = []  # where the sync finds each lock
         for ref, lock, image_path in decision.locks:
-            copy_line = self.place_lock(decision, ref, lock, image_path, kept_refs)
-            if copy_line is None:
+            placed = self.place_lock(decision, ref, lock, image_path, kept_refs)
+            if placed is None:
                 return False
-            if copy_line:
-                pre_lines.append(copy_line)
-        # the uv binary, its settings and the venv, once per stage (chain)
-        if not self.doc.has_uv(stage, line) and not self.block_done(stage, "uv"):
-            platform = self.doc.uv_stage_platform(stage)
-            if platform is None:
-                pre_lines.append(f"COPY --from={UV_IMAGE}:{self.plan.uv_version} /uv /uvx /bin/")
-            else:  # COPY --from=<image> would take the target platform's uv
-                pre_lines.append(f"COPY --from={self.add_uv_stage(stage, platform)} /uv /uvx /bin/")
+            mount, path = placed
+            if mount:
+                lock_mounts.append(mount)
+            tail.append(path)
+        # uv is mounted into each RUN that runs it, never copied into the image (38 MB)
+        uv_mount = self.uv_mount(stage, line)
         if not self.doc.has_uv_env(stage, line) and not self.block_done(stage, "env"):
             tls = self.doc.tls_env(stage, line, self.plan.uv_version)
             pre_lines.append(f"ENV {' '.join([UV_ENV, *(tls.env if tls else ())])}")
@@ -205,7 +210,8 @@ class Editor:
                 venv = decision.venv
                 options = "--seed " if decision.seed else ""
                 options += "--system-site-packages " if decision.system_site else ""
-                pre_lines.append(f"RUN uv venv {options}{shlex.quote(venv)}")
+                mount = f"{uv_mount} " if uv_mount else ""
+                pre_lines.append(f"RUN {mount}uv venv {options}{shlex.quote(venv)}")
                 pre_lines.append(f'ENV VIRTUAL_ENV={venv} PATH="{venv}/bin:$PATH"')
         elif not self.doc.has_virtual_env(stage, line, decision.venv):
             python_opt = ["--python", decision.venv]
@@ -224,7 +230,6 @@ class Editor:
             )
         head = ["uv", "pip", "sync", *hashes, *python_opt]
         head += [strip_credentials(p) if "://" in p else p for p in pip.passthrough]
-        tail = [path for _ref, _lock, path in decision.locks]
         script = decision.pip.cmd.script
         words = pip.cmd.words
         start, _ = script.span(words[pip.start_word].pos[0], words[pip.start_word].pos[1])
@@ -243,7 +248,17 @@ class Editor:
                 + " ".join(_quote(w) for w in tail)
             )
         self.edits.append(Edit(start, end, replacement))
-        if self.mount_cache(command, decision):
+        mounted = False
+        if uv_mount:
+            if not self.add_mount(command, uv_mount):
+                return False
+            mounted = True
+        mounted = self.mount_cache(command, decision) or mounted
+        for mount in lock_mounts:
+            if not self.add_mount(command, mount):
+                return False
+            mounted = True
+        if mounted:  # RUN --mount: BuildKit only
             self.mounted.append(line)
         self.rewritten.add(line)
         for ref, lock, _path in decision.locks:
@@ -278,6 +293,49 @@ class Editor:
                 return True
         self.copies_done.add(key)
         return False
+
+    def uv_mount(self, stage: Stage, line: int) -> str | None:
+        """The ``--mount`` that puts uv at ``/bin/uv`` for one RUN (from the uv image, or from an
+        added uv stage of the stage's ``--platform``); None when the stage has uv already."""
+        if self.doc.has_uv(stage, line):
+            return None
+        platform = self.doc.uv_stage_platform(stage)
+        if platform is None:
+            source = f"{UV_IMAGE}:{self.plan.uv_version}"
+        else:  # an image mount would take the target platform's uv
+            source = self.add_uv_stage(stage, platform)
+        return f"--mount=from={source},source=/uv,target=/bin/uv"
+
+    def mount_separator(self, command: Any) -> str:
+        """What follows a ``--mount`` flag added to ``command``: a continuation onto an indented
+        line, or a space on a heredoc RUN's first line."""
+        if command.heredocs:
+            return " "
+        indent = _indent(self.doc.src.lines[command.start_line - 1])
+        return f" {self.doc.src.escape}\n{indent}    "
+
+    def mount_at(self, command: Any) -> int | None:
+        """The file offset right after ``RUN`` and its blanks, where added flags go."""
+        logical = self.doc.logical(command)
+        if logical is None:
+            return None
+        at = len(command.cmd)
+        while at < len(logical.text) and logical.text[at] in " \t":
+            at += 1
+        start, _ = logical.span(at, at + 1)
+        return start
+
+    def add_mount(self, command: Any, mount: str) -> bool:
+        """Add the ``--mount`` flag ``mount`` to the RUN (once); False when it cannot be placed."""
+        if mount in command.flags:
+            return True
+        at = self.mount_at(command)
+        if at is None:
+            return False
+        edit = Edit(at, at, mount + self.mount_separator(command))
+        if edit not in self.edits:
+            self.edits.append(edit)
+        return True
 
     def mount_cache(self, command: Any, decision: Decision) -> bool:
         """Swap the RUN's pip cache mount for uv's, or add uv's; True when a mount was added.
@@ -314,22 +372,17 @@ class Editor:
                     start, end = logical.span(at, at + len(flag))
                     self.edits.append(Edit(start, end, flag.replace(".cache/pip", ".cache/uv")))
                     return False  # a mount was there: BuildKit already
-        at = len(command.cmd)
-        while at < len(logical.text) and logical.text[at] in " \t":
-            at += 1
-        start, _ = logical.span(at, at + 1)
-        edit = Edit(start, start, UV_CACHE_MOUNT + " ")
-        if edit not in self.edits:
-            self.edits.append(edit)
-        return True
+        return self.add_mount(command, UV_CACHE_MOUNT)
 
     def place_lock(
         self, decision: Decision, ref: str, lock: str, image_path: str, kept_refs: set[str]
-    ) -> str | None:
-        """Make the lock reach ``image_path``: edit a bind mount or the COPY that brought ``ref``.
+    ) -> tuple[str, str] | None:
+        """Make the lock reach the sync: a bind mount of it from the build context, so that it
+        stays out of the image (the COPY that brought ``ref`` goes when nothing else reads it), or
+        the bind mount or wildcard COPY that brought ``ref`` edited or left to bring it.
 
-        Returns a COPY line to insert before the RUN, ``""`` when nothing is needed, or None (after
-        a finding) when the lock cannot be placed.
+        Returns ``(mount, path)``: a ``--mount`` flag to add to the RUN (or ``""``) and where the
+        sync finds the lock; None (after a finding) when the lock cannot be placed.
         """
         command = decision.command
         line = command.start_line
@@ -339,7 +392,7 @@ class Editor:
         for flag in command.flags:
             if not flag.startswith("--mount=") or "type=bind" not in flag:
                 continue
-            options = dict(part.partition("=")[::2] for part in flag[len("--mount=") :].split(","))
+            options = _mount_options(flag)
             source = options.get("source") or options.get("src") or ""
             if PurePosixPath(source).name != ref_name or logical is None:
                 continue
@@ -359,7 +412,7 @@ class Editor:
                 edit = Edit(start, end, new_flag)
                 if edit not in self.edits:
                     self.edits.append(edit)
-            return ""
+            return "", image_path
         copies = [
             c
             for c in reversed(before(decision.stage, line))
@@ -367,7 +420,7 @@ class Editor:
             and len(c.value) >= 2
             and not any(f.lower().startswith("--from=") for f in c.flags)
         ]
-        # first a COPY naming the file (edited to bring the lock), then one bringing its folder
+        # first a COPY naming the file, then one bringing its folder (or the whole context)
         for copy in copies:
             sources = list(copy.value[:-1])
             dest = copy.value[-1]
@@ -380,12 +433,10 @@ class Editor:
             if single_file and not matches:
                 matches = sources
             if matches:
-                placed = self.edit_copy(copy, matches[0], lock, ref, single_file, kept_refs)
-                if placed is None:
-                    self.findings.kept(
-                        line, "unmapped", f"cannot edit the COPY of {ref} (line {copy.start_line})"
-                    )
-                return placed
+                if len(sources) == 1 and self.only_for_install(copy, decision, ref, kept_refs):
+                    self.delete_instruction(copy)
+                    self.rewritten.add(copy.start_line)
+                return self.lock_mount(decision, self.context_lock(matches[0], lock), lock_name)
         ref_dir = self.doc.image_path(decision.stage, line, posixpath.dirname(ref))
         for copy in copies:  # a wildcard COPY (requirements*.txt) into the -r file's folder
             dest_dir = self.doc.image_path(decision.stage, copy.start_line, copy.value[-1])
@@ -400,7 +451,10 @@ class Editor:
                     brings_lock = fnmatch.fnmatchcase(lock_name, pattern.name) and norm(
                         str(pattern.parent)
                     ) == norm(posixpath.dirname(lock))
-                    return "" if brings_lock else f"COPY {lock} {image_path}"
+                    if brings_lock:
+                        return "", image_path
+                    ref_source = posixpath.join(str(pattern.parent), ref_name)
+                    return self.lock_mount(decision, self.context_lock(ref_source, lock), lock_name)
         for copy in copies:
             sources = list(copy.value[:-1])
             dest_norm = norm(copy.value[-1])
@@ -409,20 +463,23 @@ class Editor:
                 if norm(source) == "":  # COPY . <dest>: the whole context, locks included
                     found = lock_for(self.plan, ref)
                     if found and posixpath.dirname(found[0]) == posixpath.dirname(lock):
-                        return ""
-                    return f"COPY {lock} {image_path}"
+                        return "", image_path
+                    return self.lock_mount(decision, lock, lock_name)
                 if PurePosixPath(source).suffix != "":
                     continue
+                ref_source = posixpath.join(source, ref_name)
                 if ref_dir is not None and dest_dir is not None:
                     # a folder copy: the -r file's folder in the image is the COPY's destination
                     if ref_dir == dest_dir:
-                        return f"COPY {lock} {image_path}"
+                        return self.lock_mount(
+                            decision, self.context_lock(ref_source, lock), lock_name
+                        )
                 elif dest_norm and norm(posixpath.dirname(ref)).endswith(dest_norm.lstrip("/")):
-                    return f"COPY {lock} {image_path}"
+                    return self.lock_mount(decision, self.context_lock(ref_source, lock), lock_name)
         for flag in command.flags:
             if not flag.startswith("--mount=") or "type=bind" not in flag:
                 continue
-            options = dict(part.partition("=")[::2] for part in flag[len("--mount=") :].split(","))
+            options = _mount_options(flag)
             target = options.get("target") or options.get("dst") or options.get("destination")
             target_dir = (
                 None if target is None else self.doc.image_path(decision.stage, line, target)
@@ -432,20 +489,60 @@ class Editor:
                 and ref_dir is not None
                 and (ref_dir == target_dir or ref_dir.startswith(target_dir + "/"))
             ):
-                self.findings.kept(
-                    line,
-                    "requirements-not-copied",
-                    f"{ref} comes from the folder bind mount {flag}, which holds no lock",
-                    f"bind-mount the lock itself (--mount=type=bind,source={lock},"
-                    f"target={image_path}), or COPY it",
-                )
-                return None
+                # a folder bind mount: the lock comes from beside the file in the context
+                folder = options.get("source") or options.get("src") or "."
+                inside = posixpath.relpath(ref_dir, target_dir)
+                ref_source = norm(posixpath.join(folder, inside, ref_name))
+                return self.lock_mount(decision, self.context_lock(ref_source, lock), lock_name)
         self.findings.kept(
             line,
             "requirements-not-copied",
             f"no COPY brings {ref} from the build context, so its lock cannot follow",
         )
         return None
+
+    def lock_mount(self, decision: Decision, source: str, lock_name: str) -> tuple[str, str]:
+        """A read-only bind mount of the lock at ``source`` in the build context, at
+        ``/tmp/<lock>`` for the sync step only: the image never holds it. ``/mnt/<lock>`` when
+        the RUN removes ``/tmp/*`` (removing a mount point fails the step)."""
+        target = f"/tmp/{lock_name}"
+        if self.doc.removes(decision.stage, decision.command, target) is not None:
+            target = f"/mnt/{lock_name}"
+        return f"--mount=type=bind,source={norm(source) or source},target={target}", target
+
+    def only_for_install(
+        self, copy: Any, decision: Decision, ref: str, kept_refs: set[str]
+    ) -> bool:
+        """Whether the COPY of ``ref`` serves only pip installs that become syncs: no kept command
+        reads a file of that name, and nothing else that sees the COPY (its stage and the stages
+        built FROM it, a ``COPY --from`` of them) names the file."""
+        names = {PurePosixPath(ref).name, *(PurePosixPath(s).name for s in copy.value)}
+        names -= {"", "."}
+        if any(PurePosixPath(kept).name in names for kept in kept_refs):
+            return False
+        home = next(s for s in self.doc.stages if any(c is copy for c in s.commands))
+        visible = [s for s in self.doc.stages if home in s.chain()]
+        for stage in self.doc.stages:
+            for command in stage.commands:
+                kind = command.cmd.upper()
+                if command is copy or kind == "FROM":
+                    continue
+                if stage not in visible and not (
+                    kind == "COPY" and any(self.doc.copies_from(command, s) for s in visible)
+                ):
+                    continue
+                if kind == "RUN" and not command.json:
+                    # pip installs of the file are syncs now, or kept (then in kept_refs)
+                    texts = [
+                        c.script.text[c.node.pos[0] : c.node.pos[1]]
+                        for c in self.doc.cmds_in(command)
+                        if (pip := pip_install(c)) is None or not pip.requirements
+                    ]
+                else:
+                    texts = [command.original]
+                if any(name in text for text in texts for name in names):
+                    return False
+        return True
 
     def context_lock(self, source: str, lock: str) -> str:
         """The lock's path in the build context, next to where ``source`` came from."""
@@ -456,39 +553,6 @@ class Editor:
             prefix = normed[: len(normed) - len(key[0])]
         dotted = "./" if source.startswith("./") else ""
         return dotted + prefix + lock
-
-    def edit_copy(
-        self, copy: Any, source: str, lock: str, ref: str, single_file: bool, kept_refs: set[str]
-    ) -> str | None:
-        lock_name = PurePosixPath(lock).name
-        dest = copy.value[-1]
-        new_source = self.context_lock(source, lock)
-        new_dest = _with_name(dest, lock_name) if single_file else dest
-        key = (copy.start_line, source)
-        if key in self.copies_done:
-            return ""
-        self.copies_done.add(key)
-        logical = self.doc.logical(copy)
-        if copy.json or logical is None or norm(ref) in kept_refs:
-            # keep the file for the commands that still read it; add the lock beside it
-            text = f"COPY {new_source} {new_dest if single_file else dest}"
-            at = self.doc.src.line_end(copy.end_line)
-            indent_text = _indent(self.doc.src.lines[copy.start_line - 1])
-            self.edits.append(Edit(at, at, f"{indent_text}{text}\n"))
-            self.rewritten.add(copy.start_line)
-            return ""
-        at = _find_word(logical.text, source, len(copy.cmd))
-        if at < 0:
-            return None
-        start, end = logical.span(at, at + len(source))
-        self.edits.append(Edit(start, end, new_source))
-        if single_file and new_dest != dest:
-            dat = _find_word(logical.text, dest, at + len(source))
-            if dat >= 0:
-                start, end = logical.span(dat, dat + len(dest))
-                self.edits.append(Edit(start, end, new_dest))
-        self.rewritten.add(copy.start_line)
-        return ""
 
     def remove(self, command: Any, cmd: Cmd, nodes: Sequence[Any]) -> None:
         """Drop ``nodes`` (pip self-upgrades) from ``cmd``'s chain, or the whole RUN when nothing

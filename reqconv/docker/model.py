@@ -68,7 +68,7 @@ class DockerResult:
     """``text`` is the new Dockerfile (``\\n`` newlines). ``rewritten`` holds the original lines of
     the instructions that changed; ``requirement_files`` the ``-r`` files now installed from a lock,
     as written; ``locks`` the locks the new text copies (service-relative). ``buildkit_line``: the
-    first RUN given a cache mount when the original needed no BuildKit (now it does)."""
+    first RUN given a ``--mount`` when the original needed no BuildKit (now it does)."""
 
     text: str
     findings: tuple[DockerFinding, ...] = ()

@@ -60,8 +60,6 @@ RULES: dict[str, Rule] = _rules(
          "convert it too (reqconv convert --group NAME=FILE)"),
     Rule("requirements-not-copied", "kept", "warning", "no COPY or bind mount brings the file in",
          "COPY the file (or bind-mount it) from the context before this RUN"),
-    Rule("unmapped", "kept", "warning", "the COPY that brings the file cannot be edited",
-         "edit that COPY by hand to bring the lock"),
     # the stage it runs in
     Rule("python-too-old", "kept", "warning", "the stage's Python is older than 3.8 (uv's minimum)",
          "move to a base image with Python 3.8 or newer first"),
@@ -100,7 +98,7 @@ RULES: dict[str, Rule] = _rules(
     Rule("dockerignore-excludes-lock", "advice", "warning", "`.dockerignore` excludes a copied lock",
          "add `!<lock>` to it"),
     # notes: what the rewrite did differently, and why
-    Rule("buildkit", "advice", "info", "the rewrite adds a cache mount, which needs BuildKit",
+    Rule("buildkit", "advice", "info", "the rewrite adds `RUN --mount`s, which need BuildKit",
          "build with BuildKit (Docker 23.0+, or `docker buildx build`)"),
     Rule("no-require-hashes", "advice", "info", "the lock has entries without hashes (git, URL)",
          "nothing: the sync runs without --require-hashes and checks the hashes it has"),

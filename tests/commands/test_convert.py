@@ -252,7 +252,9 @@ def test_no_lock_with_a_dockerfile_warns_that_the_lock_is_missing(tmp_path: Path
     options = ConvertOptions(paths=(target,), lock=False, docker=True)
     out = CollectedOutput()
     assert run(options, out) == 0
-    assert "uv pip sync --require-hashes requirements.lock" in (target / "Dockerfile").read_text()
+    assert (
+        "uv pip sync --require-hashes /tmp/requirements.lock" in (target / "Dockerfile").read_text()
+    )
     warnings = [
         line for line in out.stderr if "lock-missing" in line or "does not exist yet" in line
     ]

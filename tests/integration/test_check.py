@@ -217,14 +217,14 @@ def test_dockerfile_syncing_an_unexported_lock_is_found(uv_env: UvEnv, tmp_path:
     path = service / "Dockerfile"
     path.write_text(path.read_text().replace("requirements-dev.lock", "requirements-test.lock"))
     found = _codes(service)
-    assert ("D403", "Dockerfile", _line(path, "COPY requirements-test.lock")) in found
+    assert ("D403", "Dockerfile", _line(path, "source=requirements-test.lock")) in found
 
 
 def test_dockerfile_syncing_a_missing_lock_is_found(uv_env: UvEnv, tmp_path: Path) -> None:
     service = _converted(tmp_path)
     (service / "requirements-dev.lock").unlink()
     path = service / "Dockerfile"
-    assert ("M503", "Dockerfile", _line(path, "COPY requirements-dev.lock")) in _codes(service)
+    assert ("M503", "Dockerfile", _line(path, "source=requirements-dev.lock")) in _codes(service)
 
 
 def test_lock_without_pyproject_and_export_without_lock_are_found(

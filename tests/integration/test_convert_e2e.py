@@ -72,9 +72,9 @@ def test_convert_locks_rewrites_and_syncs_exactly(
     assert pins_of(dev)["eta"] == "1.0"
 
     dockerfile = (service / "Dockerfile").read_text()
-    assert "COPY requirements.lock ." in dockerfile
-    assert "uv pip sync --require-hashes requirements.lock" in dockerfile
-    assert "uv pip sync --require-hashes requirements-dev.lock" in dockerfile
+    assert "--mount=type=bind,source=requirements.lock,target=/tmp/requirements.lock" in dockerfile
+    assert "uv pip sync --require-hashes /tmp/requirements.lock" in dockerfile
+    assert "uv pip sync --require-hashes /tmp/requirements-dev.lock" in dockerfile
     assert "pip install" not in dockerfile
 
     # The export installs exactly the locked set into a fresh venv.
