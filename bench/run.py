@@ -3,7 +3,9 @@
 Measures what a user waits for, process start included:
 - ``reqconv --version``;
 - ``reqconv convert --no-lock --dry-run`` on a typical 50-line service and on a generated 2,000-line file;
-- ``reqconv lock`` against ``uv lock`` alone on the same local-index project (bench/lock_bench.py).
+- ``reqconv lock`` against ``uv lock`` alone on the same local-index project (bench/lock_bench.py);
+- ``reqconv check`` against ``uv lock --check --offline`` on a locked ~150-package service
+  (bench/check_bench.py; goal: a ratio of at most 0.5).
 Targets on the 2-core machines: 0.15 s, 0.3 s, 1.0 s, and reqconv's own overhead <= 20 % of the lock.
 Never asserted in tests: timings are read here, by a person or CI's log.
 """
@@ -134,6 +136,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--no-lock-bench", action="store_true", help="skip the uv lock comparison")
+    parser.add_argument(
+        "--no-check-bench", action="store_true", help="skip the uv lock --check comparison"
+    )
     args = parser.parse_args(argv)
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -154,6 +159,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         import lock_bench  # type: ignore[import-not-found]
 
         results.update(lock_bench.main())
+    if not args.no_check_bench and (HERE / "check_bench.py").exists():
+        sys.path.insert(0, str(HERE.parent))
+        from bench import check_bench
+
+        results.update(check_bench.main())
     return results
 
 

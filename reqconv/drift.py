@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,10 +37,14 @@ __all__ = [
     "Finding",
     "codes_table",
     "compare_compiled",
+    "compare_copy_sources",
+    "compare_dockerfile_locks",
     "compare_exports",
     "compare_hashes",
     "compare_lock",
+    "compare_pip_left",
     "compare_requirements",
+    "compare_uv_image",
     "parse_export",
     "same_marker",
 ]
@@ -180,6 +184,25 @@ CODES: dict[str, Code] = {
             example="requirements-docs.lock:1: E304: no group or extra 'docs' in pyproject.toml",
         ),
         Code(
+            code="D401",
+            name="pip-install-left",
+            kind="dockerfiles",
+            fix="reqconv docker",
+            summary="In a locked service (uv.lock), a `pip install -r` that `reqconv docker` "
+            "would rewrite to a sync of the exported lock.",
+            example="Dockerfile:5: D401: pip install -r requirements.txt is left (a lock exports it)",
+        ),
+        Code(
+            code="D402",
+            name="copy-source-missing",
+            kind="dockerfiles",
+            fix="reqconv docker (or fix the COPY)",
+            summary="A COPY/ADD of a file that is not in the Dockerfile's build context (found "
+            "as `reqconv docker` finds it: compose files, or where the sources exist).",
+            example="Dockerfile:4: D402: COPY requirements-dev.lock: no such file in the build "
+            "context .",
+        ),
+        Code(
             code="D403",
             name="sync-of-unexported-lock",
             kind="dockerfiles",
@@ -188,6 +211,15 @@ CODES: dict[str, Code] = {
             "export.",
             example="Dockerfile:9: D403: uses requirements-test.lock, which reqconv lock does "
             "not export",
+        ),
+        Code(
+            code="D404",
+            name="uv-image-older",
+            kind="dockerfiles",
+            fix="reqconv docker",
+            summary="A pinned ghcr.io/astral-sh/uv image older than the uv that made the lock "
+            "(as the lock step recorded it in .reqconv-fingerprint).",
+            example="Dockerfile:3: D404: uv image 0.5.1 is older than uv 0.9.2, which made uv.lock",
         ),
         Code(
             code="M501",
@@ -1067,4 +1099,129 @@ def compare_exports(exports: Sequence[Export], lock: LockSummary, lock_path: Pat
                     f"{lock_path.name} installs {name}, which the export lacks",
                 )
             )
+    return findings
+
+
+# --------------------------------------------------------------------------------------------
+# 4. and 5. Dockerfiles
+
+LOCK_REF_RE = re.compile(
+    r"(?<![\w./-])((?:[\w./-]*/)?(?:requirements(?:-[\w.-]+)?\.lock|pylock\.toml))\b"
+)
+GROUP_LOCK_RE = re.compile(r"^requirements-(?P<name>.+)\.lock$")
+_UV_IMAGE_RE = re.compile(r"ghcr\.io/astral-sh/uv:(?P<version>\d+(?:\.\d+)*)")
+_GLOB_CHARS = frozenset("*?[")
+
+
+def compare_dockerfile_locks(
+    path: Path, text: str, known_groups: frozenset[str], exists: Callable[[str], bool]
+) -> list[Finding]:
+    """D403 and M503: each lock a Dockerfile names is one the lock step exports, and is there.
+
+    ``exists(ref)`` says whether the lock named ``ref`` (as the Dockerfile writes it) exists.
+    """
+    findings = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip().startswith("#"):
+            continue
+        for match in LOCK_REF_RE.finditer(line):
+            ref = match.group(1)
+            name = ref.rsplit("/", 1)[-1]
+            group_match = GROUP_LOCK_RE.match(name)
+            if group_match and str(canonicalize_name(group_match["name"])) not in known_groups:
+                group = canonicalize_name(group_match["name"])
+                findings.append(
+                    _finding(
+                        "D403",
+                        path,
+                        number,
+                        f"uses {name}, which `reqconv lock` does not export (no group or extra "
+                        f"{group!r} in pyproject.toml)",
+                    )
+                )
+            elif not exists(ref):
+                findings.append(_finding("M503", path, number, f"{name} does not exist"))
+    return findings
+
+
+def compare_copy_sources(
+    path: Path,
+    sources: Sequence[tuple[str, int]],
+    exists: Callable[[str], bool],
+    shown_context: str,
+) -> list[Finding]:
+    """D402: each ``COPY``/``ADD`` source (not a lock: M503 says those) exists in the context.
+
+    ``exists(source)`` answers for a path relative to the context (a glob: whether it matches).
+    """
+    findings = []
+    for source, line in sources:
+        name = source.rstrip("/").rsplit("/", 1)[-1]
+        if LOCK_REF_RE.fullmatch(name) or not source.strip() or source.strip() in (".", "./"):
+            continue
+        if not exists(source):
+            what = "nothing matches" if _GLOB_CHARS & set(source) else "no such file"
+            findings.append(
+                _finding(
+                    "D402",
+                    path,
+                    line,
+                    f"COPY {source}: {what} in the build context {shown_context}",
+                )
+            )
+    return findings
+
+
+def compare_pip_left(path: Path, before: str, after: str) -> list[Finding]:
+    """D401: the lines ``reqconv docker`` would rewrite that run ``pip install``."""
+    import difflib
+
+    old = before.split("\n")
+    new = after.split("\n")
+    findings = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, i1, i2, _j1, _j2 in matcher.get_opcodes():
+        if tag not in ("replace", "delete"):
+            continue
+        for number in range(i1, i2):
+            line = old[number]
+            if re.search(r"\bpip3?\b.*\binstall\b", line):
+                findings.append(
+                    _finding(
+                        "D401",
+                        path,
+                        number + 1,
+                        f"{line.strip().rstrip(chr(92)).strip()} is left: uv.lock exports what "
+                        "it installs",
+                    )
+                )
+                break  # one finding per rewritten step
+    return findings
+
+
+def compare_uv_image(path: Path, text: str, made_by: str | None) -> list[Finding]:
+    """D404: a pinned uv image older than the uv that made uv.lock (``made_by``)."""
+    if made_by is None:
+        return []
+    try:
+        lock_uv = Version(made_by)
+    except InvalidVersion:
+        return []
+    findings = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        for match in _UV_IMAGE_RE.finditer(line):
+            try:
+                older = Version(match["version"]) < lock_uv
+            except InvalidVersion:
+                continue
+            if older:
+                findings.append(
+                    _finding(
+                        "D404",
+                        path,
+                        number,
+                        f"uv image {match['version']} is older than uv {made_by}, which made "
+                        "uv.lock",
+                    )
+                )
     return findings

@@ -858,7 +858,7 @@ def lock_service(
             written.append(path)
         if path.name != PYLOCK:
             diagnostics.extend(_unhashed_diagnostics(path, text))
-    _record_fingerprint(root, tx)
+    _record_fingerprint(root, tx, uv_path)
     return LockResult(
         root=root,
         written=tuple(written),
@@ -869,14 +869,15 @@ def lock_service(
     )
 
 
-def _record_fingerprint(root: Path, tx: fs.Transaction) -> None:
-    """``reqconv check``'s fast path: the inputs a full check finds in sync (see fingerprint.py)."""
+def _record_fingerprint(root: Path, tx: fs.Transaction, uv_path: Path) -> None:
+    """``reqconv check``'s fast path and the uv that made the lock (see fingerprint.py)."""
     from reqconv import checking
     from reqconv.errors import ReqconvError
 
-    # An input the check cannot read: `reqconv check` will say so itself; the lock stands.
+    # An input the check cannot read, a uv that does not say its version: `reqconv check` will
+    # compare everything (and say what it cannot read); the lock stands.
     with contextlib.suppress(ReqconvError):
-        checking.record(root, tx)
+        checking.record(root, tx, uv_version=uv.uv_version(uv_path))
 
 
 def derive_pins(root: Path) -> tuple[tuple[Pin, ...], tuple[Diagnostic, ...]]:

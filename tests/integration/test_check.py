@@ -227,6 +227,81 @@ def test_dockerfile_syncing_a_missing_lock_is_found(uv_env: UvEnv, tmp_path: Pat
     assert ("M503", "Dockerfile", _line(path, "source=requirements-dev.lock")) in _codes(service)
 
 
+def test_pip_install_left_in_a_locked_service_is_found(uv_env: UvEnv, tmp_path: Path) -> None:
+    service = _converted(tmp_path)
+    path = service / "Dockerfile"
+    lines = path.read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("FROM base AS dev")) + 1
+    lines[at:at] = ["COPY requirements-dev.txt .\n", "RUN pip install -r requirements-dev.txt\n"]
+    path.write_text("".join(lines))
+    assert ("D401", "Dockerfile", at + 2) in _codes(service)
+
+
+def test_copy_of_a_file_missing_from_the_build_context_is_found(
+    uv_env: UvEnv, tmp_path: Path
+) -> None:
+    service = _converted(tmp_path)
+    path = service / "Dockerfile"
+    path.write_text(path.read_text() + "COPY settings.ini /app/\nCOPY conf/*.yml /app/\n")
+    found = _codes(service)
+    assert ("D402", "Dockerfile", _line(path, "settings.ini")) in found
+    assert ("D402", "Dockerfile", _line(path, "conf/*.yml")) in found
+    (service / "settings.ini").write_text("")
+    (service / "conf").mkdir()
+    (service / "conf" / "a.yml").write_text("")
+    assert not [f for f in _codes(service) if f[0] == "D402"]
+
+
+def test_compose_context_is_the_one_copies_are_held_to(uv_env: UvEnv, tmp_path: Path) -> None:
+    service = _converted(tmp_path)
+    path = service / "Dockerfile"
+    path.write_text(path.read_text() + "COPY svc/settings.ini /app/\n")
+    (service / "settings.ini").write_text("")
+    line = _line(path, "svc/settings.ini")
+    assert ("D402", "Dockerfile", line) in _codes(service)  # from svc/ itself: no svc/svc/...
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  api:\n    build:\n      context: .\n      dockerfile: svc/Dockerfile\n"
+    )
+    assert ("D402", "Dockerfile", line) not in _codes(service)  # built from tmp_path: it is there
+
+
+def test_uv_image_older_than_the_lock_s_uv_is_found(uv_env: UvEnv, tmp_path: Path) -> None:
+    service = _converted(tmp_path)
+    assert fingerprint.made_by(str(service)) is not None
+    path = service / "Dockerfile"
+    text = path.read_text()
+    pinned = text.split("ghcr.io/astral-sh/uv:", 1)[1].split(" ", 1)[0]
+    path.write_text(text.replace(f"uv:{pinned}", "uv:0.5.1"))
+    assert ("D404", "Dockerfile", _line(path, "uv:0.5.1")) in _codes(service)
+
+
+def test_fingerprint_falls_back_when_a_probed_file_appears(uv_env: UvEnv, tmp_path: Path) -> None:
+    service = _converted(tmp_path)
+    assert fingerprint.matches(str(service))
+    (service / "requirements-test.txt").write_text("eta\n")  # a new group file: discovery changes
+    assert not fingerprint.matches(str(service))
+    (service / "requirements-test.txt").unlink()
+    assert fingerprint.matches(str(service))
+    (service / "requirements.lock").write_bytes(
+        (service / "requirements.lock").read_bytes().replace(b"\n", b"\r\n")
+    )
+    assert fingerprint.matches(str(service))  # CRLF reads as LF, as the check reads it
+    with (service / "Dockerfile").open("a") as f:
+        f.write("# a comment\n")
+    assert not fingerprint.matches(str(service))
+
+
+def test_no_fingerprint_hashes_when_the_lock_is_not_in_sync(uv_env: UvEnv, tmp_path: Path) -> None:
+    service = _converted(tmp_path)
+    shutil.copy(service / "requirements-dev.lock", service / "requirements-docs.lock")
+    assert exit_code_of(["lock", str(service)]) == 0
+    text = (service / fingerprint.FILE_NAME).read_text()
+    assert "the last lock was not in sync" in text
+    assert "\nfile " not in text
+    assert not fingerprint.matches(str(service))
+    assert exit_code_of(["check", str(service)]) == 1
+
+
 def test_lock_without_pyproject_and_export_without_lock_are_found(
     uv_env: UvEnv, tmp_path: Path
 ) -> None:

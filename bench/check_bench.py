@@ -1,0 +1,186 @@
+"""``reqconv check`` against ``uv lock --check --offline`` on one locked ~150-package service.
+
+Run it as ``python bench/check_bench.py [--runs N] [--packages N]``, or call ``main()`` (``nox -s
+bench`` does, through ``bench/run.py``). The service is made by ``reqconv convert`` from a
+requirements file against a local ``file://`` index (offline, warm cache), so it has what a migrated
+service has: pyproject.toml, uv.lock, requirements.lock and the ``.reqconv-fingerprint`` the lock
+step records. The two commands run alternately in one session (so that a noisy neighbour slows both
+alike); whole-process medians, start-up included. Goal: reqconv's check at most half of uv's.
+
+Also measured, to show where the time goes: the full comparison (the fingerprint removed), the
+bare interpreter (``python -c pass``, the floor of any Python command) and ``python -X importtime``
+of the fast path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: make reqconv and the test builders importable
+    sys.path.insert(0, str(ROOT))
+
+from bench.lock_bench import bench_env  # noqa: E402
+from reqconv import fingerprint, uv  # noqa: E402
+from tests._builders import make_wheel, write_flat_index  # noqa: E402
+
+TARGET_RATIO = 0.5
+VERSIONS = ("1.0", "1.1", "2.0")
+
+
+def build_service(root: Path, packages: int) -> tuple[Path, Path]:
+    """A flat index of ``packages`` names (each depending on the next three) and a service whose
+    requirements.txt names every fifth; returns (index page, service folder, not yet converted)."""
+    index = root / "index"
+    for i in range(packages):
+        requires = [f"pkg{j:04d}>=1.0" for j in range(i + 1, min(i + 4, packages))]
+        for version in VERSIONS:
+            make_wheel(index, f"pkg{i:04d}", version, requires)
+    page = write_flat_index(index)
+    service = root / "service"
+    service.mkdir()
+    (service / "requirements.txt").write_text(
+        "".join(f"pkg{i:04d}>=1.0\n" for i in range(0, packages, 5))
+    )
+    return page, service
+
+
+def _time(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(argv, cwd=cwd, env=dict(env), capture_output=True, check=False)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(
+            f"{' '.join(argv)} failed ({result.returncode}):\n{result.stderr.decode()}"
+        )
+    return elapsed
+
+
+def alternating_medians(
+    commands: Mapping[str, Sequence[str]], *, cwd: Path, env: Mapping[str, str], runs: int
+) -> dict[str, float]:
+    """Median wall time of each command, run in turn ``runs`` times after one warm-up round."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for attempt in range(runs + 1):
+        for name, argv in commands.items():
+            elapsed = _time(argv, cwd, env)
+            if attempt:
+                times[name].append(elapsed)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def _importtime(argv: Sequence[str], cwd: Path, env: Mapping[str, str], top: int = 8) -> list[str]:
+    """The slowest imports (cumulative microseconds) of one run under ``-X importtime``."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", *argv],
+        cwd=cwd,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    rows = []
+    for line in result.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            _self, cumulative, name = line.removeprefix("import time:").split("|", 2)
+            if cumulative.strip().isdigit():
+                rows.append((int(cumulative), name[1:]))  # nested imports keep their indent
+    total = sum(cumulative for cumulative, name in rows if not name.startswith(" "))
+    lines = [f"all imports {total / 1000:.1f} ms"]
+    for cumulative, name in sorted(rows, reverse=True)[:top]:
+        lines.append(f"{cumulative / 1000:6.1f} ms  {name.strip()}")
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, float]:
+    """Measure and print; returns seconds and ``check-ratio`` (reqconv / uv, fast path)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument("--packages", type=int, default=150)
+    args = parser.parse_args([] if argv is None else argv)
+
+    uv_bin = uv.find_uv()
+    version = uv.uv_version(uv_bin)
+    reqconv = Path(sys.executable).with_name("reqconv")  # the console script pre-commit runs
+    with tempfile.TemporaryDirectory(prefix="reqconv-check-bench-") as tmp:
+        page, service = build_service(Path(tmp), args.packages)
+        env = bench_env(uv_bin, page, Path(tmp) / "cache")
+        env.pop("PYTHONPATH", None)  # the installed reqconv, as a user runs it
+        _time([str(reqconv), "convert", "--no-docker", "--quiet", str(service)], service, env)
+        locked = (service / "uv.lock").read_text().count("[[package]]")
+        stamp = service / fingerprint.FILE_NAME
+        assert stamp.is_file(), "convert recorded no fingerprint"
+
+        check = [str(reqconv), "check", "--quiet", "."]
+        uv_check = [str(uv_bin), "lock", "--check", "--offline"]
+        fast = alternating_medians(
+            {
+                "check-reqconv": check,
+                "check-uv": uv_check,
+                "check-python-floor": [sys.executable, "-c", "pass"],
+                # pip's console-script template imports `re` before reqconv: the floor of any
+                # `reqconv` command installed by pip (pre-commit's hook environments are)
+                "check-script-floor": [sys.executable, "-c", "import re, sys"],
+            },
+            cwd=service,
+            env=env,
+            runs=args.runs,
+        )
+        breakdown = _importtime(
+            ["-c", "from reqconv.cli import main; main()", "check", "."], service, env
+        )
+        saved = stamp.read_bytes()
+        stamp.unlink()
+        full = alternating_medians(
+            {"check-reqconv-full": check, "check-uv-again": uv_check},
+            cwd=service,
+            env=env,
+            runs=max(5, args.runs // 3),
+        )
+        full_breakdown = _importtime([str(reqconv), "check", "."], service, env, top=12)
+        stamp.write_bytes(saved)
+
+    ratio = fast["check-reqconv"] / fast["check-uv"]
+    results = {**fast, **full, "check-ratio": ratio}
+    results["check-ratio-full"] = full["check-reqconv-full"] / full["check-uv-again"]
+    results["check-floor-ratio"] = fast["check-python-floor"] / fast["check-uv"]
+    results["check-script-floor-ratio"] = fast["check-script-floor"] / fast["check-uv"]
+    verdict = "ok" if ratio <= TARGET_RATIO else "OVER"
+    print(
+        f"check bench: uv {version}, {locked} locked packages, alternating medians of {args.runs}"
+    )
+    print(f"  uv lock --check --offline      {fast['check-uv'] * 1000:7.1f} ms")
+    print(f"  reqconv check (fingerprint)    {fast['check-reqconv'] * 1000:7.1f} ms")
+    print(f"  ratio                          {ratio:7.2f}   target <= {TARGET_RATIO}  {verdict}")
+    print(
+        f"  python -c pass (the floor)     {fast['check-python-floor'] * 1000:7.1f} ms"
+        f"  = {results['check-floor-ratio']:.2f} of uv's"
+    )
+    print(
+        f"  python -c 'import re, sys'     {fast['check-script-floor'] * 1000:7.1f} ms"
+        f"  = {results['check-script-floor-ratio']:.2f} of uv's (pip's console-script start)"
+    )
+    print(
+        f"  reqconv check, full comparison {full['check-reqconv-full'] * 1000:7.1f} ms"
+        f"  (uv {full['check-uv-again'] * 1000:.1f} ms, ratio {results['check-ratio-full']:.2f})"
+    )
+    print("  imports of the fast path (python -X importtime):")
+    for line in breakdown:
+        print(f"    {line}")
+    print("  imports of the full comparison:")
+    for line in full_breakdown:
+        print(f"    {line}")
+    return results
+
+
+if __name__ == "__main__":
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    main(sys.argv[1:])

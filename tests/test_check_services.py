@@ -1,0 +1,62 @@
+"""``reqconv check`` on every service of ``../shared/services`` right after ``reqconv convert``
+(no lock, no Docker: offline): no finding. A service that already had a uv.lock upstream (CTFd)
+has a stale lock after a convert without lock, and only lock findings (and its Dockerfile's
+``pip install -r``); a service convert refuses is refused by check with the same exit code."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reqconv import cli
+from reqconv.checking import check_service
+
+SERVICES = Path(__file__).resolve().parents[1] / ".." / "shared" / "services"
+
+pytestmark = pytest.mark.skipif(
+    not SERVICES.is_dir(), reason=f"the service trees are not beside the checkout ({SERVICES})"
+)
+
+
+def _service_dirs() -> list[tuple[str, str]]:
+    if not SERVICES.is_dir():
+        return []
+    with (SERVICES / "MANIFEST.tsv").open(newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    return [(row["folder"], d) for row in rows for d in row["service_dirs"].split(",")]
+
+
+def _code(argv: list[str]) -> int:
+    with pytest.raises(SystemExit) as excinfo:
+        cli.main(argv)
+    assert isinstance(excinfo.value.code, int)
+    return excinfo.value.code
+
+
+@pytest.fixture(scope="module")
+def trees(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("services")
+    for folder in sorted({folder for folder, _ in _service_dirs()}):
+        shutil.copytree(SERVICES / folder, root / folder)
+    return root
+
+
+@pytest.mark.parametrize(("folder", "service"), _service_dirs())
+def test_no_finding_after_convert(trees: Path, folder: str, service: str) -> None:
+    root = trees / folder / service
+    had_lock = (root / "uv.lock").is_file()
+    converted = _code(["convert", "--no-lock", "--no-docker", "--offline", "-q", str(root)])
+    if converted != 0:
+        assert converted == 2
+        assert _code(["check", str(root)]) == 2  # the same bad input, the same exit code
+        return
+    findings = check_service(root).findings
+    if had_lock:  # convert --no-lock changed pyproject.toml; the upstream uv.lock is now behind it
+        assert findings
+        # and its Dockerfile still runs `pip install -r`, which a locked service should not
+        assert {f.code for f in findings} <= {"L201", "L202", "L203", "L204", "D401"}
+    else:
+        assert findings == []
