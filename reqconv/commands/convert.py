@@ -79,6 +79,7 @@ def project_meta(
     root: Path,
     *,
     dockerfiles: Sequence[Path] = (),
+    compiled: Sequence[Path] = (),
     options: ConvertOptions | None = None,
     existing_text: str = "",
 ) -> tuple[ProjectMeta, PythonChoice, list[Diagnostic]]:
@@ -112,6 +113,7 @@ def project_meta(
     choice = pythons.choose(
         root,
         dockerfiles=dockerfiles,
+        compiled=compiled,
         option=python_option,
         existing=existing_python,
         pyproject_text=existing_text,
@@ -207,6 +209,7 @@ def plan_service(
     meta, python, meta_diagnostics = project_meta(
         root,
         dockerfiles=tuple(dict.fromkeys(build.dockerfile for build in scan.builds)),
+        compiled=tuple(role.compiled for role in roles if role.compiled is not None),
         options=options,
         existing_text=tf.text if before is not None else "",
     )
