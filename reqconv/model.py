@@ -240,6 +240,10 @@ class UvSettings:
     no_build: tuple[str, ...] = ()
     allow_insecure_host: tuple[str, ...] = ()
     no_index: bool = False
+    # ``-C KEY=VALUE`` of a requirement line: package -> ((key, value or values), ...)
+    config_settings_package: tuple[
+        tuple[NormalizedName, tuple[tuple[str, str | tuple[str, ...]], ...]], ...
+    ] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

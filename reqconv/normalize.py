@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shlex
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -95,7 +96,7 @@ _NO_UV_EQUIVALENT = {
     "no-deps": "uv resolves dependencies of every package",
 }
 _PER_LINE_REASONS = {
-    "--config-settings": "set [tool.uv] config-settings-package by hand",
+    "--config-settings": "pip refuses a value that is not KEY=VALUE",
     "--global-option": "deprecated in pip; uv has no equivalent",
     "--install-option": "removed from pip; uv has no equivalent",
 }
@@ -301,6 +302,7 @@ class _State:
     demands: list[Demand] = field(default_factory=list)
     sources: dict[NormalizedName, tuple[Source, Location]] = field(default_factory=dict)
     direct: dict[NormalizedName, tuple[str, Location]] = field(default_factory=dict)  # ${VAR} URLs
+    config_settings: dict[NormalizedName, dict[str, list[str]]] = field(default_factory=dict)
     indexes: list[Index] = field(default_factory=list)
     index_names: dict[str, str] = field(default_factory=dict)  # url -> name
     find_links: list[str] = field(default_factory=list)
@@ -428,6 +430,23 @@ class _State:
                 req.origin,
             )
 
+    def config_setting(self, req: Req, option: str) -> bool:
+        """``-C KEY=VALUE`` -> ``[tool.uv] config-settings-package``; False when not KEY=VALUE."""
+        raw = option.split("=", 1)[1] if "=" in option else ""
+        try:
+            (value,) = shlex.split(raw)
+        except ValueError:
+            return False
+        key, sep, setting = value.partition("=")
+        if not sep or not key:
+            return False
+        name = canonicalize_name(req.name)
+        values = self.config_settings.setdefault(name, {}).setdefault(key, [])
+        if setting not in values:
+            values.append(setting)  # pip makes a list of a key given twice
+        self.outcome(req.origin, req.text, "mapped", f"tool.uv.config-settings-package.{name}")
+        return True
+
     def env_reference(self, req: Req, url: str, table: _Table) -> None:
         """A source whose URL holds ``${VAR}``: uv expands it in a dependency's own URL only."""
         assert req.source is not None
@@ -482,11 +501,15 @@ class _State:
             return
         for option in req.options:
             flag = option.split("=", 1)[0].split()[0]
+            if flag == "--config-settings" and self.config_setting(req, option):
+                continue
             reason = _PER_LINE_REASONS.get(flag, "pyproject has no per-requirement pip options")
+            # The line's fate says it: its requirement is converted, its option is not.
             self.report(
                 "per-line-option",
                 f"per-line option {option!r} of {req.name} was not carried over: {reason}",
                 req.origin,
+                req.text,
             )
         self.hashes(req, reqfile)
         self.pin(req, table.group)
@@ -509,6 +532,11 @@ class _State:
         )
         written = canonical(requirement)
         entry = table.entries.get((name, marker))
+        if entry is None and self.restates_main(table, req, name, marker, url):
+            # A group line that only restates a [project] entry: uv installs a group with the
+            # project's dependencies, so writing it again would say nothing.
+            self.outcome(req.origin, req.text, "merged", MAIN_KEY)
+            return
         if entry is None:
             self.check_other_tables(table, req, name, marker, written)
             entry = _Entry(
@@ -540,6 +568,20 @@ class _State:
         entry.extras |= {canonicalize_name(e) for e in requirement.extras}
         entry.origins.append((req.origin, written))
         self.outcome(req.origin, req.text, "merged", table.key)
+
+    def restates_main(
+        self, table: _Table, req: Req, name: NormalizedName, marker: str | None, url: str | None
+    ) -> bool:
+        """A group entry with the name, specifiers and marker of a [project] entry (its extras
+        among the entry's), and no source of its own."""
+        main = self.tables.get(None)
+        if table.group is None or main is None or req.options:
+            return False
+        entry = main.entries.get((name, marker))
+        if entry is None or entry.url != url or (req.source is not None and url is None):
+            return False
+        extras = {canonicalize_name(e) for e in req.requirement.extras}
+        return entry.specifier == req.requirement.specifier and extras <= entry.extras
 
     def check_other_tables(
         self, table: _Table, req: Req, name: NormalizedName, marker: str | None, written: str
@@ -933,6 +975,16 @@ class _State:
             no_build=tuple(self.no_build),
             allow_insecure_host=tuple(self.insecure_hosts),
             no_index=self.no_index,
+            config_settings_package=tuple(
+                (
+                    name,
+                    tuple(
+                        (key, values[0] if len(values) == 1 else tuple(values))
+                        for key, values in settings.items()
+                    ),
+                )
+                for name, settings in self.config_settings.items()
+            ),
         )
         return DependencySpec(dependencies=dependencies, groups=tuple(groups), uv=uv)
 
@@ -1119,10 +1171,14 @@ def convert(files: Mapping[Path, ReqFile], roles: Sequence[Role], root: Path) ->
     )
     # A line the parser could not turn into an entry (an unnamed URL, a cut cycle) is accounted
     # for by its diagnostic.
+    # A line whose option the parser dropped (pip ignores it) says so even when its requirement
+    # was converted.
     accounted = {outcome.location for outcome in state.outcomes}
     for diagnostic in diagnostics:
         location = diagnostic.location
-        if location is not None and location.line and location not in accounted:
+        if location is None or not location.line:
+            continue
+        if location not in accounted or diagnostic.code == "ignored-option":
             state.outcome(location, diagnostic.message, "reported", diagnostic.code)
             accounted.add(location)
     return Conversion(

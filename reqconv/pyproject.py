@@ -736,6 +736,52 @@ def _merge_uv(doc: tomlkit.TOMLDocument, settings: UvSettings, path: Path) -> No
     _merge_strings(uv, "allow-insecure-host", settings.allow_insecure_host)
     if settings.no_index:
         _set(uv, "no-index", True)
+    if settings.config_settings_package:
+        _merge_config_settings(uv, settings.config_settings_package)
+
+
+_BARE_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _key(key: str) -> str:
+    return key if _BARE_KEY_RE.fullmatch(key) else _string(key)
+
+
+def _merge_config_settings(
+    uv: Table,
+    wanted: Sequence[tuple[NormalizedName, Sequence[tuple[str, str | tuple[str, ...]]]]],
+) -> None:
+    """``config-settings-package = { pkg = { KEY = "VALUE" } }``: existing packages and keys
+    kept, ours set over them."""
+    existing = uv.get("config-settings-package")
+    merged: dict[str, dict[str, object]] = {}
+    if isinstance(existing, (Table, InlineTable)):
+        for name, settings in existing.unwrap().items():
+            merged[str(name)] = dict(settings) if isinstance(settings, dict) else settings
+    keys = {str(canonicalize_name(k)): k for k in merged}
+    for name, settings in wanted:
+        table = merged.setdefault(keys.get(name, name), {})
+        for key, value in settings:
+            table[key] = list(value) if isinstance(value, tuple) else value
+    if isinstance(existing, (Table, InlineTable)) and existing.unwrap() == merged:
+        return
+
+    def value_text(value: object) -> str:
+        if isinstance(value, list):
+            return "[" + ", ".join(_string(str(v)) for v in value) + "]"
+        return _string(str(value))
+
+    text = (
+        "{ "
+        + ", ".join(
+            f"{_key(name)} = {{ "
+            + ", ".join(f"{_key(k)} = {value_text(v)}" for k, v in settings.items())
+            + " }"
+            for name, settings in merged.items()
+        )
+        + " }"
+    )
+    uv["config-settings-package"] = _parse_value(text)
 
 
 def _index_pairs(index: Index, name: str, default: bool) -> list[tuple[str, str | bool]]:
@@ -898,6 +944,7 @@ _MANAGED_UV = frozenset(
         "no-build-package",
         "allow-insecure-host",
         "no-index",
+        "config-settings-package",
     }
 )
 _LAYOUT_HINT = (

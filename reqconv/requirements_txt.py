@@ -450,6 +450,13 @@ class _FileParser:
         options: list[str] = []
         for dest, name in _LINE_OPTIONS.items():
             for value in _as_list(values.pop(dest, [])):
+                key, sep, _ = value.partition("=")
+                if dest == "config_settings" and not (key and sep):
+                    raise ParseError(
+                        f"--config-settings {redact_text(value)!r}: pip takes KEY=VALUE "
+                        "(pip would refuse this line)",
+                        origin,
+                    )
                 if editable and dest != "config_settings":
                     self.ignored(origin, f"--{name} on an editable requirement")
                 else:

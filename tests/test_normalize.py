@@ -627,13 +627,66 @@ def test_options_without_uv_form_are_reported(name: str, value: str | None) -> N
     assert (outcome.outcome, outcome.key) == ("reported", "no-uv-equivalent")
 
 
-def test_per_line_option_is_a_warning_and_the_requirement_still_converts() -> None:
-    conversion = run(rf(MAIN, req("lxml", options=("--config-settings=--build-option=--x",))))
+def test_config_settings_map_to_config_settings_package() -> None:
+    # Issue 7 item 8: pip's per-line -C KEY=VALUE is uv's config-settings-package.
+    conversion = run(
+        rf(
+            MAIN,
+            req("lxml", line=1, options=("--config-settings=--build-option=--x",)),
+            req(
+                "Py_Pkg",
+                line=2,
+                options=("--config-settings='mode=a b'", "--config-settings=mode=c"),
+            ),
+        )
+    )
+    assert deps(conversion) == ["lxml", "py-pkg"]
+    assert conversion.diagnostics == ()
+    assert conversion.spec.uv.config_settings_package == (
+        ("lxml", (("--build-option", "--x"),)),
+        ("py-pkg", (("mode", ("a b", "c")),)),
+    )
+    assert [(o.location.line, o.outcome, o.key) for o in conversion.outcomes] == [
+        (1, "mapped", "tool.uv.config-settings-package.lxml"),
+        (1, "converted", "project.dependencies"),
+        (2, "mapped", "tool.uv.config-settings-package.py-pkg"),
+        (2, "converted", "project.dependencies"),
+    ]
+
+
+def test_a_dropped_per_line_option_is_the_line_fate_not_only_converted() -> None:
+    conversion = run(rf(MAIN, req("lxml", options=("--global-option=--fast",))))
     assert deps(conversion) == ["lxml"]
     (diagnostic,) = conversion.diagnostics
-    assert diagnostic.code == "per-line-option"
-    assert diagnostic.severity == "warning"
-    assert "config-settings-package" in diagnostic.message
+    assert (diagnostic.code, diagnostic.severity) == ("per-line-option", "warning")
+    assert [(o.outcome, o.key) for o in conversion.outcomes] == [
+        ("reported", "per-line-option"),
+        ("converted", "project.dependencies"),
+    ]
+
+
+def test_a_group_line_restating_a_main_entry_is_not_repeated() -> None:
+    dev = ROOT / "requirements-dev.txt"
+    conversion = run(
+        rf(MAIN, req("a==1", line=1), req("b[x,y]>=2", line=2), req("c", line=3)),
+        rf(
+            dev,
+            req("A==1", dev, 1),  # restates a==1
+            req("b[x]>=2", dev, 2),  # restates (its extra is among main's)
+            req("c>=1", dev, 3),  # narrows c: kept
+            req("pytest", dev, 4),
+        ),
+        roles=(Role(path=MAIN), Role(path=dev, group="dev")),
+    )
+    assert group(conversion, "dev") == ["c>=1", "pytest"]
+    assert [
+        (o.location.line, o.outcome, o.key) for o in conversion.outcomes if o.location.path == dev
+    ] == [
+        (1, "merged", "project.dependencies"),
+        (2, "merged", "project.dependencies"),
+        (3, "converted", "dependency-groups.dev"),
+        (4, "converted", "dependency-groups.dev"),
+    ]
 
 
 def test_hashes_in_role_file_are_pins_and_one_info_per_file() -> None:

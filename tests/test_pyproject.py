@@ -820,3 +820,24 @@ def test_layout_tomlkit_cannot_edit_is_refused_not_miswritten() -> None:
         PyprojectError, match=r"write \[tool\.uv\] and \[project\] as table headers"
     ):
         pyproject.apply(text, s, path=P)
+
+
+def test_config_settings_package_is_written_and_merged_with_what_is_there() -> None:
+    settings = UvSettings(
+        config_settings_package=(
+            (canonicalize_name("lxml"), (("--build-option", "--x"),)),
+            (canonicalize_name("pkg"), (("mode", ("a b", "c")),)),
+        )
+    )
+    out = apply(NEW, spec("lxml", "pkg", uv=settings))
+    assert tomllib.loads(out)["tool"]["uv"]["config-settings-package"] == {
+        "lxml": {"--build-option": "--x"},
+        "pkg": {"mode": ["a b", "c"]},
+    }
+    existing = NEW + 'config-settings-package = { Other = { k = "v" }, lxml = { old = "1" } }\n'
+    merged = apply(existing, spec("lxml", "pkg", uv=settings))
+    assert tomllib.loads(merged)["tool"]["uv"]["config-settings-package"] == {
+        "Other": {"k": "v"},
+        "lxml": {"old": "1", "--build-option": "--x"},
+        "pkg": {"mode": ["a b", "c"]},
+    }

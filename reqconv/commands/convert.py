@@ -378,8 +378,8 @@ def run(options: ConvertOptions, out: Output) -> int:
         return 1 if (mode.check and pending) else 0
 
     _write(services, options, out)
-    if mode.json:
-        out.out(_report(services, pending=pending))
+    if mode.json:  # written: nothing is pending any more
+        out.out(_report(services, pending=False))
     return 0
 
 

@@ -289,3 +289,16 @@ def test_an_include_not_followed_fails_the_run_a_constraint_only_warns(tmp_path:
     out = CollectedOutput()
     assert run(_options(tmp_path), out) == 0
     assert any(":2: warning: -c https://example.com/c.txt names a URL" in e for e in out.stderr)
+
+
+def test_json_report_after_writing_would_change_nothing(tmp_path: Path) -> None:
+    # Issue 7 item 8: would_change described the state before the files were written.
+    target = _copy_service(tmp_path, "apps/backend")
+    out = CollectedOutput()
+    assert run(_options(target, json=True), out) == 0
+    report = json.loads("".join(out.stdout))
+    assert report["would_change"] is False
+    assert report["services"][0]["written"] == [(target / "pyproject.toml").as_posix()]
+    check = CollectedOutput()
+    assert run(_options(target, check=True, json=True), check) == 0
+    assert json.loads("".join(check.stdout))["would_change"] is False

@@ -8,10 +8,12 @@ import os
 import subprocess
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
 
+from reqconv import uv
 from tests._builders import make_source_tree
 from tests.integration.conftest import UvEnv
 from tests.integration.test_lock import exit_code_of, pins_of, snapshot
@@ -221,3 +223,52 @@ def test_env_var_in_a_git_url_is_written_where_uv_expands_it(
     lock_text = (service / "uv.lock").read_text()
     assert "%7B" not in lock_text
     assert f"kappa @ git+{repo.as_uri()}@" in (service / "requirements.lock").read_text()
+
+
+_RECORDING_BACKEND = textwrap.dedent(
+    """\
+    import json, os, zipfile
+
+    def get_requires_for_build_wheel(config_settings=None):
+        return []
+
+    def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+        with open(os.environ["REQCONV_SEEN_SETTINGS"], "w") as f:
+            json.dump(config_settings, f)
+        name = "rec-1.0-py3-none-any.whl"
+        info = "rec-1.0.dist-info/"
+        with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as zf:
+            zf.writestr(info + "METADATA", "Metadata-Version: 2.1\\nName: rec\\nVersion: 1.0\\n")
+            zf.writestr(info + "WHEEL", "Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n")
+            zf.writestr(info + "RECORD", "")
+        return name
+    """
+)
+
+
+def test_per_line_config_settings_reach_the_build_backend_through_uv(
+    uv_env: UvEnv, tmp_path: Path
+) -> None:
+    # Issue 7 item 8: `-C KEY=VALUE` -> [tool.uv] config-settings-package, which uv hands to the
+    # package's build backend (checked by a backend that records what it was given).
+    service = tmp_path / "svc"
+    (service / "rec" / "_backend").mkdir(parents=True)
+    (service / "rec" / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["_backend"]\n'
+        '\n[project]\nname = "rec"\nversion = "1.0"\n'
+    )
+    (service / "rec" / "_backend" / "backend.py").write_text(_RECORDING_BACKEND)
+    (service / "requirements.txt").write_text(
+        "alpha==1.1\n./rec -C editable_mode=compat -C '--build-option=--a b'\n"
+    )
+    seen = tmp_path / "seen.json"
+
+    assert exit_code_of(["convert", "--no-docker", str(service)]) == 0
+
+    text = (service / "pyproject.toml").read_text()
+    assert tomllib.loads(text)["tool"]["uv"]["config-settings-package"] == {
+        "rec": {"editable_mode": "compat", "--build-option": "--a b"}
+    }
+    argv = [str(uv_env.uv), "sync", "--offline", "--project", str(service)]
+    uv.run(argv, cwd=service, env={**uv_env.env, "REQCONV_SEEN_SETTINGS": str(seen)}, timeout=300)
+    assert json.loads(seen.read_text()) == {"editable_mode": "compat", "--build-option": "--a b"}
