@@ -167,7 +167,9 @@ def test_normalize_apply_read_round_trip(
     for path, reqfile in files.items():
         for req in reqfile.requirements:
             table = next(str(r.group or "") for r in roles if r.path == path)
-            assert normalize.canonical(req.requirement) in got[table]
+            text = normalize.canonical(req.requirement)
+            # A group line that only restates a [project] entry is carried by that entry.
+            assert text in got[table] or (table and text in got.get("", []))
 
 
 @settings(max_examples=100, deadline=None)
