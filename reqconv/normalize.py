@@ -423,6 +423,20 @@ class _State:
             )
         if known is None:
             self.sources[name] = (source, req.origin)
+        elif known[0] != source and (kept := _refined(known[0], source)) is not None:
+            # One line names the repository's default branch, the other a ref of it: pip's
+            # later install of the ref replaced the first (a different direct URL reinstalls),
+            # and the ref is the one that says what is installed.
+            first, second = (known[1], req.origin) if kept is source else (req.origin, known[1])
+            self.report(
+                "source-ref-kept",
+                f"{name}: {second} names a ref of the repository that {first} takes at its default "
+                "branch; the ref is kept for [tool.uv.sources]",
+                req.origin,
+                severity="info",
+            )
+            if kept is source:
+                self.sources[name] = (source, req.origin)
         elif known[0] != source:
             raise ConflictError(
                 f"{name} comes from two different sources: {known[1]} and {req.origin}; "
@@ -1107,6 +1121,20 @@ def _rebase(path: str, base: Path, root: Path) -> str:
     joined = posixpath.normpath((base / posix).as_posix())
     relative = posixpath.relpath(joined, root.as_posix())
     return relative
+
+
+def _refined(a: Source, b: Source) -> Source | None:
+    """Of two git sources of one repository where exactly one names a ref (tag, rev or branch), that
+    one; else None (a real conflict)."""
+    if a.kind != "git" or b.kind != "git" or a.url.rstrip("/") != b.url.rstrip("/"):
+        return None
+    if a.subdirectory != b.subdirectory:
+        return None
+    a_ref = a.tag or a.rev or a.branch
+    b_ref = b.tag or b.rev or b.branch
+    if (a_ref is None) == (b_ref is None):
+        return None
+    return a if a_ref is not None else b
 
 
 def _rebase_source(source: Source, base: Path, root: Path) -> Source:

@@ -180,3 +180,36 @@ def test_name_option_and_existing_name_kept(tmp_path: Path) -> None:
     assert "--name other not applied" in out.stderr
     with pytest.raises(InputError, match="not a valid project name"):
         _convert(target, name="bad name")
+
+
+def test_default_branch_and_a_ref_of_one_repository_keep_the_ref(tmp_path: Path) -> None:
+    url = "git+https://github.com/HumanSignal/label-studio-ml-backend.git"
+    target = _service(
+        tmp_path,
+        {
+            "requirements-base.txt": f"label-studio-ml @ {url}\n",
+            "requirements.txt": f"label-studio-ml @ {url}@master\n",
+        },
+    )
+    code, out = _convert(target)
+    assert code == 0
+    data = tomllib.loads((target / "pyproject.toml").read_text())
+    assert data["tool"]["uv"]["sources"]["label-studio-ml"] == {
+        "git": "https://github.com/HumanSignal/label-studio-ml-backend.git",
+        "branch": "master",
+    }
+    assert f"{target / 'requirements.txt'}:1: info: label-studio-ml:" in out.stderr
+    _assert_idempotent(target)
+
+
+def test_two_refs_of_one_repository_are_still_a_conflict(tmp_path: Path) -> None:
+    from reqconv.errors import ConflictError
+
+    url = "git+https://github.com/example/lib.git"
+    target = _service(
+        tmp_path,
+        {"requirements-base.txt": f"lib @ {url}@v1\n", "requirements.txt": f"lib @ {url}@v2\n"},
+    )
+    with pytest.raises(ConflictError, match="two different sources"):
+        _convert(target)
+    assert not (target / "pyproject.toml").exists()
