@@ -1,0 +1,180 @@
+"""Every case of ``fixtures/builds/`` builds with ``docker build`` before and after ``reqconv convert``.
+
+For each case: build the original Dockerfile(s) (pip, against the loopback index), run the real
+``reqconv convert`` (real uv lock against the same index), check a second run would change nothing,
+build the rewritten Dockerfile(s), then, in the built stage of both images, run the interpreter that
+the image's own CMD runs with and import every package of the stage's lock at its locked version,
+plus the app's own modules. No build reaches anything but the loopback index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from packaging.markers import Marker
+
+from tests._dockerbuild import (
+    INDEX_URL,
+    IndexProxy,
+    build,
+    final_interpreter,
+    module_name,
+    run_python,
+    serve_index,
+)
+from tests.builds.cases import Case, all_cases, case_index
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+_LOCK_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)\s*(?:;\s*([^\\]+?))?\s*\\?$")
+
+# The marker environment of the interpreter that runs it (what packaging.markers computes).
+_MARKER_ENV = """
+import json, os, platform, sys
+impl = sys.implementation
+print(json.dumps({
+    "implementation_name": impl.name,
+    "implementation_version": "%d.%d.%d" % impl.version[:3],
+    "os_name": os.name,
+    "platform_machine": platform.machine(),
+    "platform_release": platform.release(),
+    "platform_system": platform.system(),
+    "platform_version": platform.version(),
+    "python_full_version": platform.python_version(),
+    "platform_python_implementation": platform.python_implementation(),
+    "python_version": ".".join(platform.python_version_tuple()[:2]),
+    "sys_platform": sys.platform,
+}))
+"""
+
+_CHECK = """
+import importlib, importlib.metadata as md, json, sys
+packages, modules = json.loads(sys.argv[1] if len(sys.argv) > 1 else {payload!r})
+bad = []
+for name, version, module in packages:
+    try:
+        importlib.import_module(module)
+        found = md.version(name)
+    except Exception as e:
+        bad.append("%s: %r" % (name, e))
+        continue
+    if found != version:
+        bad.append("%s: %s installed, %s locked" % (name, found, version))
+for module in modules:
+    try:
+        importlib.import_module(module)
+    except Exception as e:
+        bad.append("%s: %r" % (module, e))
+print(json.dumps({{"prefix": sys.prefix, "bad": bad}}))
+"""
+
+
+def _locked(service: Path, locks: tuple[str, ...]) -> list[tuple[str, str, str | None]]:
+    """``(name, version, marker)`` of every entry of the export files."""
+    entries = []
+    for lock in locks:
+        path = service / lock
+        assert path.is_file(), f"{lock} was not written by reqconv convert"
+        for line in path.read_text("utf-8").splitlines():
+            match = _LOCK_LINE.match(line.strip())
+            if match is not None:
+                entries.append((match.group(1), match.group(2), match.group(3)))
+    assert entries, f"{locks} lock no package"
+    return entries
+
+
+def _check_stage(
+    tag: str, packages: list[tuple[str, str, str | None]], modules: tuple[str, ...]
+) -> str:
+    """Import ``packages`` (at their versions) and ``modules`` with the CMD's interpreter."""
+    interpreter = final_interpreter(tag)
+    environment = json.loads(run_python(tag, interpreter, _MARKER_ENV))
+    wanted = [
+        (name, version, module_name(name))
+        for name, version, marker in packages
+        if marker is None or Marker(marker).evaluate(environment)
+    ]
+    payload = json.dumps([wanted, list(modules)])
+    report = json.loads(run_python(tag, interpreter, _CHECK.format(payload=payload)))
+    assert report["bad"] == [], f"{tag} ({interpreter}, CMD's interpreter): {report['bad']}"
+    return interpreter
+
+
+def _convert(service: Path, case: Case, index: IndexProxy, tmp_path: Path, *extra: str) -> None:
+    env = {
+        name: value for name, value in os.environ.items() if not name.startswith(("UV_", "PIP_"))
+    }
+    env.update(index.env())
+    env.update(
+        UV_DEFAULT_INDEX=INDEX_URL,
+        UV_CACHE_DIR=str(tmp_path / "uv-cache"),
+        UV_PYTHON_DOWNLOADS="never",
+        UV_NO_PROGRESS="1",
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+    )
+    env.pop("VIRTUAL_ENV", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "reqconv", "convert", *case.convert_args, *extra, str(service)],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0, (
+        f"reqconv convert {' '.join(extra)} exited {done.returncode}\n{done.stdout}{done.stderr}"
+    )
+
+
+@pytest.mark.parametrize("case", all_cases(), ids=lambda case: case.name)
+def test_case_builds_and_imports_before_and_after_the_rewrite(
+    case: Case,
+    docker_engine: str,
+    real_wheels: Path,
+    image_tags: list[str],
+    session_id: str,
+    tmp_path: Path,
+) -> None:
+    index_dir = case_index(case, tmp_path / "index", real_wheels)
+    work = tmp_path / case.name
+    shutil.copytree(case.root, work, ignore=shutil.ignore_patterns("case.toml"))
+    service = work / case.service
+    scratch = tmp_path / "dockerfiles"
+    with serve_index(index_dir) as index:
+        originals = []
+        for number, spec in enumerate(case.builds):
+            text = (work / spec.dockerfile).read_text("utf-8")
+            originals.append(text)
+            tag = f"reqconv-build/{case.name}-{number}-pip:{session_id}"
+            image_tags.append(tag)
+            build(work / spec.context, text, tag, index, scratch, target=spec.target)
+
+        _convert(service, case, index, tmp_path)
+        _convert(service, case, index, tmp_path, "--check")  # a second run changes nothing
+
+        for number, spec in enumerate(case.builds):
+            text = (work / spec.dockerfile).read_text("utf-8")
+            if case.rewritten:
+                assert text != originals[number], f"{spec.dockerfile} was not rewritten"
+            else:
+                assert text == originals[number], f"{spec.dockerfile} was rewritten"
+            tag = f"reqconv-build/{case.name}-{number}-uv:{session_id}"
+            image_tags.append(tag)
+            build(work / spec.context, text, tag, index, scratch, target=spec.target)
+
+        for number, spec in enumerate(case.builds):
+            packages = _locked(service, spec.locks)
+            for kind in ("pip", "uv"):
+                _check_stage(
+                    f"reqconv-build/{case.name}-{number}-{kind}:{session_id}",
+                    packages,
+                    case.imports,
+                )
+    assert index.refused == [], f"builds asked for something other than the index: {index.refused}"
