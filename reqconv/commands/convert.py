@@ -9,7 +9,7 @@ file it touched and removes the files it created.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from reqconv import fs
 from reqconv.commands import FileChange, Output, WriteMode, diagnostic_json, unified_diff
 from reqconv.errors import InputError, InputErrors, Location, UvError
-from reqconv.model import Conversion, Diagnostic, ProjectMeta
+from reqconv.model import Conversion, Diagnostic, ProjectMeta, ReqFile
 
 if TYPE_CHECKING:
     from reqconv.builds import Build
@@ -198,6 +198,8 @@ def plan_service(
     conversion = normalize.convert(files, roles, root)
     # A requirement the result would lack (an -r not followed): refused like bad input.
     lost = [d for d in conversion.diagnostics if d.severity == "error"]
+    if options.lock:
+        lost += _unset_variables(files)
     if lost:
         raise InputErrors.of(InputError(d.message, d.location) for d in lost)
 
@@ -241,6 +243,37 @@ def plan_service(
         builds=scan.builds,
         diagnostics=[*scan.diagnostics, *meta_diagnostics, *conversion.diagnostics],
     )
+
+
+def _unset_variables(files: Mapping[Path, ReqFile]) -> list[Diagnostic]:
+    """``${VAR}`` in a requirement's URL that is not set here: uv would lock the literal text."""
+    import os
+
+    from reqconv.requirements_txt import ENV_RE
+
+    found: list[Diagnostic] = []
+    for reqfile in files.values():
+        for req in reqfile.requirements:
+            source = req.source
+            if source is None:
+                continue
+            text = " ".join(
+                part or ""
+                for part in (source.url, source.path, source.tag, source.rev, source.branch)
+            )
+            for variable in dict.fromkeys(ENV_RE.findall(text)):
+                if variable not in os.environ:
+                    found.append(
+                        Diagnostic(
+                            code="unset-variable",
+                            message=f"${{{variable}}} is not set: uv expands it in this URL when "
+                            "it locks (uv.lock records the value); set it, or convert with "
+                            "--no-lock",
+                            location=req.origin,
+                            severity="error",
+                        )
+                    )
+    return found
 
 
 def _role_lines(service: ServiceConversion) -> list[str]:

@@ -302,3 +302,25 @@ def test_json_report_after_writing_would_change_nothing(tmp_path: Path) -> None:
     check = CollectedOutput()
     assert run(_options(target, check=True, json=True), check) == 0
     assert json.loads("".join(check.stdout))["would_change"] is False
+
+
+def test_an_unset_variable_in_a_url_stops_a_locking_run_before_uv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REQCONV_SDK_CHANNEL", raising=False)
+    (tmp_path / "requirements.txt").write_text(
+        "alpha\nsdk @ https://files.example.com/${REQCONV_SDK_CHANNEL}/sdk-1.0.tar.gz\n"
+    )
+    locking = ConvertOptions(paths=(tmp_path,), lock=True, docker=False)
+    with pytest.raises(InputError) as info:
+        run(locking, CollectedOutput())
+    assert str(info.value).startswith(
+        f"{tmp_path / 'requirements.txt'}:2: ${{REQCONV_SDK_CHANNEL}} is not set"
+    )
+    assert not (tmp_path / "pyproject.toml").exists()
+
+    assert run(_options(tmp_path), CollectedOutput()) == 0  # --no-lock: written for uv to expand
+    assert (
+        '"sdk @ https://files.example.com/${REQCONV_SDK_CHANNEL}/sdk-1.0.tar.gz"'
+        in (tmp_path / "pyproject.toml").read_text()
+    )
