@@ -32,8 +32,10 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from packaging.utils import NormalizedName, canonicalize_name
 
 from reqconv import fs, uv
+from reqconv import pins as pins_
 from reqconv.errors import InputError, Location, PyprojectError, UvError
-from reqconv.model import Diagnostic, Index, LockSummary, Pin
+from reqconv.model import Demand, Diagnostic, Index, Pin
+from reqconv.pins import CarriedPin, HashMismatch, VersionChange
 from reqconv.redact import has_credentials, redact_text, strip_credentials
 
 if TYPE_CHECKING:
@@ -42,7 +44,9 @@ if TYPE_CHECKING:
 __all__ = [
     "PYLOCK",
     "REQUIREMENTS_LOCK",
+    "CarriedPin",
     "HashMismatch",
+    "LockInputs",
     "LockResult",
     "Project",
     "Runner",
@@ -50,6 +54,8 @@ __all__ = [
     "VersionChange",
     "check_docker_python",
     "check_service",
+    "copied_exports",
+    "derive_inputs",
     "derive_pins",
     "encoded",
     "export_name",
@@ -74,32 +80,6 @@ _SSH_USER_RE = re.compile(r"(?:^|[\s\"'=])(?:git\+)?ssh://[^/@\s:\"']+@")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class VersionChange:
-    """A pinned package the lock holds at another version (``locked is None``: not locked at all)."""
-
-    name: NormalizedName
-    pinned: str
-    locked: str | None
-    origin: Location
-    reason: str
-
-    def __str__(self) -> str:
-        now = self.locked if self.locked is not None else "(not in the lock)"
-        return f"{self.name} {self.pinned} -> {now}: {self.reason}"
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class HashMismatch:
-    """The requirements file's hashes for a version that uv.lock records with other hashes."""
-
-    name: NormalizedName
-    version: str
-    origin: Location
-    pinned: tuple[str, ...]
-    locked: tuple[str, ...]
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
 class LockResult:
     """What one service's lock step did."""
 
@@ -107,6 +87,7 @@ class LockResult:
     written: tuple[Path, ...] = ()
     kept: tuple[Pin, ...] = ()
     changed: tuple[VersionChange, ...] = ()
+    carried: tuple[CarriedPin, ...] = ()
     hash_mismatches: tuple[HashMismatch, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
 
@@ -483,19 +464,6 @@ def _unhashed_diagnostics(path: Path, text: str) -> list[Diagnostic]:
 # Pins
 
 
-def _same_version(a: str, b: str) -> bool:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return Version(a) == Version(b)
-    except InvalidVersion:
-        return a == b
-
-
-def _locked_versions(summary: LockSummary, name: str) -> list[str]:
-    return [p.version for p in summary.packages if p.name == name and p.version is not None]
-
-
 def _named_in(stderr: str, pins: Iterable[Pin]) -> list[Pin]:
     """The pins whose package uv's explanation names (``-``, ``_`` and ``.`` alike)."""
     words = {canonicalize_name(w) for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9._-]*", stderr)}
@@ -516,7 +484,7 @@ def _why(stderr: str) -> str:
 def _add_constraints(project: Project, pins: Sequence[Pin]) -> bytes:
     from reqconv import pyproject
 
-    requirements = [f"{pin.name}=={pin.version}" for pin in pins]
+    requirements = [pins_.constraint(pin) for pin in pins]
     text = pyproject.add_constraints(project.file.text, requirements, path=project.path)
     return project.file.encode(text)
 
@@ -535,78 +503,6 @@ def _upgrade_names(packages: Sequence[str]) -> frozenset[NormalizedName]:
             raise InputError(f"--upgrade-package {item!r}: {name!r} is not a valid package name")
         names.add(canonicalize_name(name))
     return frozenset(names)
-
-
-def _split_pins(pins: Sequence[Pin]) -> dict[NormalizedName, str]:
-    """Names pinned to more than one version (``x==1 ; <marker>`` and ``x==2 ; <other marker>``).
-
-    A ``Pin`` carries no marker, so each would become an unconditional constraint, and no version
-    holds both: the first lock would fail on them and take other pins down in the retry.
-    """
-    versions: dict[NormalizedName, list[str]] = {}
-    for pin in pins:
-        found = versions.setdefault(pin.name, [])
-        if not any(_same_version(pin.version, v) for v in found):  # 1.0 and 1.0.0 are one
-            found.append(pin.version)
-    return {
-        name: f"pinned to several versions ({', '.join(found)}), presumably under markers; "
-        "one constraint cannot hold them all, so uv chose"
-        for name, found in versions.items()
-        if len(found) > 1
-    }
-
-
-def _check_pins(
-    pins: Sequence[Pin],
-    summary: LockSummary,
-    dropped: dict[NormalizedName, str],
-    *,
-    upgrade: bool,
-    upgrade_packages: frozenset[NormalizedName],
-) -> tuple[list[Pin], list[VersionChange], list[HashMismatch]]:
-    kept: list[Pin] = []
-    changed: list[VersionChange] = []
-    mismatches: list[HashMismatch] = []
-    for pin in pins:
-        versions = _locked_versions(summary, pin.name)
-        if any(_same_version(pin.version, v) for v in versions):
-            kept.append(pin)
-            if pin.hashes:
-                locked = {
-                    h
-                    for p in summary.packages
-                    if p.name == pin.name and p.version and _same_version(p.version, pin.version)
-                    for h in p.hashes
-                }
-                if locked and not locked & set(pin.hashes):
-                    mismatches.append(
-                        HashMismatch(
-                            name=pin.name,
-                            version=pin.version,
-                            origin=pin.origin,
-                            pinned=pin.hashes,
-                            locked=tuple(sorted(locked)),
-                        )
-                    )
-            continue
-        if pin.name in dropped:
-            reason = f"uv could not keep the pin: {dropped[pin.name]}"
-        elif upgrade or pin.name in upgrade_packages:
-            reason = "upgraded as asked (--upgrade / --upgrade-package)"
-        elif not versions:
-            reason = "no longer needed: nothing in the project requires it on the locked Pythons"
-        else:
-            reason = "uv chose another version to satisfy the other requirements"
-        changed.append(
-            VersionChange(
-                name=pin.name,
-                pinned=pin.version,
-                locked=versions[0] if versions else None,
-                origin=pin.origin,
-                reason=reason,
-            )
-        )
-    return kept, changed, mismatches
 
 
 # --------------------------------------------------------------------------------------------
@@ -635,6 +531,56 @@ def export_targets(
     if pylock or (root / PYLOCK).is_file():
         targets.append((None, True))
     return targets
+
+
+def copied_exports(root: Path, project: Project) -> tuple[list[str], bool, list[Diagnostic]]:
+    """The group exports (and whether ``pylock.toml``) that a Dockerfile building ``root`` copies.
+
+    A ``requirements-NAME.lock`` whose NAME is no group or extra of pyproject.toml cannot be
+    exported: a warning at the ``COPY`` line (the image would not build).
+    """
+    from reqconv.builds import find_builds
+
+    builds = find_builds(root)
+    if not builds:
+        return [], False, []
+    from reqconv.docker import context_sources
+
+    known = project.groups | project.extras
+    groups: list[str] = []
+    pylock = False
+    diagnostics: list[Diagnostic] = []
+    for build in builds:
+        text = fs.read_text(build.dockerfile).text
+        for source, line in context_sources(text, dict(build.args)):
+            name = Path(source).name
+            if name == PYLOCK:
+                pylock = True
+            match = _GROUP_LOCK_RE.match(name)
+            if match is None:
+                continue
+            if canonicalize_name(match["name"]) in known:
+                groups.append(match["name"])
+            else:
+                diagnostics.append(
+                    Diagnostic(
+                        code="lock-not-exportable",
+                        message=f"copies {name}, but {match['name']!r} is no group or extra of "
+                        f"{project.path}: the lock step cannot export it, and the image will "
+                        "not build; add the group, or copy another lock",
+                        location=Location(build.dockerfile, line),
+                    )
+                )
+    return list(dict.fromkeys(groups)), pylock, list(dict.fromkeys(diagnostics))
+
+
+def _targets_with_copied(
+    root: Path, project: Project, export_groups: Sequence[str], pylock: bool
+) -> tuple[list[tuple[str | None, bool]], list[Diagnostic]]:
+    """``export_targets`` plus every export a Dockerfile of the service copies."""
+    copied, copied_pylock, notes = copied_exports(root, project)
+    groups = list(dict.fromkeys((*export_groups, *copied)))
+    return export_targets(root, project, groups, pylock or copied_pylock), notes
 
 
 def _export_argv(
@@ -726,6 +672,7 @@ def lock_service(
     *,
     tx: fs.Transaction,
     pins: Sequence[Pin] = (),
+    demands: Sequence[Demand] = (),
     export_groups: Sequence[str] = (),
     pylock: bool = False,
     upgrade: bool = False,
@@ -734,18 +681,23 @@ def lock_service(
     runner: Runner = uv.run,
     uv_path: Path | None = None,
 ) -> LockResult:
-    """Lock ``root`` with uv and write its exports, keeping ``pins`` on a first lock."""
+    """Lock ``root`` with uv and write its exports; the lock holds ``pins`` or says why not.
+
+    On a first lock every pin goes to uv; on an existing one, the pins uv.lock does not hold yet
+    (a pin changed in the requirements since, a new pip-compile run): the requirements files are
+    what the team edits while they exist. ``demands`` (every requirement line) name the reason
+    when a pin cannot hold.
+    """
     if uv_path is None:
         uv_path = uv.find_uv()
         uv.uv_version(uv_path)
     project = read_project(root)
     refuse_workspace_member(root, project)
     check_docker_python(root, project.requires_python, project.path)
-    targets = export_targets(root, project, export_groups, pylock)
+    targets, notes = _targets_with_copied(root, project, export_groups, pylock)
     _require_writable(root)
     lock_path = root / "uv.lock"
     lock_before = lock_path.read_bytes() if lock_path.is_file() else None
-    first_lock = lock_before is None
 
     # Snapshot everything before uv or reqconv touches it: the caller's rollback restores it all.
     tx.track(lock_path)
@@ -753,11 +705,21 @@ def lock_service(
     for group, is_pylock in targets:
         tx.track(root / (PYLOCK if is_pylock else export_name(group)))
 
-    diagnostics: list[Diagnostic] = []
+    diagnostics: list[Diagnostic] = list(notes)
     upgrading = _upgrade_names(upgrade_packages)
-    applied = [] if upgrade else [pin for pin in pins if pin.name not in upgrading]
-    if not first_lock:
-        applied = []  # uv.lock is the record now; the requirements' pins only seed the first lock
+    candidates = [] if upgrade else [pin for pin in pins if pin.name not in upgrading]
+    settled = pins_.settle(candidates, demands)
+    dropped = dict(settled.dropped)
+    applied = list(settled.applied)
+    # Read only when there are pins: parsing a large uv.lock with tomllib costs more than the
+    # rest of reqconv's work.
+    summary_before = uv.read_lock(lock_before.decode()) if lock_before and applied else None
+    unheld = applied
+    if summary_before is not None:
+        unheld = [pin for pin in applied if not pins_.held(pin, summary_before)]
+        if not unheld:
+            applied = []  # uv.lock holds every pin: a plain lock keeps them as preferences
+        # else every pin goes to uv, the held ones too: else uv could move one to fit another
 
     def lock(*, from_cache: bool = False) -> None:
         argv = uv.build_lock_argv(
@@ -769,8 +731,6 @@ def lock_service(
         )
         run_lock(runner, argv, root, project)
 
-    dropped = _split_pins(applied)
-    applied = [pin for pin in applied if pin.name not in dropped]
     if applied:
         remaining = list(applied)
         retried = False
@@ -783,7 +743,7 @@ def lock_service(
                 unwrapped = " ".join(e.stderr.split())
                 if _NO_SOLUTION not in unwrapped or _AUTH_FAILURE_RE.search(unwrapped):
                     raise  # an index that refused uv is no conflict of the pins
-                why = _why(e.stderr)
+                why = f"uv could not keep the pin: {_why(e.stderr)}"
                 named = _named_in(e.stderr, remaining)
                 # uv names the conflicting packages; drop those pins and retry once. When it names
                 # none, or the retry fails too, lock without pins and report what moved.
@@ -792,8 +752,8 @@ def lock_service(
                 )
                 retried = True
                 for pin in culprits:
-                    dropped[pin.name] = why
-                remaining = [pin for pin in remaining if pin.name not in dropped]
+                    dropped[pins_.key(pin)] = why
+                remaining = [pin for pin in remaining if pins_.key(pin) not in dropped]
         # Back to the user's pyproject, byte for byte; uv keeps the locked versions as preferences.
         _write(tx, project.path, project.data)
         try:
@@ -807,35 +767,32 @@ def lock_service(
 
     lock_text = fs.read_text(lock_path).text
     _refuse_credentials(lock_path, lock_text)
-    # Read only when there are pins to check against it: parsing a large uv.lock with tomllib
-    # costs more than the rest of reqconv's work.
     summary = uv.read_lock(lock_text) if pins else None
 
     kept: list[Pin] = []
     changed: list[VersionChange] = []
+    carried: list[CarriedPin] = []
     mismatches: list[HashMismatch] = []
-    if summary is not None and first_lock:
-        kept, changed, mismatches = _check_pins(
+    if summary is not None:
+        kept, changed, mismatches = pins_.check(
             pins, summary, dropped, upgrade=upgrade, upgrade_packages=upgrading
         )
-    elif summary is not None:
-        _, apart, _ = _check_pins(pins, summary, {}, upgrade=upgrade, upgrade_packages=upgrading)
-        if apart:
-            listed = ", ".join(
-                f"{c.name} {c.locked or '(none)'} (pinned {c.pinned})" for c in apart
-            )
-            diagnostics.append(
-                Diagnostic(
-                    code="pins-not-applied",
-                    message=f"uv.lock exists, so its versions are kept over the requirements' "
-                    f"pins: {listed}; run `reqconv lock --upgrade-package NAME` to move one",
-                    location=Location(lock_path),
-                    severity="info",
+    if summary is not None and summary_before is not None:
+        for pin in unheld:
+            if pins_.held(pin, summary):
+                before = pins_.locked_version(pin, summary_before)
+                carried.append(
+                    CarriedPin(name=pin.name, before=before, version=pin.version, origin=pin.origin)
                 )
-            )
     for change in changed:
         diagnostics.append(
             Diagnostic(code="version-changed", message=str(change), location=change.origin)
+        )
+    for carry in carried:
+        diagnostics.append(
+            Diagnostic(
+                code="pin-carried", message=str(carry), location=carry.origin, severity="info"
+            )
         )
     for mismatch in mismatches:
         diagnostics.append(
@@ -864,6 +821,7 @@ def lock_service(
         written=tuple(written),
         kept=tuple(kept),
         changed=tuple(changed),
+        carried=tuple(carried),
         hash_mismatches=tuple(mismatches),
         diagnostics=tuple(diagnostics),
     )
@@ -880,30 +838,46 @@ def _record_fingerprint(root: Path, tx: fs.Transaction, uv_path: Path) -> None:
         checking.record(root, tx, uv_version=uv.uv_version(uv_path))
 
 
-def derive_pins(root: Path) -> tuple[tuple[Pin, ...], tuple[Diagnostic, ...]]:
-    """Pins from the service's requirements files, for a first lock (no uv.lock yet)."""
-    if (root / "uv.lock").exists():
-        return (), ()
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockInputs:
+    """What the service's requirements files ask of the lock: pins, and every requirement line."""
+
+    pins: tuple[Pin, ...] = ()
+    demands: tuple[Demand, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+def derive_inputs(root: Path) -> LockInputs:
+    """Pins and demands from the service's requirements files, while it keeps them."""
     from reqconv import discover
 
     try:
         roles = discover.discover(root)
         if not roles:
-            return (), ()
+            return LockInputs()
         from reqconv import normalize, requirements_txt
 
         paths = [role.path for role in roles]
         paths += [role.compiled for role in roles if role.compiled is not None]
         conversion = normalize.convert(requirements_txt.parse_tree(paths), roles, root)
     except InputError as e:
-        return (), (
-            Diagnostic(
-                code="pins-not-read",
-                message=f"the requirements' pins could not be read, so none seed the lock: {e}",
-                location=e.location,
-            ),
+        return LockInputs(
+            diagnostics=(
+                Diagnostic(
+                    code="pins-not-read",
+                    message=f"the requirements' pins could not be read, so the lock does not "
+                    f"follow them: {e}",
+                    location=e.location,
+                ),
+            )
         )
-    return conversion.pins, ()
+    return LockInputs(pins=conversion.pins, demands=conversion.demands)
+
+
+def derive_pins(root: Path) -> tuple[tuple[Pin, ...], tuple[Diagnostic, ...]]:
+    """``derive_inputs`` without the demands."""
+    inputs = derive_inputs(root)
+    return inputs.pins, inputs.diagnostics
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -920,13 +894,21 @@ class StaleFile:
 def check_service(
     root: Path,
     *,
+    pins: Sequence[Pin] = (),
+    demands: Sequence[Demand] = (),
     export_groups: Sequence[str] = (),
     pylock: bool = False,
     offline: bool = False,
     runner: Runner = uv.run,
     uv_path: Path,
 ) -> list[StaleFile]:
-    """What ``lock_service`` would change in ``root``, written nowhere (``uv lock --locked``)."""
+    """What ``lock_service`` would change in ``root``; every file is left as it was.
+
+    ``uv lock --locked`` tells a stale uv.lock. A pin of the requirements that uv.lock does not
+    hold (and that no other input excludes) needs a trial: the lock step runs and every file is
+    restored byte for byte, so a pin uv cannot hold is not reported as pending for ever. Then each
+    export (those asked, those that exist, those a Dockerfile copies) is rendered and compared.
+    """
     project = read_project(root)
     refuse_workspace_member(root, project)
     check_docker_python(root, project.requires_python, project.path)
@@ -938,9 +920,32 @@ def check_service(
         if not uv.is_stale_lock_error(e):
             raise
         before = lock_path.read_bytes() if lock_path.is_file() else None
-        return [StaleFile(path=lock_path, before=before, after=None, reason="out of date")]
+        reason = "missing" if before is None else "out of date"
+        return [StaleFile(path=lock_path, before=before, after=None, reason=reason)]
+    unheld = _unheld_pins(lock_path, pins, demands)
+    if unheld and os.access(root, os.W_OK):
+        return _trial(
+            root,
+            pins=pins,
+            demands=demands,
+            export_groups=export_groups,
+            pylock=pylock,
+            offline=offline,
+            runner=runner,
+            uv_path=uv_path,
+        )
     stale = []
-    targets = export_targets(root, project, export_groups, pylock)
+    if unheld:  # a read-only checkout: no trial, the pins are the finding
+        listed = ", ".join(f"{pin.origin} pins {pin.name}=={pin.version}" for pin in unheld)
+        stale.append(
+            StaleFile(
+                path=lock_path,
+                before=lock_path.read_bytes(),
+                after=None,
+                reason=f"does not hold the requirements' pins ({listed})",
+            )
+        )
+    targets, _ = _targets_with_copied(root, project, export_groups, pylock)
     for path, text in render_exports(
         root, project, targets, runner=runner, uv_path=uv_path, offline=offline
     ):
@@ -951,4 +956,71 @@ def check_service(
             stale.append(
                 StaleFile(path=path, before=before, after=after, after_text=text, reason=reason)
             )
+    return stale
+
+
+def _unheld_pins(lock_path: Path, pins: Sequence[Pin], demands: Sequence[Demand]) -> list[Pin]:
+    """The pins ``lock_service`` would carry into uv.lock (those it does not hold yet)."""
+    settled = pins_.settle(pins, demands)
+    if not settled.applied:
+        return []
+    summary = uv.read_lock(fs.read_text(lock_path).text)
+    return [pin for pin in settled.applied if not pins_.held(pin, summary)]
+
+
+def _trial(
+    root: Path,
+    *,
+    pins: Sequence[Pin],
+    demands: Sequence[Demand],
+    export_groups: Sequence[str],
+    pylock: bool,
+    offline: bool,
+    runner: Runner,
+    uv_path: Path,
+) -> list[StaleFile]:
+    """Run the lock step, note what it changed, restore every file."""
+
+    def read(path: Path) -> bytes | None:
+        return path.read_bytes() if path.is_file() else None
+
+    # What lock_service may write: uv.lock and the exports (tx restores them; this says what was).
+    candidates = [root / "uv.lock", root / PYLOCK, *root.glob("requirements*.lock")]
+    snapshot = {path.name: read(path) for path in candidates}
+    stale = []
+    with fs.Transaction() as tx:
+        try:
+            result = lock_service(
+                root,
+                tx=tx,
+                pins=pins,
+                demands=demands,
+                export_groups=export_groups,
+                pylock=pylock,
+                offline=offline,
+                runner=runner,
+                uv_path=uv_path,
+            )
+            carried = "; ".join(str(carry) for carry in result.carried)
+            for path in result.written:
+                before = snapshot.get(path.name)
+                after = path.read_bytes()
+                is_lock = path.name == "uv.lock"
+                stale.append(
+                    StaleFile(
+                        path=path,
+                        before=before,
+                        after=None if is_lock else after,
+                        after_text="" if is_lock else after.decode("utf-8", "replace"),
+                        reason=(carried or "out of date") if is_lock else "out of date",
+                    )
+                )
+        finally:
+            failed = tx.rollback()
+    if failed:
+        raise InputError(
+            "--check could not restore these files after its trial lock: "
+            + ", ".join(path.as_posix() for path in failed),
+            Location(root),
+        )
     return stale

@@ -7,6 +7,7 @@ import os
 import signal
 import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -237,19 +238,29 @@ def test_a_pin_no_longer_needed_is_reported(tmp_path: Path) -> None:
     result = lock(root, FakeUv({"beta": "1.0"}), pins=(pin("gone", "1.0"),))
     (change,) = result.changed
     assert change.locked is None
-    assert "no longer needed" in change.reason
+    assert change.reason.startswith("not in the lock: nothing in the project needs it")
 
 
-def test_pins_only_seed_the_first_lock(tmp_path: Path) -> None:
+def test_a_pin_changed_after_the_lock_is_carried_into_it(tmp_path: Path) -> None:
+    # Seen: "uv.lock exists, so its versions are kept" after a new pip-compile run; the
+    # requirements files are what the team edits while they exist.
     root = service(tmp_path)
-    (root / "uv.lock").write_text(lock_text({"alpha": "2.0"}))
-    fake = FakeUv({"alpha": "2.0"})
-    result = lock(root, fake, pins=(pin("alpha", "1.0"),))
+    (root / "uv.lock").write_text(lock_text({"alpha": "2.0", "beta": "1.0"}))
+    fake = FakeUv({"alpha": "1.0", "beta": "1.0"})
+    result = lock(root, fake, pins=(pin("alpha", "1.0"), pin("beta", "1.0")))
 
-    assert [call[1] for call in fake.calls] == ["lock", "export"]
+    assert [call[1] for call in fake.calls] == ["lock", "lock", "export"]
+    assert '"alpha==1.0"' in fake.pyprojects[0]
+    assert '"beta==1.0"' in fake.pyprojects[0]  # held already: kept so that uv cannot move it
+    (carried,) = result.carried
+    assert (carried.name, carried.before, carried.version) == ("alpha", "2.0", "1.0")
     (note,) = result.diagnostics
-    assert (note.code, note.severity) == ("pins-not-applied", "info")
-    assert "alpha 2.0 (pinned 1.0)" in note.message
+    assert (note.code, note.severity, note.location) == (
+        "pin-carried",
+        "info",
+        pin("a", "1").origin,
+    )
+    assert "alpha 2.0 -> 1.0: requirements.txt:3 pins alpha==1.0" in note.message
     assert result.changed == ()
 
 
@@ -595,8 +606,7 @@ def test_an_image_without_a_python_minor_is_not_checked(tmp_path: Path, image: s
 
 
 def test_a_name_pinned_to_two_versions_is_no_constraint(tmp_path: Path) -> None:
-    # `x==1.0 ; python_version < "3.12"` and `x==1.1 ; python_version >= "3.12"`: a Pin has no
-    # marker, and two unconditional constraints of one name cannot hold; the other pins still do.
+    # Two unconditional pins of one name cannot both hold; the other pins still do.
     root = service(tmp_path)
     fake = FakeUv({"alpha": "2.0", "beta": "1.0"})
     pins = (pin("alpha", "1.0"), pin("alpha", "1.1"), pin("beta", "1.0"))
@@ -608,7 +618,22 @@ def test_a_name_pinned_to_two_versions_is_no_constraint(tmp_path: Path) -> None:
     assert [call[1] for call in fake.calls] == ["lock", "lock", "export"]  # no failed attempt
     assert [p.name for p in result.kept] == ["beta"]
     assert [(c.name, c.pinned) for c in result.changed] == [("alpha", "1.0"), ("alpha", "1.1")]
-    assert all("pinned to several versions" in c.reason for c in result.changed)
+    assert [c.reason for c in result.changed] == [
+        "also pinned to 1.1 (requirements.txt:3, production); uv locks every group into one "
+        "version, and no pin was kept over the others",
+        "also pinned to 1.0 (requirements.txt:3, production); uv locks every group into one "
+        "version, and no pin was kept over the others",
+    ]
+
+
+def test_pins_of_one_name_under_distinct_markers_all_hold(tmp_path: Path) -> None:
+    root = service(tmp_path)
+    fake = FakeUv({"alpha": "1.0"})
+    old = replace(pin("alpha", "1.0"), marker='python_version < "3.12"')
+    new = replace(pin("alpha", "1.1"), marker='python_version >= "3.12"')
+    lock(root, fake, pins=(old, new))
+    assert """'alpha==1.0; python_version < "3.12"',""" in fake.pyprojects[0]
+    assert """'alpha==1.1; python_version >= "3.12"',""" in fake.pyprojects[0]
 
 
 def test_one_version_spelled_twice_is_one_pin(tmp_path: Path) -> None:
@@ -673,7 +698,8 @@ def test_upgrade_package_with_a_specifier_frees_that_pin(tmp_path: Path) -> None
     (change,) = result.changed
     assert (change.name, change.reason) == (
         "beta",
-        "upgraded as asked (--upgrade / --upgrade-package)",
+        "upgraded as asked (--upgrade / --upgrade-package); requirements.txt:3 still pins 1.0, "
+        "and the next lock follows it back: change the pin there too",
     )
 
 

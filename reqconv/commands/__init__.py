@@ -115,6 +115,15 @@ def lock_result_json(result: LockResult) -> dict[str, object]:
             }
             for change in result.changed
         ],
+        "carried": [
+            {
+                "name": carry.name,
+                "before": carry.before,
+                "version": carry.version,
+                "origin": str(carry.origin),
+            }
+            for carry in result.carried
+        ],
         "hash_mismatches": [
             {"name": m.name, "version": m.version, "origin": str(m.origin)}
             for m in result.hash_mismatches

@@ -399,13 +399,17 @@ def run(options: ConvertOptions, out: Output) -> int:
                 out.err(str(diag))
 
     if not mode.writes:
+        if mode.check and options.lock and not pending:
+            # pyproject and the Dockerfiles are current: are uv.lock and the exports? (a pin
+            # changed in the requirements since the last lock, an export a Dockerfile copies)
+            pending = _lock_pending(services, options, out)
         if not mode.json:
             for service in services:
                 for change in [service.pyproject, *_docker_changes(service)]:
                     if change.changed:
                         out.out(unified_diff(change).rstrip("\n"))
-            if options.lock and not mode.quiet:
-                out.err("lock: skipped (nothing is written with --dry-run/--check)")
+            if options.lock and not mode.quiet and not mode.check:
+                out.err("lock: skipped (nothing is written with --dry-run)")
         else:
             out.out(_report(services, pending=pending))
         return 1 if (mode.check and pending) else 0
@@ -414,6 +418,41 @@ def run(options: ConvertOptions, out: Output) -> int:
     if mode.json:  # written: nothing is pending any more
         out.out(_report(services, pending=False))
     return 0
+
+
+def _lock_pending(
+    services: Sequence[ServiceConversion], options: ConvertOptions, out: Output
+) -> bool:
+    """``--check``: would the lock step change uv.lock or an export of a service? (Writes none.)"""
+    from reqconv import locking, uv
+
+    uv_path = uv.find_uv()
+    uv.uv_version(uv_path)
+    pending = False
+    for service in services:
+        groups = tuple(dict.fromkeys((*options.export_groups, *_docker_lock_groups(service))))
+        stale = locking.check_service(
+            service.root,
+            pins=service.conversion.pins,
+            demands=service.conversion.demands,
+            export_groups=groups,
+            offline=options.offline,
+            uv_path=uv_path,
+        )
+        for item in stale:
+            pending = True
+            if not options.mode.json:
+                out.err(f"{item.path.as_posix()}: {item.reason} (run `reqconv convert`)")
+            service.diagnostics.append(
+                Diagnostic(
+                    code="lock-pending",
+                    message=f"{item.reason}: the lock step would change it",
+                    location=Location(item.path),
+                )
+            )
+    if not pending and not options.mode.json and not options.mode.quiet:
+        out.err("lock: uv.lock and its exports are up to date")
+    return pending
 
 
 def _write(services: Sequence[ServiceConversion], options: ConvertOptions, out: Output) -> None:
@@ -440,6 +479,7 @@ def _write(services: Sequence[ServiceConversion], options: ConvertOptions, out: 
                     service.root,
                     tx=tx,
                     pins=service.conversion.pins,
+                    demands=service.conversion.demands,
                     export_groups=groups,
                     offline=options.offline,
                     uv_path=uv_path,

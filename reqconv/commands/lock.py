@@ -31,8 +31,11 @@ def _check(options: LockOptions, out: Output, uv_path: Path) -> int:
     """``--check``: exit 1 when uv.lock or an export is out of date; write nothing."""
     stale: list[str] = []
     for root in options.paths:
+        inputs = locking.derive_inputs(root)
         for item in locking.check_service(
             root,
+            pins=inputs.pins,
+            demands=inputs.demands,
             export_groups=options.export_groups,
             pylock=options.pylock,
             offline=options.offline,
@@ -44,6 +47,8 @@ def _check(options: LockOptions, out: Output, uv_path: Path) -> int:
             if item.after is None:
                 out.err(f"{item.path.as_posix()}: {item.reason} (run `reqconv lock`)")
                 continue
+            if item.before is None:
+                out.err(f"{item.path.as_posix()}: missing (run `reqconv lock`)")
             before = item.before
             change = FileChange(
                 path=item.path,
@@ -69,11 +74,12 @@ def run(options: LockOptions, out: Output) -> int:
     results: list[locking.LockResult] = []
     with fs.Transaction() as tx:
         for root in options.paths:
-            pins, notes = locking.derive_pins(root)
+            inputs = locking.derive_inputs(root)
             result = locking.lock_service(
                 root,
                 tx=tx,
-                pins=pins,
+                pins=inputs.pins,
+                demands=inputs.demands,
                 export_groups=options.export_groups,
                 pylock=options.pylock,
                 upgrade=options.upgrade,
@@ -82,7 +88,7 @@ def run(options: LockOptions, out: Output) -> int:
                 uv_path=uv_path,
             )
             results.append(result)
-            for diag in notes:
+            for diag in inputs.diagnostics:
                 out.err(str(diag))
     if options.mode.json:
         out.out(json.dumps({"services": [lock_result_json(r) for r in results]}, indent=2))

@@ -495,6 +495,9 @@ def test_relative_path_reaches_every_uv_call(
     assert exit_code_of(["lock", "--check", path]) == 1
     assert exit_code_of(["lock", "--upgrade-package", "beta", path]) == 0
     assert pins_of((service / "requirements.lock").read_text())["beta"] == "1.5"
+    # requirements.txt still pins beta==1.0: the next lock would follow it back.
+    assert exit_code_of(["lock", "--check", path]) == 1
+    (service / "requirements.txt").write_text("beta==1.5\nalpha==1.0\n")
     assert exit_code_of(["lock", "--check", path]) == 0
 
 
