@@ -869,6 +869,17 @@ def _export_compiled(
     return header + _strip_credentials(body)
 
 
+def _record_fingerprint(root: Path, tx: fs.Transaction) -> None:
+    """What the lock step records for ``reqconv check``, again once the compiled files changed."""
+    import contextlib
+
+    from reqconv import checking
+    from reqconv.errors import ReqconvError
+
+    with contextlib.suppress(ReqconvError):  # an unreadable input: `reqconv check` says so
+        checking.record(root, tx)
+
+
 def apply(
     plan: Plan,
     *,
@@ -917,6 +928,7 @@ def apply(
                 uv_path=uv_path,
             )
             moved = {move.name for move in _moves(before, lock_path.read_text(encoding="utf-8"))}
+            rewritten = False
             for compiled in plan.compiled:
                 if not compiled.stale(plan.group, moved):
                     continue
@@ -925,6 +937,9 @@ def apply(
                 )
                 if tx.write(compiled.path, locking.encoded(compiled.path, text)):
                     written.append(compiled.path)
+                    rewritten = True
+            if rewritten:  # the lock step's `reqconv check` fingerprint predates these files
+                _record_fingerprint(root, tx)
         except UvError as e:
             raise _lock_failure(plan, e) from e
         written += [path for path in result.written if path not in written]

@@ -973,15 +973,19 @@ class Export:
     group: str | None
     entries: tuple[ExportEntry, ...]
     pylock: bool = False
+    # ``name @ git+...`` / ``name @ file:...`` lines: no version to compare, but the package is there.
+    direct: frozenset[NormalizedName] = frozenset()
 
 
 _PIN_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*==\s*([^\s;\\]+)")
 _HASH_RE = re.compile(r"--hash[=\s]+(\S+)")
+_DIRECT_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*@")
 
 
 def parse_export(path: Path, text: str, group: str | None) -> Export:
     """The ``name==version --hash ...`` entries of a requirements export (logical lines)."""
     entries = []
+    direct = set()
     start_line = 0
     logical = ""
     for number, raw in enumerate([*text.split("\n"), ""], start=1):
@@ -997,6 +1001,8 @@ def parse_export(path: Path, text: str, group: str | None) -> Export:
             continue
         match = _PIN_RE.match(line)
         if match is None:
+            if (named := _DIRECT_RE.match(line)) is not None:
+                direct.add(canonicalize_name(named.group(1)))
             continue
         entries.append(
             ExportEntry(
@@ -1006,7 +1012,7 @@ def parse_export(path: Path, text: str, group: str | None) -> Export:
                 line=start_line,
             )
         )
-    return Export(path=path, group=group, entries=tuple(entries))
+    return Export(path=path, group=group, entries=tuple(entries), direct=frozenset(direct))
 
 
 def _reachable(lock: LockSummary, group: str | None) -> set[NormalizedName]:
@@ -1089,7 +1095,7 @@ def compare_exports(exports: Sequence[Export], lock: LockSummary, lock_path: Pat
                 )
         if export.pylock:
             continue
-        exported = {e.name for e in export.entries}
+        exported = {e.name for e in export.entries} | export.direct
         for name in sorted(_reachable(lock, export.group) - exported):
             findings.append(
                 _finding(

@@ -17,7 +17,7 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -25,10 +25,12 @@ from types import TracebackType
 from reqconv.errors import BusyError, InputError, Location
 
 __all__ = [
+    "FOLDER_WAIT",
     "TextFile",
     "Transaction",
     "atomic_write",
     "folder_lock",
+    "folder_locks",
     "read_bytes",
     "read_text",
     "terminate_as_interrupt",
@@ -241,6 +243,10 @@ _held_guard = threading.Lock()
 # How often a waiting process tries again; flock has no timeout of its own.
 _POLL_SECONDS = 0.1
 
+#: How long a run waits for another one on the same service by default: long enough for its lock
+#: against a slow index, short enough that a stuck CI job does not wait for ever.
+FOLDER_WAIT = 600.0
+
 
 @contextlib.contextmanager
 def folder_lock(
@@ -306,3 +312,19 @@ def folder_lock(
                 del _held[key]
     finally:
         os.close(fd)  # releases the flock
+
+
+@contextlib.contextmanager
+def folder_locks(
+    folders: Iterable[Path],
+    *,
+    timeout: float = FOLDER_WAIT,
+    on_wait: Callable[[Path], None] | None = None,
+) -> Iterator[None]:
+    """``folder_lock`` on each existing folder of ``folders``, taken in one order (sorted resolved
+    paths), so that two runs over overlapping sets of services cannot wait on each other."""
+    with contextlib.ExitStack() as stack:
+        for folder in sorted({f.resolve() for f in folders if f.is_dir()}):
+            notice = (lambda f=folder: on_wait(f)) if on_wait is not None else None
+            stack.enter_context(folder_lock(folder, timeout=timeout, on_wait=notice))
+        yield

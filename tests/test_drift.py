@@ -3,6 +3,7 @@ code registry against docs/check.md, and each comparison on small inline inputs.
 
 from __future__ import annotations
 
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -147,3 +148,29 @@ def test_export_matches_the_lock() -> None:
     assert str(finding) == (
         "requirements.lock:2: E301: alpha==1.0 but uv.lock holds alpha 2.0 (fix: reqconv lock)"
     )
+
+
+def test_a_git_entry_of_the_export_counts_as_exported() -> None:
+    lock = textwrap.dedent(
+        """\
+        version = 1
+        requires-python = ">=3.11"
+
+        [[package]]
+        name = "kappa"
+        version = "1.0"
+        source = { git = "file:///repo/kappa?tag=v1.0#0123456789abcdef0123456789abcdef01234567" }
+
+        [[package]]
+        name = "svc"
+        version = "0.1.0"
+        source = { virtual = "." }
+        dependencies = [{ name = "kappa" }]
+        """
+    )
+    text = "kappa @ git+file:///repo/kappa@0123456789abcdef0123456789abcdef01234567\n"
+    export = drift.parse_export(Path("requirements.lock"), text, None)
+    assert drift.compare_exports([export], uv.read_lock(lock), Path("uv.lock")) == []
+    missing = drift.parse_export(Path("requirements.lock"), "# nothing\n", None)
+    (finding,) = drift.compare_exports([missing], uv.read_lock(lock), Path("uv.lock"))
+    assert finding.code == "E303"

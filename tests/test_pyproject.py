@@ -841,3 +841,91 @@ def test_config_settings_package_is_written_and_merged_with_what_is_there() -> N
         "lxml": {"old": "1", "--build-option": "--x"},
         "pkg": {"mode": ["a b", "c"]},
     }
+
+
+# --------------------------------------------------------------------------------------------
+# add_requirement / remove_requirement / listed (reqconv add and remove)
+
+_SERVICE = textwrap.dedent(
+    """\
+    # the worker
+    [project]
+    name = "svc"
+    version = "0.1.0"
+    dependencies = [
+        "alpha>=1",  # why alpha
+        "beta",
+    ]
+
+    [dependency-groups]
+    dev = ["pytest"]
+
+    [tool.uv]
+    package = false
+
+    [tool.uv.sources]
+    kappa = { git = "https://example.com/kappa.git" }
+    """
+)
+_P = Path("pyproject.toml")
+
+
+def test_add_requirement_appends_and_keeps_every_other_byte() -> None:
+    text = pyproject.add_requirement(_SERVICE, "Gamma[Extra]>=1", path=_P)
+    assert text == _SERVICE.replace('    "beta",\n', '    "beta",\n    "gamma[extra]>=1",\n')
+
+
+def test_add_requirement_to_an_existing_group_and_a_new_one() -> None:
+    dev = pyproject.add_requirement(_SERVICE, "ruff", path=_P, group="Dev")
+    assert 'dev = [\n    "pytest",\n    "ruff",\n]' in dev
+    docs = pyproject.add_requirement(_SERVICE, "mkdocs", path=_P, group="docs")
+    assert 'dev = ["pytest"]\ndocs = [\n    "mkdocs",\n]\n' in docs
+
+
+def test_add_requirement_to_an_extras_project_uses_the_extra() -> None:
+    text = '[project]\nname = "svc"\nversion = "1"\n[project.optional-dependencies]\ntest = ["x"]\n'
+    added = pyproject.add_requirement(text, "pytest", path=_P, group="test")
+    assert 'test = [\n    "x",\n    "pytest",\n]' in added
+    assert "dependency-groups" not in added
+
+
+def test_add_requirement_with_a_source() -> None:
+    source = Source(kind="git", url="https://example.com/lam.git", tag="v1")
+    text = pyproject.add_requirement(_SERVICE, "lam", path=_P, source=source)
+    assert 'lam = { git = "https://example.com/lam.git", tag = "v1" }' in text
+    assert '    "lam",\n' in text
+
+
+def test_replace_keeps_the_place_and_the_comment() -> None:
+    text = pyproject.add_requirement(
+        _SERVICE, "alpha>=2; python_version >= '3.11'", path=_P, replace=True
+    )
+    assert """    'alpha>=2; python_version >= "3.11"',  # why alpha\n""" in text
+    assert text.count("alpha>=") == 1
+
+
+def test_remove_requirement_drops_the_entry_and_an_unused_source() -> None:
+    with_kappa = pyproject.add_requirement(_SERVICE, "kappa", path=_P, group="dev")
+    text = pyproject.remove_requirement(with_kappa, "Kappa", path=_P, group="dev")
+    assert "kappa" not in text
+    assert text == _SERVICE.replace(
+        '\n[tool.uv.sources]\nkappa = { git = "https://example.com/kappa.git" }\n', ""
+    ).replace('dev = ["pytest"]', 'dev = [\n    "pytest",\n]')
+
+
+def test_remove_the_last_entry_leaves_an_empty_array() -> None:
+    text = pyproject.remove_requirement(_SERVICE, "pytest", path=_P, group="dev")
+    assert "dev = []\n" in text
+
+
+def test_remove_keeps_a_source_another_table_uses() -> None:
+    both = pyproject.add_requirement(_SERVICE, "kappa", path=_P)
+    both = pyproject.add_requirement(both, "kappa", path=_P, group="dev")
+    text = pyproject.remove_requirement(both, "kappa", path=_P, group="dev")
+    assert "kappa = { git" in text
+    assert '    "kappa",\n' in text
+
+
+def test_listed_gives_each_entry_with_its_line() -> None:
+    found = {(item.group, item.name, item.line) for item in pyproject.listed(_SERVICE, path=_P)}
+    assert found == {(None, "alpha", 6), (None, "beta", 7), ("dev", "pytest", 11)}

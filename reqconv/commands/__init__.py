@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from reqconv.locking import LockResult
     from reqconv.model import Diagnostic
 
@@ -65,6 +67,18 @@ class FileChange:
     @property
     def changed(self) -> bool:
         return self.before != self.after
+
+
+def wait_notice(out: Output, timeout: float) -> Callable[[Path], None]:
+    """What a run says when another reqconv run holds a service it is about to change."""
+
+    def notice(folder: Path) -> None:
+        out.err(
+            f"{display_path(folder)}: another reqconv run is changing this service; waiting for "
+            f"it (up to {timeout:g} s)"
+        )
+
+    return notice
 
 
 def display_path(path: Path) -> str:

@@ -14,14 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reqconv import fs
-from reqconv.commands import Output, WriteMode, diagnostic_json, unified_diff
+from reqconv.commands import Output, WriteMode, diagnostic_json, unified_diff, wait_notice
 
 if TYPE_CHECKING:
     from reqconv.change import Plan, Result
-
-# Long enough for the other run's lock against a slow index; short enough that a stuck CI job
-# does not wait for ever.
-DEFAULT_WAIT = 600.0
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -30,7 +26,7 @@ class ChangeOptions:
     group: str | None = None
     lock: bool = True
     offline: bool = False
-    wait: float = DEFAULT_WAIT
+    wait: float = fs.FOLDER_WAIT
     mode: WriteMode = WriteMode()
 
 
@@ -67,14 +63,8 @@ def execute(make_plan: Callable[[], Plan], options: ChangeOptions, out: Output) 
 
     mode = options.mode
     root = options.project
-
-    def waiting() -> None:
-        out.err(
-            f"{root.as_posix()}: another reqconv run is changing this service; waiting for it "
-            f"(up to {options.wait:g} s)"
-        )
-
-    with fs.folder_lock(root, timeout=options.wait, on_wait=waiting):
+    notice = wait_notice(out, options.wait)
+    with fs.folder_lock(root, timeout=options.wait, on_wait=lambda: notice(root)):
         plan = make_plan()
         if not mode.json:
             for diag in plan.diagnostics:

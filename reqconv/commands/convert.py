@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from reqconv import fs
-from reqconv.commands import FileChange, Output, WriteMode, diagnostic_json, unified_diff
+from reqconv.commands import (
+    FileChange,
+    Output,
+    WriteMode,
+    diagnostic_json,
+    unified_diff,
+    wait_notice,
+)
 from reqconv.errors import InputError, InputErrors, Location, UvError
 from reqconv.model import Conversion, Diagnostic, ProjectMeta, ReqFile
 
@@ -349,6 +356,15 @@ def _report(services: Sequence[ServiceConversion], *, pending: bool) -> str:
 
 def run(options: ConvertOptions, out: Output) -> int:
     """Convert every service in ``options.paths``; returns 0, or 1 when ``--check`` finds work."""
+    if not options.mode.writes:
+        return _run(options, out)
+    # Held from before the first read to the last write: another reqconv run on one of these
+    # services (an `add`, a `lock`) waits, and plans from what this one wrote.
+    with fs.folder_locks(options.paths, on_wait=wait_notice(out, fs.FOLDER_WAIT)):
+        return _run(options, out)
+
+
+def _run(options: ConvertOptions, out: Output) -> int:
     mode = options.mode
     services: list[ServiceConversion] = []
     errors: list[InputError] = []

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reqconv import fs, locking, uv
-from reqconv.commands import FileChange, Output, WriteMode, lock_result_json, unified_diff
+from reqconv.commands import (
+    FileChange,
+    Output,
+    WriteMode,
+    lock_result_json,
+    unified_diff,
+    wait_notice,
+)
 
 __all__ = ["LockOptions", "run"]
 
@@ -72,7 +79,12 @@ def run(options: LockOptions, out: Output) -> int:
     if options.mode.check:
         return _check(options, out, uv_path)
     results: list[locking.LockResult] = []
-    with fs.Transaction() as tx:
+    # Held from before the first read to the last write: another reqconv run on one of these
+    # services (an `add`, a second `lock`) waits, and neither interleaves with the other.
+    with (
+        fs.folder_locks(options.paths, on_wait=wait_notice(out, fs.FOLDER_WAIT)),
+        fs.Transaction() as tx,
+    ):
         for root in options.paths:
             inputs = locking.derive_inputs(root)
             result = locking.lock_service(

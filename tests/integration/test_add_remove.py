@@ -97,6 +97,9 @@ def assert_in_step(root: Path, uv_env: UvEnv) -> None:
         declared[group] = {i.requirement for i in items if isinstance(i, Dependency)}
     for table, requirements in requirements_of(root).items():
         assert requirements == declared.get(table, set()), table
+    # And `reqconv check`, the CI drift check, finds nothing (requirements, pyproject, lock, exports,
+    # a compiled .txt against the lock).
+    assert exit_code_of(["check", str(root)]) == 0
 
 
 def test_add_to_main_edits_every_file_and_moves_nothing_else(
@@ -508,3 +511,30 @@ def test_add_an_editable_path_given_from_the_current_folder(
         'lam = { path = "../libs/lam", editable = true }' in (root / "pyproject.toml").read_text()
     )
     assert_in_step(root, uv_env)
+
+
+def test_a_lock_run_waits_for_an_add_on_the_same_service(uv_env: UvEnv, tmp_path: Path) -> None:
+    # `reqconv lock` (and `convert`) hold the service as add and remove do.
+    root = write_service(tmp_path / "svc", "beta<2\n")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time, pathlib\nfrom reqconv import fs\n"
+            "with fs.folder_lock(pathlib.Path(sys.argv[1]), timeout=5):\n"
+            "    print('held', flush=True)\n    time.sleep(2)\n",
+            str(root),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "held\n"
+        run = _reqconv("lock", str(root))
+        _, err = run.communicate(timeout=120)
+    finally:
+        holder.kill()
+        holder.communicate()
+    assert run.returncode == 0, err
+    assert "another reqconv run is changing this service; waiting" in err
