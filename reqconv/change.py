@@ -869,7 +869,7 @@ def _export_compiled(
     return header + _strip_credentials(body)
 
 
-def _record_fingerprint(root: Path, tx: fs.Transaction) -> None:
+def _record_fingerprint(root: Path, tx: fs.Transaction, uv_path: Path) -> None:
     """What the lock step records for ``reqconv check``, again once the compiled files changed."""
     import contextlib
 
@@ -877,7 +877,7 @@ def _record_fingerprint(root: Path, tx: fs.Transaction) -> None:
     from reqconv.errors import ReqconvError
 
     with contextlib.suppress(ReqconvError):  # an unreadable input: `reqconv check` says so
-        checking.record(root, tx)
+        checking.record(root, tx, uv_version=uv.uv_version(uv_path))
 
 
 def apply(
@@ -939,7 +939,7 @@ def apply(
                     written.append(compiled.path)
                     rewritten = True
             if rewritten:  # the lock step's `reqconv check` fingerprint predates these files
-                _record_fingerprint(root, tx)
+                _record_fingerprint(root, tx, uv_path)
         except UvError as e:
             raise _lock_failure(plan, e) from e
         written += [path for path in result.written if path not in written]
