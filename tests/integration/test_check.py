@@ -4,6 +4,7 @@ no finding when nothing drifted, and each kind of drift, injected by hand, found
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import shutil
 import subprocess
@@ -242,7 +243,9 @@ def test_copy_of_a_file_missing_from_the_build_context_is_found(
 ) -> None:
     service = _converted(tmp_path)
     path = service / "Dockerfile"
-    path.write_text(path.read_text() + "COPY settings.ini /app/\nCOPY conf/*.yml /app/\n")
+    # requirements.txt exists in svc/: the context inferred is svc/, and held to
+    copies = "COPY requirements.txt /app/\nCOPY settings.ini /app/\nCOPY conf/*.yml /app/\n"
+    path.write_text(path.read_text() + copies)
     found = _codes(service)
     assert ("D402", "Dockerfile", _line(path, "settings.ini")) in found
     assert ("D402", "Dockerfile", _line(path, "conf/*.yml")) in found
@@ -255,7 +258,7 @@ def test_copy_of_a_file_missing_from_the_build_context_is_found(
 def test_compose_context_is_the_one_copies_are_held_to(uv_env: UvEnv, tmp_path: Path) -> None:
     service = _converted(tmp_path)
     path = service / "Dockerfile"
-    path.write_text(path.read_text() + "COPY svc/settings.ini /app/\n")
+    path.write_text(path.read_text() + "COPY requirements.txt /app/\nCOPY svc/settings.ini /app/\n")
     (service / "settings.ini").write_text("")
     line = _line(path, "svc/settings.ini")
     assert ("D402", "Dockerfile", line) in _codes(service)  # from svc/ itself: no svc/svc/...
@@ -270,8 +273,7 @@ def test_uv_image_older_than_the_lock_s_uv_is_found(uv_env: UvEnv, tmp_path: Pat
     assert fingerprint.made_by(str(service)) is not None
     path = service / "Dockerfile"
     text = path.read_text()
-    pinned = text.split("ghcr.io/astral-sh/uv:", 1)[1].split(" ", 1)[0]
-    path.write_text(text.replace(f"uv:{pinned}", "uv:0.5.1"))
+    path.write_text(re.sub(r"astral-sh/uv:\d+(\.\d+)*", "astral-sh/uv:0.5.1", text))
     assert ("D404", "Dockerfile", _line(path, "uv:0.5.1")) in _codes(service)
 
 
