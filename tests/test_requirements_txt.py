@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -1159,15 +1158,19 @@ def _generated(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_fast_path_on_2000_lines(tmp_path: Path) -> None:
+def test_fast_path_on_2000_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Plain requirement lines never reach pip's option parser (the slow part); the speed itself is
+    # measured by `nox -s bench` (convert-2000), never by a timed assertion here.
+    from reqconv import requirements_txt
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a plain requirement line went through pip's option parser")
+
+    monkeypatch.setattr(requirements_txt, "_parse_options", refuse)
     path = tmp_path / "requirements.txt"
     path.write_text(_generated(2000), encoding="utf-8")
-    parse_file(path)  # warm imports
-    start = time.perf_counter()
     parsed = parse_file(path)
-    elapsed = time.perf_counter() - start
     assert len(parsed.requirements) == 2000
-    assert elapsed < 0.25, f"parse_file took {elapsed:.3f}s on 2,000 lines"
 
 
 def test_diagnostics_have_locations() -> None:
