@@ -1389,3 +1389,33 @@ def test_the_wheels_stay_where_a_venv_could_not_stand_in(
     result = rewrite(text, PLAN)
     assert result.text == text
     assert (3, code) in _codes(result)
+
+
+def test_a_later_install_into_the_same_venv_adds_rather_than_removes() -> None:
+    """treeherder's dev image: dev deps (main + dev), then main alone; a second sync of the main
+    lock would remove the dev packages, so it installs."""
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        COPY requirements/ /app/requirements/
+        RUN pip install -r /app/requirements/dev.txt
+        RUN pip install -r /app/requirements/common.txt
+        """,
+        DockerPlan(
+            uv_version=UV_VERSION,
+            lock_for={
+                "requirements/common.txt": "requirements.lock",
+                "requirements/dev.txt": "requirements-dev.lock",
+            },
+        ),
+    )
+    assert "uv pip sync --require-hashes /tmp/requirements-dev.lock\n" in result.text
+    assert "uv pip install --require-hashes -r /tmp/requirements.lock\n" in result.text
+    assert rewrite(result.text, PLAN).text == result.text
+
+
+def test_a_group_lock_after_the_main_one_still_syncs() -> None:
+    text = (FIXTURES / "dev-stage.in.Dockerfile").read_text()
+    result = rewrite(text, PLAN)
+    assert "uv pip install" not in result.text
+    assert result.text.count("uv pip sync") == 2

@@ -382,15 +382,14 @@ def _run(options: ConvertOptions, out: Output) -> int:
 
         uv_version: str | None = None  # `uv --version` only when there is a Dockerfile to pin it in
         for service in services:
-            dockerfiles = docker.find_dockerfiles(service.root)
-            if not dockerfiles:
+            if not service.builds:
                 continue
             if uv_version is None:
                 uv_version = docker.resolve_uv_version()
             service.docker = docker.plan_service(
                 service.root,
                 uv_version=uv_version,
-                dockerfiles=dockerfiles,
+                builds=service.builds,
                 roles=service.conversion.roles,
                 spec=service.conversion.spec,
             )

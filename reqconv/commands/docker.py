@@ -8,13 +8,14 @@ rewrite lives in the ``reqconv.docker`` package; the lock it installs is exporte
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from reqconv import fs
-from reqconv.builds import find_dockerfiles
+from reqconv.builds import Build, find_dockerfiles
 from reqconv.commands import FileChange, Output, WriteMode, diagnostic_json, unified_diff
 from reqconv.errors import DockerfileError, Location
 from reqconv.locking import export_name
@@ -83,7 +84,7 @@ def lock_table(
             try:
                 relative = path.relative_to(root)
             except ValueError:
-                relative = Path(path.name)
+                relative = Path(os.path.relpath(path, root))  # --main ../requirements.txt
             lock_for[relative.as_posix()] = lock
     return lock_for, groups
 
@@ -110,6 +111,8 @@ def _unlocked(root: Path, copied: Sequence[str], lock_for: Mapping[str, str]) ->
     for source in copied:
         relative = posixpath.normpath(source.lstrip("/"))
         wildcard = any(c in relative for c in "*?[$")
+        if relative.startswith("../"):
+            continue  # another folder's file: the rewrite says so itself
         if relative not in known and not wildcard and (root / relative).is_file():
             unlocked.add(relative)
     return frozenset(unlocked)
@@ -179,6 +182,78 @@ def buildkit_diagnostic(path: Path, line: int) -> Diagnostic:
     )
 
 
+def _targets(
+    root: Path, dockerfiles: Sequence[Path], builds: Sequence[Build] | None
+) -> tuple[dict[Path, list[Build]], tuple[Diagnostic, ...]]:
+    """Each Dockerfile to plan and the builds of it (``reqconv.builds``): every Dockerfile that
+    builds the service, or the ones given, built from the service folder when no build names
+    them. Also what the scan could not read."""
+    from reqconv.builds import Build, scan
+
+    diagnostics: tuple[Diagnostic, ...] = ()
+    if builds is None:
+        found = scan(root)
+        builds, diagnostics = found.builds, found.diagnostics
+    by_file: dict[Path, list[Build]] = {}
+    for build in builds:
+        by_file.setdefault(build.dockerfile, []).append(build)
+    if not dockerfiles:
+        for path in find_dockerfiles(root):  # one the scan skipped: its parse error stops the run
+            if not any(f.resolve() == path.resolve() for f in by_file):
+                by_file[path] = [Build(dockerfile=path, context=root, how="folder")]
+        return by_file, diagnostics
+    targets: dict[Path, list[Build]] = {}
+    for path in dockerfiles:
+        same = [b for f, bs in by_file.items() if f.resolve() == path.resolve() for b in bs]
+        targets[path] = same or [Build(dockerfile=path, context=root, how="folder")]
+    return targets, diagnostics
+
+
+def _context_of(
+    root: Path, path: Path, builds: Sequence[Build]
+) -> tuple[str | None, Path | None, list[Diagnostic]]:
+    """The service folder relative to the one build context of ``path`` (POSIX, ``""`` for the
+    context itself) and that context; None (with a warning) when the lock cannot be placed for
+    every build: several contexts, or one that does not hold the service folder."""
+    contexts = list(dict.fromkeys(Path(os.path.normpath(b.context.absolute())) for b in builds))
+    notes: list[Diagnostic] = []
+    if len(contexts) > 1:
+        how = "; ".join(
+            f"{b.context.as_posix()} ({b.how}{f', {b.origin}' if b.origin else ''})" for b in builds
+        )
+        notes.append(
+            Diagnostic(
+                code="build-contexts-differ",
+                message=f"built from more than one context ({how}): a lock path cannot be right "
+                "in all of them; left as it is",
+                location=Location(path),
+            )
+        )
+        return None, None, notes
+    build = builds[0]
+    relative = os.path.relpath(Path(os.path.normpath(root.absolute())), contexts[0])
+    if relative == ".." or relative.startswith(".." + os.sep):
+        notes.append(
+            Diagnostic(
+                code="build-context-outside",
+                message=f"its build context {build.context.as_posix()} ({build.how}) does not "
+                "hold the service folder, where the lock is exported; left as it is",
+                location=Location(path),
+            )
+        )
+        return None, None, notes
+    if build.ambiguous:
+        notes.append(
+            Diagnostic(
+                code="build-context-ambiguous",
+                message=f"build context taken to be {build.context.as_posix()}: {build.note}",
+                location=Location(path),
+            )
+        )
+    context = "" if relative == "." else Path(relative).as_posix()
+    return context, contexts[0], notes
+
+
 def plan_service(
     root: Path,
     *,
@@ -186,25 +261,37 @@ def plan_service(
     dockerfiles: Sequence[Path] = (),
     roles: Sequence[Role] | None = None,
     spec: DependencySpec | None = None,
+    builds: Sequence[Build] | None = None,
 ) -> ServicePlan:
-    """Plan the rewrite of ``root``'s Dockerfiles (or ``dockerfiles``); write nothing.
+    """Plan the rewrite of every Dockerfile that builds ``root`` (or of ``dockerfiles``), each
+    for its build context (``builds``, default ``reqconv.builds.scan``); write nothing.
 
     ``spec`` (convert's, before pyproject.toml is written) foresees which exports will have
     entries without hashes when they do not exist yet."""
-    from reqconv.docker import DockerPlan, copied_files, dockerignore_check, rewrite
+    from reqconv.docker import RULES, DockerPlan, copied_files, dockerignore_check, rewrite
+    from reqconv.docker.model import service_relative
 
     lock_for, groups = lock_table(root, roles)
     unhashed = unhashed_locks(root, groups, spec)
     changes: list[FileChange] = []
-    diagnostics: list[Diagnostic] = []
+    targets, scanned = _targets(root, dockerfiles, builds)
+    diagnostics: list[Diagnostic] = list(scanned)
     locks: list[str] = []
-    for path in dockerfiles or find_dockerfiles(root):
+    # per build context that got a rewrite: (service folder in it, its locks)
+    touched: dict[Path, tuple[str, list[str]]] = {}
+    for path, its_builds in targets.items():
+        context, context_dir, notes = _context_of(root, path, its_builds)
+        diagnostics.extend(notes)
+        if context is None or context_dir is None:
+            continue
         source = fs.read_text(path)
         try:
+            copied = [service_relative(s, context) for s in copied_files(source.text)]
             plan = DockerPlan(
                 uv_version=uv_version,
                 lock_for=lock_for,
-                unlocked=_unlocked(root, copied_files(source.text), lock_for),
+                context=context,
+                unlocked=_unlocked(root, copied, lock_for),
                 unhashed=unhashed,
             )
             result = rewrite(source.text, plan)
@@ -221,14 +308,35 @@ def plan_service(
             )
         if result.buildkit_line is not None:
             diagnostics.append(buildkit_diagnostic(path, result.buildkit_line))
+        if not result.changed:
+            kept = any(RULES[f.code].kind == "kept" for f in result.findings if f.code in RULES)
+            diagnostics.append(
+                Diagnostic(
+                    code="dockerfile-unchanged",
+                    message="builds this service and is left as it is: "
+                    + (
+                        "every pip install -r in it is kept (the lines above say why)"
+                        if kept
+                        else "it runs no pip install -r"
+                    ),
+                    location=Location(path),
+                    severity="info",
+                )
+            )
         changes.append(_change(path, source, result.text))
         locks.extend(result.locks)
+        if result.changed:
+            touched.setdefault(context_dir, (context, []))[1].extend(result.locks)
     locks = list(dict.fromkeys(locks))
-    if any(change.changed for change in changes):
-        ignore_path = root / ".dockerignore"
+    for context_dir, (context, context_locks) in touched.items():
+        ignore_path = context_dir / ".dockerignore"
+        if not context:
+            ignore_path = root / ".dockerignore"  # as the caller spelled the service folder
         before = fs.read_text(ignore_path) if ignore_path.is_file() else None
         text, findings = dockerignore_check(
-            None if before is None else before.text, copied=tuple(locks)
+            None if before is None else before.text,
+            copied=tuple(posixpath.join(context, lock) for lock in dict.fromkeys(context_locks)),
+            venv=posixpath.join(context, ".venv"),
         )
         for finding in findings:
             diagnostics.append(

@@ -16,7 +16,14 @@ from typing import Any
 
 from reqconv.docker.facts import SYSTEM_PYTHON_PATH_RE, Dockerfile
 from reqconv.docker.instructions import Stage, before, env_pairs, unquote
-from reqconv.docker.model import DEFAULT_VENV, UV_IMAGE, DockerPlan, default_lock_name, norm
+from reqconv.docker.model import (
+    DEFAULT_VENV,
+    UV_IMAGE,
+    DockerPlan,
+    default_lock_name,
+    norm,
+    service_relative,
+)
 from reqconv.docker.pip import PipInstall, is_setup_upgrade, only_setup_packages, pip_install
 from reqconv.docker.reasons import Findings, Kept
 from reqconv.docker.shell import PIP_INSTALL_RE, Cmd, venv_created
@@ -57,9 +64,10 @@ def decision_key(decision: Decision) -> tuple[int, int]:
     return decision.command.start_line, decision.pip.cmd.node.pos[0]
 
 
-def lock_for(plan: DockerPlan, ref: str) -> tuple[str, str] | None:
-    """``(key, lock)``: the requirements file (service-relative) ``ref`` names, and its lock."""
-    wanted = norm(ref).lstrip("/")
+def lock_for(plan: DockerPlan, ref: str, *, exact: bool = False) -> tuple[str, str] | None:
+    """``(key, lock)``: the requirements file (service-relative) ``ref`` names, and its lock;
+    ``exact``: only a file of the plan's table by its path (no guess by suffix or name)."""
+    wanted = norm(ref) if ref.startswith("../") else norm(ref).lstrip("/")
     if not plan.lock_for:
         base = PurePosixPath(wanted)
         key = base.name if base.parent.name.lower() != "requirements" else "/".join(base.parts[-2:])
@@ -67,6 +75,8 @@ def lock_for(plan: DockerPlan, ref: str) -> tuple[str, str] | None:
     table = {norm(k): v for k, v in plan.lock_for.items()}
     if wanted in table:
         return wanted, table[wanted]
+    if exact:
+        return None
     suffix = [k for k in table if wanted.endswith("/" + k)]
     if suffix:
         key = max(suffix, key=len)
@@ -326,7 +336,8 @@ class Decider:
         for ref in pip.requirements:
             # the file in the build context that a COPY put at ``ref`` names the lock best
             source = self.doc.copied_from(stage, line, ref)
-            if source is not None and norm(source).lstrip("/") in self.plan.unlocked:
+            relative = None if source is None else service_relative(source, self.plan.context)
+            if relative is not None and relative in self.plan.unlocked:
                 self.findings.kept(
                     line,
                     "no-lock",
@@ -335,9 +346,24 @@ class Decider:
                     f"convert it too (reqconv convert --group NAME={source})",
                 )
                 return None
-            found = (None if source is None else lock_for(self.plan, source)) or lock_for(
-                self.plan, ref
-            )
+            if relative is not None and self.plan.context is not None:
+                # the build context is known: the file is the service's, or not
+                found = lock_for(self.plan, relative, exact=relative.startswith("../"))
+                if found is None and relative.startswith("../"):
+                    self.findings.kept(
+                        line,
+                        "no-lock",
+                        f"{ref} is {source} of the build context, outside this service's folder "
+                        f"({self.plan.context or '.'} there): another folder's requirements, "
+                        "whose lock this service does not export",
+                        "convert that folder (reqconv convert <folder>), or name the file with "
+                        "--main/--group",
+                    )
+                    return None
+            else:
+                found = (None if relative is None else lock_for(self.plan, relative)) or lock_for(
+                    self.plan, ref
+                )
             if found is None:
                 self.findings.kept(
                     line,

@@ -19,9 +19,10 @@ def _ignore_matches(pattern: str, path: str) -> bool:
 
 
 def dockerignore_check(
-    text: str | None, copied: Sequence[str] = ("requirements.lock",)
+    text: str | None, copied: Sequence[str] = ("requirements.lock",), venv: str = ".venv"
 ) -> tuple[str, tuple[DockerFinding, ...]]:
-    """``.dockerignore`` with ``.venv`` added, and a finding for each ``copied`` file it excludes."""
+    """``.dockerignore`` with ``venv`` (the service's ``.venv``, relative to the build context)
+    added, and a finding for each ``copied`` file (context-relative) it excludes."""
     lines = [] if text is None else text.split("\n")
     findings: list[DockerFinding] = []
     patterns = [(n, line.strip()) for n, line in enumerate(lines, 1)]
@@ -40,12 +41,12 @@ def dockerignore_check(
                     message=f"excludes {path}, which the Dockerfile now copies: add `!{path}`",
                 )
             )
-    if any(_ignore_matches(p, ".venv") for _n, p in patterns if not p.startswith("!")):
+    if any(_ignore_matches(p, venv) for _n, p in patterns if not p.startswith("!")):
         return ("" if text is None else text), tuple(findings)
     if not text:
-        return ".venv\n", tuple(findings)
+        return f"{venv}\n", tuple(findings)
     sep = "" if text.endswith("\n") else "\n"
-    return f"{text}{sep}.venv\n", tuple(findings)
+    return f"{text}{sep}{venv}\n", tuple(findings)
 
 
 def dockerignore_update(

@@ -29,6 +29,7 @@ from reqconv.docker.model import (
     UV_IMAGE,
     DockerPlan,
     DockerResult,
+    default_lock_name,
     norm,
 )
 from reqconv.docker.pip import pip_install
@@ -228,8 +229,11 @@ class Editor:
                 "which `uv pip sync --require-hashes` refuses: the sync runs without it, and uv "
                 "still checks every hash the lock lists (entries without one are not checked)",
             )
-        head = ["uv", "pip", "sync", *hashes, *python_opt]
+        mode = "install" if self.adds_to_earlier_sync(decision) else "sync"
+        head = ["uv", "pip", mode, *hashes, *python_opt]
         head += [strip_credentials(p) if "://" in p else p for p in pip.passthrough]
+        if mode == "install":  # -r per lock; nothing the earlier sync installed is removed
+            tail = [word for path in tail for word in ("-r", path)]
         script = decision.pip.cmd.script
         words = pip.cmd.words
         start, _ = script.span(words[pip.start_word].pos[0], words[pip.start_word].pos[1])
@@ -273,6 +277,24 @@ class Editor:
         for run, install in decision.drop:  # ``pip install /wheels/*``: the venv came instead
             self.remove(run, install, [install.node])
         return True
+
+    def adds_to_earlier_sync(self, decision: Decision) -> bool:
+        """Whether an earlier sync into the same venv (this stage, or one it is built FROM)
+        installed a lock that this decision's locks do not hold: a sync would remove what it
+        installed (pip added to it), so this install adds instead (``uv pip install -r``). A
+        group's lock holds the main one (``requirements-dev.lock`` = main + dev)."""
+        mine = {lock for _ref, lock, _path in decision.locks}
+        chain = decision.stage.chain()
+        for earlier in self.applied:
+            if earlier.venv != decision.venv or earlier.stage not in chain:
+                continue
+            for _ref, lock, _path in earlier.locks:
+                main_in_mine = lock == default_lock_name("requirements.txt") and any(
+                    PurePosixPath(m).name.startswith("requirements-") for m in mine
+                )
+                if lock not in mine and not main_in_mine:
+                    return True
+        return False
 
     def comment_lines(self, start: int, end: int) -> list[str]:
         """Comment lines lying wholly inside ``[start, end)`` (inside a continuation)."""
@@ -464,7 +486,7 @@ class Editor:
                     found = lock_for(self.plan, ref)
                     if found and posixpath.dirname(found[0]) == posixpath.dirname(lock):
                         return "", image_path
-                    return self.lock_mount(decision, lock, lock_name)
+                    return self.lock_mount(decision, self.context_lock(lock, lock), lock_name)
                 if PurePosixPath(source).suffix != "":
                     continue
                 ref_source = posixpath.join(source, ref_name)
@@ -545,7 +567,10 @@ class Editor:
         return True
 
     def context_lock(self, source: str, lock: str) -> str:
-        """The lock's path in the build context, next to where ``source`` came from."""
+        """The lock's path in the build context: in the service folder when the context is known,
+        else next to where ``source`` came from."""
+        if self.plan.context is not None:
+            return posixpath.join(self.plan.context, lock) if self.plan.context else lock
         key = lock_for(self.plan, source)
         normed = norm(source)
         prefix = ""

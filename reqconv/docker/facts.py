@@ -457,6 +457,12 @@ class Dockerfile:
             for source in sources:
                 if posixpath.join(dest_abs, PurePosixPath(source).name) == ref_abs:
                     return str(source)
+            for source in sources:  # COPY . /app, COPY backend/ /srv: a folder of the context
+                folder = norm(source).lstrip("/")
+                if (folder == "" or PurePosixPath(folder).suffix == "") and ref_abs.startswith(
+                    dest_abs.rstrip("/") + "/"
+                ):
+                    return posixpath.join(folder, ref_abs[len(dest_abs.rstrip("/")) + 1 :])
         return None
 
     def image_path(self, stage: Stage, line: int, path: str) -> str | None:

@@ -23,6 +23,7 @@ __all__ = [
     "DockerResult",
     "default_lock_name",
     "norm",
+    "service_relative",
 ]
 
 DEFAULT_VENV = "/opt/venv"
@@ -47,6 +48,10 @@ class DockerPlan:
 
     uv_version: str
     lock_for: Mapping[str, str] = field(default_factory=dict)
+    #: The service folder relative to the build context (POSIX; ``""`` when it is the context,
+    #: ``"backend"`` for ``context: ..``), from ``reqconv.builds``; None when unknown (then the
+    #: COPY sources are taken to be service-relative and a lock sits beside its file).
+    context: str | None = None
     unlocked: frozenset[str] = frozenset()
     venv: str = DEFAULT_VENV
     unhashed: frozenset[str] = frozenset()  # locks holding an entry without hashes (git, URL)
@@ -88,6 +93,20 @@ def norm(path: str) -> str:
         return path
     normed = posixpath.normpath(path)
     return "" if normed == "." else normed
+
+
+def service_relative(source: str, context: str | None) -> str:
+    """A build-context path (a COPY source) as a path of the service folder, which is
+    ``context`` inside the build context: ``backend/requirements.txt`` with ``backend`` ->
+    ``requirements.txt``; ``requirements.txt`` with ``backend`` -> ``../requirements.txt``."""
+    path = norm(source).lstrip("/")
+    if not context:
+        return path
+    if path == context:
+        return ""
+    if path.startswith(context + "/"):
+        return path[len(context) + 1 :]
+    return posixpath.relpath(path or ".", context)
 
 
 def default_lock_name(requirements: str) -> str:

@@ -97,6 +97,17 @@ RULES: dict[str, Rule] = _rules(
          "set the `UV_*` equivalent"),
     Rule("dockerignore-excludes-lock", "advice", "warning", "`.dockerignore` excludes a copied lock",
          "add `!<lock>` to it"),
+    # which Dockerfiles build the service, and from which context (reqconv.builds)
+    Rule("build-contexts-differ", "advice", "warning", "one Dockerfile built from several contexts",
+         "give each build its own Dockerfile, or build all from one context"),
+    Rule("build-context-outside", "advice", "warning",
+         "the build context does not hold the service folder (where the lock is)",
+         "build from a folder that holds the service, or rewrite by hand"),
+    Rule("build-context-ambiguous", "advice", "warning",
+         "the context (no compose file names it) fits more than one folder",
+         "name it in a compose file's `build.context`, or check the lock path"),
+    Rule("dockerfile-unchanged", "advice", "info", "a Dockerfile that builds the service is left",
+         "nothing, or see its kept lines"),
     # notes: what the rewrite did differently, and why
     Rule("buildkit", "advice", "info", "the rewrite adds `RUN --mount`s, which need BuildKit",
          "build with BuildKit (Docker 23.0+, or `docker buildx build`)"),

@@ -192,7 +192,8 @@ def test_a_copied_requirements_file_the_service_does_not_convert_is_kept(tmp_pat
     (tmp_path / "Dockerfile").write_text(text)
     plan = plan_service(tmp_path, uv_version=UV_VERSION)
     assert not plan.pending
-    [diagnostic] = plan.diagnostics
+    diagnostic, unchanged = plan.diagnostics
+    assert unchanged.code == "dockerfile-unchanged"
     assert diagnostic.code == "no-lock"
     assert "deploy/requirements.txt" in diagnostic.message
 
@@ -218,7 +219,7 @@ def test_requirements_only_in_a_subfolder_discovery_skips_are_kept(tmp_path: Pat
     )
     plan = plan_service(tmp_path, uv_version=UV_VERSION)
     assert not plan.pending
-    assert [d.code for d in plan.diagnostics] == ["no-lock"]
+    assert [d.code for d in plan.diagnostics] == ["no-lock", "dockerfile-unchanged"]
 
 
 def test_missing_lock_is_a_warning_until_reqconv_lock_writes_it(service: Path) -> None:
@@ -297,3 +298,98 @@ def test_the_buildkit_note_names_the_first_mount(tmp_path: Path) -> None:
     code, out = _run(root, dry_run=True)
     assert code == 0
     assert any("one/Dockerfile:3: info: " in line and "BuildKit" in line for line in out.stderr)
+
+
+# -- build contexts (reqconv.builds) -----------------------------------------------------------
+
+
+def _repo(tmp_path: Path) -> tuple[Path, Path]:
+    """A repository whose compose file builds backend/ from the repository top."""
+    top = tmp_path / "repo"
+    (top / ".git").mkdir(parents=True)
+    backend = top / "backend"
+    backend.mkdir()
+    (top / "requirements.txt").write_text("gamma==1.0\n")  # the top's own service
+    (backend / "requirements.txt").write_text("alpha==1.0\n")
+    (backend / "docker-compose.yml").write_text(
+        "services:\n  api:\n    build:\n      context: ..\n      dockerfile: backend/Dockerfile\n"
+    )
+    return top, backend
+
+
+def test_compose_context_names_the_lock_where_it_is_in_that_context(tmp_path: Path) -> None:
+    top, backend = _repo(tmp_path)
+    (backend / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r backend/requirements.txt\n"
+    )
+    plan = plan_service(backend, uv_version=UV_VERSION)
+    after = {c.path: c.after_text for c in plan.changes}
+    text = after[backend / "Dockerfile"]
+    # COPY . . of the top brings backend/requirements.lock to /app/backend/
+    assert "uv pip sync --require-hashes backend/requirements.lock\n" in text
+    assert after[top / ".dockerignore"] == "backend/.venv\n"
+    assert plan.locks == ("requirements.lock",)
+
+
+def test_compose_context_bind_mounts_the_lock_from_the_service_folder(tmp_path: Path) -> None:
+    _top, backend = _repo(tmp_path)
+    (backend / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nCOPY backend/requirements.txt /tmp/r.txt\n"
+        "RUN pip install -r /tmp/r.txt\n"
+    )
+    plan = plan_service(backend, uv_version=UV_VERSION)
+    text = next(c.after_text for c in plan.changes if c.path.name == "Dockerfile")
+    assert (
+        "--mount=type=bind,source=backend/requirements.lock,target=/tmp/requirements.lock" in text
+    )
+
+
+def test_another_folders_requirements_in_the_context_are_never_this_services_lock(
+    tmp_path: Path,
+) -> None:
+    """COPY requirements.txt from the top is the top's file, not backend's, even with --main."""
+    top, backend = _repo(tmp_path)
+    text = "FROM python:3.12-slim\nCOPY requirements.txt /tmp/\nRUN pip install -r /tmp/requirements.txt\n"
+    (backend / "Dockerfile").write_text(text)
+    roles = (Role(path=backend / "requirements.txt"),)
+    plan = plan_service(backend, uv_version=UV_VERSION, roles=roles)
+    assert not plan.pending
+    codes = [d.code for d in plan.diagnostics]
+    assert codes == ["no-lock", "dockerfile-unchanged"]
+    assert "outside this service's folder" in plan.diagnostics[0].message
+    # named with --main, the top's file is this service's main table: its lock is backend's
+    plan = plan_service(
+        backend, uv_version=UV_VERSION, roles=(Role(path=top / "requirements.txt"),)
+    )
+    after = next(c.after_text for c in plan.changes if c.path.name == "Dockerfile")
+    assert "source=backend/requirements.lock" in after
+
+
+def test_dockerfiles_in_docker_and_named_ones_are_planned_and_reported(tmp_path: Path) -> None:
+    root = tmp_path / "svc"
+    (root / "docker").mkdir(parents=True)
+    (root / "requirements.txt").write_text("alpha==1.0\n")
+    install = (
+        "FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    )
+    (root / "docker" / "Dockerfile").write_text(install)
+    (root / "Dockerfile.prod").write_text(install)
+    (root / "Dockerfile.static").write_text("FROM nginx\nCOPY public/ /usr/share/nginx/html\n")
+    plan = plan_service(root, uv_version=UV_VERSION)
+    changed = sorted(c.path.relative_to(root).as_posix() for c in plan.changes if c.changed)
+    assert changed == [".dockerignore", "Dockerfile.prod", "docker/Dockerfile"]
+    left = [d for d in plan.diagnostics if d.code == "dockerfile-unchanged"]
+    assert [(d.location.path.name if d.location else "", d.message) for d in left] == [
+        ("Dockerfile.static", "builds this service and is left as it is: it runs no pip install -r")
+    ]
+
+
+def test_one_dockerfile_built_from_two_contexts_is_left_alone(tmp_path: Path) -> None:
+    top, backend = _repo(tmp_path)
+    (backend / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    )
+    (top / "docker-compose.yml").write_text("services:\n  b:\n    build:\n      context: backend\n")
+    plan = plan_service(backend, uv_version=UV_VERSION)
+    assert not plan.pending
+    assert [d.code for d in plan.diagnostics] == ["build-contexts-differ"]
