@@ -1419,3 +1419,16 @@ def test_a_group_lock_after_the_main_one_still_syncs() -> None:
     result = rewrite(text, PLAN)
     assert "uv pip install" not in result.text
     assert result.text.count("uv pip sync") == 2
+
+
+def test_context_sources_include_bind_mounts_of_the_context() -> None:
+    from reqconv.docker import context_sources
+
+    text = (
+        "FROM python:3.12-slim\n"
+        "RUN --mount=type=bind,source=backend/requirements.lock,target=/tmp/r.lock "
+        "--mount=from=ghcr.io/astral-sh/uv:0.9.5,source=/uv,target=/bin/uv "
+        "--mount=type=cache,target=/root/.cache/uv --mount=source=.,target=/src uv pip sync x\n"
+        "COPY app/ /app/\n"
+    )
+    assert context_sources(text) == (("backend/requirements.lock", 2), ("app/", 3))

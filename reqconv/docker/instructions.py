@@ -280,10 +280,27 @@ def copied_files(text: str) -> tuple[str, ...]:
     )
 
 
+def _bind_sources(flags: Sequence[str]) -> list[str]:
+    """The build-context paths a RUN's bind mounts read (``--mount=type=bind,source=x``; bind is
+    the default type; not ``from=`` another stage or image, nor the whole context)."""
+    sources = []
+    for flag in flags:
+        if not flag.startswith("--mount="):
+            continue
+        options = dict(part.partition("=")[::2] for part in flag[len("--mount=") :].split(","))
+        if options.get("type", "bind") != "bind" or "from" in options:
+            continue
+        source = options.get("source") or options.get("src") or ""
+        if source.strip("./"):
+            sources.append(source)
+    return sources
+
+
 def context_sources(
     text: str, build_args: Mapping[str, str] | None = None
 ) -> tuple[tuple[str, int], ...]:
-    """``(path, line)`` for each build-context source of a ``COPY``/``ADD`` (not ``--from``).
+    """``(path, line)`` for each build-context source of a ``COPY``/``ADD`` (not ``--from``) and
+    of a ``RUN --mount=type=bind,source=…`` (not ``from=``).
 
     ``$VAR``/``${VAR:-x}`` expand from the ``ARG`` defaults in scope (global ones before the first
     ``FROM``, redeclared in a stage) and ``build_args`` (which win, as ``--build-arg`` does).
@@ -311,6 +328,11 @@ def context_sources(
                         target[name] = value
                 elif in_stage and name in globals_:
                     target[name] = globals_[name]
+        elif keyword == "RUN" and in_stage:
+            for source in _bind_sources(command.flags):
+                expanded = expand(unquote(source), scope)
+                if expanded is not None:
+                    found.append((expanded, command.start_line))
         elif keyword in ("COPY", "ADD") and in_stage:
             if any(f.lower().startswith("--from=") for f in command.flags):
                 continue
