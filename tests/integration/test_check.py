@@ -328,19 +328,32 @@ def test_strict_reports_uv_lock_check(
     assert {"L201", "S601"} <= codes
 
 
-def test_json_and_github_formats(
+def test_text_json_and_github_formats_are_the_ones_docs_show(
     uv_env: UvEnv,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """docs/check.md shows these three outputs of this very drift, verbatim."""
     service = _converted(tmp_path)
     with (service / "requirements.txt").open("a") as f:
         f.write("zeta>=1.0\n")
     monkeypatch.chdir(tmp_path)
+    docs = (ROOT / "docs" / "check.md").read_text()
     capsys.readouterr()
+
+    assert exit_code_of(["check", "svc"]) == 1
+    captured = capsys.readouterr()
+    assert f"```\n{captured.out}{captured.err}```" in docs
+
+    assert exit_code_of(["check", "--format=github", "svc"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("::error file=svc/requirements.txt,line=5,title=R101::'zeta>=1.0'")
+    assert f"```\n{out}```" in docs
+
     assert exit_code_of(["check", "--format", "json", "svc"]) == 1
-    report = json.loads(capsys.readouterr().out)
+    out = capsys.readouterr().out
+    report = json.loads(out)
     assert report["version"] == 1
     assert report["in_sync"] is False
     (finding,) = report["services"][0]["findings"]
@@ -352,9 +365,12 @@ def test_json_and_github_formats(
         "message": "'zeta>=1.0' is not in [project] dependencies of pyproject.toml",
         "fix": "reqconv convert",
     }
-    assert exit_code_of(["check", "--format=github", "svc"]) == 1
-    out = capsys.readouterr().out
-    assert out.startswith("::error file=svc/requirements.txt,line=5,title=R101::'zeta>=1.0'")
+    assert f"```json\n{out}```" in docs
+
+    assert exit_code_of(["convert", "svc"]) == 0
+    capsys.readouterr()
+    assert exit_code_of(["check", "svc"]) == 0
+    assert capsys.readouterr().err == "check: 1 service(s) in sync (fingerprint)\n"
 
 
 def test_a_folder_of_services_is_walked(
