@@ -30,10 +30,11 @@ Lists folders and reads Dockerfiles and compose files (never writes). The rules 
   ``COPY``/``ADD`` source, resolved in its context (``ARG`` defaults and compose ``args``
   expanded), is the service folder or inside it.
 - **Inferred context:** of the Dockerfile's folder and its ancestors up to the top, the one where
-  the most ``COPY``/``ADD`` sources exist, nearest on a tie (then ``ambiguous``). A Dockerfile that
-  copies nothing from its context (or only ``.``) is built from the folder holding its ``docker/``
-  folder when it lies in one (``docker build -f docker/Dockerfile .``), else from the service folder
-  when it lies in it, else from its own folder (``how="folder"``).
+  the most ``COPY``/``ADD`` (and ``RUN --mount=type=bind``) sources exist, nearest on a tie (then
+  ``ambiguous``). A Dockerfile that copies nothing from its context (or only ``.``), or none of
+  whose sources exist anywhere, is built from the folder holding its ``docker/`` folder when it
+  lies in one (``docker build -f docker/Dockerfile .``), else from the service folder when it lies
+  in it, else from its own folder (``how="folder"``).
 """
 
 from __future__ import annotations
@@ -468,21 +469,26 @@ def _belongs(build: Build, root: Path, sources: Sequence[tuple[str, int]]) -> bo
     return False
 
 
+def _default_context(dockerfile: Path, root: Path, top: Path) -> Path:
+    """Where a Dockerfile whose sources tell nothing is built from: the folder holding its
+    ``docker/`` folder (``docker build -f docker/Dockerfile .``), else the service folder when it
+    lies in it, else its own folder."""
+    docker = next(
+        (f for f in dockerfile.parents if f.name == "docker" and f.is_relative_to(top)), None
+    )
+    if docker is not None:
+        return docker.parent
+    if dockerfile.is_relative_to(root):
+        return root
+    return dockerfile.parent
+
+
 def _infer(dockerfile: Path, root: Path, top: Path, sources: Sequence[tuple[str, int]]) -> Build:
     telling = [source for source, _line in sources if source != "."]
     if not telling:
-        docker = next(
-            (f for f in dockerfile.parents if f.name == "docker" and f.is_relative_to(top)), None
-        )
-        if docker is not None:
-            context = docker.parent  # `docker build -f docker/Dockerfile .`
-        elif dockerfile.is_relative_to(root):
-            context = root
-        else:
-            context = dockerfile.parent
         return Build(
             dockerfile=dockerfile,
-            context=context,
+            context=_default_context(dockerfile, root, top),
             how="folder",
             note="it copies nothing from its context that tells where that is",
         )
@@ -492,11 +498,12 @@ def _infer(dockerfile: Path, root: Path, top: Path, sources: Sequence[tuple[str,
     scores = [sum(_exists(folder, source) for source in telling) for folder in folders]
     best = max(scores)
     if best == 0:
+        # No folder fits better than another: the default `docker build` folder (as when nothing
+        # is copied), and every source is reported missing from it.
         return Build(
             dockerfile=dockerfile,
-            context=dockerfile.parent,
-            how="inferred",
-            ambiguous=True,
+            context=_default_context(dockerfile, root, top),
+            how="folder",
             note="none of its COPY/ADD sources exist in its folder or any above it",
         )
     winners = [folder for folder, score in zip(folders, scores, strict=True) if score == best]

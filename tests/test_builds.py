@@ -281,3 +281,22 @@ def test_every_context_of_the_services(tmp_path: Path) -> None:
         if not hits:
             misses.append((folder, row["dockerfile"], row["context"], row["how"], found))
     assert misses == []
+
+
+def test_bind_mounts_are_sources_and_sources_found_nowhere_fall_back(tmp_path: Path) -> None:
+    repo = _tree(
+        tmp_path,
+        {
+            "svc/Dockerfile": (
+                "FROM python:3.12\nRUN --mount=type=bind,source=requirements.lock,target=/tmp/r "
+                "--mount=type=cache,target=/root/.cache/uv uv pip sync /tmp/r\n"
+            ),
+            "svc/requirements.lock": "",
+            "svc/other/Dockerfile": "FROM python:3.12\nCOPY settings.ini /app/\n",
+        },
+    )
+    (svc,) = [b for b in find_builds(repo / "svc") if b.dockerfile.parent.name == "svc"]
+    assert (svc.context, svc.how, svc.ambiguous) == (repo / "svc", "inferred", False)
+    (other,) = find_builds(repo / "svc" / "other")
+    assert (other.context, other.how, other.ambiguous) == (repo / "svc" / "other", "folder", False)
+    assert "none of its COPY/ADD sources exist" in other.note
