@@ -381,15 +381,14 @@ def _check_dockerfiles(
                 display_path(build.context),
             )
         findings += drift.compare_uv_image(path, text, made_by)
-    beside = builds.find_dockerfiles(root)
-    if locked and beside:
+    if locked and dockerfiles:
         from reqconv import uv
         from reqconv.commands.docker import plan_service
 
         # The version only spells a uv image in new text; a rewrite is what is looked for.
-        plan = plan_service(root, uv_version=uv.MIN_UV_VERSION, dockerfiles=beside)
+        plan = plan_service(root, uv_version=uv.MIN_UV_VERSION, builds=found)
         for change in plan.changes:
-            if change.changed and change.path in beside:
+            if change.changed and change.path in dockerfiles:
                 findings += drift.compare_pip_left(
                     change.path, change.before_text, change.after_text
                 )
