@@ -187,3 +187,72 @@ def test_every_bad_line_of_the_run_is_printed_and_nothing_written(
     assert "'foo=='" in errors_shown[0]
     assert "'bar>=1,,2'" in errors_shown[1]
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def _imports_of(argv: list[str], cwd: Path) -> tuple[int, set[str]]:
+    """Exit code and the modules imported by ``reqconv ARGV`` in a fresh interpreter."""
+    code = (
+        "import sys\n"
+        "from reqconv import cli\n"
+        "try:\n"
+        f"    cli.main({argv!r})\n"
+        "except SystemExit as e:\n"
+        "    print(e.code)\n"
+        "    print(' '.join(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    exit_code, modules = result.stdout.splitlines()[-2:]
+    return int(exit_code), set(modules.split())
+
+
+def test_check_with_a_matching_fingerprint_imports_neither_typer_nor_pathlib(
+    tmp_path: Path,
+) -> None:
+    from reqconv import fingerprint
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0"\n')
+    (tmp_path / fingerprint.FILE_NAME).write_text(
+        fingerprint.render(
+            str(tmp_path),
+            files=["pyproject.toml"],
+            probed=[],
+            folders=[],
+            uv_version=None,
+            in_sync=True,
+        )
+    )
+    code, modules = _imports_of(["check", "."], tmp_path)
+    assert code == 0
+    assert not {"typer", "click", "pathlib", "typing", "hashlib", "packaging"} & modules
+
+
+def test_check_without_a_fingerprint_runs_the_comparison_without_typer(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0"\n')
+    (tmp_path / "requirements.txt").write_text("alpha\n")
+    code, modules = _imports_of(["check", "--format", "github", "."], tmp_path)
+    assert code == 1  # alpha is not in pyproject
+    assert "reqconv.drift" in modules
+    assert "typer" not in modules
+
+
+@pytest.mark.parametrize(
+    "argv", [["check", "--help"], ["check", "--format", "xml", "."], ["check", "--bogus"]]
+)
+def test_check_arguments_it_does_not_know_go_through_typer(argv: list[str], tmp_path: Path) -> None:
+    code, modules = _imports_of(argv, tmp_path)
+    assert "typer" in modules
+    assert code == (0 if "--help" in argv else 2)
+
+
+def test_check_options_reach_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from reqconv.commands import check
+
+    seen: list[check.CheckOptions] = []
+    monkeypatch.setattr(check, "run", _recorder(seen))
+    assert _exit_code(["check", "--strict", "--format=json", "-q", str(tmp_path), "b"]) == 0
+    (options,) = seen
+    assert options == check.CheckOptions(
+        paths=(tmp_path, Path("b")), format="json", strict=True, quiet=True
+    )
