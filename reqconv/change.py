@@ -869,6 +869,12 @@ def _export_compiled(
     return header + _strip_credentials(body)
 
 
+def _normal(path: Path) -> Path:
+    import os
+
+    return Path(os.path.normpath(path.absolute()))
+
+
 def _record_fingerprint(root: Path, tx: fs.Transaction, uv_path: Path) -> None:
     """What the lock step records for ``reqconv check``, again once the compiled files changed."""
     import contextlib
@@ -915,13 +921,24 @@ def apply(
             uv.uv_version(uv_path)
         lock_path = root / "uv.lock"
         before = lock_path.read_text(encoding="utf-8") if lock_path.is_file() else None
-        pins, notes = locking.derive_pins(root) if before is None else ((), ())
-        diagnostics.extend(notes)
+        # What `reqconv lock` gives the lock step, read from the files as they now are; but not
+        # the pins of a compiled .txt whose .in changed: that file is written from the new lock.
+        inputs = locking.derive_inputs(root)
+        diagnostics.extend(inputs.diagnostics)
+        regenerated = {
+            _normal(c.path)
+            for c in plan.compiled
+            if c.edited or (c.with_main and plan.group is None)
+        }
+        pins = [
+            p for p in inputs.pins if not (p.compiled and _normal(p.origin.path) in regenerated)
+        ]
         try:
             result = locking.lock_service(
                 root,
                 tx=tx,
                 pins=pins,
+                demands=inputs.demands,
                 export_groups=plan.export_groups,
                 offline=offline,
                 runner=runner,

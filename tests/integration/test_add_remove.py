@@ -100,6 +100,8 @@ def assert_in_step(root: Path, uv_env: UvEnv) -> None:
     # And `reqconv check`, the CI drift check, finds nothing (requirements, pyproject, lock, exports,
     # a compiled .txt against the lock).
     assert exit_code_of(["check", str(root)]) == 0
+    # `reqconv lock --check`: the lock holds every pin the requirements files keep.
+    assert exit_code_of(["lock", "--check", str(root)]) == 0
 
 
 def test_add_to_main_edits_every_file_and_moves_nothing_else(
