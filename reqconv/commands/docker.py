@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import posixpath
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from reqconv.builds import Build, find_dockerfiles
 from reqconv.commands import FileChange, Output, WriteMode, diagnostic_json, unified_diff
 from reqconv.errors import DockerfileError, Location
 from reqconv.locking import export_name
-from reqconv.model import Dependency, DependencySpec, Diagnostic, Role
+from reqconv.model import Dependency, DependencySpec, Diagnostic, Role, Source
 
 __all__ = [
     "DockerOptions",
@@ -118,9 +119,28 @@ def _unlocked(root: Path, copied: Sequence[str], lock_for: Mapping[str, str]) ->
     return frozenset(unlocked)
 
 
+_ARCHIVE_RE = re.compile(r"\.(?:whl|zip|tar\.gz|tgz|tar\.bz2|tar\.xz)$", re.I)
+
+
+def _unhashed_source(source: Source) -> bool:
+    """Whether uv exports the source without a hash: a git repository or a local folder (an
+    archive, by URL or path, is hashed in uv.lock and in its export)."""
+    if source.kind == "git":
+        return True
+    return source.kind == "path" and not _ARCHIVE_RE.search(source.path or source.url)
+
+
+def _unhashed_url(requirement: str) -> bool:
+    """``name @ git+https://…`` or ``name @ file:///folder``: exported without a hash."""
+    _name, at, url = requirement.partition("@")
+    url = url.split(";", 1)[0].strip()
+    return bool(at) and (url.startswith("git+") or not _ARCHIVE_RE.search(url))
+
+
 def _unhashed_sources(root: Path, spec: DependencySpec | None) -> tuple[bool, frozenset[str]]:
-    """Whether the main dependencies, and which groups, have a package from a git, path or URL
-    source (its export entry has no hash). ``spec`` defaults to the service's pyproject.toml."""
+    """Whether the main dependencies, and which groups, have a package from a git repository or
+    a local folder (its export entry has no hash). ``spec`` defaults to the service's
+    pyproject.toml."""
     if spec is None:
         from reqconv import pyproject
         from reqconv.errors import ReqconvError
@@ -132,13 +152,15 @@ def _unhashed_sources(root: Path, spec: DependencySpec | None) -> tuple[bool, fr
             spec = pyproject.read(fs.read_text(path).text, path=path)
         except ReqconvError:
             return False, frozenset()  # the lock step reports it
-    sourced = {name for name, _source in spec.uv.sources}
-    sourced |= {d.name for d in spec.dependencies if "@" in d.requirement}
+    sourced = {name for name, source in spec.uv.sources if _unhashed_source(source)}
+    sourced |= {d.name for d in spec.dependencies if _unhashed_url(d.requirement)}
     main = {d.name for d in spec.dependencies}
     groups: set[str] = set()
     for group, items in spec.groups:
         for item in items:
-            if isinstance(item, Dependency) and (item.name in sourced or "@" in item.requirement):
+            if isinstance(item, Dependency) and (
+                item.name in sourced or _unhashed_url(item.requirement)
+            ):
                 groups.add(group)
     in_groups = {
         item.name for _group, items in spec.groups for item in items if isinstance(item, Dependency)
@@ -151,7 +173,7 @@ def unhashed_locks(
     root: Path, groups: Mapping[str, str | None], spec: DependencySpec | None = None
 ) -> frozenset[str]:
     """The locks (service-relative) with an entry that has no hash: read from the export when it
-    exists, else foreseen from the dependencies' sources (a git, path or URL source exports
+    exists, else foreseen from the dependencies' sources (a git repository or a local folder exports
     without a hash, and ``uv pip sync --require-hashes`` refuses the whole file then)."""
     from reqconv.locking import unhashed_entries
 

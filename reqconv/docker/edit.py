@@ -225,7 +225,7 @@ class Editor:
             self.findings.advise(
                 line,
                 "no-require-hashes",
-                f"{', '.join(unhashed)} holds entries without hashes (git, path or URL sources), "
+                f"{', '.join(unhashed)} holds entries without hashes (git sources, local folders), "
                 "which `uv pip sync --require-hashes` refuses: the sync runs without it, and uv "
                 "still checks every hash the lock lists (entries without one are not checked)",
             )

@@ -42,7 +42,7 @@ class DockerPlan:
     ``requirements.lock``, ``requirements/dev.txt`` -> ``requirements-dev.lock``. When it is empty,
     ``default_lock_name`` decides. ``unlocked``: files of the service folder that no lock covers
     (a ``deploy/requirements.txt`` the conversion did not take): a ``-r`` of one is kept.
-    ``unhashed``: locks with an entry that has no hash (a git, path or URL source), which ``uv pip
+    ``unhashed``: locks with an entry that has no hash (a git source, a local folder), which ``uv pip
     sync --require-hashes`` refuses; they are synced without it.
     """
 
@@ -54,7 +54,7 @@ class DockerPlan:
     context: str | None = None
     unlocked: frozenset[str] = frozenset()
     venv: str = DEFAULT_VENV
-    unhashed: frozenset[str] = frozenset()  # locks holding an entry without hashes (git, URL)
+    unhashed: frozenset[str] = frozenset()  # locks with an entry without hashes (git, folders)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

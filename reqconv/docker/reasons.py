@@ -111,7 +111,7 @@ RULES: dict[str, Rule] = _rules(
     # notes: what the rewrite did differently, and why
     Rule("buildkit", "advice", "info", "the rewrite adds `RUN --mount`s, which need BuildKit",
          "build with BuildKit (Docker 23.0+, or `docker buildx build`)"),
-    Rule("no-require-hashes", "advice", "info", "the lock has entries without hashes (git, URL)",
+    Rule("no-require-hashes", "advice", "info", "the lock has entries without hashes (git, folders)",
          "nothing: the sync runs without --require-hashes and checks the hashes it has"),
     Rule("no-cache-mount", "advice", "info", "the RUN removes the cache folder (`rm -rf ~/.cache`)",
          "drop the rm to get uv's cache mount"),

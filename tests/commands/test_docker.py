@@ -393,3 +393,15 @@ def test_one_dockerfile_built_from_two_contexts_is_left_alone(tmp_path: Path) ->
     plan = plan_service(backend, uv_version=UV_VERSION)
     assert not plan.pending
     assert [d.code for d in plan.diagnostics] == ["build-contexts-differ"]
+
+
+def test_an_archive_url_source_keeps_hash_mode(tmp_path: Path) -> None:
+    """uv locks and exports an archive (by URL or path) with its hash: only git sources and
+    local folders leave an entry without one."""
+    root = _one_service(tmp_path, PLAIN)
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "one"\nversion = "0"\ndependencies = ["alpha==1.0", "beta"]\n\n'
+        '[tool.uv.sources]\nbeta = { url = "https://example.com/beta-1.0-py3-none-any.whl" }\n'
+    )
+    plan = plan_service(root, uv_version=UV_VERSION)
+    assert "uv pip sync --require-hashes" in plan.changes[0].after_text

@@ -1,6 +1,6 @@
 """What uv checks in the hash modes the Docker rewrite chooses between (real uv, local wheels).
 
-A lock with an entry that has no hash (a git, path or URL source) is synced without
+A lock with an entry that has no hash (a git source or a local folder) is synced without
 ``--require-hashes``, which refuses it; these tests show that uv then still verifies every hash
 the lock does list, and that the flag is what refuses the unhashed entry.
 """
@@ -27,7 +27,7 @@ def _setup(uv_env: UvEnv, tmp_path: Path, alpha_hash: str | None = None) -> Path
     lock = tmp_path / "requirements.lock"
     lock.write_text(
         f"alpha-hm==1.0 \\\n    --hash=sha256:{digest}\n"
-        f"beta-hm @ {beta.as_uri()}\n"  # a URL entry: uv export writes it without a hash
+        f"beta-hm @ {beta.as_uri()}\n"  # no hash, as uv export writes a git source
     )
     uv_env.run("venv", "--no-project", str(tmp_path / "venv"), cwd=tmp_path)
     return lock
