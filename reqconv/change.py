@@ -51,7 +51,6 @@ Runner = Callable[..., str]
 _NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 # scheme://userinfo@ in a requirement; an SSH login name (ssh://git@host) is no secret.
 _USERINFO_RE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/@\s\"']+)@")
-_GROUP_LOCK_RE = re.compile(r"(?:^|/)requirements-(?P<name>[^/]+)\.lock$")
 # Parser diagnostics an added requirement may carry; any other means it cannot be added as is.
 _ACCEPTED = frozenset({"credentials-removed", "path-from-parent"})
 # uv export flags of reqconv's own run that a person regenerating the file by hand does not need.
@@ -103,7 +102,6 @@ class Plan:
     names: tuple[NormalizedName, ...]
     changes: tuple[FileChange, ...] = ()
     compiled: tuple[Compiled, ...] = ()
-    export_groups: tuple[str, ...] = ()
     lines: tuple[str, ...] = ()  # what changed where, one line each, for the report
     diagnostics: tuple[Diagnostic, ...] = ()
 
@@ -486,37 +484,6 @@ def _change(path: Path, before: bytes, tf: fs.TextFile, new_text: str) -> FileCh
     )
 
 
-def _known_groups(text: str) -> set[str]:
-    data = tomllib.loads(text)
-    project = data.get("project")
-    extras = project.get("optional-dependencies") if isinstance(project, dict) else None
-    groups = data.get("dependency-groups")
-    names: set[str] = set()
-    for table in (extras, groups):
-        names |= {str(canonicalize_name(k)) for k in table} if isinstance(table, dict) else set()
-    return names
-
-
-def _dockerfile_groups(root: Path) -> list[str]:
-    """The groups whose ``requirements-<group>.lock`` a Dockerfile of the service copies."""
-    from reqconv.builds import find_dockerfiles
-    from reqconv.docker import copied_files
-
-    groups = []
-    for path in find_dockerfiles(root):
-        for copied in copied_files(fs.read_text(path).text):
-            match = _GROUP_LOCK_RE.search(copied)
-            if match is not None:
-                groups.append(match["name"])
-    return groups
-
-
-def _export_groups(root: Path, new_text: str) -> tuple[str, ...]:
-    known = _known_groups(new_text)
-    wanted = [g for g in _dockerfile_groups(root) if str(canonicalize_name(g)) in known]
-    return tuple(dict.fromkeys(wanted))
-
-
 def _compiled(service: _Service, role: Role, new_text: str, *, edited: bool) -> Compiled:
     from reqconv import pyproject, requirements_txt
 
@@ -765,7 +732,6 @@ def _plan(
         names=names,
         changes=tuple(changes),
         compiled=tuple(compiled),
-        export_groups=_export_groups(service.root, text),
         lines=tuple(lines),
         diagnostics=tuple(diagnostics),
     )
@@ -939,7 +905,6 @@ def apply(
                 tx=tx,
                 pins=pins,
                 demands=inputs.demands,
-                export_groups=plan.export_groups,
                 offline=offline,
                 runner=runner,
                 uv_path=uv_path,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -540,3 +541,34 @@ def test_a_lock_run_waits_for_an_add_on_the_same_service(uv_env: UvEnv, tmp_path
         holder.communicate()
     assert run.returncode == 0, err
     assert "another reqconv run is changing this service; waiting" in err
+
+
+def test_every_export_is_written_again_and_json_reports_the_moves(
+    uv_env: UvEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_service(
+        tmp_path / "svc",
+        "beta<2\n",
+        files={
+            "requirements-dev.txt": "zeta\n",
+            # A stage of the image installs the dev group: its export must follow the lock.
+            "Dockerfile": "FROM python:3.11-slim\nCOPY requirements-dev.lock /tmp/\n",
+        },
+    )
+    assert "zeta==1.0" in (root / "requirements-dev.lock").read_text()
+    capsys.readouterr()
+
+    assert exit_code_of(["add", "--dev", "--json", "eta==1.0", "--project", str(root)]) == 0
+
+    report = json.loads(capsys.readouterr().out)
+    assert report["action"] == "add"
+    assert report["group"] == "dev"
+    assert report["lock"] == {
+        "entered": [{"name": "eta", "version": "1.0"}],
+        "left": [],
+        "moved": [],
+    }
+    assert str(root / "requirements-dev.lock") in report["written"]
+    assert "eta==1.0" in (root / "requirements-dev.lock").read_text()
+    assert "eta" not in pins_of((root / "requirements.lock").read_text())  # production only
+    assert_in_step(root, uv_env)
