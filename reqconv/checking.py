@@ -407,7 +407,7 @@ def _strict(root: Path, lock_path: Path) -> list[Finding]:
     from reqconv import drift, uv
 
     uv_path = uv.find_uv()
-    argv = [str(uv_path), "lock", "--check", "--offline", "--project", str(root.absolute())]
+    argv = uv.build_lock_argv(uv_path, root.absolute(), check=True, offline=True)
     try:
         uv.run(argv, cwd=root, timeout=uv.DEFAULT_TIMEOUT)
     except UvError as e:

@@ -135,11 +135,15 @@ def build_lock_argv(
     upgrade_packages: Sequence[str] = (),
     offline: bool = False,
     locked: bool = False,
+    check: bool = False,
 ) -> list[str]:
-    """``uv lock`` for the project in ``project``; ``locked`` only checks (``--locked``)."""
+    """``uv lock`` for the project in ``project``; ``locked`` (``--locked``) and ``check``
+    (``--check``, what `reqconv check --strict` asks) only check, writing nothing."""
     argv = [str(uv), "lock", "--project", str(project)]
     if locked:
         argv.append("--locked")
+    if check:
+        argv.append("--check")
     if upgrade:
         argv.append("--upgrade")
     for name in upgrade_packages:

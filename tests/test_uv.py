@@ -476,3 +476,8 @@ def test_read_lock_reads_the_root_inputs_and_the_manifest() -> None:
     assert summary.constraints == (alpha,)
     linux = LockedRequirement(name="kappa", marker="sys_platform == 'linux'")  # type: ignore[arg-type]
     assert summary.overrides == (linux,)
+
+
+def test_lock_argv_for_check_strict() -> None:
+    argv = uv.build_lock_argv(Path("/bin/uv"), Path("/p"), check=True, offline=True)
+    assert argv == ["/bin/uv", "lock", "--project", "/p", "--check", "--offline"]
