@@ -296,8 +296,17 @@ def test_uv_killed_during_the_lock_restores_every_file(
     assert "killed by SIGKILL" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM and a POSIX shell script stand-in")
-def test_sigterm_during_the_lock_restores_every_file(uv_env: UvEnv, tmp_path: Path) -> None:
+@pytest.mark.skipif(sys.platform == "win32", reason="signals and a POSIX shell script stand-in")
+@pytest.mark.parametrize(
+    ("sig", "name"),
+    [
+        pytest.param(signal.SIGTERM, "SIGTERM", id="sigterm"),  # a cancelled CI job, `timeout`
+        pytest.param(signal.SIGINT, "SIGINT", id="ctrl-c"),
+    ],
+)
+def test_a_signal_during_the_lock_restores_every_file(
+    uv_env: UvEnv, tmp_path: Path, sig: signal.Signals, name: str
+) -> None:
     root = write_service(tmp_path / "svc", "beta<2\n")
     before = hashes(root)
     pidfile = tmp_path / "uv.pid"
@@ -319,14 +328,15 @@ def test_sigterm_during_the_lock_restores_every_file(uv_env: UvEnv, tmp_path: Pa
             time.sleep(0.05)
         assert "gamma" in (root / "requirements.txt").read_text()  # reqconv is mid-change
         time.sleep(0.3)  # reqconv is waiting on uv
-        child.terminate()
-        child.communicate(timeout=30)
+        child.send_signal(sig)
+        _, err = child.communicate(timeout=30)
     finally:
         child.kill()
         if pidfile.exists():
             with contextlib.suppress(ProcessLookupError, ValueError):
                 os.killpg(int(pidfile.read_text()), signal.SIGKILL)
-    assert child.returncode == 130
+    assert child.returncode == 130, f"{name}: {err}"
+    assert "interrupted; every file was restored" in err
     assert hashes(root) == before
 
 
