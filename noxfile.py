@@ -1,4 +1,4 @@
-"""Development sessions: tests, lint, typecheck, docs, bench."""
+"""Development sessions: tests, lint, typecheck, docs, bench, bench-docker."""
 
 from __future__ import annotations
 
@@ -44,3 +44,16 @@ def bench(session: nox.Session) -> None:
     """Whole-process timings (medians); see bench/README in docs/benchmarks.md."""
     session.install("-e", ".")
     session.run("python", "bench/run.py", *session.posargs)
+
+
+@nox.session(name="bench-docker")
+def bench_docker(session: nox.Session) -> None:
+    """Real image builds of the backend fixture: pip's Dockerfile against the rewritten one.
+
+    Needs root and Docker: runs scripts/docker-setup.sh first (for this session's uv version), then
+    writes the table into docs/benchmarks.md. The first run downloads the wheels (PyPI).
+    """
+    session.install("-e", ".")
+    python = f"{session.bin}/python"
+    session.run("bash", "scripts/docker-setup.sh", env={"PYTHON": python}, external=True)
+    session.run("python", "bench/docker_bench.py", *session.posargs)

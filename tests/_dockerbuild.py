@@ -128,7 +128,10 @@ def _handler(index: IndexProxy) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if self.command != "HEAD":
-                self.wfile.write(body)
+                try:
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up (uv cancels racing downloads)
 
         def do_CONNECT(self) -> None:  # HTTPS to anywhere: never
             index.refused.append(f"CONNECT {self.path}")

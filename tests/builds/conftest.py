@@ -8,6 +8,7 @@ only check for them. Without them the tests fail when ``CI``, ``REQCONV_REQUIRE_
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from reqconv.commands.docker import resolve_uv_version
 from tests._dockerbuild import docker, engine_problem
+from tests.builds.cases import CASES
 
 BASE_IMAGE = "python:3.11-slim"
 
@@ -26,11 +28,23 @@ def _required() -> bool:
     )
 
 
+def base_images() -> list[str]:
+    """Every ``python:`` image the cases start FROM (what the set-up script makes), and ours."""
+    found = {BASE_IMAGE, "python:3.11"}
+    for dockerfile in CASES.rglob("*"):
+        if dockerfile.is_file() and "dockerfile" in dockerfile.name.lower():
+            text = dockerfile.read_text("utf-8")
+            found.update(
+                re.findall(r"(?im)^\s*FROM\s+(?:--platform=\S+\s+)?(python:[^\s$]+)", text)
+            )
+    return sorted(found)
+
+
 @pytest.fixture(scope="session")
 def docker_engine() -> str:
     """The uv version the rewritten Dockerfiles pin, once the engine and every image are there."""
     version = resolve_uv_version()
-    problem = engine_problem([BASE_IMAGE, "python:3.11", f"ghcr.io/astral-sh/uv:{version}"])
+    problem = engine_problem([*base_images(), f"ghcr.io/astral-sh/uv:{version}"])
     if problem is not None:
         if _required():
             pytest.fail(f"the real-build tests need Docker: {problem}")

@@ -1,0 +1,411 @@
+"""Docker builds of the backend fixture, original (pip) against rewritten (uv): ``nox -s bench-docker``.
+
+``fixtures/builds/backend`` is built with its pip Dockerfile and with the Dockerfile ``reqconv
+convert`` writes, on the same stand-in base images (``scripts/docker-setup.sh``), from the same
+real wheels: once, the backend's requirements (both files, resolved for every platform as a lock
+needs) are downloaded from PyPI into ``bench/.cache/`` and then served on loopback, so the timed
+builds use no network. Three scenarios, each run ``--runs`` times (median reported):
+
+- cold: ``--no-cache`` (on this engine it also bypasses the cache mounts);
+- source edit: a warm build, then an edit of ``app/main.py``, then the measured rebuild;
+- one more dependency: a warm build, then ``orjson`` added (a line in requirements.txt for pip;
+  ``reqconv add`` for the converted service, which re-locks and re-exports), then the rebuild.
+
+For each: the whole ``docker build``, the install step(s) (BuildKit's own step times: pip's ``RUN
+pip install``; uv's ``RUN uv venv`` plus ``RUN ... uv pip sync``; 0 when the step was cached), and
+the image size. Writes the table into docs/benchmarks.md (``--no-write``: print only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import tomllib
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests._dockerbuild import (  # noqa: E402
+    INDEX_URL,
+    Build,
+    IndexProxy,
+    build,
+    docker,
+    engine_problem,
+    serve_index,
+)
+
+CASE = ROOT / "fixtures" / "builds" / "backend"
+CACHE = ROOT / "bench" / ".cache"
+LOGS = CACHE / "logs"  # the last build log of each scenario, to see where the time went
+ADDED = "orjson==3.10.12"  # the dependency the third scenario adds (a single wheel, no deps)
+DOC = ROOT / "docs" / "benchmarks.md"
+START, END = "<!-- bench-docker: start -->", "<!-- bench-docker: end -->"
+_TAG = "reqconv-bench/backend"
+BASE = "python:3.11-slim"  # what the backend fixture starts FROM
+
+
+def fetch_wheels(folder: Path) -> Path:
+    """The backend's packages (every platform's pins) as CPython 3.11 manylinux wheels, once."""
+    stamp = folder / ".complete"
+    if stamp.exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt"}
+    with tempfile.TemporaryDirectory() as tmp:
+        # What uv lock needs is what it locks: lock a copy against PyPI, read the pins from uv.lock.
+        service = Path(tmp) / "backend"
+        shutil.copytree(CASE, service, ignore=shutil.ignore_patterns("case.toml"))
+        with (service / "requirements.txt").open("a", encoding="utf-8") as f:
+            f.write(f"{ADDED}\n")
+        _reqconv(env, "convert", "--no-docker", str(service))
+        lock = tomllib.loads((service / "uv.lock").read_text("utf-8"))
+        pins = [
+            f"{package['name']}=={package['version']}"
+            for package in lock["package"]
+            if "registry" in package.get("source", {})
+        ]
+        (Path(tmp) / "pins.txt").write_text("\n".join([*pins, "pip", "setuptools", "wheel"]) + "\n")
+        _download(folder, Path(tmp) / "pins.txt")
+        # uv's lock also wants the dependencies only other platforms install (tzdata for psycopg on
+        # Windows): add every unconditional-or-marker dependency the wheels name, until closed.
+        while missing := _missing_dependencies(folder):
+            (Path(tmp) / "more.txt").write_text("\n".join(sorted(missing)) + "\n")
+            _download(folder, Path(tmp) / "more.txt")
+    stamp.write_text("")
+    return folder
+
+
+def _download(folder: Path, requirements: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+         "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
+         "--abi", "abi3", "--abi", "none",
+         "--platform", "manylinux_2_17_x86_64", "--platform", "manylinux2014_x86_64",
+         "--platform", "manylinux_2_28_x86_64", "--platform", "any",
+         "--dest", str(folder), "-r", str(requirements)],
+        check=True,
+    )  # fmt: skip
+
+
+# Platforms a universal lock for Python >= 3.11 considers (the markers seen in practice).
+_ENVIRONMENTS = [
+    {"sys_platform": system, "platform_system": name, "os_name": os_name,
+     "python_version": version, "python_full_version": f"{version}.0",
+     "platform_machine": "x86_64", "implementation_name": "cpython",
+     "platform_python_implementation": "CPython"}
+    for system, name, os_name in (("linux", "Linux", "posix"), ("win32", "Windows", "nt"),
+                                  ("darwin", "Darwin", "posix"))
+    for version in ("3.11", "3.12", "3.13", "3.14")
+]  # fmt: skip
+
+
+def _missing_dependencies(folder: Path) -> set[str]:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    have, wanted = set(), set()
+    for wheel in folder.glob("*.whl"):
+        with zipfile.ZipFile(wheel) as zf:
+            name = next(
+                n for n in zf.namelist() if n.endswith(".dist-info/METADATA") and n.count("/") == 1
+            )
+            metadata = zf.read(name).decode("utf-8", "replace")
+        have.add(canonicalize_name(wheel.name.split("-", 1)[0]))
+        for line in metadata.splitlines():
+            if line.startswith("Requires-Dist:"):
+                requirement = Requirement(line.split(":", 1)[1].strip())
+                marker = requirement.marker
+                if marker is None or (
+                    "extra" not in str(marker)
+                    and any(marker.evaluate(environment) for environment in _ENVIRONMENTS)
+                ):
+                    wanted.add(canonicalize_name(requirement.name))
+    return wanted - have
+
+
+@dataclass(frozen=True)
+class Run:
+    build: float
+    install: float
+    size: int
+
+
+def _install_seconds(log: Build, kind: str) -> float:
+    steps = ["pip install"] if kind == "pip" else ["uv venv", "uv pip sync"]
+    total = 0.0
+    for needle in steps:
+        seconds = log.step_seconds(needle)
+        if seconds is None:
+            raise SystemExit(f"bench: no `{needle}` step in the {kind} build")
+        total += seconds
+    return total
+
+
+def _size(tag: str) -> int:
+    return int(docker("image", "inspect", "--format", "{{.Size}}", tag).stdout.strip())
+
+
+def _convert_env(index: IndexProxy, home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PIP_", "VIRTUAL_ENV"))}
+    env.update(index.env())
+    env.update(
+        UV_DEFAULT_INDEX=INDEX_URL,
+        UV_CACHE_DIR=str(home / "uv-cache"),
+        UV_PYTHON_DOWNLOADS="never",
+        UV_NO_PROGRESS="1",
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / "config"),
+    )
+    return env
+
+
+def _reqconv(env: dict[str, str], *args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "reqconv", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    if done.returncode != 0:
+        raise SystemExit(
+            f"bench: reqconv {' '.join(args)} exited {done.returncode}\n{done.stdout}{done.stderr}"
+        )
+
+
+class Bench:
+    def __init__(self, work: Path, index: IndexProxy, scratch: Path) -> None:
+        self.work, self.index, self.scratch = work, index, scratch
+        self.env = _convert_env(index, work.parent / "home")
+        self.scenario = "prepare"
+        self.base = BASE
+        self.bases: list[str] = []
+
+    def _tree(self, kind: str) -> Path:
+        return self.work / kind
+
+    def fresh(self, kind: str) -> Path:
+        """A clean copy of the service: the original (pip) or converted (uv) tree."""
+        tree = self._tree(kind)
+        shutil.rmtree(tree, ignore_errors=True)
+        shutil.copytree(self.work / f"{kind}.pristine", tree)
+        return tree
+
+    def prepare(self) -> None:
+        pip = self.work / "pip.pristine"
+        shutil.copytree(CASE, pip, ignore=shutil.ignore_patterns("case.toml"))
+        uv = self.work / "uv.pristine"
+        shutil.copytree(pip, uv)
+        _reqconv(self.env, "convert", str(uv))
+
+    def new_base(self) -> None:
+        """A fresh variant of the base image, so that no earlier build's layers match.
+
+        BuildKit keys its cache on content: a second bench run (or run #2) would find the layers of
+        "the requirements plus orjson" cached from run #1. The variant adds a 13-byte file (a
+        LABEL alone is not enough: the cache follows the layers, not the image id).
+        """
+        nonce = uuid.uuid4().hex[:12]
+        self.base = f"{_TAG}-base:{nonce}"
+        self.bases.append(self.base)
+        context = self.scratch / "base"
+        context.mkdir(parents=True, exist_ok=True)
+        (context / "nonce").write_text(nonce + "\n", "utf-8")
+        (context / "Dockerfile").write_text(f"FROM {BASE}\nCOPY nonce /.reqconv-bench\n", "utf-8")
+        docker("build", "-q", "-t", self.base, str(context))
+
+    def build(self, kind: str, *extra: str) -> Run:
+        tree = self._tree(kind)
+        tag = f"{_TAG}-{kind}:bench"
+        text = (tree / "Dockerfile").read_text("utf-8")
+        text = re.sub(
+            rf"(?im)^(\s*FROM\s+){re.escape(BASE)}(\s|$)", rf"\g<1>{self.base}\g<2>", text
+        )
+        assert self.base in text, "the Dockerfile does not start FROM " + BASE
+        log = build(tree, text, tag, self.index, self.scratch, extra=extra)
+        LOGS.mkdir(parents=True, exist_ok=True)
+        (LOGS / f"{kind}-{self.scenario}.log").write_text(log.log, "utf-8")
+        return Run(build=log.seconds, install=_install_seconds(log, kind), size=_size(tag))
+
+    def cold(self, kind: str) -> Run:
+        self.new_base()
+        self.fresh(kind)
+        return self.build(kind, "--no-cache")
+
+    def source_edit(self, kind: str, n: int) -> Run:
+        self.new_base()
+        tree = self.fresh(kind)
+        self.build(kind)
+        with (tree / "app" / "main.py").open("a", encoding="utf-8") as f:
+            f.write(f"\n# edit {n}\n")
+        return self.build(kind)
+
+    def add_dependency(self, kind: str) -> Run:
+        self.new_base()
+        tree = self.fresh(kind)
+        self.build(kind)
+        if kind == "pip":
+            with (tree / "requirements.txt").open("a", encoding="utf-8") as f:
+                f.write(f"{ADDED}\n")
+        else:
+            _reqconv(self.env, "add", "--project", str(tree), ADDED)
+        return self.build(kind)
+
+
+def _median(runs: list[Run]) -> Run:
+    return Run(
+        build=statistics.median(r.build for r in runs),
+        install=statistics.median(r.install for r in runs),
+        size=int(statistics.median(r.size for r in runs)),
+    )
+
+
+def _machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    server = docker("version", "--format", "{{.Server.Version}}").stdout.strip()
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, "
+        f"Docker {server} (BuildKit), stand-in `python:3.11-slim` (Debian's Python 3.11)"
+    )
+
+
+def _seconds(value: float) -> str:
+    return "cached (0 s)" if value == 0 else f"{value:.1f} s" if value >= 1 else f"{value:.2f} s"
+
+
+def render(results: dict[str, dict[str, Run]], runs: int, uv_version: str, packages: int) -> str:
+    today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
+    lines = [
+        START,
+        f"## Docker builds: the backend fixture, pip against uv ({today})",
+        "",
+        "`nox -s bench-docker` (`python bench/docker_bench.py`): `fixtures/builds/backend` built with its",
+        "pip Dockerfile and with the one `reqconv convert` writes, from the same real wheels",
+        f"({packages} packages downloaded once from PyPI, served on loopback), uv {uv_version}, medians of {runs}.",
+        f"Machine: {_machine()}; shared with other jobs, so runs vary.",
+        "",
+        "| scenario | pip build | uv build | pip install step | uv install step | pip image | uv image |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    names = {
+        "cold": "cold (`--no-cache`)",
+        "edit": "after a source edit",
+        "add": f"after adding `{ADDED}`",
+    }
+    for key, label in names.items():
+        pip, uv = results[key]["pip"], results[key]["uv"]
+        lines.append(
+            f"| {label} | {_seconds(pip.build)} | {_seconds(uv.build)} | {_seconds(pip.install)} "
+            f"| {_seconds(uv.install)} | {pip.size / 1e6:.0f} MB | {uv.size / 1e6:.0f} MB |"
+        )
+    cold_pip, cold_uv = results["cold"]["pip"], results["cold"]["uv"]
+    ratio = cold_pip.install / cold_uv.install if cold_uv.install else float("inf")
+    edit = results["edit"]["uv"].install
+    size_diff = (cold_uv.size - cold_pip.size) / 1e6
+    lines += [
+        "",
+        "Install step: pip's `RUN pip install --upgrade pip setuptools wheel && pip install -r`; uv's",
+        "`RUN uv venv` plus `RUN uv pip sync` (BuildKit's step times).",
+        "",
+        "| target | measured | met |",
+        "|---|---|---|",
+        f"| uv install step ≥ 4x faster than pip's, cold | {ratio:.1f}x | {'yes' if ratio >= 4 else '**no**'} |",
+        f"| a source edit reinstalls nothing | uv install step {_seconds(edit)} | {'yes' if edit == 0 else '**no**'} |",
+        f"| uv image no larger than pip's | {size_diff:+.0f} MB | {'yes' if size_diff <= 0 else '**no**'} |",
+        END,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_doc(section: str) -> None:
+    text = DOC.read_text("utf-8")
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        after = rest.split(END, 1)[1].lstrip("\n")
+        text = before + section + ("\n" + after if after else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    DOC.write_text(text, "utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-write", action="store_true", help="print the table only")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+
+    from reqconv.commands.docker import resolve_uv_version
+
+    uv_version = resolve_uv_version()
+    problem = engine_problem([BASE, f"ghcr.io/astral-sh/uv:{uv_version}"])
+    if problem is not None:
+        raise SystemExit(f"bench: {problem}")
+    wheels = fetch_wheels(CACHE / "backend-wheels")
+    packages = len(list(wheels.glob("*.whl")))
+    results: dict[str, dict[str, Run]] = {"cold": {}, "edit": {}, "add": {}}
+    with (
+        tempfile.TemporaryDirectory(prefix="reqconv-bench-docker-") as tmp,
+        serve_index(wheels) as index,
+    ):
+        bench = Bench(Path(tmp) / "work", index, Path(tmp) / "dockerfiles")
+        (Path(tmp) / "work").mkdir()
+        bench.prepare()
+        try:
+            scenarios = {
+                "cold": lambda n, kind: bench.cold(kind),
+                "edit": lambda n, kind: bench.source_edit(kind, n),
+                "add": lambda n, kind: bench.add_dependency(kind),
+            }
+            measured: dict[tuple[str, str], list[Run]] = {}
+            # pip and uv take turns, so that both see the same load on these shared machines.
+            for n in range(args.runs):
+                for key, scenario in scenarios.items():
+                    bench.scenario = key
+                    for kind in ("pip", "uv"):
+                        run = scenario(n, kind)
+                        print(
+                            f"bench: {kind} {key} #{n + 1}: build {run.build:.2f} s, "
+                            f"install {run.install:.2f} s, {run.size / 1e6:.0f} MB",
+                            file=sys.stderr,
+                        )
+                        measured.setdefault((key, kind), []).append(run)
+            for (key, kind), runs in measured.items():
+                results[key][kind] = _median(runs)
+        finally:
+            images = [f"{_TAG}-pip:bench", f"{_TAG}-uv:bench", *bench.bases]
+            docker("image", "rm", "--force", *images, check=False)
+        if index.refused:
+            raise SystemExit(
+                f"bench: builds asked for something other than the index: {index.refused}"
+            )
+    section = render(results, args.runs, uv_version, packages)
+    print(section)
+    if not args.no_write:
+        write_doc(section)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
