@@ -33,6 +33,11 @@ from tests.builds.cases import Case, all_cases, case_index
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
+# Every build runs every step: BuildKit keys its cache on the Dockerfile and the files it copies,
+# not on the index, so a layer cached by another session (the bench installs real wheels from the
+# same requirements on the same base image) would stand in for this session's install.
+_FRESH = ("--no-cache",)
+
 _LOCK_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)\s*(?:;\s*([^\\]+?))?\s*\\?$")
 
 # The marker environment of the interpreter that runs it (what packaging.markers computes).
@@ -154,7 +159,7 @@ def test_case_builds_and_imports_before_and_after_the_rewrite(
             originals.append(text)
             tag = f"reqconv-build/{case.name}-{number}-pip:{session_id}"
             image_tags.append(tag)
-            build(work / spec.context, text, tag, index, scratch, target=spec.target)
+            build(work / spec.context, text, tag, index, scratch, target=spec.target, extra=_FRESH)
 
         _convert(service, case, index, tmp_path)
         _convert(service, case, index, tmp_path, "--check")  # a second run changes nothing
@@ -167,7 +172,7 @@ def test_case_builds_and_imports_before_and_after_the_rewrite(
                 assert text == originals[number], f"{spec.dockerfile} was rewritten"
             tag = f"reqconv-build/{case.name}-{number}-uv:{session_id}"
             image_tags.append(tag)
-            build(work / spec.context, text, tag, index, scratch, target=spec.target)
+            build(work / spec.context, text, tag, index, scratch, target=spec.target, extra=_FRESH)
 
         for number, spec in enumerate(case.builds):
             packages = _locked(service, spec.locks)
