@@ -474,3 +474,46 @@ def test_markers_as_uv_rewrites_them_give_no_finding(uv_env: UvEnv, tmp_path: Pa
     lock = (tmp_path / "uv.lock").read_text()
     assert "python_full_version" in lock  # uv did rewrite them
     assert check_service(tmp_path).findings == []
+
+
+def test_fresh_service_with_a_git_source_and_a_pylock_has_no_finding(
+    uv_env: UvEnv, tmp_path: Path
+) -> None:
+    from tests.integration.test_convert_e2e import _git_repository
+
+    repo = _git_repository(tmp_path / "repos" / "kappa", "kappa", ["alpha<2"])
+    service = tmp_path / "svc"
+    service.mkdir()
+    (service / "requirements.txt").write_text(f"beta==1.5\nkappa @ git+{repo.as_uri()}@v1.0\n")
+    assert exit_code_of(["convert", "--offline", str(service)]) == 0
+    assert exit_code_of(["lock", "--pylock", "--offline", str(service)]) == 0
+    assert (service / "pylock.toml").is_file()
+    assert check_service(service).findings == []
+    assert fingerprint.matches(str(service))
+
+    # The git ref moved in requirements.txt only: the source differs (R103 at its line).
+    path = service / "requirements.txt"
+    path.write_text(path.read_text().replace("@v1.0", "@v2.0"))
+    assert ("R103", "requirements.txt", 2) in _codes(service)
+    path.write_text(path.read_text().replace("@v2.0", "@v1.0"))
+
+    # pylock.toml edited by hand: a version the lock does not hold.
+    pylock = service / "pylock.toml"
+    text = pylock.read_text()
+    pylock.write_text(
+        text.replace('name = "beta"\nversion = "1.5"', 'name = "beta"\nversion = "1.0"')
+    )
+    assert pylock.read_text() != text
+    assert ("E301", "pylock.toml", _line(pylock, 'name = "beta"')) in _codes(service)
+
+
+def test_strict_with_a_uv_that_fails_otherwise_exits_3(
+    uv_env: UvEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = _converted(tmp_path)
+    broken = tmp_path / "uv"
+    broken.write_text("#!/bin/sh\necho 'error: the cache is corrupt' >&2\nexit 2\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("UV", str(broken))
+    assert exit_code_of(["check", "--strict", str(service)]) == 3
+    assert exit_code_of(["check", str(service)]) == 0  # without --strict, uv is not run
