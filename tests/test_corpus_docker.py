@@ -87,3 +87,84 @@ def test_corpus_figures(capsys: pytest.CaptureFixture[str]) -> None:
             f"({100 * rewritten // total}%), {total - rewritten} reported: "
             + ", ".join(f"{code} {count}" for code, count in reasons.most_common())
         )
+
+
+# -- the real service trees (../shared/services): every Dockerfile that builds each service --------
+
+SERVICES = Path(__file__).parents[1].parent / "shared" / "services"
+
+
+def _service_dirs() -> list[tuple[str, str]]:
+    manifest = SERVICES / "MANIFEST.tsv"
+    if not manifest.is_file():
+        return []
+    rows = [line.split("\t") for line in manifest.read_text().splitlines()[1:] if line.strip()]
+    return [(row[0], service) for row in rows for service in row[3].split(",")]
+
+
+@pytest.fixture(scope="module")
+def services_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The trees, copied: reqconv never runs inside ../shared/services (its README)."""
+    import shutil
+
+    copy = tmp_path_factory.mktemp("services")
+    for folder in dict.fromkeys(folder for folder, _service in _service_dirs()):
+        shutil.copytree(SERVICES / folder, copy / folder)
+    return copy
+
+
+def _service_figures(copy: Path) -> tuple[int, Counter[str], int]:
+    """(rewritten, kept reasons, Dockerfiles) over every (service, Dockerfile) pair: each
+    ``pip install -r`` RUN of a Dockerfile that builds the service is rewritten or kept with
+    a code (a Dockerfile left alone counts each of its installs under the code that says why)."""
+    from reqconv.builds import scan
+    from reqconv.commands.docker import plan_service
+    from reqconv.docker.reasons import RULES
+
+    rewritten = 0
+    reasons: Counter[str] = Counter()
+    files = 0
+    for folder, service in _service_dirs():
+        root = copy / folder / service
+        plan = plan_service(root, uv_version="0.9.5")
+        after = {change.path: change.after_text for change in plan.changes}
+        kept: dict[Path, dict[int, str]] = {}
+        left: dict[Path, str] = {}
+        for d in plan.diagnostics:
+            if d.location is None:
+                continue
+            rule = RULES.get(d.code)
+            if d.location.line and rule is not None and rule.kind == "kept":
+                codes = kept.setdefault(d.location.path, {})
+                if codes.get(d.location.line) in (None, "inline-packages", "local-project"):
+                    codes[d.location.line] = d.code
+            elif d.code.startswith("build-context") and d.code != "build-context-ambiguous":
+                left[d.location.path] = d.code
+        for dockerfile in dict.fromkeys(b.dockerfile for b in scan(root).builds):
+            text = dockerfile.read_text(encoding="utf-8")
+            lines = _install_lines(text)
+            if not lines:
+                continue
+            files += 1
+            for line in lines:
+                code = left.get(dockerfile) or kept.get(dockerfile, {}).get(line)
+                if code is None:
+                    assert after.get(dockerfile, text) != text, f"{dockerfile}:{line}"
+                    rewritten += 1
+                else:
+                    reasons[code] += 1
+    return rewritten, reasons, files
+
+
+@pytest.mark.skipif(not SERVICES.is_dir(), reason=f"no services at {SERVICES}")
+def test_services_figures(services_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rewritten, reasons, files = _service_figures(services_copy)
+    total = rewritten + sum(reasons.values())
+    assert total > 0
+    with capsys.disabled():
+        print(
+            f"\nservices: {len(_service_dirs())} services, {files} (service, Dockerfile) pairs "
+            f"with pip install -r; {total} RUN: {rewritten} rewritten "
+            f"({100 * rewritten // total}%), {total - rewritten} kept: "
+            + ", ".join(f"{code} {count}" for code, count in reasons.most_common())
+        )

@@ -131,13 +131,40 @@ def test_kept_fixture_reports_every_line() -> None:
     assert _codes(result) == [
         (2, "index-credentials"),
         (5, "inline-packages"),
-        (6, "target"),
-        (7, "conditional-install"),
+        (7, "system-install"),  # --target (line 6) and the conditional (7) are rewritten
         (8, "conditional-requirements"),
         (9, "poetry"),
         (11, "local-project"),
     ]
-    assert not result.changed
+    assert result.rewritten == (4, 6, 7)
+    assert "uv pip install --require-hashes --target /deps -r /tmp/requirements.lock" in (
+        result.text
+    )
+    assert (
+        'if [ "$DEV" = "1" ]; then uv pip install --require-hashes --system '
+        "-r /tmp/requirements.lock; fi"
+    ) in result.text
+
+
+def test_an_install_inside_a_substitution_is_kept() -> None:
+    text = (
+        "FROM python:3.12-slim\nCOPY requirements.txt .\n"
+        'RUN echo "$(pip install -r requirements.txt)" > /log\n'
+    )
+    assert _codes(rewrite(text, PLAN)) == [(3, "conditional-install")]
+
+
+def test_an_install_in_a_pipeline_or_subshell_adds_the_lock() -> None:
+    text = (
+        "FROM python:3.12-slim\nCOPY requirements.txt .\n"
+        "RUN (pip install -r requirements.txt | tee /log) || true\n"
+    )
+    result = rewrite(text, PLAN)
+    assert "(uv pip install --require-hashes -r /tmp/requirements.lock | tee /log) || true" in (
+        result.text
+    )
+    assert "uv venv /opt/venv" in result.text
+    assert rewrite(result.text, PLAN).text == result.text
 
 
 # -- base_python_versions ------------------------------------------------------------------
@@ -334,7 +361,7 @@ def test_user_install_whose_site_is_copied_piecemeal_is_reported() -> None:
     assert _codes(result) == [(3, "user-install")]
 
 
-def test_runtime_copying_system_site_packages_is_reported() -> None:
+def test_runtime_copying_system_site_packages_installs_into_the_system_python() -> None:
     text = textwrap.dedent(
         """\
         FROM python:3.12 AS build
@@ -345,8 +372,10 @@ def test_runtime_copying_system_site_packages_is_reported() -> None:
         """
     )
     result = rewrite(text, PLAN)
-    assert result.text == text
-    assert _codes(result) == [(3, "system-layout")]
+    assert "    uv pip install --require-hashes --system -r /tmp/requirements.lock\n" in result.text
+    assert "uv venv" not in result.text
+    assert _codes(result) == [(3, "system-install")]
+    assert "(system-layout)" in result.findings[0].message
 
 
 def test_python_older_than_uv_supports_is_reported() -> None:
@@ -541,13 +570,20 @@ def test_dockerignore_venv_added_once() -> None:
 
 def test_dockerignore_reports_excluded_lock() -> None:
     text, messages = dockerignore_update("*.lock\n.venv/\n", copied=("requirements.lock",))
-    assert text == "*.lock\n.venv/\n"
+    assert text == "*.lock\n.venv/\n!requirements.lock\n"  # the bind mount needs it
     assert messages == [
-        "line 1: excludes requirements.lock, which the Dockerfile now copies: "
-        "add `!requirements.lock`"
+        "line 1: excludes requirements.lock, which the Dockerfile now mounts: "
+        "`!requirements.lock` added"
     ]
+    assert dockerignore_update(text, copied=("requirements.lock",)) == (text, [])
     assert dockerignore_update("*\n!src\n!requirements.lock\n")[1] == []
-    assert len(dockerignore_update("*\n!src\n")[1]) == 1
+    assert dockerignore_update("*\n!src\n") == (
+        "*\n!src\n!requirements.lock\n",
+        [
+            "line 1: excludes requirements.lock, which the Dockerfile now mounts: "
+            "`!requirements.lock` added"
+        ],
+    )
 
 
 # -- review fixes ----------------------------------------------------------------------------
@@ -630,7 +666,7 @@ def test_pip_kept_in_a_later_stage_built_from_it_gets_pip_in_the_new_venv() -> N
     assert "uv venv --seed /opt/venv\n" in result.text
 
 
-def test_packages_pip_installed_before_a_new_venv_are_reported() -> None:
+def test_packages_pip_installed_before_a_new_venv_stay_beside_the_lock() -> None:
     text = textwrap.dedent(
         """\
         FROM python:3.12-slim
@@ -641,8 +677,9 @@ def test_packages_pip_installed_before_a_new_venv_are_reported() -> None:
         """
     )
     result = rewrite(text, PLAN)
-    assert result.text == text
-    assert _codes(result) == [(2, "inline-packages"), (4, "pip-before-venv")]
+    assert "RUN pip install gunicorn\n" in result.text
+    assert "    uv pip install --require-hashes --system -r /tmp/requirements.lock\n" in result.text
+    assert _codes(result) == [(2, "inline-packages"), (4, "system-install")]
     assert "line 2" in result.findings[1].message
 
 
@@ -661,10 +698,10 @@ def test_user_install_after_a_new_venv_is_reported() -> None:
     assert _codes(result) == [(3, "pip-user-after-venv"), (5, "local-project")]
 
 
-def test_base_image_running_its_own_cmd_is_reported() -> None:
+def test_base_image_running_its_own_cmd_gets_the_lock_in_its_own_python() -> None:
     result = rewrite((FIXTURES / "derived-base-image.in.Dockerfile").read_text(), PLAN)
-    assert not result.changed
-    assert _codes(result) == [(5, "base-image-cmd")]
+    assert "    uv pip install --require-hashes --system -r /tmp/requirements.lock\n" in result.text
+    assert _codes(result) == [(5, "system-install")]
     assert "tiangolo/uvicorn-gunicorn:python3.11-slim" in result.findings[0].message
 
 
@@ -768,7 +805,7 @@ def test_variables_in_passed_options_still_expand() -> None:
     "source",
     ["/usr/local", "/usr/local/", "/usr/local/bin", "/usr/lib/python3/dist-packages", "/"],
 )
-def test_runtime_copying_where_the_system_python_installs_is_reported(source: str) -> None:
+def test_runtime_copying_where_the_system_python_installs_keeps_it_there(source: str) -> None:
     text = textwrap.dedent(
         f"""\
         FROM python:3.12 AS build
@@ -782,8 +819,8 @@ def test_runtime_copying_where_the_system_python_installs_is_reported(source: st
         """
     )
     result = rewrite(text, PLAN)
-    assert result.text == text
-    assert _codes(result) == [(3, "system-layout")]
+    assert "    uv pip install --require-hashes --system -r /tmp/requirements.lock\n" in result.text
+    assert _codes(result) == [(3, "system-install")]
 
 
 def test_runtime_copying_other_folders_keeps_the_rewrite() -> None:
@@ -823,8 +860,9 @@ def test_a_pip_install_left_for_want_of_its_lock_counts_as_kept() -> None:
         """
     )
     result = rewrite(text, PLAN)
-    assert result.text == text
-    assert _codes(result) == [(2, "requirements-not-copied"), (4, "pip-before-venv")]
+    assert "RUN pip install -r /elsewhere/base.txt\n" in result.text
+    assert "    uv pip install --require-hashes --system -r /tmp/requirements.lock\n" in result.text
+    assert _codes(result) == [(2, "requirements-not-copied"), (4, "system-install")]
 
 
 def test_a_pip_install_left_after_the_sync_gets_pip_in_the_venv() -> None:
@@ -869,11 +907,11 @@ def test_a_package_with_a_variable_version_is_an_inline_package() -> None:
         'HEALTHCHECK CMD ["/usr/local/bin/python3.12", "-c", "import app"]',
     ],
 )
-def test_cmd_naming_the_system_python_is_reported(cmd: str) -> None:
+def test_cmd_naming_the_system_python_gets_the_lock_in_the_system_python(cmd: str) -> None:
     text = f"FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n{cmd}\n"
     result = rewrite(text, PLAN)
-    assert result.text == text
-    assert _codes(result) == [(3, "system-python-cmd")]
+    assert "    uv pip install --require-hashes --system -r /tmp/requirements.lock\n" in result.text
+    assert _codes(result) == [(3, "system-install")]
     assert "line 4" in result.findings[0].message
 
 
@@ -904,12 +942,18 @@ def test_wildcard_copy_that_brings_the_lock_too_needs_no_other() -> None:
     assert "uv pip sync --require-hashes requirements.lock\n" in result.text
 
 
-def test_prefix_install_is_reported_with_its_own_option() -> None:
+def test_prefix_and_target_installs_keep_their_folder() -> None:
     text = "FROM python:3.12\nCOPY requirements.txt .\nRUN pip install --prefix=/install -r requirements.txt\n"
     result = rewrite(text, PLAN)
-    assert result.text == text
-    assert _codes(result) == [(3, "target")]
-    assert result.findings[0].message.startswith("pip install --prefix /install:")
+    assert "uv pip install --require-hashes --prefix /install -r /tmp/requirements.lock\n" in (
+        result.text
+    )
+    assert "uv venv" not in result.text
+    assert result.findings == ()
+    text = (
+        "FROM python:3.12\nCOPY requirements.txt .\nRUN pip install --root /r -r requirements.txt\n"
+    )
+    assert _codes(rewrite(text, PLAN)) == [(3, "target")]
 
 
 def test_a_venv_created_but_not_used_by_pip_is_not_the_target() -> None:
@@ -1041,7 +1085,7 @@ def test_heredoc_run_by_bash_is_shell() -> None:
     assert "\nuv pip sync --require-hashes /tmp/requirements.lock\nEOF\n" in result.text
 
 
-def test_pip_install_into_the_venv_before_a_sync_is_reported() -> None:
+def test_pip_install_into_the_venv_before_the_lock_is_kept_by_installing() -> None:
     """pip install adds; uv pip sync removes what the lock does not list."""
     text = textwrap.dedent(
         """\
@@ -1055,8 +1099,10 @@ def test_pip_install_into_the_venv_before_a_sync_is_reported() -> None:
         """
     )
     result = rewrite(text, PLAN)
-    assert result.text == text
-    assert _codes(result) == [(4, "inline-packages"), (6, "pip-before-sync")]
+    assert "uv pip install --require-hashes --python /opt/venv -r /tmp/requirements.lock\n" in (
+        result.text
+    )
+    assert _codes(result) == [(4, "inline-packages")]
 
 
 def test_a_later_stage_sync_would_remove_a_project_installed_after_the_first() -> None:
@@ -1073,8 +1119,8 @@ def test_a_later_stage_sync_would_remove_a_project_installed_after_the_first() -
     assert "uv pip sync --require-hashes requirements.lock && pip install --no-deps -e .\n" in (
         result.text
     )
-    assert "RUN pip install -r requirements-dev.txt\n" in result.text
-    assert _codes(result) == [(3, "local-project"), (5, "pip-before-sync")]
+    assert "uv pip install --require-hashes -r requirements-dev.lock\n" in result.text
+    assert _codes(result) == [(3, "local-project")]
     assert rewrite(result.text, PLAN).text == result.text
 
 

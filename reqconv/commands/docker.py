@@ -366,6 +366,7 @@ def plan_service(
                     code=finding.code,
                     message=finding.message,
                     location=Location(ignore_path, finding.line),
+                    severity=finding.severity,
                 )
             )
         changes.append(_change(ignore_path, before, text))

@@ -12,7 +12,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Literal
 
 from reqconv.docker.facts import SYSTEM_PYTHON_PATH_RE, Dockerfile
 from reqconv.docker.instructions import Stage, before, env_pairs, unquote
@@ -58,6 +58,11 @@ class Decision:
     # copy of the venv (RUN, command), and the -r files a later stage copies from this one
     drop: list[tuple[Any, Cmd]] = field(default_factory=list)
     keep_refs: set[str] = field(default_factory=set)
+    # ``install``: ``uv pip install -r <lock>``, which removes nothing (a conditional install, one
+    # into a venv pip already added to, the image's own Python, a --target folder); else a sync
+    mode: Literal["sync", "install"] = "sync"
+    system: bool = False  # into the image's own Python (``--system``), where pip installed
+    target: str | None = None  # ``--target DIR`` / ``--prefix DIR``, as pip had it
 
 
 def decision_key(decision: Decision) -> tuple[int, int]:
@@ -396,27 +401,32 @@ class Decider:
                     f"run `python` from PATH (or {self.plan.venv}/bin/python)",
                 )
                 return None
+        mode: Literal["sync", "install"] = "install" if not cmd.top else "sync"
+        if pip.target is not None:  # a folder, as pip had it: no venv at all
+            return Decision(
+                pip=pip,
+                stage=stage,
+                command=command,
+                locks=locks,
+                venv="",
+                mode="install",
+                target=pip.target,
+            )
         before = self.pips_before(stage, command, cmd)
         origin = self.venv_origin(stage, line, venv, cmd)
         # a ``pip wheel`` stage's packages matter only to what runs after the sync there
         hidden = before and not (wheels is not None and not self.runs_after(stage, command))
+        # (code, why) when a new venv would break what pip did: then the image's own Python
+        system: tuple[str, str] | None = None
         if origin is None and hidden:
-            self.findings.kept(
-                line,
+            system = (
                 "pip-before-venv",
                 f"the pip install of line {before[0][0]}, run before this one, puts packages "
                 f"outside the new venv {self.plan.venv}, which would hide them",
             )
-            return None
         undone = [at for at in before if origin is not None and at > origin]
         if undone:
-            self.findings.kept(
-                line,
-                "pip-before-sync",
-                f"the pip install of line {undone[0][0]} puts packages in the venv that this "
-                "`uv pip sync` would remove again (it leaves only what the lock lists)",
-            )
-            return None
+            mode = "install"  # a sync would remove what the earlier pip install added
         if new_venv and self.doc.non_root(stage, line):
             self.findings.kept(
                 line,
@@ -424,38 +434,58 @@ class Decider:
                 f"pip runs as a non-root USER here, where `uv venv` cannot create {self.plan.venv}",
             )
             return None
-        if new_venv:
+        if new_venv and system is None and self.system_before(stage, line):
+            system = ("pip-before-venv", "an earlier install of this stage went to its own Python")
+        if new_venv and system is None:
             pinned = self.doc.system_python_cmd(stage)
             if pinned is not None:
-                self.findings.kept(
-                    line,
+                system = (
                     "system-python-cmd",
                     f"line {pinned} runs the system Python by its path, which would not see the "
-                    f"packages in the new venv {self.plan.venv}",
-                    f"run `python` from PATH (or {self.plan.venv}/bin/python)",
+                    f"packages in a new venv {self.plan.venv}",
                 )
-                return None
         system_site = False
-        if new_venv and not self.doc.plain_python(stage):
+        if new_venv and system is None and not self.doc.plain_python(stage):
             inherited = self.doc.inherited_cmd(stage)
             if inherited is not None:
-                self.findings.kept(
-                    line,
+                system = (
                     "base-image-cmd",
                     f"the image runs the CMD/ENTRYPOINT of {inherited} (this Dockerfile sets "
                     "none), which may start tools of that image's own Python (gunicorn, …) that "
-                    f"would not see the new venv {self.plan.venv}",
+                    f"would not see a new venv {self.plan.venv}",
                 )
-                return None
-            system_site = True  # packages that came with the base image stay importable
+            else:
+                system_site = True  # packages that came with the base image stay importable
         follow: list[tuple[Stage, Any]] = []
+        if new_venv and system is None and not pip.user:
+            copied = self.system_copied(stage)
+            if copied is not None:
+                system = ("system-layout", copied)
+        if system is not None and (pip.user or wheels is not None):
+            self.findings.kept(line, *system)  # --user and a wheel stage need the venv
+            return None
         if pip.user:
             found_follow = self.user_copies_follow(stage, line)
             if found_follow is None:
                 return None
             follow = found_follow
-        elif new_venv and not self.layout_follows(stage, line):
-            return None
+        if system is not None:
+            code, why = system
+            self.findings.advise(
+                line,
+                "system-install",
+                f"{why}: installed into the image's own Python instead (uv pip install --system), "
+                f"where pip put it ({code})",
+            )
+            return Decision(
+                pip=pip,
+                stage=stage,
+                command=command,
+                locks=locks,
+                venv="",
+                mode="install",
+                system=True,
+            )
         keep_refs: set[str] = set()
         if wheels is not None:
             follow = [(later, copy) for later, copy, _run, _cmd in wheels]
@@ -471,6 +501,7 @@ class Decider:
             follow=follow,
             drop=[(run, install) for _later, _copy, run, install in wheels or ()],
             keep_refs=keep_refs,
+            mode=mode,
         )
 
     def wheel_installs(
@@ -554,22 +585,22 @@ class Decider:
                 f"{' '.join(pip.variables)} expands at build time to options or packages reqconv "
                 "cannot see",
             )
-        if not cmd.top:
+        if not cmd.top and cmd.in_substitution:
             return Kept(
                 "conditional-install",
-                "pip install -r inside an if/loop/subshell/pipeline; `uv pip sync` replaces the "
-                "environment",
+                "pip install -r inside a `$(...)` substitution, whose output the RUN uses",
+                "run it as a command of its own",
             )
         if pip.unknown:
             return Kept(
                 "unknown-option",
                 f"pip option {' '.join(pip.unknown)} has no uv pip sync equivalent",
             )
-        if pip.target is not None:
+        if pip.target is not None and pip.target.startswith("--root"):
             return Kept(
                 "target",
-                f"pip install {pip.target}: uv pip sync installs into a venv",
-                f"use `uv pip install {pip.target}` by hand, or sync a venv and copy that",
+                f"pip install {pip.target}: uv has no --root",
+                "use --prefix or --target, or sync a venv and copy that",
             )
         if pip.editables or any(p.startswith((".", "/")) for p in pip.packages):
             return Kept("local-project", "installs a local project together with -r")
@@ -595,10 +626,9 @@ class Decider:
                 )
         return None
 
-    def layout_follows(self, stage: Stage, line: int) -> bool:
-        """False (and a finding) when a later stage copies, from this stage (or one built FROM
-        it), where the system Python keeps packages and scripts: they stay empty once the
-        packages go to a venv."""
+    def system_copied(self, stage: Stage) -> str | None:
+        """Why a venv would not do, when a later stage copies, from this stage (or one built FROM
+        it), where the system Python keeps packages and scripts: they would stay empty."""
         built_from = [s for s in self.doc.stages if stage in s.chain()]
         for later in self.doc.stages[stage.index + 1 :]:
             for copy in later.commands:
@@ -609,15 +639,17 @@ class Decider:
                 sources = [posixpath.normpath("/" + s.lstrip("/")) for s in copy.value[:-1]]
                 system = [s for s in sources if SYSTEM_PYTHON_PATH_RE.search(s)]
                 if system:
-                    self.findings.kept(
-                        line,
-                        "system-layout",
-                        f"line {copy.start_line} copies {system[0]} from this stage, where the "
-                        f"packages no longer are: uv installs them into {self.plan.venv}",
-                        f"copy {self.plan.venv} (and set its PATH) instead",
+                    return (
+                        f"line {copy.start_line} copies {system[0]} from this stage, which a "
+                        f"new venv {self.plan.venv} would leave empty"
                     )
-                    return False
-        return True
+        return None
+
+    def system_before(self, stage: Stage, line: int) -> bool:
+        """Whether an install decided earlier in this stage (or one it is built FROM) went to the
+        image's own Python: a venv made after it would hide those packages."""
+        chain = stage.chain()
+        return any(d.system and d.stage in chain for d in self.decided)
 
     def user_copies_follow(self, stage: Stage, line: int) -> list[tuple[Stage, Any]] | None:
         """For ``--user``: later ``COPY --from=<stage> …/.local …`` that can move to the venv

@@ -22,11 +22,13 @@ def dockerignore_check(
     text: str | None, copied: Sequence[str] = ("requirements.lock",), venv: str = ".venv"
 ) -> tuple[str, tuple[DockerFinding, ...]]:
     """``.dockerignore`` with ``venv`` (the service's ``.venv``, relative to the build context)
-    added, and a finding for each ``copied`` file (context-relative) it excludes."""
+    added, and ``!<lock>`` for each ``copied`` lock (context-relative) a pattern excludes (a bind
+    mount reads the context through it too: the build would fail), each with a finding."""
     lines = [] if text is None else text.split("\n")
     findings: list[DockerFinding] = []
     patterns = [(n, line.strip()) for n, line in enumerate(lines, 1)]
     patterns = [(n, p) for n, p in patterns if p and not p.startswith("#")]
+    added: list[str] = []
     for copied_path in copied:
         path = norm(copied_path)
         excluded_by: int | None = None
@@ -34,19 +36,23 @@ def dockerignore_check(
             if _ignore_matches(pattern.lstrip("!"), path):
                 excluded_by = None if pattern.startswith("!") else number
         if excluded_by is not None:
+            added.append(f"!{path}")
             findings.append(
                 DockerFinding(
                     line=excluded_by,
                     code="dockerignore-excludes-lock",
-                    message=f"excludes {path}, which the Dockerfile now copies: add `!{path}`",
+                    message=f"excludes {path}, which the Dockerfile now mounts: `!{path}` added",
+                    severity="info",
                 )
             )
-    if any(_ignore_matches(p, venv) for _n, p in patterns if not p.startswith("!")):
+    if not any(_ignore_matches(p, venv) for _n, p in patterns if not p.startswith("!")):
+        added.insert(0, venv)
+    if not added:
         return ("" if text is None else text), tuple(findings)
     if not text:
-        return f"{venv}\n", tuple(findings)
+        return "".join(f"{line}\n" for line in added), tuple(findings)
     sep = "" if text.endswith("\n") else "\n"
-    return f"{text}{sep}{venv}\n", tuple(findings)
+    return text + sep + "".join(f"{line}\n" for line in added), tuple(findings)
 
 
 def dockerignore_update(

@@ -214,10 +214,16 @@ class Editor:
                 mount = f"{uv_mount} " if uv_mount else ""
                 pre_lines.append(f"RUN {mount}uv venv {options}{shlex.quote(venv)}")
                 pre_lines.append(f'ENV VIRTUAL_ENV={venv} PATH="{venv}/bin:$PATH"')
+        elif decision.system or decision.target is not None:
+            python_opt = [*self.own_python(decision)]
         elif not self.doc.has_virtual_env(stage, line, decision.venv):
             python_opt = ["--python", decision.venv]
         prefixes = [w.word for w in pip.cmd.words[: pip.start_word]]
-        if not python_opt and any(PurePosixPath(w).name == "sudo" for w in prefixes):
+        if (
+            decision.venv
+            and not python_opt
+            and any(PurePosixPath(w).name == "sudo" for w in prefixes)
+        ):
             python_opt = ["--python", decision.venv]  # sudo drops VIRTUAL_ENV (env_reset)
         unhashed = [lock for _ref, lock, _path in decision.locks if lock in self.plan.unhashed]
         hashes = [] if unhashed else ["--require-hashes"]
@@ -229,7 +235,7 @@ class Editor:
                 "which `uv pip sync --require-hashes` refuses: the sync runs without it, and uv "
                 "still checks every hash the lock lists (entries without one are not checked)",
             )
-        mode = "install" if self.adds_to_earlier_sync(decision) else "sync"
+        mode = "install" if self.adds_to_earlier_sync(decision) else decision.mode
         head = ["uv", "pip", mode, *hashes, *python_opt]
         head += [strip_credentials(p) if "://" in p else p for p in pip.passthrough]
         if mode == "install":  # -r per lock; nothing the earlier sync installed is removed
@@ -277,6 +283,27 @@ class Editor:
         for run, install in decision.drop:  # ``pip install /wheels/*``: the venv came instead
             self.remove(run, install, [install.node])
         return True
+
+    def own_python(self, decision: Decision) -> list[str]:
+        """Where a ``--system`` or ``--target`` install goes, as pip had it: the interpreter pip
+        ran from (``python3.11 -m pip``, ``/usr/bin/pip3``), ``--break-system-packages`` when
+        pip was given it, and the folder of ``--target``/``--prefix``."""
+        pip = decision.pip
+        words = [w.word for w in pip.cmd.words]
+        first = words[pip.start_word]
+        name = PurePosixPath(first).name
+        options: list[str] = []
+        if decision.target is not None:
+            options += decision.target.split(" ", 1)
+        else:
+            options.append("--system")
+        if name.startswith("python"):
+            options += ["--python", first]
+        elif "/" in first:  # /usr/local/bin/pip3: the python beside it
+            options += ["--python", str(PurePosixPath(first).parent / "python3")]
+        if "--break-system-packages" in words:
+            options.append("--break-system-packages")
+        return options
 
     def adds_to_earlier_sync(self, decision: Decision) -> bool:
         """Whether an earlier sync into the same venv (this stage, or one it is built FROM)

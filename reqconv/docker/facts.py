@@ -448,7 +448,13 @@ class Dockerfile:
                 or any(f.lower().startswith("--from=") for f in copy.flags)
             ):
                 continue
-            sources = [s for s in copy.value[:-1] if not any(c in s for c in "*?[")]
+            variables = self.variables_at(stage, copy.start_line)
+            sources = [
+                expanded
+                for s in copy.value[:-1]
+                if not any(c in s for c in "*?[")
+                and (expanded := expand(unquote(s), variables)) is not None
+            ]
             dest_abs = self.image_path(stage, copy.start_line, copy.value[-1])
             if dest_abs is None:
                 continue
@@ -464,6 +470,30 @@ class Dockerfile:
                 ):
                     return posixpath.join(folder, ref_abs[len(dest_abs.rstrip("/")) + 1 :])
         return None
+
+    def variables_at(self, stage: Stage, line: int) -> dict[str, str]:
+        """The ``ARG`` defaults (global ones expanded in order, ``ARG APP=${MODULE}/x``) and
+        ``ENV`` values in effect at ``line`` of ``stage``."""
+        variables: dict[str, str] = {}
+        for name, value in global_args(self.commands).items():
+            expanded = expand(value, variables)
+            if expanded is not None:
+                variables[name] = expanded
+        for command in before(stage, line):
+            kind = command.cmd.upper()
+            pairs: list[tuple[str, str]] = []
+            if kind == "ENV":
+                pairs = env_pairs(command)
+            elif kind == "ARG":
+                for item in command.value:
+                    name, sep, default = item.partition("=")
+                    if sep:
+                        pairs.append((name, unquote(default)))
+            for name, value in pairs:
+                expanded = expand(value, variables)
+                if expanded is not None:
+                    variables[name] = expanded
+        return variables
 
     def image_path(self, stage: Stage, line: int, path: str) -> str | None:
         """``path`` made absolute against the ``WORKDIR`` in effect at ``line`` (the base image's

@@ -56,12 +56,13 @@ class Cmd:
     chain: Any | None  # the ListNode it belongs to, when top
     words: list[Any]  # WordNodes after the leading assignments
     assignments: list[str]
+    in_substitution: bool = False  # inside a ``$(...)``/backticks of another command's word
 
 
 def walk_commands(script: Script, trees: Sequence[Any]) -> list[Cmd]:
     found: list[Cmd] = []
 
-    def visit(node: Any, top: bool, chain: Any | None) -> None:
+    def visit(node: Any, top: bool, chain: Any | None, subst: bool = False) -> None:
         kind = node.kind
         if kind == "command":
             words = [part for part in node.parts if part.kind == "word"]
@@ -71,25 +72,25 @@ def walk_commands(script: Script, trees: Sequence[Any]) -> list[Cmd]:
                     assignments.append(part.word)
                 elif part.kind == "word":
                     break
-            found.append(Cmd(node, script, top, chain, words, assignments))
+            found.append(Cmd(node, script, top, chain, words, assignments, subst))
             for part in node.parts:  # $(...) inside words
                 for child in getattr(part, "parts", []) or []:
-                    visit(child, False, None)
+                    visit(child, False, None, True)
             return
         if kind == "list":
             separators = {p.op for p in node.parts if p.kind == "operator"}
             chain_ok = top and separators <= {"&&", ";", "\n"}
             for part in node.parts:
                 if part.kind != "operator":
-                    visit(part, chain_ok, node if chain_ok else None)
+                    visit(part, chain_ok, node if chain_ok else None, subst)
             return
         for attr in ("parts", "list", "command"):
             children = getattr(node, attr, None)
             if isinstance(children, list):
                 for child in children:
-                    visit(child, False, None)
+                    visit(child, False, None, subst or kind in ("commandsubstitution",))
             elif children is not None and hasattr(children, "kind"):
-                visit(children, False, None)
+                visit(children, False, None, subst or kind in ("commandsubstitution",))
 
     for tree in trees:
         visit(tree, True, None)
