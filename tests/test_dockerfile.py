@@ -1478,3 +1478,32 @@ def test_context_sources_include_bind_mounts_of_the_context() -> None:
         "COPY app/ /app/\n"
     )
     assert context_sources(text) == (("backend/requirements.lock", 2), ("app/", 3))
+
+
+def test_an_install_after_copy_all_moves_before_it() -> None:
+    result = rewrite((FIXTURES / "copy-all.in.Dockerfile").read_text(), PLAN)
+    lines = result.text.split("\n")
+    assert lines.index("COPY . .") > lines.index(
+        "    uv pip sync --require-hashes /tmp/requirements.lock"
+    )
+    assert _codes(result) == [(6, "moved-before-copy")]
+    assert "line 3's COPY . ." in result.findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("between", "run"),
+    [
+        pytest.param(
+            "ENV PIP_INDEX_URL=https://x.example/simple", "pip install -r r.txt", id="env"
+        ),
+        pytest.param("RUN make", "pip install -r r.txt", id="run"),
+        pytest.param("", "pip install -r r.txt && python manage.py collectstatic", id="chain"),
+        pytest.param("", "pip install --find-links ./wheels -r r.txt", id="find-links"),
+        pytest.param("COPY r.txt .", "pip install -r r.txt", id="own-copy"),
+    ],
+)
+def test_an_install_that_may_need_the_source_stays_after_copy_all(between: str, run: str) -> None:
+    text = f"FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n{between}\nRUN {run}\n"
+    result = rewrite(text, PLAN)
+    assert "moved-before-copy" not in [code for _line, code in _codes(result)]
+    assert result.text.index("COPY . .") < result.text.index("uv pip")

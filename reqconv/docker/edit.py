@@ -32,7 +32,7 @@ from reqconv.docker.model import (
     default_lock_name,
     norm,
 )
-from reqconv.docker.pip import pip_install
+from reqconv.docker.pip import is_setup_upgrade, pip_install
 from reqconv.docker.reasons import Findings
 from reqconv.docker.shell import Cmd
 from reqconv.redact import strip_credentials
@@ -190,8 +190,15 @@ class Editor:
         indent = _indent(self.doc.src.lines[line - 1])
         lock_mounts: list[str] = []
         tail: list[str] = []  # where the sync finds each lock
+        whole = self.move_before(decision)  # the ``COPY . .`` the install can go before
         for ref, lock, image_path in decision.locks:
-            placed = self.place_lock(decision, ref, lock, image_path, kept_refs)
+            if whole is not None:  # before the COPY: the lock is mounted from the context
+                source = self.doc.copied_from(stage, line, ref) or lock
+                placed: tuple[str, str] | None = self.lock_mount(
+                    decision, self.context_lock(source, lock), PurePosixPath(lock).name
+                )
+            else:
+                placed = self.place_lock(decision, ref, lock, image_path, kept_refs)
             if placed is None:
                 return False
             mount, path = placed
@@ -240,6 +247,8 @@ class Editor:
         head += [strip_credentials(p) if "://" in p else p for p in pip.passthrough]
         if mode == "install":  # -r per lock; nothing the earlier sync installed is removed
             tail = [word for path in tail for word in ("-r", path)]
+        if whole is not None:
+            return self.moved_run(decision, whole, pre_lines, [uv_mount, *lock_mounts], head + tail)
         script = decision.pip.cmd.script
         words = pip.cmd.words
         start, _ = script.span(words[pip.start_word].pos[0], words[pip.start_word].pos[1])
@@ -282,6 +291,82 @@ class Editor:
             self.follow_copy(later, copy)
         for run, install in decision.drop:  # ``pip install /wheels/*``: the venv came instead
             self.remove(run, install, [install.node])
+        return True
+
+    def move_before(self, decision: Decision) -> Any | None:
+        """The ``COPY . <dest>`` of the stage that the install can run before, so that a source
+        edit no longer reinstalls every package: the RUN is this install alone (and pip
+        self-upgrades), it needs nothing else of the context (no ``--find-links``, no lock entry
+        from a folder), and between the COPY and the RUN stand only COPY/ADD of the context,
+        EXPOSE and LABEL (nothing that could change what pip sees)."""
+        command, pip = decision.command, decision.pip
+        if command.heredocs or not pip.cmd.top or "--find-links" in pip.passthrough:
+            return None
+        if any(lock in self.plan.unhashed for _ref, lock, _path in decision.locks):
+            return None
+        if any(not (f.startswith("--mount=") and "type=cache" in f) for f in command.flags):
+            return None
+        for cmd in self.doc.cmds_in(command):
+            other = pip_install(cmd)
+            if cmd is not pip.cmd and (other is None or not is_setup_upgrade(other)):
+                return None
+        between: list[Any] = []
+        for earlier in reversed(
+            [c for c in decision.stage.commands if c.start_line < command.start_line]
+        ):
+            kind = earlier.cmd.upper()
+            from_flag = any(f.lower().startswith("--from=") for f in earlier.flags)
+            if kind in ("COPY", "ADD") and not from_flag and len(earlier.value) >= 2:
+                if any(norm(source.lstrip("/")) == "" for source in earlier.value[:-1]):
+                    names = {PurePosixPath(ref).name for ref, _lock, _path in decision.locks}
+                    if any(PurePosixPath(s).name in names for c in between for s in c.value[:-1]):
+                        return None  # a later COPY brings the file: it is not the whole copy's
+                    return earlier
+                between.append(earlier)
+            elif kind not in ("EXPOSE", "LABEL"):
+                return None
+        return None
+
+    def moved_run(
+        self,
+        decision: Decision,
+        copy: Any,
+        pre_lines: list[str],
+        mounts: list[str | None],
+        words: list[str],
+    ) -> bool:
+        """The install as a RUN of its own before ``copy`` (with its comment lines), the RUN
+        where it stood removed, and a note that it moved."""
+        command = decision.command
+        line = command.start_line
+        flags = [m for m in mounts[:1] if m]
+        if self.doc.removes(decision.stage, command, UV_CACHE_TARGET) is None:
+            flags.append(UV_CACHE_MOUNT)
+        flags += [m for m in mounts[1:] if m]
+        indent = _indent(self.doc.src.lines[copy.start_line - 1])
+        separator = f" {self.doc.src.escape}\n{indent}    "
+        comments = self.doc.src.lines[comment_top(self.doc.src.lines, line) - 1 : line - 1]
+        block = "".join(f"{indent}{text}\n" for text in pre_lines)
+        block += "".join(f"{comment}\n" for comment in comments)
+        block += f"{indent}RUN " + separator.join([*flags, " ".join(_quote(w) for w in words)])
+        block += "\n"
+        at = self.doc.src.line_start(comment_top(self.doc.src.lines, copy.start_line))
+        self.edits.append(Edit(at, at, block))
+        start = self.doc.src.line_start(comment_top(self.doc.src.lines, line))
+        self.edits.append(Edit(start, self.doc.src.line_end(command.end_line), ""))
+        self.rewritten.add(line)
+        self.mounted.append(line)
+        for ref, lock, _path in decision.locks:
+            self.requirement_files.append(ref)
+            self.locks.append(lock)
+        self.findings.advise(
+            line,
+            "moved-before-copy",
+            f"the install now runs before line {copy.start_line}'s {copy.original.strip()}, "
+            "with the lock mounted: an edit of the source no longer installs every package again",
+        )
+        for later, follow in decision.follow:
+            self.follow_copy(later, follow)
         return True
 
     def own_python(self, decision: Decision) -> list[str]:

@@ -112,6 +112,9 @@ RULES: dict[str, Rule] = _rules(
     Rule("dockerfile-unchanged", "advice", "info", "a Dockerfile that builds the service is left",
          "nothing, or see its kept lines"),
     # notes: what the rewrite did differently, and why
+    Rule("moved-before-copy", "advice", "info",
+         "the install ran after `COPY . .`: each source edit installed every package again",
+         "nothing: it now runs before that COPY, with the lock mounted"),
     Rule("system-install", "advice", "info",
          "a venv would hide packages or not be seen (base CMD, CMD by path, earlier pip, copied "
          "site-packages)", "nothing: `uv pip install --system -r <lock>` installs where pip did"),

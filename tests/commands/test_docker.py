@@ -326,8 +326,11 @@ def test_compose_context_names_the_lock_where_it_is_in_that_context(tmp_path: Pa
     plan = plan_service(backend, uv_version=UV_VERSION)
     after = {c.path: c.after_text for c in plan.changes}
     text = after[backend / "Dockerfile"]
-    # COPY . . of the top brings backend/requirements.lock to /app/backend/
-    assert "uv pip sync --require-hashes backend/requirements.lock\n" in text
+    # the sync moves before COPY . . of the top, with backend/requirements.lock mounted
+    assert "--mount=type=bind,source=backend/requirements.lock,target=/tmp/requirements.lock" in (
+        text
+    )
+    assert text.index("uv pip sync --require-hashes /tmp/requirements.lock") < text.index("COPY")
     assert after[top / ".dockerignore"] == "backend/.venv\n"
     assert plan.locks == ("requirements.lock",)
 
