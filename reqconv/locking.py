@@ -289,28 +289,71 @@ def _credentials_hint(project: Project, stderr: str) -> str:
     return "\n".join(hints)
 
 
-# uv could not find (offline, downloads off) or download a Python that requires-python admits.
+# uv could not find (offline, downloads off), download, or inspect a Python for requires-python.
 _NO_PYTHON_RE = re.compile(
     r"No interpreter found for Python|Failed to (?:download|install) .*cpython-"
     r"|No download found for request|incompatible with the project's Python requirement"
+    r"|Failed to inspect Python interpreter"
 )
+_DOWNLOAD_FAILED_RE = re.compile(r"Failed to download `?(?P<url>\S*cpython-[^`\s]*)")
+_BROKEN_RE = re.compile(r"Failed to inspect Python interpreter from [\w ]+ at `(?P<path>[^`]+)`")
+_BOUND_RE = re.compile(r"(?:>=|~=|==|>)\s*(?P<minor>\d+\.\d+)")
 
 
-def _no_python(project: Project, stderr: str) -> str | None:
-    """reqconv's words for a lock that failed for want of a Python (uv's follow below them)."""
-    if not _NO_PYTHON_RE.search(" ".join(stderr.split())):
+def _requires_python_line(project: Project) -> int:
+    for number, line in enumerate(project.file.text.splitlines(), start=1):
+        if line.lstrip().startswith("requires-python"):
+            return number
+    return 0
+
+
+def _no_python(project: Project, stderr: str, python_origin: str | None = None) -> str | None:
+    """reqconv's words for a lock that failed for want of a Python (uv's follow below them):
+    which requires-python, from which file and line, what uv could not do, and what to do."""
+    text = " ".join(stderr.split())
+    if not _NO_PYTHON_RE.search(text):
         return None
     wanted = project.requires_python or "(any)"
+    # convert knows where it took the value ("from Dockerfile:1 (Python 3.12 image)"); its new
+    # pyproject.toml is gone again once the failed run is rolled back.
+    where = python_origin or f"in {Location(project.path, _requires_python_line(project))}"
+    bound = _BOUND_RE.search(wanted)
+    minor = bound["minor"] if bound else "X.Y"
+    download = _DOWNLOAD_FAILED_RE.search(text)
+    broken = _BROKEN_RE.search(text)
+    if broken is not None:
+        why = (
+            f"uv stopped at an interpreter it could not run, {broken['path']} (a pyenv shim of "
+            "a version that is not installed?), before it found one that satisfies it"
+        )
+    elif download is not None:
+        why = (
+            "no installed Python satisfies it, and uv could not download one "
+            f"({redact_text(download['url']).rsplit('/', 1)[-1]}: no network, or a proxy?)"
+        )
+    elif "incompatible with the project's Python requirement" in text:
+        why = "the Python uv was told to use (UV_PYTHON or --python) does not satisfy it"
+    else:
+        why = (
+            "no installed Python satisfies it, and uv may not download one (offline, or "
+            "UV_PYTHON_DOWNLOADS=never)"
+        )
     return (
-        f"uv has no Python that satisfies requires-python = {wanted!r} ({project.path}) on this "
-        "machine (or UV_PYTHON names another), and could not get one (offline, downloads "
-        "disabled, or the download failed): "
-        "install one (`uv python install X.Y`), or lower requires-python (`reqconv convert "
-        "--python X.Y` on a new pyproject) to a Python that is installed"
+        f"no Python for requires-python = {wanted!r} ({where}): {why}. Install one "
+        f"(`uv python install {minor}`) or point uv at one (UV_PYTHON=/path/to/python{minor}); "
+        "or, if the service runs another Python, say which: `reqconv convert --python X.Y` "
+        "(a new pyproject.toml), or edit requires-python"
     )
 
 
-def run_lock(runner: Runner, argv: list[str], root: Path, project: Project) -> None:
+def run_lock(
+    runner: Runner,
+    argv: list[str],
+    root: Path,
+    project: Project,
+    *,
+    python_origin: str | None = None,
+) -> None:
     """``uv lock``, its failures explained where uv's message falls short.
 
     An index that refused uv: which ``UV_INDEX_<NAME>_*`` variables to set. A requirement that is
@@ -323,7 +366,7 @@ def run_lock(runner: Runner, argv: list[str], root: Path, project: Project) -> N
     try:
         runner(argv, cwd=root, timeout=uv.DEFAULT_TIMEOUT)
     except UvError as e:
-        no_python = _no_python(project, e.stderr)
+        no_python = _no_python(project, e.stderr, python_origin)
         if no_python is not None:
             raise UvError(no_python, argv=e.argv, returncode=e.returncode, stderr=e.stderr) from e
         hint = _credentials_hint(project, e.stderr)
@@ -680,13 +723,15 @@ def lock_service(
     offline: bool = False,
     runner: Runner = uv.run,
     uv_path: Path | None = None,
+    python_origin: str | None = None,
 ) -> LockResult:
     """Lock ``root`` with uv and write its exports; the lock holds ``pins`` or says why not.
 
     On a first lock every pin goes to uv; on an existing one, the pins uv.lock does not hold yet
     (a pin changed in the requirements since, a new pip-compile run): the requirements files are
     what the team edits while they exist. ``demands`` (every requirement line) name the reason
-    when a pin cannot hold.
+    when a pin cannot hold. ``python_origin`` says where requires-python came from (convert
+    knows: ``FROM python:3.12 at Dockerfile:1``), for the message when uv has no such Python.
     """
     if uv_path is None:
         uv_path = uv.find_uv()
@@ -729,7 +774,7 @@ def lock_service(
             upgrade_packages=upgrade_packages,
             offline=offline or from_cache,
         )
-        run_lock(runner, argv, root, project)
+        run_lock(runner, argv, root, project, python_origin=python_origin)
 
     if applied:
         remaining = list(applied)

@@ -435,6 +435,14 @@ def _run(options: ConvertOptions, out: Output) -> int:
     return 0
 
 
+def _python_origin(service: ServiceConversion) -> str | None:
+    """Where requires-python came from, for the lock's message when uv has no such Python."""
+    if service.python is None:
+        return None
+    told = f'requires-python = "{service.python.requires_python}" '
+    return service.python.describe().removeprefix(told)
+
+
 def _lock_pending(
     services: Sequence[ServiceConversion], options: ConvertOptions, out: Output
 ) -> bool:
@@ -498,6 +506,7 @@ def _write(services: Sequence[ServiceConversion], options: ConvertOptions, out: 
                     export_groups=groups,
                     offline=options.offline,
                     uv_path=uv_path,
+                    python_origin=_python_origin(service),
                 )
                 service.written.extend(result.written)
                 service.diagnostics.extend(result.diagnostics)

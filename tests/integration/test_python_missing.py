@@ -10,6 +10,7 @@ from reqconv import fs
 from reqconv.errors import UvError
 from reqconv.locking import lock_service
 from tests.integration.conftest import UvEnv
+from tests.integration.test_lock import exit_code_of
 
 pytestmark = pytest.mark.uv
 
@@ -36,8 +37,11 @@ def test_no_python_for_requires_python_is_explained(
     with pytest.raises(UvError) as excinfo, fs.Transaction() as tx:
         lock_service(service, tx=tx)
     message = str(excinfo.value)
-    assert message.startswith("uv has no Python that satisfies requires-python = '>=3.99'")
-    assert "uv python install" in message
+    assert message.startswith(
+        f"no Python for requires-python = '>=3.99' (in {service / 'pyproject.toml'}:4): "
+    )
+    assert "`uv python install 3.99`" in message
+    assert "--python X.Y" in message
     assert uv_says in message  # uv's own words follow
     assert (service / "pyproject.toml").read_text() == text
     assert not (service / "uv.lock").exists()
@@ -64,6 +68,64 @@ def test_a_python_download_that_fails_is_explained(
     with pytest.raises(UvError) as excinfo, fs.Transaction() as tx:
         lock_service(service, tx=tx)
     message = str(excinfo.value)
-    assert message.startswith("uv has no Python that satisfies requires-python = '>=3.11'")
-    assert "Failed to download" in message
+    assert message.startswith(
+        f"no Python for requires-python = '>=3.11' (in {service / 'pyproject.toml'}:4): no "
+        "installed Python satisfies it, and uv could not download one (cpython-3."
+    )
+    assert "`uv python install 3.11`" in message
+    assert "Failed to download" in message  # uv's own words follow
     assert not (service / "uv.lock").exists()
+
+
+def _convert_service(root: Path, python: str) -> Path:
+    service = root / "svc"
+    service.mkdir()
+    (service / "requirements.txt").write_text("alpha\n")
+    (service / "Dockerfile").write_text(
+        f"FROM python:{python}-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    )
+    return service
+
+
+def test_convert_names_where_requires_python_came_from_when_uv_has_none(
+    uv_env: UvEnv,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Seen: a service got >=3.12 from its image and uv went to download a Python it could not
+    # reach; only uv's DNS error was shown. Here downloads are off (UV_PYTHON_DOWNLOADS=never).
+    monkeypatch.delenv("UV_PYTHON")
+    service = _convert_service(tmp_path, "3.99")
+    before = {p.name: p.read_bytes() for p in service.iterdir()}
+    capsys.readouterr()
+    assert exit_code_of(["convert", "--no-docker", str(service)]) == 3
+    err = capsys.readouterr().err
+    first = next(line for line in err.splitlines() if line.startswith("reqconv: error:"))
+    assert first.startswith("reqconv: error: no Python for requires-python = '>=3.99' (")
+    assert f"'>=3.99' (from {service / 'Dockerfile'}:1 (Python 3.99 image)): " in first
+    assert "uv may not download one (offline, or UV_PYTHON_DOWNLOADS=never)" in first
+    assert "`uv python install 3.99`" in first
+    assert {p.name: p.read_bytes() for p in service.iterdir()} == before  # all restored
+
+
+def test_a_broken_interpreter_on_path_is_named(tmp_path: Path) -> None:
+    stderr = (
+        "error: Failed to inspect Python interpreter from search path at "
+        "`/root/.pyenv/shims/python3.13`\n  cause: Querying Python at "
+        "`/root/.pyenv/shims/python3.13` failed with exit status exit status: 127\n"
+    )
+
+    def runner(argv: list[str], **_: object) -> str:
+        raise UvError("`uv lock` failed", argv=tuple(argv), returncode=2, stderr=stderr)
+
+    service = tmp_path / "svc"
+    service.mkdir()
+    (service / "pyproject.toml").write_text(
+        '[project]\nname = "svc"\nversion = "0.1.0"\nrequires-python = ">=3.13"\n'
+    )
+    with pytest.raises(UvError) as excinfo, fs.Transaction() as tx:
+        lock_service(service, tx=tx, runner=runner, uv_path=Path("/fake/uv"))
+    assert "uv stopped at an interpreter it could not run, /root/.pyenv/shims/python3.13" in (
+        excinfo.value.message
+    )
