@@ -234,7 +234,7 @@ def test_consecutive_self_upgrades_go_together() -> None:
     )
     assert result.text == (
         "FROM python:3.12-slim\n"
-        "ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0\n"
+        "ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0 UV_NATIVE_TLS=1\n"
         f"RUN {UV_MOUNT} uv venv /opt/venv\n"
         'ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"\n'
         + _run(
@@ -1386,6 +1386,18 @@ def test_newer_uv_is_told_with_uv_system_certs() -> None:
     )
     result = rewrite(text, DockerPlan(uv_version="0.13.9"))
     assert "UV_PYTHON_DOWNLOADS=0 UV_SYSTEM_CERTS=1\n" in result.text
+
+
+def test_uv_reads_the_system_store_pip_read_when_the_base_image_brings_the_ca() -> None:
+    # field test (docs/field-tests.md): a base image carrying a TLS proxy's CA in its system store
+    # (a corporate image); pip trusted it (truststore), uv with its bundled roots did not
+    # (`invalid peer certificate: UnknownIssuer`): the rewrite must not make the install fail
+    text = "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    result = rewrite(text, DockerPlan(uv_version="0.13.9"))
+    env = "ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0 UV_SYSTEM_CERTS=1\n"
+    assert env in result.text
+    assert _codes(result) == []  # nothing this file did: said once in docs/docker.md
+    assert "UV_NATIVE_TLS=1\n" in rewrite(text, PLAN).text  # uv before 0.11
 
 
 def test_ssl_cert_file_is_read_by_uv_as_it_is() -> None:

@@ -210,7 +210,7 @@ class Editor:
         if not self.doc.has_uv_env(stage, line) and not self.block_done(stage, "env"):
             tls = self.doc.tls_env(stage, line, self.plan.uv_version)
             pre_lines.append(f"ENV {' '.join([UV_ENV, *(tls.env if tls else ())])}")
-            if tls is not None:
+            if tls is not None and tls.message:
                 self.findings.advise(line, "tls-certificates", tls.message)
         python_opt: list[str] = []
         if decision.new_venv:

@@ -284,7 +284,8 @@ class Dockerfile:
     def tls_env(self, stage: Stage, line: int, uv_version: str) -> Tls | None:
         """What uv must be told to trust the certificates the stage set up before ``line``: pip
         (truststore), requests and curl read the system store or their variables; uv reads
-        neither, only ``SSL_CERT_FILE`` or, when asked, the system store."""
+        neither, only ``SSL_CERT_FILE`` or, when asked, the system store. None when the stage
+        sets ``SSL_CERT_FILE`` itself; else the system store, which pip read."""
         variable: tuple[str, str, int] | None = None
         store: int | None = None
         for command in before(stage, line):
@@ -309,14 +310,17 @@ class Dockerfile:
                 f"line {at} sets {name}, which uv does not read: the ENV added sets "
                 "SSL_CERT_FILE to the same bundle, which uv reads",
             )
+        # pip (truststore, pip >= 24.2; Debian's pip too) trusts the system store, so a CA that
+        # the base image carries (a corporate proxy's) is trusted by the pip it replaces: uv is
+        # told to read that store too, whether this file or its base image put the CA there
+        setting = "UV_SYSTEM_CERTS" if _version(uv_version) >= (0, 11) else "UV_NATIVE_TLS"
+        message = ""
         if store is not None:
-            setting = "UV_SYSTEM_CERTS" if _version(uv_version) >= (0, 11) else "UV_NATIVE_TLS"
-            return Tls(
-                (f"{setting}=1",),
+            message = (
                 f"line {store} adds CA certificates to the system store, which uv does not read "
-                f"by default (it trusts its bundled Mozilla roots): the ENV added sets {setting}=1",
+                f"by default (it trusts its bundled Mozilla roots): the ENV added sets {setting}=1"
             )
-        return None
+        return Tls((f"{setting}=1",), message)
 
     def uses_buildkit(self) -> bool:
         """Whether the file already needs BuildKit (a ``--mount``, heredoc, ``COPY --link`` or
