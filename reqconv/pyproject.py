@@ -625,10 +625,28 @@ def _merge_array(
             continue
         done.add(want.canonical)
         if text != want.canonical and not want.keys[0][0].startswith(":"):
-            array[i] = _string_item(want.canonical)
+            array[i] = _string_item(_with_extras_of(value, want.canonical))
     new = [want.toml for want in wants if want.canonical not in done]
     if new:
         _append(container, key, array, new)
+
+
+def _with_extras_of(existing: object, wanted: str) -> str:
+    """``wanted`` keeping the extras the existing entry named: a requirements file that pins a
+    package without them (an export, where each extra's dependencies are listed on their own
+    lines) never asked to drop them (CTFd: ``PyMySQL[rsa]==1.1.1`` beside an exported
+    ``pymysql==1.1.1`` lost ``[rsa]`` from pyproject.toml and uv.lock)."""
+    if not isinstance(existing, str):
+        return wanted
+    try:
+        extras = Requirement(existing).extras
+        requirement = Requirement(wanted)
+    except InvalidRequirement:
+        return wanted
+    if extras <= requirement.extras:
+        return wanted
+    requirement.extras = requirement.extras | extras
+    return canonical(requirement)
 
 
 _ITEM_INDENT_RE = re.compile(r"\n([ \t]*)[^\s\]#]")

@@ -173,6 +173,16 @@ def test_existing_entry_updated_in_place_with_its_comment() -> None:
     assert out.index("django") < out.index("celery")
 
 
+def test_existing_entry_keeps_its_extras_when_the_requirements_pin_it_without() -> None:
+    # field test (docs/field-tests.md): CTFd's pyproject names PyMySQL[rsa]==1.1.1 and its uv
+    # export requirements.txt pymysql==1.1.1 (an export lists each extra's dependencies instead)
+    text = EXISTING.replace('"requests",', '"PyMySQL[rsa]==1.1.0",')
+    out = apply(text, spec("pymysql==1.1.1"))
+    assert '"pymysql[rsa]==1.1.1",' in out
+    assert "PyMySQL" not in out
+    assert apply(out, spec("pymysql[other]==1.1.1")).count('"pymysql[other,rsa]==1.1.1",') == 1
+
+
 def test_entry_equal_up_to_normalization_is_not_rewritten() -> None:
     assert apply(EXISTING, spec("DJANGO>=4.2", "celery==5.3.*")) == EXISTING
 
