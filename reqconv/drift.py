@@ -551,6 +551,19 @@ def _mapped_origin(conversion: Conversion, prefix: str) -> Location | None:
     return None
 
 
+def _adds_extras(have: str, wanted: str) -> bool:
+    """Whether pyproject's ``have`` is the requirements' ``wanted`` with more extras: a pin
+    without extras (an export lists each extra's dependencies instead) does not drop them."""
+    try:
+        h, w = Requirement(have), Requirement(wanted)
+    except InvalidRequirement:
+        return False
+    if not h.extras > w.extras or canonicalize_name(h.name) != canonicalize_name(w.name):
+        return False
+    h.extras, h.name = w.extras, w.name
+    return str(h) == str(w)
+
+
 def compare_requirements(
     conversion: Conversion,
     pyproject: DependencySpec,
@@ -583,6 +596,8 @@ def compare_requirements(
         for item in items:
             if not isinstance(item, Dependency) or item.requirement in have_texts:
                 continue
+            if any(_adds_extras(d.requirement, item.requirement) for d in have):
+                continue  # convert keeps the extras pyproject names (pyproject._with_extras_of)
             keys = (table_key(group), f"tool.uv.sources.{item.name}")
             origin = _origin(conversion, item.name, keys)
             path, line = (origin.path, origin.line) if origin else (pyproject_path, 0)

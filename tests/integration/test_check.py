@@ -126,6 +126,19 @@ def test_changed_requirement_is_found_at_its_line(uv_env: UvEnv, tmp_path: Path)
     assert ("R102", "requirements-dev.txt", 2) in _codes(service)
 
 
+def test_requirement_without_the_extras_pyproject_names_is_no_drift(
+    uv_env: UvEnv, tmp_path: Path
+) -> None:
+    # convert keeps the extras of a pyproject entry when a requirements file (an export) pins the
+    # package without them (CTFd, docs/field-tests.md); check agrees: another specifier still differs
+    service = _converted(tmp_path)
+    path = service / "requirements.txt"
+    path.write_text(path.read_text().replace("gamma[extra]>=1.0", "gamma>=1.0"))
+    assert not [c for c in _codes(service) if c[0] == "R102"]
+    path.write_text(path.read_text().replace("gamma>=1.0", "gamma>=1.1"))
+    assert ("R102", "requirements.txt", 3) in _codes(service)
+
+
 def test_new_index_option_is_found(uv_env: UvEnv, tmp_path: Path) -> None:
     service = _converted(tmp_path)
     path = service / "requirements.txt"
