@@ -131,12 +131,18 @@ def is_valid_name(name: str) -> bool:
     return _VALID_NAME_RE.match(name) is not None
 
 
-def project_name(folder: str) -> str:
+def project_name(folder: str, *, taken: Iterable[str] = ()) -> str:
     """A valid, normalized project name for a service folder's name: each run of characters a
     name cannot hold (spaces, ``+``, ``@``, ...) is one ``-``; ``My.Service v2`` -> ``my-service-v2``.
-    A folder name with no letter or digit gives ``app``."""
+    A folder name with no letter or digit gives ``app``. A name in ``taken`` (the service's own
+    dependencies: label-studio's ``easyocr/`` example depends on ``easyocr``) gets ``-service``, as
+    uv would read a dependency of the project's own name as the project itself."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", folder).strip("-_.")
-    return str(canonicalize_name(cleaned)) if cleaned else "app"
+    name = str(canonicalize_name(cleaned)) if cleaned else "app"
+    names = {canonicalize_name(item) for item in taken}
+    while name in names:
+        name = f"{name}-service"
+    return name
 
 
 def _label(name: str) -> tuple[str, str] | None:

@@ -292,6 +292,11 @@ def test_project_name(folder: str, expected: str) -> None:
     assert discover.is_valid_name(expected)
 
 
+def test_project_name_apart_from_the_dependencies() -> None:
+    assert discover.project_name("spacy", taken=["SpaCy", "numpy"]) == "spacy-service"
+    assert discover.project_name("x", taken=["x", "x-service"]) == "x-service-service"
+
+
 def test_every_service_of_the_services_has_a_main_file() -> None:
     """Over ../shared/services: each service folder gets [project] dependencies from a file, and
     no file whose label is a tool's (dev, test, docs, lint, ...) is main."""

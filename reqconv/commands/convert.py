@@ -82,16 +82,30 @@ def _existing_project(text: str, path: Path) -> tuple[str | None, str | None]:
     return pyproject.project_name(text, path=path), pyproject.requires_python(text)
 
 
+def _dependency_names(conversion: Conversion) -> frozenset[str]:
+    from reqconv.model import Dependency
+
+    spec = conversion.spec
+    names = {dependency.name for dependency in spec.dependencies}
+    for _group, items in spec.groups:
+        names.update(item.name for item in items if isinstance(item, Dependency))
+    return frozenset(names)
+
+
 def project_meta(
     root: Path,
     *,
     dockerfiles: Sequence[Path] = (),
     compiled: Sequence[Path] = (),
+    dependencies: frozenset[str] = frozenset(),
     options: ConvertOptions | None = None,
     existing_text: str = "",
 ) -> tuple[ProjectMeta, PythonChoice, list[Diagnostic]]:
     """What the pyproject gets: its name (``--name``, the existing one, or the folder's, made
-    valid) and ``requires-python`` with where it came from (``pythons.choose``)."""
+    valid and apart from the names in ``dependencies``) and ``requires-python`` with where it came
+    from (``pythons.choose``)."""
+    from packaging.utils import canonicalize_name
+
     from reqconv import builds, discover, pythons
 
     pyproject_path = root / "pyproject.toml"
@@ -116,7 +130,12 @@ def project_meta(
                 )
             )
     else:
-        name = name_option or discover.project_name(root.resolve().name)
+        name = name_option or discover.project_name(root.resolve().name, taken=dependencies)
+        if name_option is not None and canonicalize_name(name_option) in dependencies:
+            raise InputError(
+                f"--name {name_option}: the service depends on a package of that name, and uv "
+                "would read that dependency as the project itself; choose another name"
+            )
     choice = pythons.choose(
         root,
         dockerfiles=dockerfiles,
@@ -219,6 +238,7 @@ def plan_service(
         root,
         dockerfiles=tuple(dict.fromkeys(build.dockerfile for build in scan.builds)),
         compiled=tuple(role.compiled for role in roles if role.compiled is not None),
+        dependencies=_dependency_names(conversion),
         options=options,
         existing_text=tf.text if before is not None else "",
     )

@@ -213,3 +213,14 @@ def test_two_refs_of_one_repository_are_still_a_conflict(tmp_path: Path) -> None
     with pytest.raises(ConflictError, match="two different sources"):
         _convert(target)
     assert not (target / "pyproject.toml").exists()
+
+
+def test_folder_named_like_a_dependency_gets_a_name_apart(tmp_path: Path) -> None:
+    # label-studio's examples/easyocr/ depends on easyocr: a project named easyocr is read by uv as
+    # its own dependency ("included as a workspace member"), and the lock fails.
+    target = _service(tmp_path / "easyocr", {"requirements.txt": "EasyOCR==1.7\nalpha\n"})
+    assert _convert(target)[0] == 0
+    assert _project(target)["name"] == "easyocr-service"
+    _assert_idempotent(target)
+    with pytest.raises(InputError, match="--name alpha: the service depends on a package"):
+        _convert(_service(tmp_path / "other", {"requirements.txt": "alpha\n"}), name="alpha")
