@@ -110,13 +110,16 @@ def constraint(pin: Pin) -> str:
 
 
 def excluding(pin: Pin, demands: Iterable[Demand]) -> list[Demand]:
-    """The requirement lines whose specifier leaves ``pin``'s version out."""
+    """The requirement lines whose specifier leaves ``pin``'s version out (a line under a marker
+    only when the pin has the same marker)."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
     found = []
     for demand in demands:
         if demand.name != pin.name or not demand.specifier:
             continue
+        if demand.marker is not None and demand.marker != pin.marker:
+            continue  # it asks only where its marker holds: uv may need both (it forks)
         try:
             specifier = SpecifierSet(demand.specifier)
         except InvalidSpecifier:

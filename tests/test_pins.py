@@ -73,3 +73,16 @@ def test_one_version_spelled_twice_is_no_conflict() -> None:
     settled = pins.settle([pin("alpha", "1.0"), pin("alpha", "1.0.0", line=2)])
     assert len(settled.applied) == 2
     assert settled.dropped == {}
+
+
+def test_a_line_under_another_marker_does_not_exclude_a_pin() -> None:
+    # `foo>=2 ; python_version < "3.8"` asks nothing of the Pythons the pin is for.
+    compiled = pin("foo", "1.5", compiled=True)
+    old_pythons = Demand(
+        name=canonicalize_name("foo"),
+        specifier=">=2",
+        origin=Location(TESTS, 1),
+        group="tests",
+        marker='python_version < "3.8"',
+    )
+    assert pins.settle([compiled], [old_pythons]).applied == (compiled,)
