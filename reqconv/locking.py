@@ -833,6 +833,18 @@ def lock_service(
         diagnostics.append(
             Diagnostic(code="version-changed", message=str(change), location=change.origin)
         )
+    if summary is not None:
+        for pin, line in pins_.narrowing(pins, demands, summary):
+            diagnostics.append(
+                Diagnostic(
+                    code="group-pin-narrows-production",
+                    message=f"{pin.name}=={pin.version} ({pins_.table_name(pin.group)}) is what "
+                    f"production gets too: uv locks every group with production, and "
+                    f"{line.origin} asks only {pin.name}{line.specifier or ' (any version)'}; "
+                    "pip install -r of production's file would have taken another version",
+                    location=pin.origin,
+                )
+            )
     for carry in carried:
         diagnostics.append(
             Diagnostic(

@@ -27,6 +27,7 @@ __all__ = [
     "held",
     "key",
     "locked_version",
+    "narrowing",
     "same_version",
     "settle",
     "table_name",
@@ -281,3 +282,29 @@ def check(
             )
         )
     return kept, changed, mismatches
+
+
+def narrowing(
+    pins: Sequence[Pin], demands: Sequence[Demand], summary: LockSummary
+) -> list[tuple[Pin, Demand]]:
+    """A group's pin that production's own line asks more loosely of (``urllib3>=1.26`` against
+    a test file's ``urllib3==1.26.20``): uv locks every group with production, so production's
+    lock holds the group's version. Each (pin, production line) whose pin the lock holds."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    found = []
+    for pin in pins:
+        if pin.group is None or not held(pin, summary):
+            continue
+        for demand in demands:
+            if demand.name != pin.name or demand.group is not None:
+                continue
+            try:
+                specifier = SpecifierSet(demand.specifier)
+            except InvalidSpecifier:
+                continue
+            exact = [s for s in specifier if s.operator in ("==", "===") and "*" not in s.version]
+            if not exact:
+                found.append((pin, demand))
+                break
+    return found

@@ -306,3 +306,17 @@ def test_a_copied_lock_of_no_group_is_a_warning_at_the_copy_line(
     err = capsys.readouterr().err
     assert f"{service / 'Dockerfile'}:3: warning: copies requirements-plugins.lock, but " in err
     assert "'plugins' is no group or extra" in err
+
+
+def test_a_test_pin_narrowing_an_unpinned_production_line_is_reported_with_both_lines(
+    uv_env: UvEnv, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service = _write(
+        tmp_path / "svc",
+        {"requirements.txt": "alpha>=1.0\n", "requirements-tests.txt": "alpha==1.0\n"},
+    )
+    report = _service_report(_convert_json(service, capsys))
+    (diag,) = _diagnostics(report, "group-pin-narrows-production")
+    assert diag["location"] == f"{service / 'requirements-tests.txt'}:1"
+    assert f"{service / 'requirements.txt'}:1 asks only alpha>=1.0" in diag["message"]
+    assert pins_of((service / "requirements.lock").read_text()) == {"alpha": "1.0"}
