@@ -268,9 +268,11 @@ class ProjectMeta:
     name: str
     version: str = "0.1.0"
     requires_python: str | None = None
-    package: bool = (
-        False  # False -> ``[tool.uv] package = false`` (an application, no build system)
-    )
+    # False -> ``[tool.uv] package = false`` (an application, not installed itself); True ->
+    # ``package = true`` (``-e .`` of a setup.py folder: uv builds it); None -> no key (a
+    # ``[build-system]`` makes it a package).
+    package: bool | None = False
+    dynamic: tuple[str, ...] = ()  # [project].dynamic: metadata setup.py/setup.cfg keeps giving
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

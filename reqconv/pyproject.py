@@ -246,6 +246,40 @@ def set_requires_python(text: str, value: str, *, path: Path) -> str:
     return tomlkit.dumps(doc)
 
 
+def has_project(text: str, *, path: Path) -> bool:
+    """Whether ``text`` has a ``[project]`` table."""
+    return isinstance(_load(text, path).get("project"), dict)
+
+
+def uv_package(text: str, *, path: Path) -> bool | None:
+    """``[tool.uv] package``, if set."""
+    if not text.strip():
+        return None
+    value = (_check(_load(text, path), path).uv or {}).get("package")
+    return value if isinstance(value, bool) else None
+
+
+def set_package(text: str, *, path: Path) -> str:
+    """``text`` with ``[tool.uv] package = true`` (uv then builds and installs the project)."""
+    uv = _check(_load(text, path), path).uv or {}
+    if uv.get("package") is True:
+        return text
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as e:  # pragma: no cover - tomllib accepted it above
+        raise PyprojectError(f"{path}: invalid TOML: {e}") from e
+    tool = doc.get("tool")
+    if tool is None or "uv" not in tool:
+        # A new table at the end, as new_document writes it.
+        return (
+            text
+            + ("" if text.endswith("\n") or not text else "\n")
+            + "\n[tool.uv]\npackage = true\n"
+        )
+    cast(Table, tool["uv"])["package"] = True
+    return tomlkit.dumps(doc)
+
+
 def index_names(text: str, *, path: Path) -> dict[str, str]:
     """``[[tool.uv.index]]`` of ``text``: URL (no trailing ``/``) -> name, the first of each URL."""
     uv = _check(_load(text, path), path).uv or {}
@@ -483,16 +517,16 @@ def _source_pairs(source: Source) -> list[tuple[str, str | bool]]:
 
 def new_document(meta: ProjectMeta) -> str:
     """A minimal pyproject: ``[project]`` and, for an application, ``[tool.uv] package = false``."""
-    lines = [
-        "[project]",
-        f"name = {_string(meta.name)}",
-        f"version = {_string(meta.version)}",
-    ]
+    lines = ["[project]", f"name = {_string(meta.name)}"]
+    if "version" not in meta.dynamic:
+        lines.append(f"version = {_string(meta.version)}")
+    if meta.dynamic:
+        lines.append(f"dynamic = [{', '.join(_string(key) for key in meta.dynamic)}]")
     if meta.requires_python:
         lines.append(f"requires-python = {_string(meta.requires_python)}")
     lines.append("dependencies = []")
-    if not meta.package:
-        lines += ["", "[tool.uv]", "package = false"]
+    if meta.package is not None:
+        lines += ["", "[tool.uv]", f"package = {'true' if meta.package else 'false'}"]
     return "\n".join(lines) + "\n"
 
 
@@ -511,7 +545,8 @@ def ensure_project(text: str, meta: ProjectMeta, *, path: Path) -> str:
                 name=meta.name,
                 version=meta.version,
                 requires_python=meta.requires_python,
-                package=True,
+                package=None,
+                dynamic=meta.dynamic,
             )
         )
         return head + ("\n" if text.strip() else "") + text

@@ -115,7 +115,7 @@ def test_new_document_application() -> None:
 
 
 def test_new_document_package_without_requires_python() -> None:
-    text = pyproject.new_document(ProjectMeta(name="lib", version="2.0", package=True))
+    text = pyproject.new_document(ProjectMeta(name="lib", version="2.0", package=None))
     assert text == '[project]\nname = "lib"\nversion = "2.0"\ndependencies = []\n'
 
 

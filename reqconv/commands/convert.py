@@ -242,12 +242,17 @@ def plan_service(
         options=options,
         existing_text=tf.text if before is not None else "",
     )
+    meta, itself = self_install(
+        root, conversion, meta, tf.text if before is not None else "", pyproject_path
+    )
     if before is None:
         text = pyproject.new_document(meta)
     else:
         text = pyproject.ensure_project(tf.text, meta, path=pyproject_path)
         if python.how != "pyproject":  # --python, or a [project] without requires-python
             text = pyproject.set_requires_python(text, python.requires_python, path=pyproject_path)
+        if meta.package:
+            text = pyproject.set_package(text, path=pyproject_path)
     new_text = pyproject.apply(text, conversion.spec, path=pyproject_path, style=options.dev_style)
     if conversion.spec.uv.indexes:
         # uv reads UV_INDEX_<NAME>_* by the name the file ends up with (an existing index's name,
@@ -268,8 +273,120 @@ def plan_service(
         pyproject=change,
         python=python,
         builds=scan.builds,
-        diagnostics=[*scan.diagnostics, *meta_diagnostics, *conversion.diagnostics],
+        diagnostics=[
+            *scan.diagnostics,
+            *meta_diagnostics,
+            *(d for d in conversion.diagnostics if d.code != "project-itself"),
+            *itself,
+        ],
     )
+
+
+def self_install(
+    root: Path,
+    conversion: Conversion,
+    meta: ProjectMeta,
+    pyproject_text: str,
+    pyproject_path: Path,
+) -> tuple[ProjectMeta, list[Diagnostic]]:
+    """A requirements line that installs the folder itself (``-e .``): the project becomes a
+    package uv builds, locks and installs, as pip did; the meta to write and what is said at each
+    such line. Raises ``InputErrors`` when the result would lack a dependency the folder's own
+    ``setup.py``/``setup.cfg`` declares.
+    """
+    from dataclasses import replace
+
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    from reqconv import pyproject, selfproject
+
+    lines = [d for d in conversion.diagnostics if d.code == "project-itself"]
+    if not lines:
+        return meta, []
+    texts = {o.location: o.text for o in conversion.outcomes}
+    said = {d.location: repr(texts.get(d.location, "-e .")) if d.location else "" for d in lines}
+    system = selfproject.build_system(root, pyproject_text)
+    if system is None:
+        return meta, [
+            Diagnostic(
+                code="project-not-buildable",
+                message=f"{said[d.location]} installs the project itself, but the folder has no build "
+                "system (no [build-system] in pyproject.toml, no setup.py or setup.cfg): pip "
+                "could not have built it, and uv does not install it ([tool.uv] package = "
+                "false); add a [build-system] to pyproject.toml to have it installed",
+                location=d.location,
+            )
+            for d in lines
+        ]
+    has_project = bool(pyproject_text.strip()) and pyproject.has_project(
+        pyproject_text, path=pyproject_path
+    )
+    errors: list[InputError] = []
+    if system.kind == "setuptools":
+        # Without [build-system], uv installs the project only with package = true (built by
+        # setuptools' legacy backend). A [project] reqconv writes would reset setup.py's version
+        # and entry points unless they are dynamic, and its install_requires in any case.
+        meta = replace(meta, package=True)
+        if not has_project:
+            meta = replace(meta, dynamic=selfproject.SETUPTOOLS_DYNAMIC)
+            declared, unreadable = selfproject.declared(root)
+            have = {dependency.name for dependency in conversion.spec.dependencies}
+            for where in unreadable:
+                errors.append(
+                    InputError(
+                        "install_requires cannot be read without running setup.py, and "
+                        "setuptools ignores it once pyproject.toml has a [project] table "
+                        "(reqconv writes one): list these dependencies in the requirements file "
+                        "and rerun",
+                        where,
+                    )
+                )
+            for item in declared:
+                try:
+                    name = canonicalize_name(Requirement(item.requirement).name)
+                except InvalidRequirement as e:
+                    errors.append(InputError(f"{item.requirement!r}: {e}", item.origin))
+                    continue
+                if name not in have:
+                    errors.append(
+                        InputError(
+                            f"install_requires {item.requirement!r} would be lost: setuptools "
+                            "ignores install_requires once pyproject.toml has a [project] table "
+                            "(reqconv writes one); add it to the requirements file and rerun",
+                            item.origin,
+                        )
+                    )
+    elif pyproject.uv_package(pyproject_text, path=pyproject_path) is False:
+        return meta, [
+            Diagnostic(
+                code="project-not-installed",
+                message=f"{said[d.location]} installs the project itself, but {pyproject_path.name} sets "
+                "[tool.uv] package = false: uv sync will not install it; remove that line to "
+                "have it installed",
+                location=d.location,
+            )
+            for d in lines
+        ]
+    if errors:
+        raise InputErrors.of(errors)
+    meta = replace(meta, package=True if system.kind == "setuptools" else None)
+    how = (
+        f"{system.origin} is built by setuptools ([tool.uv] package = true)"
+        if system.kind == "setuptools"
+        else f"the [build-system] of {system.origin} makes it a package"
+    )
+    return meta, [
+        Diagnostic(
+            code="project-itself",
+            message=f"{said[d.location]} installs the project itself: {how}, so uv.lock holds it and "
+            "`uv sync` installs it (editable); the exports leave it out, and an image installs "
+            "it from its source with `uv pip install --no-deps .`",
+            location=d.location,
+            severity="info",
+        )
+        for d in lines
+    ]
 
 
 def _unset_variables(files: Mapping[Path, ReqFile]) -> list[Diagnostic]:

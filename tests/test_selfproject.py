@@ -1,0 +1,132 @@
+"""``-e .``, the service itself: which build system the folder has, what setup.py declares, and
+what convert writes for it (``package = true``, ``dynamic``; an error when a dependency would be
+lost; a warning when nothing can be built)."""
+
+from __future__ import annotations
+
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from reqconv import selfproject
+from reqconv.commands import CollectedOutput, WriteMode
+from reqconv.commands.convert import ConvertOptions, run
+from reqconv.errors import InputError, Location
+
+
+def _convert(root: Path, out: CollectedOutput | None = None) -> int:
+    options = ConvertOptions(paths=(root,), lock=False, docker=False, mode=WriteMode())
+    return run(options, out or CollectedOutput())
+
+
+def _setup_py(root: Path, install_requires: str = '["beta>=1"]') -> None:
+    (root / "setup.py").write_text(
+        textwrap.dedent(
+            f"""\
+            from setuptools import setup
+
+            setup(
+                name="svc",
+                version="3.1",
+                install_requires={install_requires},
+                entry_points={{"console_scripts": ["svc=svc:main"]}},
+            )
+            """
+        )
+    )
+
+
+def test_build_system_is_the_pyproject_table_then_setup_files(tmp_path: Path) -> None:
+    assert selfproject.build_system(tmp_path, "") is None
+    assert selfproject.build_system(tmp_path, "[tool.black]\n") is None
+    (tmp_path / "setup.cfg").write_text("[metadata]\nname = svc\n")
+    found = selfproject.build_system(tmp_path, "[tool.black]\n")
+    assert found == selfproject.BuildSystem(
+        kind="setuptools", origin=Location(tmp_path / "setup.cfg")
+    )
+    found = selfproject.build_system(tmp_path, '[build-system]\nrequires = ["hatchling"]\n')
+    assert found is not None and found.kind == "pyproject"
+
+
+def test_declared_reads_literal_install_requires_and_names_the_rest(tmp_path: Path) -> None:
+    _setup_py(tmp_path, '["beta>=1", "gamma[extra]"]')
+    (tmp_path / "setup.cfg").write_text(
+        "[metadata]\nname = svc\n\n[options]\ninstall_requires =\n    delta  # db\n    eta\n"
+    )
+    found, unreadable = selfproject.declared(tmp_path)
+    assert [(d.requirement, d.origin.line) for d in found] == [
+        ("beta>=1", 6),
+        ("gamma[extra]", 6),
+        ("delta", 5),
+        ("eta", 5),
+    ]
+    assert unreadable == []
+    _setup_py(tmp_path, "REQUIREMENTS")
+    (tmp_path / "setup.cfg").unlink()
+    found, unreadable = selfproject.declared(tmp_path)
+    assert found == [] and unreadable == [Location(tmp_path / "setup.py", 6)]
+
+
+def test_setup_py_project_becomes_a_package_with_setup_py_metadata(tmp_path: Path) -> None:
+    _setup_py(tmp_path)
+    (tmp_path / "requirements.txt").write_text("beta==1.5\n-e .\n")
+    out = CollectedOutput()
+    assert _convert(tmp_path, out) == 0
+    data = tomllib.loads((tmp_path / "pyproject.toml").read_text())
+    assert data["tool"]["uv"]["package"] is True
+    assert "version" not in data["project"]  # setup.py's 3.1, not reqconv's 0.1.0
+    assert data["project"]["dynamic"] == ["version", "scripts", "gui-scripts", "entry-points"]
+    assert data["project"]["dependencies"] == ["beta==1.5"]
+    err = "".join(out.stderr)
+    assert f"{tmp_path / 'requirements.txt'}:2: info:" in err
+    assert "package = true" in err
+    assert _convert(tmp_path) == 0  # idempotent
+    options = ConvertOptions(
+        paths=(tmp_path,), lock=False, docker=False, mode=WriteMode(check=True)
+    )
+    assert run(options, CollectedOutput()) == 0
+
+
+@pytest.mark.parametrize("install_requires", ['["beta", "gamma>=1"]', "REQUIREMENTS"])
+def test_setup_py_dependency_that_would_be_lost_fails_at_its_line(
+    tmp_path: Path, install_requires: str
+) -> None:
+    _setup_py(tmp_path, install_requires)
+    (tmp_path / "requirements.txt").write_text("beta==1.5\n-e .\n")
+    with pytest.raises(InputError) as info:
+        _convert(tmp_path)
+    assert str(info.value).startswith(f"{tmp_path / 'setup.py'}:6:")
+    assert not (tmp_path / "pyproject.toml").exists()
+
+
+def test_existing_pyproject_without_build_system_gets_package_true(tmp_path: Path) -> None:
+    _setup_py(tmp_path, "[]")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "svc"\nversion = "3.1"\n')
+    (tmp_path / "requirements.txt").write_text("-e .\n")
+    assert _convert(tmp_path) == 0
+    data = tomllib.loads((tmp_path / "pyproject.toml").read_text())
+    assert data["tool"]["uv"]["package"] is True
+    assert data["project"]["version"] == "3.1"
+
+
+def test_package_false_in_an_existing_pyproject_is_said(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n\n'
+        '[project]\nname = "svc"\nversion = "1"\n\n[tool.uv]\npackage = false\n'
+    )
+    (tmp_path / "requirements.txt").write_text("-e .\n")
+    out = CollectedOutput()
+    assert _convert(tmp_path, out) == 0
+    err = "".join(out.stderr)
+    assert f"{tmp_path / 'requirements.txt'}:1: warning:" in err
+    assert "package = false" in err
+
+
+def test_no_build_system_keeps_package_false_and_says_so(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("-e .\n")
+    out = CollectedOutput()
+    assert _convert(tmp_path, out) == 0
+    assert "package = false" in (tmp_path / "pyproject.toml").read_text()
+    assert "no build system" in "".join(out.stderr)
