@@ -1519,3 +1519,37 @@ def test_an_install_that_may_need_the_source_stays_after_copy_all(between: str, 
     result = rewrite(text, PLAN)
     assert "moved-before-copy" not in [code for _line, code in _codes(result)]
     assert result.text.index("COPY . .") < result.text.index("uv pip")
+
+
+# -- the project itself (-e . inside a requirements file) -----------------------------------
+
+
+def test_a_lock_whose_requirements_install_the_project_installs_it_after_the_sync() -> None:
+    plan = DockerPlan(uv_version=UV_VERSION, projects={"requirements.lock": ("-e", ".")})
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        WORKDIR /app
+        COPY . .
+        RUN pip install --no-cache-dir -r requirements.txt && python -c 'import svc'
+        """,
+        plan,
+    )
+    assert (
+        "uv pip sync --require-hashes requirements.lock && uv pip install --no-deps -e . "
+        "&& python -c 'import svc'\n" in result.text
+    )
+    assert rewrite(result.text, plan).text == result.text
+    # Another lock (a dev file that does not include the -e . line) syncs alone.
+    other = DockerPlan(uv_version=UV_VERSION, projects={"requirements-dev.lock": (".",)})
+    assert (
+        "--no-deps"
+        not in _rewrite(
+            """\
+        FROM python:3.12-slim
+        COPY . .
+        RUN pip install -r requirements.txt
+        """,
+            other,
+        ).text
+    )

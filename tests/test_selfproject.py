@@ -47,7 +47,8 @@ def test_build_system_is_the_pyproject_table_then_setup_files(tmp_path: Path) ->
         kind="setuptools", origin=Location(tmp_path / "setup.cfg")
     )
     found = selfproject.build_system(tmp_path, '[build-system]\nrequires = ["hatchling"]\n')
-    assert found is not None and found.kind == "pyproject"
+    assert found is not None
+    assert found.kind == "pyproject"
 
 
 def test_declared_reads_literal_install_requires_and_names_the_rest(tmp_path: Path) -> None:
@@ -66,7 +67,8 @@ def test_declared_reads_literal_install_requires_and_names_the_rest(tmp_path: Pa
     _setup_py(tmp_path, "REQUIREMENTS")
     (tmp_path / "setup.cfg").unlink()
     found, unreadable = selfproject.declared(tmp_path)
-    assert found == [] and unreadable == [Location(tmp_path / "setup.py", 6)]
+    assert found == []
+    assert unreadable == [Location(tmp_path / "setup.py", 6)]
 
 
 def test_setup_py_project_becomes_a_package_with_setup_py_metadata(tmp_path: Path) -> None:
@@ -130,3 +132,39 @@ def test_no_build_system_keeps_package_false_and_says_so(tmp_path: Path) -> None
     assert _convert(tmp_path, out) == 0
     assert "package = false" in (tmp_path / "pyproject.toml").read_text()
     assert "no build system" in "".join(out.stderr)
+
+
+def test_dockerfile_installs_the_project_after_each_lock_that_holds_the_line(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n\n'
+        '[project]\nname = "svc"\nversion = "1"\n'
+    )
+    (tmp_path / "requirements.txt").write_text("beta==1.5\n.\n")
+    (tmp_path / "requirements-dev.txt").write_text("-r requirements.txt\neta==1.0\n")
+    (tmp_path / "requirements-docs.txt").write_text("gamma==1.0\n")
+    (tmp_path / "Dockerfile").write_text(
+        textwrap.dedent(
+            """\
+            FROM python:3.12-slim AS base
+            WORKDIR /app
+            COPY . .
+            RUN pip install -r requirements.txt
+
+            FROM base AS dev
+            RUN pip install -r requirements-dev.txt
+
+            FROM base AS docs
+            RUN pip install -r requirements-docs.txt
+            """
+        )
+    )
+    options = ConvertOptions(paths=(tmp_path,), lock=False, mode=WriteMode())
+    assert run(options, CollectedOutput()) == 0
+    dockerfile = (tmp_path / "Dockerfile").read_text()
+    assert dockerfile.count("&& uv pip install --no-deps .\n") == 2  # production and dev
+    assert "requirements-docs.lock\n" in dockerfile  # docs does not include the line
+    before = dockerfile
+    assert run(options, CollectedOutput()) == 0
+    assert (tmp_path / "Dockerfile").read_text() == before

@@ -61,6 +61,9 @@ class ServiceConversion:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     lock: dict[str, object] | None = None  # the lock step's JSON report (commands.lock_result_json)
+    # lock -> the project's own folder as a requirements file installed it (``-e .``): the image
+    # installs it after syncing that lock (the exports leave the project out)
+    project_locks: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _parse_groups(groups: Sequence[str]) -> list[tuple[str, Path]]:
@@ -273,6 +276,9 @@ def plan_service(
         pyproject=change,
         python=python,
         builds=scan.builds,
+        project_locks=_project_locks(conversion, files)
+        if any(d.code == "project-itself" for d in itself)
+        else {},
         diagnostics=[
             *scan.diagnostics,
             *meta_diagnostics,
@@ -280,6 +286,49 @@ def plan_service(
             *itself,
         ],
     )
+
+
+def _project_words(text: str) -> tuple[str, ...]:
+    """``-e .`` -> ``("-e", ".")``, ``./`` -> ``("./",)``: the words of ``uv pip install``."""
+    words = text.split("#", 1)[0].split()
+    if not words:
+        return (".",)
+    if words[0] in {"-e", "--editable"} and len(words) > 1:
+        return ("-e", words[1])
+    for flag in ("--editable=", "-e"):
+        if words[0].startswith(flag) and len(words[0]) > len(flag):
+            return ("-e", words[0][len(flag) :])
+    return (words[0],)
+
+
+def _project_locks(
+    conversion: Conversion, files: Mapping[Path, ReqFile]
+) -> dict[str, tuple[str, ...]]:
+    """The locks whose requirements file (or a file it includes with ``-r``) installs the project
+    itself, with the words that did."""
+    from reqconv.locking import export_name
+
+    itself = {
+        o.location.path: _project_words(o.text)
+        for o in conversion.outcomes
+        if o.outcome == "reported" and o.key == "project-itself"
+    }
+    found: dict[str, tuple[str, ...]] = {}
+    for role in conversion.roles:
+        seen: set[Path] = set()
+        todo = [role.path]
+        while todo:
+            path = todo.pop()
+            if path in seen:
+                continue
+            seen.add(path)
+            if path in itself:
+                found.setdefault(export_name(role.group), itself[path])
+                break
+            reqfile = files.get(path)
+            if reqfile is not None:
+                todo += [i.path for i in reqfile.includes if i.kind == "requirement"]
+    return found
 
 
 def self_install(
@@ -529,6 +578,7 @@ def _run(options: ConvertOptions, out: Output) -> int:
                 builds=service.builds,
                 roles=service.conversion.roles,
                 spec=service.conversion.spec,
+                projects=service.project_locks,
             )
             service.diagnostics.extend(service.docker.diagnostics)
             if not options.lock:

@@ -284,12 +284,14 @@ def plan_service(
     roles: Sequence[Role] | None = None,
     spec: DependencySpec | None = None,
     builds: Sequence[Build] | None = None,
+    projects: Mapping[str, tuple[str, ...]] | None = None,
 ) -> ServicePlan:
     """Plan the rewrite of every Dockerfile that builds ``root`` (or of ``dockerfiles``), each
     for its build context (``builds``, default ``reqconv.builds.scan``); write nothing.
 
     ``spec`` (convert's, before pyproject.toml is written) foresees which exports will have
-    entries without hashes when they do not exist yet."""
+    entries without hashes when they do not exist yet. ``projects``: lock -> the project's own
+    folder its requirements install (convert's ``project_locks``), installed after the sync."""
     from reqconv.docker import RULES, DockerPlan, copied_files, dockerignore_check, rewrite
     from reqconv.docker.model import service_relative
 
@@ -315,6 +317,7 @@ def plan_service(
                 context=context,
                 unlocked=_unlocked(root, copied, lock_for),
                 unhashed=unhashed,
+                projects=projects or {},
             )
             result = rewrite(source.text, plan)
         except DockerfileError as e:

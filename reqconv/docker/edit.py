@@ -254,6 +254,18 @@ class Editor:
         start, _ = script.span(words[pip.start_word].pos[0], words[pip.start_word].pos[1])
         _, end = script.span(pip.cmd.node.pos[0], pip.cmd.node.pos[1])
         replacement = " ".join(_quote(w) for w in [*head, *tail])
+        project = next(
+            (
+                self.plan.projects[lock]
+                for _r, lock, _p in decision.locks
+                if lock in self.plan.projects
+            ),
+            None,
+        )
+        if project is not None:  # ``-e .`` in the requirements: the export leaves the project out
+            own = ["uv", "pip", "install", "--no-deps", *python_opt, *project]
+            tail = [*tail, "&&", *own]
+            replacement += " && " + " ".join(_quote(w) for w in own)
         comments = [] if script.heredoc else self.comment_lines(start, end)
         if comments:
             # keep the comment lines of the pip command's own continuation: the command goes on
@@ -264,7 +276,7 @@ class Editor:
                 + f" {self.doc.src.escape}\n"
                 + "".join(f"{comment}\n" for comment in comments)
                 + _indent(self.doc.src.text[last_line:end])
-                + " ".join(_quote(w) for w in tail)
+                + " ".join(w if w == "&&" else _quote(w) for w in tail)
             )
         self.edits.append(Edit(start, end, replacement))
         mounted = False

@@ -55,6 +55,10 @@ class DockerPlan:
     unlocked: frozenset[str] = frozenset()
     venv: str = DEFAULT_VENV
     unhashed: frozenset[str] = frozenset()  # locks with an entry without hashes (git, folders)
+    #: lock -> the project's own folder as its requirements file installed it (``-e .``, ``.``):
+    #: the exports leave the project out, so the sync is followed by ``uv pip install --no-deps``
+    #: of it (the source is where pip found it, at the RUN's working directory).
+    projects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

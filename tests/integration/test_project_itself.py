@@ -100,5 +100,6 @@ def test_project_without_build_system_is_said_at_the_line(
     capsys.readouterr()
     assert exit_code_of(["convert", "--no-docker", "app"]) == 0
     err = capsys.readouterr().err
-    assert "requirements.txt:2" in err and "no build system" in err
+    assert "requirements.txt:2" in err
+    assert "no build system" in err
     assert "package = false" in (service / "pyproject.toml").read_text()
