@@ -163,7 +163,9 @@ def test_dockerfile_installs_the_project_after_each_lock_that_holds_the_line(
     options = ConvertOptions(paths=(tmp_path,), lock=False, mode=WriteMode())
     assert run(options, CollectedOutput()) == 0
     dockerfile = (tmp_path / "Dockerfile").read_text()
-    assert dockerfile.count("&& uv pip install --no-deps .\n") == 2  # production and dev
+    # production (its sync moved before the COPY, the project's install after it) and dev
+    assert "COPY . .\nRUN --mount=from=ghcr.io" in dockerfile
+    assert dockerfile.count("uv pip install --no-deps .\n") == 2
     assert "requirements-docs.lock\n" in dockerfile  # docs does not include the line
     before = dockerfile
     assert run(options, CollectedOutput()) == 0

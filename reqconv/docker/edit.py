@@ -247,13 +247,6 @@ class Editor:
         head += [strip_credentials(p) if "://" in p else p for p in pip.passthrough]
         if mode == "install":  # -r per lock; nothing the earlier sync installed is removed
             tail = [word for path in tail for word in ("-r", path)]
-        if whole is not None:
-            return self.moved_run(decision, whole, pre_lines, [uv_mount, *lock_mounts], head + tail)
-        script = decision.pip.cmd.script
-        words = pip.cmd.words
-        start, _ = script.span(words[pip.start_word].pos[0], words[pip.start_word].pos[1])
-        _, end = script.span(pip.cmd.node.pos[0], pip.cmd.node.pos[1])
-        replacement = " ".join(_quote(w) for w in [*head, *tail])
         project = next(
             (
                 self.plan.projects[lock]
@@ -262,8 +255,22 @@ class Editor:
             ),
             None,
         )
-        if project is not None:  # ``-e .`` in the requirements: the export leaves the project out
-            own = ["uv", "pip", "install", "--no-deps", *python_opt, *project]
+        # ``-e .`` in the requirements: the export leaves the project out, so it is installed
+        # from its source after the sync (``--no-deps``: its dependencies are the lock's).
+        own = (
+            None
+            if project is None
+            else ["uv", "pip", "install", "--no-deps", *python_opt, *project]
+        )
+        if whole is not None:
+            mounts = [uv_mount, *lock_mounts]
+            return self.moved_run(decision, whole, pre_lines, mounts, head + tail, own)
+        script = decision.pip.cmd.script
+        words = pip.cmd.words
+        start, _ = script.span(words[pip.start_word].pos[0], words[pip.start_word].pos[1])
+        _, end = script.span(pip.cmd.node.pos[0], pip.cmd.node.pos[1])
+        replacement = " ".join(_quote(w) for w in [*head, *tail])
+        if own is not None:
             tail = [*tail, "&&", *own]
             replacement += " && " + " ".join(_quote(w) for w in own)
         comments = [] if script.heredoc else self.comment_lines(start, end)
@@ -346,9 +353,11 @@ class Editor:
         pre_lines: list[str],
         mounts: list[str | None],
         words: list[str],
+        own: list[str] | None = None,
     ) -> bool:
         """The install as a RUN of its own before ``copy`` (with its comment lines), the RUN
-        where it stood removed, and a note that it moved."""
+        where it stood removed (or, for ``own``, the project's install from the source the COPY
+        brings), and a note that it moved."""
         command = decision.command
         line = command.start_line
         flags = [m for m in mounts[:1] if m]
@@ -365,7 +374,14 @@ class Editor:
         at = self.doc.src.line_start(comment_top(self.doc.src.lines, copy.start_line))
         self.edits.append(Edit(at, at, block))
         start = self.doc.src.line_start(comment_top(self.doc.src.lines, line))
-        self.edits.append(Edit(start, self.doc.src.line_end(command.end_line), ""))
+        stays = ""
+        if own is not None:
+            flags = [m for m in mounts[:1] if m]
+            stays = f"{_indent(self.doc.src.lines[line - 1])}RUN " + separator.join(
+                [*flags, " ".join(_quote(w) for w in own)]
+            )
+            stays += "\n"
+        self.edits.append(Edit(start, self.doc.src.line_end(command.end_line), stays))
         self.rewritten.add(line)
         self.mounted.append(line)
         for ref, lock, _path in decision.locks:
