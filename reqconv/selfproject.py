@@ -121,3 +121,35 @@ def _from_setup_cfg(path: Path, found: list[Declared], unreadable: list[Location
         item = line_text.split("#", 1)[0].strip()
         if item:
             found.append(Declared(requirement=item, origin=where))
+
+
+def setuptools_name(root: Path) -> str | None:
+    """The project name ``setup.py`` (a literal ``name=``) or ``setup.cfg`` (``[metadata] name``)
+    gives: setuptools takes ``[project] name`` instead once pyproject.toml has one."""
+    setup_py = root / "setup.py"
+    if setup_py.is_file():
+        try:
+            tree = ast.parse(setup_py.read_bytes(), filename=str(setup_py))
+        except (OSError, SyntaxError, ValueError):
+            tree = None
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.Call):
+                for keyword in node.keywords:
+                    value = keyword.value
+                    if (
+                        keyword.arg == "name"
+                        and isinstance(value, ast.Constant)
+                        and isinstance(value.value, str)
+                        and value.value.strip()
+                    ):
+                        return value.value.strip()
+    setup_cfg = root / "setup.cfg"
+    if setup_cfg.is_file():
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(setup_cfg.read_text(encoding="utf-8-sig"), source=str(setup_cfg))
+        except (OSError, UnicodeDecodeError, configparser.Error):
+            return None
+        name = parser.get("metadata", "name", fallback="").strip()
+        return name or None
+    return None

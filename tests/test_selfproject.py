@@ -78,6 +78,7 @@ def test_setup_py_project_becomes_a_package_with_setup_py_metadata(tmp_path: Pat
     assert _convert(tmp_path, out) == 0
     data = tomllib.loads((tmp_path / "pyproject.toml").read_text())
     assert data["tool"]["uv"]["package"] is True
+    assert data["project"]["name"] == "svc"  # setup.py's, not the folder's
     assert "version" not in data["project"]  # setup.py's 3.1, not reqconv's 0.1.0
     assert data["project"]["dynamic"] == ["version", "scripts", "gui-scripts", "entry-points"]
     assert data["project"]["dependencies"] == ["beta==1.5"]

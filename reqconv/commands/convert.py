@@ -9,6 +9,7 @@ file it touched and removes the files it created.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -246,7 +247,12 @@ def plan_service(
         existing_text=tf.text if before is not None else "",
     )
     meta, itself = self_install(
-        root, conversion, meta, tf.text if before is not None else "", pyproject_path
+        root,
+        conversion,
+        meta,
+        tf.text if before is not None else "",
+        pyproject_path,
+        name_given=options.name is not None,
     )
     if before is None:
         text = pyproject.new_document(meta)
@@ -288,6 +294,20 @@ def plan_service(
     )
 
 
+_ITSELF_RE = re.compile(r"""^('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*") installs the project itself""")
+
+
+def _itself_text(diagnostic: Diagnostic) -> str:
+    """The line of a ``project-itself`` info (normalize and names both start it with its repr)."""
+    import ast
+
+    match = _ITSELF_RE.match(diagnostic.message)
+    if match is None:
+        return "-e ."
+    value = ast.literal_eval(match.group(1))
+    return value if isinstance(value, str) else "-e ."
+
+
 def _project_words(text: str) -> tuple[str, ...]:
     """``-e .`` -> ``("-e", ".")``, ``./`` -> ``("./",)``: the words of ``uv pip install``."""
     words = text.split("#", 1)[0].split()
@@ -309,9 +329,9 @@ def _project_locks(
     from reqconv.locking import export_name
 
     itself = {
-        o.location.path: _project_words(o.text)
-        for o in conversion.outcomes
-        if o.outcome == "reported" and o.key == "project-itself"
+        d.location.path: _project_words(_itself_text(d))
+        for d in conversion.diagnostics
+        if d.code == "project-itself" and d.location is not None
     }
     found: dict[str, tuple[str, ...]] = {}
     for role in conversion.roles:
@@ -337,6 +357,8 @@ def self_install(
     meta: ProjectMeta,
     pyproject_text: str,
     pyproject_path: Path,
+    *,
+    name_given: bool = False,
 ) -> tuple[ProjectMeta, list[Diagnostic]]:
     """A requirements line that installs the folder itself (``-e .``): the project becomes a
     package uv builds, locks and installs, as pip did; the meta to write and what is said at each
@@ -348,13 +370,12 @@ def self_install(
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
-    from reqconv import pyproject, selfproject
+    from reqconv import discover, pyproject, selfproject
 
     lines = [d for d in conversion.diagnostics if d.code == "project-itself"]
     if not lines:
         return meta, []
-    texts = {o.location: o.text for o in conversion.outcomes}
-    said = {d.location: repr(texts.get(d.location, "-e .")) if d.location else "" for d in lines}
+    said = {d.location: repr(_itself_text(d)) for d in lines}
     system = selfproject.build_system(root, pyproject_text)
     if system is None:
         return meta, [
@@ -379,6 +400,9 @@ def self_install(
         meta = replace(meta, package=True)
         if not has_project:
             meta = replace(meta, dynamic=selfproject.SETUPTOOLS_DYNAMIC)
+            own_name = selfproject.setuptools_name(root)
+            if not name_given and own_name is not None and discover.is_valid_name(own_name):
+                meta = replace(meta, name=own_name)  # the package pip installed keeps its name
             declared, unreadable = selfproject.declared(root)
             have = {dependency.name for dependency in conversion.spec.dependencies}
             for where in unreadable:
