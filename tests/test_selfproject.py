@@ -171,3 +171,18 @@ def test_dockerfile_installs_the_project_after_each_lock_that_holds_the_line(
     before = dockerfile
     assert run(options, CollectedOutput()) == 0
     assert (tmp_path / "Dockerfile").read_text() == before
+
+
+def test_setup_py_project_line_is_installed_in_the_image_as_written(tmp_path: Path) -> None:
+    _setup_py(tmp_path)
+    (tmp_path / "requirements.txt").write_text("beta==1.5\n-e .\n")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+    )
+    out = CollectedOutput()
+    options = ConvertOptions(paths=(tmp_path,), lock=False, mode=WriteMode())
+    assert run(options, out) == 0
+    assert (tmp_path / "Dockerfile").read_text().endswith("    uv pip install --no-deps -e .\n")
+    err = "".join(out.stderr)
+    assert "info: '-e .' installs the project itself: " in err
+    assert err.count("installs the project itself") == 1
