@@ -253,26 +253,6 @@ def _strip_credentials(text: str) -> str:
     return _USERINFO_RE.sub(strip, text)
 
 
-def _learn(offline: bool) -> Callable[[str, Path], str]:
-    """``names.Learn``: the name uv reads from an unnamed git or archive URL's own metadata."""
-
-    def learn(text: str, cwd: Path) -> str:
-        uv_path = uv.find_uv()
-        uv.uv_version(uv_path)
-        stdout = uv.run(
-            uv.build_name_argv(uv_path, offline=offline),
-            cwd=cwd,
-            input=text,
-            timeout=uv.DEFAULT_TIMEOUT,
-        )
-        name = uv.name_from_compile(stdout)
-        if name is None:
-            raise UvError("uv printed no package name", stderr=f"error: {stdout.strip()}")
-        return name
-
-    return learn
-
-
 def _parse(
     argument: str, *, root: Path, group: str | None, cwd: Path, offline: bool = False
 ) -> _New:
@@ -288,7 +268,7 @@ def _parse(
         reqfile = requirements_txt.parse_text(text, virtual)
         if reqfile.unnamed:  # named as convert names it: its metadata, read by uv
             reqfile = names.name_requirements(
-                {virtual: reqfile}, root, given={}, learn=_learn(offline)
+                {virtual: reqfile}, root, given={}, learn=names.UvNamer(offline=offline)
             )[virtual]
     except (ParseError, InputError) as e:
         raise InputError(f"{shown!r}: {e.message}") from e

@@ -1,5 +1,6 @@
 """Names for URL and path requirements whose line gives none: ``--name-url``, the project itself,
-or the name uv reads from the URL's own metadata. Pure: uv is reached through ``learn``.
+or the name uv reads from the URL's own metadata. Pure: uv is reached through ``learn``
+(``UvNamer`` is the ``learn`` that asks uv; convert and add both use it).
 
 pip learns the name of ``git+https://host/repo.git`` by building its metadata; so does uv
 (``uv pip compile --no-deps`` prints ``name @ url`` and keeps the checkout in its cache, where
@@ -13,14 +14,21 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reqconv import requirements_txt
 from reqconv.errors import InputError, InputErrors, Location, UvError, UvNotFoundError
 from reqconv.model import Diagnostic, Option, ReqFile, Unnamed
 
-__all__ = ["NAME_URL_OPTION", "Learn", "name_requirements", "parse_name_urls", "uv_input"]
+__all__ = [
+    "NAME_URL_OPTION",
+    "Learn",
+    "UvNamer",
+    "name_requirements",
+    "parse_name_urls",
+    "uv_input",
+]
 
 NAME_URL_OPTION = "--name-url"
 
@@ -31,6 +39,30 @@ _NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")  # PEP 508 
 
 # Options of the requirements files that tell uv where a build backend comes from.
 _INDEX_OPTIONS = ("index-url", "extra-index-url", "find-links", "no-index", "trusted-host")
+
+
+@dataclass(slots=True)
+class UvNamer:
+    """``names.Learn`` through ``uv pip compile --no-deps``; uv is found once, each URL asked once."""
+
+    offline: bool
+    uv_path: Path | None = None
+    learned: dict[str, str] = field(default_factory=dict)
+
+    def __call__(self, text: str, cwd: Path) -> str:
+        from reqconv import uv
+
+        if text not in self.learned:
+            if self.uv_path is None:
+                self.uv_path = uv.find_uv()
+                uv.uv_version(self.uv_path)
+            argv = uv.build_name_argv(self.uv_path, offline=self.offline)
+            stdout = uv.run(argv, cwd=cwd, input=text, timeout=uv.DEFAULT_TIMEOUT)
+            name = uv.name_from_compile(stdout)
+            if name is None:
+                raise UvError("uv printed no package name", stderr=f"error: {stdout.strip()}")
+            self.learned[text] = name
+        return self.learned[text]
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,12 +24,13 @@ from reqconv.commands import (
     unified_diff,
     wait_notice,
 )
-from reqconv.errors import InputError, InputErrors, Location, UvError
+from reqconv.errors import InputError, InputErrors, Location
 from reqconv.model import Conversion, Diagnostic, ProjectMeta, ReqFile
 
 if TYPE_CHECKING:
     from reqconv.builds import Build
     from reqconv.commands.docker import ServicePlan
+    from reqconv.names import UvNamer
     from reqconv.pythons import PythonChoice
 
 
@@ -170,36 +171,12 @@ def _read_or_empty(path: Path) -> tuple[fs.TextFile, bytes | None]:
     return fs.TextFile(path=path, text=""), None
 
 
-@dataclass(slots=True)
-class UvNamer:
-    """``names.Learn`` through ``uv pip compile --no-deps``; uv is found once, each URL asked once."""
-
-    offline: bool
-    uv_path: Path | None = None
-    learned: dict[str, str] = field(default_factory=dict)
-
-    def __call__(self, text: str, cwd: Path) -> str:
-        from reqconv import uv
-
-        if text not in self.learned:
-            if self.uv_path is None:
-                self.uv_path = uv.find_uv()
-                uv.uv_version(self.uv_path)
-            argv = uv.build_name_argv(self.uv_path, offline=self.offline)
-            stdout = uv.run(argv, cwd=cwd, input=text, timeout=uv.DEFAULT_TIMEOUT)
-            name = uv.name_from_compile(stdout)
-            if name is None:
-                raise UvError("uv printed no package name", stderr=f"error: {stdout.strip()}")
-            self.learned[text] = name
-        return self.learned[text]
-
-
 def plan_service(
     root: Path, options: ConvertOptions, namer: UvNamer | None = None
 ) -> ServiceConversion:
     """Parse, normalize and compute the new pyproject.toml for one service (no writes).
 
-    ``namer`` learns the names of unnamed URL lines (default: a ``UvNamer`` for this service).
+    ``namer`` learns the names of unnamed URL lines (default: a ``names.UvNamer`` for this service).
     """
     from reqconv import discover, normalize, pyproject, requirements_txt
     from reqconv import names as naming
@@ -223,7 +200,7 @@ def plan_service(
             files,
             root,
             given=naming.parse_name_urls(options.name_urls),
-            learn=namer or UvNamer(offline=options.offline),
+            learn=namer or naming.UvNamer(offline=options.offline),
         )
     conversion = normalize.convert(files, roles, root)
     # A requirement the result would lack (an -r not followed): refused like bad input.
@@ -575,6 +552,8 @@ def run(options: ConvertOptions, out: Output) -> int:
 
 
 def _run(options: ConvertOptions, out: Output) -> int:
+    from reqconv.names import UvNamer
+
     mode = options.mode
     services: list[ServiceConversion] = []
     errors: list[InputError] = []
