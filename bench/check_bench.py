@@ -28,23 +28,16 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make reqconv and the test builders importable
     sys.path.insert(0, str(ROOT))
 
-from bench.lock_bench import bench_env  # noqa: E402
+from bench.lock_bench import bench_env, chain_index  # noqa: E402
 from reqconv import fingerprint, uv  # noqa: E402
-from tests._builders import make_wheel, write_flat_index  # noqa: E402
 
 TARGET_RATIO = 0.5
-VERSIONS = ("1.0", "1.1", "2.0")
 
 
 def build_service(root: Path, packages: int) -> tuple[Path, Path]:
     """A flat index of ``packages`` names (each depending on the next three) and a service whose
     requirements.txt names every fifth; returns (index page, service folder, not yet converted)."""
-    index = root / "index"
-    for i in range(packages):
-        requires = [f"pkg{j:04d}>=1.0" for j in range(i + 1, min(i + 4, packages))]
-        for version in VERSIONS:
-            make_wheel(index, f"pkg{i:04d}", version, requires)
-    page = write_flat_index(index)
+    page = chain_index(root, packages)
     service = root / "service"
     service.mkdir()
     (service / "requirements.txt").write_text(

@@ -31,15 +31,21 @@ TARGET_OVERHEAD_PCT = 20.0
 VERSIONS = ("1.0", "1.1", "2.0")
 
 
-def build_project(root: Path, packages: int) -> tuple[Path, Path]:
-    """A flat index of ``packages`` names (3 versions each, a chain of dependencies), and a project
-    depending on a fifth of them; returns (index page, project folder)."""
+def chain_index(root: Path, packages: int) -> Path:
+    """A flat index in ``root/index`` of ``packages`` names, 3 versions each, each depending on the
+    next three; returns its page."""
     index = root / "index"
     for i in range(packages):
         requires = [f"pkg{j:04d}>=1.0" for j in range(i + 1, min(i + 4, packages))]
         for version in VERSIONS:
             make_wheel(index, f"pkg{i:04d}", version, requires)
-    page = write_flat_index(index)
+    return write_flat_index(index)
+
+
+def build_project(root: Path, packages: int) -> tuple[Path, Path]:
+    """A flat index of ``packages`` names (3 versions each, a chain of dependencies), and a project
+    depending on a fifth of them; returns (index page, project folder)."""
+    page = chain_index(root, packages)
     project = root / "service"
     project.mkdir()
     direct = "".join(f'    "pkg{i:04d}",\n' for i in range(0, packages, 5))

@@ -2,7 +2,8 @@
 
 Archives are reproducible (fixed timestamps and order), so their sha256 stays the same from one
 session to the next. ``make_sdist`` ships a minimal in-tree PEP 517 backend (``backend-path``), so
-uv can build it offline with no build requirement to fetch.
+uv can build it offline with no build requirement to fetch. ``fake_executable`` / ``fake_uv``
+write a POSIX shell script that stands in for a program (uv that dies, hangs or misbehaves).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import base64
 import gzip
 import hashlib
 import io
+import stat
 import tarfile
 import textwrap
 import zipfile
@@ -20,6 +22,8 @@ from pathlib import Path
 __all__ = [
     "INDEX_PACKAGES",
     "build_index",
+    "fake_executable",
+    "fake_uv",
     "make_sdist",
     "make_source_tree",
     "make_wheel",
@@ -278,3 +282,16 @@ def build_index(directory: Path) -> Path:
                 make_wheel(directory, name, version, requires, extras)
     write_flat_index(directory)
     return directory
+
+
+def fake_executable(path: Path, body: str) -> Path:
+    """An executable ``/bin/sh`` script at ``path`` running ``body`` (dedented)."""
+    path.write_text("#!/bin/sh\n" + textwrap.dedent(body))
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def fake_uv(path: Path, body: str) -> Path:
+    """A stand-in uv: ``--version`` answers ``uv 0.13.9``, any other call runs ``body``."""
+    version = 'if [ "$1" = "--version" ]; then echo "uv 0.13.9"; exit 0; fi\n'
+    return fake_executable(path, version + textwrap.dedent(body))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import stat
 import subprocess
 import sys
 import textwrap
@@ -17,17 +16,12 @@ import pytest
 from reqconv import uv
 from reqconv.errors import UvError, UvNotFoundError
 from reqconv.model import LockedPackage, LockedRequirement
+from tests._builders import fake_executable
 
 UV = Path("/opt/uv/bin/uv")
 PROJECT = Path("/srv/app")
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="fake uv is a POSIX shell script")
-
-
-def fake_executable(path: Path, body: str) -> Path:
-    path.write_text("#!/bin/sh\n" + textwrap.dedent(body))
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return path
 
 
 def alive(pid: int) -> bool:

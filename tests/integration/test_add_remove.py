@@ -12,10 +12,8 @@ import json
 import os
 import shutil
 import signal
-import stat
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -24,7 +22,7 @@ from packaging.utils import canonicalize_name
 
 from reqconv import cli, discover, normalize, pyproject, requirements_txt, uv
 from reqconv.model import Dependency
-from tests._builders import make_source_tree
+from tests._builders import fake_uv, make_source_tree
 from tests.integration.conftest import UvEnv
 
 pytestmark = pytest.mark.uv
@@ -268,15 +266,6 @@ def test_invalid_requirement_exits_2_and_changes_nothing(
     assert "'gamma>=': invalid requirement" in capsys.readouterr().err
 
 
-def _fake_uv(path: Path, body: str) -> Path:
-    path.write_text(
-        "#!/bin/sh\n"
-        'if [ "$1" = "--version" ]; then echo "uv 0.13.9"; exit 0; fi\n' + textwrap.dedent(body)
-    )
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return path
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="a POSIX shell script stands in for uv")
 def test_uv_killed_during_the_lock_restores_every_file(
     uv_env: UvEnv,
@@ -287,7 +276,7 @@ def test_uv_killed_during_the_lock_restores_every_file(
     root = write_service(tmp_path / "svc", "beta<2\n")
     before = hashes(root)
     # uv rewrites uv.lock, then dies by SIGKILL before it finishes.
-    fake = _fake_uv(tmp_path / "uv", 'echo "half a lock" > uv.lock\nkill -9 $$\n')
+    fake = fake_uv(tmp_path / "uv", 'echo "half a lock" > uv.lock\nkill -9 $$\n')
     monkeypatch.setenv("UV", str(fake))
 
     assert exit_code_of(["add", "gamma", "--project", str(root)]) == 3
@@ -311,7 +300,7 @@ def test_a_signal_during_the_lock_restores_every_file(
     before = hashes(root)
     pidfile = tmp_path / "uv.pid"
     started = tmp_path / "lock-started"
-    fake = _fake_uv(
+    fake = fake_uv(
         tmp_path / "uv",
         f'echo $$ > "{pidfile}"\necho x > uv.lock\ntouch "{started}"\nsleep 30\nexit 1\n',
     )

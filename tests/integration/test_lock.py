@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import signal
-import stat
 import subprocess
 import sys
 import textwrap
@@ -24,7 +23,7 @@ from reqconv.commands.lock import LockOptions, run
 from reqconv.errors import Location, UvError
 from reqconv.locking import LockResult, lock_service
 from reqconv.model import LockSummary, Pin
-from tests._builders import make_source_tree
+from tests._builders import fake_uv, make_source_tree
 from tests.integration.conftest import AuthIndex, UvEnv
 
 pytestmark = pytest.mark.uv
@@ -300,15 +299,6 @@ def test_uv_missing_exits_3_with_a_clear_message(
     assert snapshot(tmp_path) == before
 
 
-def _fake_uv(path: Path, body: str) -> Path:
-    path.write_text(
-        "#!/bin/sh\n"
-        'if [ "$1" = "--version" ]; then echo "uv 0.13.9"; exit 0; fi\n' + textwrap.dedent(body)
-    )
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return path
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="a POSIX shell script stands in for uv")
 def test_uv_killed_mid_lock_restores_every_file(
     uv_env: UvEnv,
@@ -324,7 +314,7 @@ def test_uv_killed_mid_lock_restores_every_file(
     )
     before = snapshot(service)
     # uv rewrites uv.lock, then dies by SIGKILL before it finishes.
-    fake = _fake_uv(tmp_path / "uv", 'echo "half a lock" > uv.lock\nkill -9 $$\n')
+    fake = fake_uv(tmp_path / "uv", 'echo "half a lock" > uv.lock\nkill -9 $$\n')
     monkeypatch.setenv("UV", str(fake))
 
     assert exit_code_of(["lock", str(service)]) == 3
@@ -353,7 +343,7 @@ def test_real_ctrl_c_terminates_uv_and_restores(uv_env: UvEnv, tmp_path: Path) -
     write_project(tmp_path, ["beta"])
     before = snapshot(tmp_path)
     pidfile = tmp_path.parent / f"{tmp_path.name}.pid"
-    fake = _fake_uv(
+    fake = fake_uv(
         tmp_path.parent / f"{tmp_path.name}-uv",
         f'echo $$ > "{pidfile}"\necho x > uv.lock\nsleep 30\n',
     )
@@ -668,7 +658,7 @@ def test_real_ctrl_c_during_the_export_restores_the_lock(uv_env: UvEnv, tmp_path
     # The real uv locks; the export then hangs until the SIGINT a terminal's Ctrl-C sends. It says
     # so a moment after it starts: a SIGINT while Popen() itself still runs would leave it behind
     # (no Popen object to stop it with), which is another case than the one under test.
-    fake = _fake_uv(
+    fake = fake_uv(
         tmp_path / "uv",
         f'if [ "$1" = "export" ]; then sleep 0.5; touch "{started}"; sleep 30; exit 1; fi\n'
         f'exec "{uv_env.uv}" "$@"\n',
@@ -767,7 +757,7 @@ def test_uv_gone_between_lock_and_export_exits_3_and_restores(
     write_project(service, ["beta"])
     before = snapshot(service)
     # The real uv locks, then its binary disappears (an upgrade, a cleaned-up venv) before export.
-    fake = _fake_uv(tmp_path / "uv", f'"{uv_env.uv}" "$@"; status=$?\nrm -f "$0"\nexit $status\n')
+    fake = fake_uv(tmp_path / "uv", f'"{uv_env.uv}" "$@"; status=$?\nrm -f "$0"\nexit $status\n')
     monkeypatch.setenv("UV", str(fake))
 
     assert exit_code_of(["lock", str(service)]) == 3
@@ -807,7 +797,7 @@ def test_sigterm_during_the_pinned_lock_restores_pyproject(uv_env: UvEnv, tmp_pa
     before = snapshot(service)
     pidfile = tmp_path / "uv.pid"
     started = tmp_path / "lock-started"  # a moment after exec: reqconv is then waiting on uv
-    fake = _fake_uv(
+    fake = fake_uv(
         tmp_path / "uv",
         f'echo $$ > "{pidfile}"\necho x > uv.lock\nsleep 0.5\ntouch "{started}"\nsleep 30\n'
         "exit 1\n",
