@@ -66,6 +66,14 @@ def _service_report(report: dict[str, object]) -> dict[str, object]:
     return service
 
 
+def _lock_changes(report: dict[str, object]) -> list[dict[str, str]]:
+    """The service report's ``lock.changed``: each version the lock moved from a pin."""
+    lock = report["lock"]
+    assert isinstance(lock, dict)
+    changes: list[dict[str, str]] = lock["changed"]
+    return changes
+
+
 def _diagnostics(service: dict[str, object], code: str) -> list[dict[str, str]]:
     diagnostics = service["diagnostics"]
     assert isinstance(diagnostics, list)
@@ -113,9 +121,7 @@ def test_a_compiled_pin_its_in_excludes_moves_naming_both_lines(
     )
     report = _service_report(_convert_json(service, capsys))
 
-    lock = report["lock"]
-    assert isinstance(lock, dict)
-    (change,) = lock["changed"]
+    (change,) = _lock_changes(report)
     assert (change["name"], change["pinned"], change["locked"]) == ("beta", "1.0", "1.5")
     assert change["origin"] == f"{service / 'requirements.txt'}:3"
     assert change["reason"] == f"{service / 'requirements.in'}:1 (production) asks for beta>=1.5"
@@ -138,9 +144,7 @@ def test_a_test_files_pin_that_narrows_production_names_both_lines(
     )
     report = _service_report(_convert_json(service, capsys))
 
-    lock = report["lock"]
-    assert isinstance(lock, dict)
-    (change,) = lock["changed"]
+    (change,) = _lock_changes(report)
     assert (change["name"], change["pinned"], change["locked"]) == ("alpha", "1.1", "1.0")
     assert change["origin"] == f"{service / 'requirements.txt'}:1"
     assert change["reason"] == (
@@ -166,9 +170,7 @@ def test_production_pin_wins_over_a_compiled_group_pin_and_the_group_move_is_nam
     )
     report = _service_report(_convert_json(service, capsys))
 
-    lock = report["lock"]
-    assert isinstance(lock, dict)
-    (change,) = lock["changed"]
+    (change,) = _lock_changes(report)
     assert (change["name"], change["pinned"], change["locked"]) == ("alpha", "1.0", "1.1")
     assert change["origin"] == f"{service / 'requirements-dev.txt'}:1"
     assert change["reason"].startswith(
@@ -227,9 +229,7 @@ def test_a_pin_uv_cannot_hold_is_reported_and_does_not_keep_check_failing(
     )
     path = str(service)
     report = _service_report(_convert_json(service, capsys))
-    lock = report["lock"]
-    assert isinstance(lock, dict)
-    (change,) = lock["changed"]
+    (change,) = _lock_changes(report)
     assert (change["name"], change["pinned"], change["locked"]) == ("alpha", "1.0", "2.0")
     assert change["reason"].startswith("uv could not keep the pin: ")
     assert "beta>=2.0 depends on alpha>=2.0" in change["reason"]  # uv's own explanation
@@ -255,9 +255,7 @@ def test_a_marker_split_pin_holds_both_versions(
         },
     )
     report = _service_report(_convert_json(service, capsys))
-    lock = report["lock"]
-    assert isinstance(lock, dict)
-    assert lock["changed"] == []
+    assert _lock_changes(report) == []
     assert _locked(service, "alpha") == ["1.0", "1.1"]  # uv forks on the marker
 
 
