@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -338,6 +339,30 @@ def _reqconv(*args: str) -> subprocess.Popen[str]:
     )
 
 
+@contextlib.contextmanager
+def _held(root: Path, *, seconds: int) -> Iterator[None]:
+    """Another process holds the service's folder lock for ``seconds`` (or until the block ends)."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time, pathlib\nfrom reqconv import fs\n"
+            "with fs.folder_lock(pathlib.Path(sys.argv[1]), timeout=5):\n"
+            f"    print('held', flush=True)\n    time.sleep({seconds})\n",
+            str(root),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "held\n"
+        yield
+    finally:
+        holder.kill()
+        holder.communicate()  # reaps it and closes its pipe
+
+
 def test_two_concurrent_adds_on_one_service_both_land(uv_env: UvEnv, tmp_path: Path) -> None:
     root = write_service(tmp_path / "svc", "beta<2\n", files={"requirements-dev.txt": "zeta\n"})
     runs = [
@@ -358,27 +383,10 @@ def test_two_concurrent_adds_on_one_service_both_land(uv_env: UvEnv, tmp_path: P
 
 def test_a_second_run_waits_and_says_so(uv_env: UvEnv, tmp_path: Path) -> None:
     root = write_service(tmp_path / "svc", "beta<2\n")
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time, pathlib\nfrom reqconv import fs\n"
-            "with fs.folder_lock(pathlib.Path(sys.argv[1]), timeout=5):\n"
-            "    print('held', flush=True)\n    time.sleep(60)\n",
-            str(root),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline() == "held\n"
+    with _held(root, seconds=60):
         before = hashes(root)
         run = _reqconv("add", "gamma", "--wait", "0.5", "--project", str(root))
         _, err = run.communicate(timeout=60)
-    finally:
-        holder.kill()
-        holder.communicate()  # reaps it and closes its pipe
     assert run.returncode == 3
     assert "another reqconv run is changing this service; waiting" in err
     assert "did not finish within 0.5 s; nothing was changed" in err
@@ -518,26 +526,9 @@ def test_add_an_editable_path_given_from_the_current_folder(
 def test_a_lock_run_waits_for_an_add_on_the_same_service(uv_env: UvEnv, tmp_path: Path) -> None:
     # `reqconv lock` (and `convert`) hold the service as add and remove do.
     root = write_service(tmp_path / "svc", "beta<2\n")
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time, pathlib\nfrom reqconv import fs\n"
-            "with fs.folder_lock(pathlib.Path(sys.argv[1]), timeout=5):\n"
-            "    print('held', flush=True)\n    time.sleep(2)\n",
-            str(root),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline() == "held\n"
+    with _held(root, seconds=2):
         run = _reqconv("lock", str(root))
         _, err = run.communicate(timeout=120)
-    finally:
-        holder.kill()
-        holder.communicate()
     assert run.returncode == 0, err
     assert "another reqconv run is changing this service; waiting" in err
 
