@@ -42,6 +42,7 @@ __all__ = [
     "engine_problem",
     "final_interpreter",
     "make_app_wheel",
+    "reqconv_env",
     "serve_index",
 ]
 
@@ -163,6 +164,22 @@ def _handler(index: IndexProxy) -> type[BaseHTTPRequestHandler]:
             self._send(404)
 
     return Handler
+
+
+def reqconv_env(index: IndexProxy, home: Path) -> dict[str, str]:
+    """The environment a test runs ``python -m reqconv`` in: no UV_/PIP_ settings or venv of the
+    caller, the local index served by ``index``, uv's cache and config under ``home``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PIP_"))}
+    env.update(index.env())
+    env.update(
+        UV_DEFAULT_INDEX=INDEX_URL,
+        UV_CACHE_DIR=str(home / "uv-cache"),
+        UV_PYTHON_DOWNLOADS="never",
+        UV_NO_PROGRESS="1",
+        XDG_CONFIG_HOME=str(home / "config"),
+    )
+    env.pop("VIRTUAL_ENV", None)
+    return env
 
 
 @contextmanager

@@ -10,7 +10,6 @@ interpreter the image's ``CMD`` runs, next to every package it had before.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -20,11 +19,11 @@ from pathlib import Path
 import pytest
 
 from tests._dockerbuild import (
-    INDEX_URL,
     IndexProxy,
     build,
     final_interpreter,
     make_app_wheel,
+    reqconv_env,
     run_python,
     serve_index,
 )
@@ -46,16 +45,7 @@ print(json.dumps(found))
 
 
 def _reqconv(index: IndexProxy, tmp_path: Path, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PIP_"))}
-    env.update(index.env())
-    env.update(
-        UV_DEFAULT_INDEX=INDEX_URL,
-        UV_CACHE_DIR=str(tmp_path / "uv-cache"),
-        UV_PYTHON_DOWNLOADS="never",
-        UV_NO_PROGRESS="1",
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-    )
-    env.pop("VIRTUAL_ENV", None)
+    env = reqconv_env(index, tmp_path)
     done = subprocess.run(
         [sys.executable, "-m", "reqconv", *args],
         check=False,

@@ -10,7 +10,6 @@ plus the app's own modules. No build reaches anything but the loopback index.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -21,11 +20,11 @@ import pytest
 from packaging.markers import Marker
 
 from tests._dockerbuild import (
-    INDEX_URL,
     IndexProxy,
     build,
     final_interpreter,
     module_name,
+    reqconv_env,
     run_python,
     serve_index,
 )
@@ -113,18 +112,7 @@ def _check_stage(
 
 
 def _convert(service: Path, case: Case, index: IndexProxy, tmp_path: Path, *extra: str) -> None:
-    env = {
-        name: value for name, value in os.environ.items() if not name.startswith(("UV_", "PIP_"))
-    }
-    env.update(index.env())
-    env.update(
-        UV_DEFAULT_INDEX=INDEX_URL,
-        UV_CACHE_DIR=str(tmp_path / "uv-cache"),
-        UV_PYTHON_DOWNLOADS="never",
-        UV_NO_PROGRESS="1",
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-    )
-    env.pop("VIRTUAL_ENV", None)
+    env = reqconv_env(index, tmp_path)
     done = subprocess.run(
         [sys.executable, "-m", "reqconv", "convert", *case.convert_args, *extra, str(service)],
         check=False,
