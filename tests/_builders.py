@@ -2,7 +2,8 @@
 
 Archives are reproducible (fixed timestamps and order), so their sha256 stays the same from one
 session to the next. ``make_sdist`` ships a minimal in-tree PEP 517 backend (``backend-path``), so
-uv can build it offline with no build requirement to fetch. ``fake_executable`` / ``fake_uv``
+uv can build it offline with no build requirement to fetch. ``write_files`` writes a tree of
+text files; ``fake_executable`` / ``fake_uv``
 write a POSIX shell script that stands in for a program (uv that dies, hangs or misbehaves).
 """
 
@@ -28,6 +29,7 @@ __all__ = [
     "make_source_tree",
     "make_wheel",
     "metadata_text",
+    "write_files",
     "write_flat_index",
 ]
 
@@ -295,3 +297,14 @@ def fake_uv(path: Path, body: str) -> Path:
     """A stand-in uv: ``--version`` answers ``uv 0.13.9``, any other call runs ``body``."""
     version = 'if [ "$1" = "--version" ]; then echo "uv 0.13.9"; exit 0; fi\n'
     return fake_executable(path, version + textwrap.dedent(body))
+
+
+def write_files(root: Path, files: Mapping[str, str], *, dedent: bool = False) -> Path:
+    """Each ``files`` entry (a path relative to ``root``: its text) written, folders made as
+    needed; returns ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text) if dedent else text)
+    return root

@@ -5,23 +5,19 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from reqconv.builds import Build, find_builds, find_dockerfiles, interpolate, scan
+from tests._builders import write_files
 
 SERVICES = Path(__file__).parent.parent.parent / "shared" / "services"
 
 
 def _tree(root: Path, files: dict[str, str]) -> Path:
     (root / ".git").mkdir(parents=True)
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
+    return write_files(root, files, dedent=True)
 
 
 def _summary(builds: tuple[Build, ...], repo: Path) -> list[tuple[str, str, str]]:

@@ -14,6 +14,7 @@ from packaging.utils import canonicalize_name
 
 from reqconv import change
 from reqconv.errors import ConflictError, InputError
+from tests._builders import write_files
 
 _PYPROJECT = textwrap.dedent(
     """\
@@ -38,12 +39,7 @@ _PYPROJECT = textwrap.dedent(
 
 
 def _service(root: Path, files: dict[str, str], pyproject: str = _PYPROJECT) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "pyproject.toml").write_text(pyproject)
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
+    return write_files(root, {"pyproject.toml": pyproject, **files})
 
 
 def _after(plan: change.Plan, name: str) -> str:

@@ -12,17 +12,14 @@ import pytest
 from reqconv.commands import CollectedOutput, WriteMode
 from reqconv.commands.convert import ConvertOptions, run
 from reqconv.errors import InputError
+from tests._builders import write_files
 
 HERE = f">={sys.version_info.major}.{sys.version_info.minor}"
 
 
 def _service(root: Path, files: dict[str, str]) -> Path:
     (root / ".git").mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
+    return write_files(root, files)
 
 
 def _convert(target: Path, **options: object) -> tuple[int, _Out]:

@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from reqconv import uv
-from tests._builders import make_source_tree
+from tests._builders import make_source_tree, write_files
 from tests.integration.conftest import UvEnv
 from tests.integration.test_lock import exit_code_of, pins_of, snapshot
 
@@ -39,10 +38,7 @@ def _tagged_repo(path: Path, name: str, tags: list[str]) -> Path:
 
 
 def _write(root: Path, files: dict[str, str]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (root / name).write_text(textwrap.dedent(text))
-    return root
+    return write_files(root, files, dedent=True)
 
 
 def _locked(root: Path, name: str) -> list[str | None]:
