@@ -3,7 +3,7 @@
 Archives are reproducible (fixed timestamps and order), so their sha256 stays the same from one
 session to the next. ``make_sdist`` ships a minimal in-tree PEP 517 backend (``backend-path``), so
 uv can build it offline with no build requirement to fetch. ``write_files`` writes a tree of
-text files; ``fake_executable`` / ``fake_uv``
+text files, ``git_commit`` makes it a tagged git commit; ``fake_executable`` / ``fake_uv``
 write a POSIX shell script that stands in for a program (uv that dies, hangs or misbehaves).
 """
 
@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import io
 import stat
+import subprocess
 import tarfile
 import textwrap
 import zipfile
@@ -25,6 +26,7 @@ __all__ = [
     "build_index",
     "fake_executable",
     "fake_uv",
+    "git_commit",
     "make_sdist",
     "make_source_tree",
     "make_wheel",
@@ -308,3 +310,17 @@ def write_files(root: Path, files: Mapping[str, str], *, dedent: bool = False) -
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text) if dedent else text)
     return root
+
+
+def git_commit(folder: Path, message: str, tag: str) -> Path:
+    """Commit everything in ``folder`` (a git repository, made on first use) and tag the commit."""
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=folder, check=True, capture_output=True)
+
+    if not (folder / ".git").exists():
+        git("init", "-q")
+    git("add", "-A")
+    git("commit", "-q", "-m", message)
+    git("tag", tag)
+    return folder

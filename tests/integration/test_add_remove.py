@@ -23,7 +23,7 @@ from packaging.utils import canonicalize_name
 
 from reqconv import cli, discover, normalize, pyproject, requirements_txt, uv
 from reqconv.model import Dependency
-from tests._builders import fake_uv, make_source_tree
+from tests._builders import fake_uv, git_commit, make_source_tree
 from tests.integration.conftest import UvEnv
 
 pytestmark = pytest.mark.uv
@@ -141,16 +141,9 @@ def test_add_to_a_group_with_an_extra_and_a_marker(uv_env: UvEnv, tmp_path: Path
     assert_in_step(root, uv_env)
 
 
-def _git(*args: str, cwd: Path) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
 def test_add_a_git_source_from_a_local_repository(uv_env: UvEnv, tmp_path: Path) -> None:
     repo = make_source_tree(tmp_path / "kappa", "kappa", "1.0", ["alpha<2"])
-    _git("init", "-q", cwd=repo)
-    _git("add", "-A", cwd=repo)
-    _git("commit", "-q", "-m", "kappa 1.0", cwd=repo)
-    _git("tag", "v1.0", cwd=repo)
+    git_commit(repo, "kappa 1.0", "v1.0")
     root = write_service(tmp_path / "svc", "beta<2\n")
     line = f"kappa @ git+{repo.as_uri()}@v1.0"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import textwrap
 import tomllib
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from reqconv import uv
-from tests._builders import make_source_tree
+from tests._builders import git_commit, make_source_tree
 from tests.integration.conftest import UvEnv
 from tests.integration.test_lock import exit_code_of, pins_of, snapshot
 
@@ -124,17 +123,10 @@ def test_json_report_carries_the_lock_result(
     assert "apps/svc/uv.lock" in service["written"]
 
 
-def _git(*args: str, cwd: Path) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
 def _git_repository(folder: Path, name: str, requires: list[str]) -> Path:
     """A project committed and tagged v1.0 in a new local repository (built offline by uv)."""
     make_source_tree(folder, name, "1.0", requires)
-    _git("init", "-q", cwd=folder)
-    _git("add", "-A", cwd=folder)
-    _git("commit", "-q", "-m", f"{name} 1.0", cwd=folder)
-    _git("tag", "v1.0", cwd=folder)
+    git_commit(folder, f"{name} 1.0", "v1.0")
     return folder
 
 

@@ -23,7 +23,7 @@ from reqconv.commands.lock import LockOptions, run
 from reqconv.errors import Location, UvError
 from reqconv.locking import LockResult, lock_service
 from reqconv.model import LockSummary, Pin
-from tests._builders import fake_uv, make_source_tree
+from tests._builders import fake_uv, git_commit, make_source_tree
 from tests.integration.conftest import AuthIndex, UvEnv
 
 pytestmark = pytest.mark.uv
@@ -160,16 +160,9 @@ def test_constraints_apply(uv_env: UvEnv, tmp_path: Path) -> None:
     assert pins_of((tmp_path / "requirements.lock").read_text()) == {"alpha": "1.1", "beta": "1.5"}
 
 
-def _git(*args: str, cwd: Path) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
 def test_git_source_from_a_local_repository(uv_env: UvEnv, tmp_path: Path) -> None:
     repo = make_source_tree(tmp_path / "kappa", "kappa", "1.0", ["alpha<2"])
-    _git("init", "-q", cwd=repo)
-    _git("add", "-A", cwd=repo)
-    _git("commit", "-q", "-m", "kappa 1.0", cwd=repo)
-    _git("tag", "v1.0", cwd=repo)
+    git_commit(repo, "kappa 1.0", "v1.0")
     service = tmp_path / "svc"
     write_project(
         service,

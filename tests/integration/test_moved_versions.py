@@ -5,14 +5,13 @@ version", lists the cases these tests stand for."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from reqconv import uv
-from tests._builders import make_source_tree, write_files
+from tests._builders import git_commit, make_source_tree, write_files
 from tests.integration.conftest import UvEnv
 from tests.integration.test_lock import exit_code_of, pins_of, snapshot
 
@@ -21,19 +20,10 @@ pytestmark = pytest.mark.uv
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
-def _git(*args: str, cwd: Path) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
 def _tagged_repo(path: Path, name: str, tags: list[str]) -> Path:
     """A git repository of ``name`` with one commit and tag per version in ``tags``."""
-    for number, tag in enumerate(tags):
-        make_source_tree(path, name, tag)
-        if number == 0:
-            _git("init", "-q", cwd=path)
-        _git("add", "-A", cwd=path)
-        _git("commit", "-q", "-m", f"{name} {tag}", cwd=path)
-        _git("tag", tag, cwd=path)
+    for tag in tags:
+        git_commit(make_source_tree(path, name, tag), f"{name} {tag}", tag)
     return path
 
 
