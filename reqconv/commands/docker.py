@@ -329,12 +329,12 @@ def _report(plans: Sequence[ServicePlan], *, pending: bool, written: Sequence[Pa
 
 
 def missing_locks(plan: ServicePlan) -> tuple[Diagnostic, ...]:
-    """A warning for each lock the new Dockerfiles copy that does not exist yet (the image would
+    """A warning for each lock the new Dockerfiles install that does not exist yet (the image would
     not build until ``reqconv lock`` writes it)."""
     return tuple(
         Diagnostic(
             code="lock-missing",
-            message=f"the rewritten Dockerfile copies {lock}, which does not exist yet: "
+            message=f"the rewritten Dockerfile installs {lock}, which does not exist yet: "
             "run `reqconv lock` before you build the image",
             location=Location(plan.root / lock),
         )
