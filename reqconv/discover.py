@@ -24,6 +24,10 @@ Rules (``name`` relative to the service folder; docs/convert.md, "How main and g
 - ``X.in`` beside ``X.txt``: ``Role(path=X.in, compiled=X.txt)`` (pip-compile / uv pip compile);
   so is a ``.txt`` whose pip-compile header names an ``.in`` in another of the two folders (the
   pair takes the ``.txt``'s table).
+- A ``.txt`` whose header says ``uv export`` (or reqconv's lock step) made it from uv.lock is
+  that lock's output, not an input, when ``pyproject.toml`` holds ``[project]`` dependencies and
+  ``uv.lock`` is beside it: no role (``UvExport.converted`` false; convert says so). Without them
+  (a copy taken elsewhere) it is all there is, and keeps its role.
 - Several files may feed one table (``requirements.txt`` and ``requirements/base.txt`` both feed main;
   when one ``-r``'s the other, normalize folds the include).
 
@@ -37,6 +41,7 @@ import itertools
 import os
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from packaging.utils import canonicalize_name
@@ -48,8 +53,10 @@ __all__ = [
     "GROUP_NAMES",
     "IGNORED_NAMES",
     "MAIN_NAMES",
+    "UvExport",
     "classify",
     "discover",
+    "discover_exports",
     "from_options",
     "group_name",
     "is_group_label",
@@ -285,11 +292,69 @@ def _pair_by_header(root: Path, roles: tuple[Role, ...]) -> tuple[Role, ...]:
     return tuple(sorted(kept, key=lambda role: _order(role, root)))
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UvExport:
+    """A requirements file exported from uv.lock (its header's ``command``); ``converted`` when the
+    service has no ``pyproject.toml`` dependencies and ``uv.lock`` to be its source."""
+
+    path: Path
+    command: str
+    converted: bool
+
+
+def _export_command(path: Path) -> str | None:
+    from reqconv.requirements_txt import EXPORT_HEADER_LINES, export_command
+
+    try:
+        with path.open(encoding="utf-8", errors="replace", newline="") as f:
+            head = "".join(f.readline() for _ in range(EXPORT_HEADER_LINES))
+    except OSError:
+        return None
+    return export_command(head)
+
+
+def _on_uv(root: Path) -> bool:
+    """``uv.lock`` and a ``pyproject.toml`` with ``[project]`` dependencies (listed or dynamic)."""
+    if not (root / "uv.lock").is_file():
+        return False
+    import tomllib
+
+    try:
+        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    project = data.get("project")
+    if not isinstance(project, dict):
+        return False
+    dynamic = project.get("dynamic")
+    return "dependencies" in project or (isinstance(dynamic, list) and "dependencies" in dynamic)
+
+
+def discover_exports(root: Path) -> tuple[tuple[Role, ...], tuple[UvExport, ...]]:
+    """``discover``'s roles, and the uv exports among the files found (kept as roles only when
+    ``converted``)."""
+    names = _list(root, "") + _list(root / _SUBDIR, _SUBDIR + "/")
+    roles = _pair_by_header(root, classify(root, names))
+    exports: list[UvExport] = []
+    on_uv: bool | None = None
+    for role in roles:
+        if role.path.suffix.lower() != ".txt" or role.compiled is not None:
+            continue
+        command = _export_command(role.path)
+        if command is None:
+            continue
+        if on_uv is None:
+            on_uv = _on_uv(root)
+        exports.append(UvExport(path=role.path, command=command, converted=not on_uv))
+    skipped = {export.path for export in exports if not export.converted}
+    return tuple(role for role in roles if role.path not in skipped), tuple(exports)
+
+
 def discover(root: Path) -> tuple[Role, ...]:
     """Roles found by name in ``root`` and ``root/requirements/``; a compiled ``.txt`` whose
-    pip-compile header names an ``.in`` elsewhere in them is paired with it."""
-    names = _list(root, "") + _list(root / _SUBDIR, _SUBDIR + "/")
-    return _pair_by_header(root, classify(root, names))
+    pip-compile header names an ``.in`` elsewhere in them is paired with it; a uv export of the
+    service's own uv.lock is left out."""
+    return discover_exports(root)[0]
 
 
 def _role(root: Path, relative: Path, group: str | None, flag: str) -> Role:

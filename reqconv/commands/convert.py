@@ -25,11 +25,12 @@ from reqconv.commands import (
     wait_notice,
 )
 from reqconv.errors import InputError, InputErrors, Location
-from reqconv.model import Conversion, Diagnostic, ProjectMeta, ReqFile
+from reqconv.model import Conversion, DependencySpec, Diagnostic, ProjectMeta, ReqFile
 
 if TYPE_CHECKING:
     from reqconv.builds import Build
     from reqconv.commands.docker import ServicePlan
+    from reqconv.discover import UvExport
     from reqconv.names import UvNamer
     from reqconv.pythons import PythonChoice
 
@@ -66,6 +67,9 @@ class ServiceConversion:
     # lock -> the project's own folder as a requirements file installed it (``-e .``): the image
     # installs it after syncing that lock (the exports leave the project out)
     project_locks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # every requirements file is uv's export of the service's uv.lock: nothing to convert, lock or
+    # rewrite (the Dockerfiles are `reqconv docker`'s)
+    on_uv: bool = False
 
 
 def _parse_groups(groups: Sequence[str]) -> list[tuple[str, Path]]:
@@ -183,10 +187,14 @@ def plan_service(
 
     if not root.is_dir():
         raise InputError("not a folder", Location(root))
+    exports: tuple[UvExport, ...] = ()
     if options.main is not None or options.groups:
         roles = discover.from_options(root, options.main, _parse_groups(options.groups))
     else:
-        roles = discover.discover(root)
+        roles, exports = discover.discover_exports(root)
+    export_notes = [_export_note(export, root) for export in exports]
+    if not roles and exports:
+        return _already_on_uv(root, export_notes)
     if not roles:
         raise InputError(
             "no requirements files found (looked for requirements*.txt, *-requirements.txt, "
@@ -263,6 +271,7 @@ def plan_service(
         if any(d.code == "project-itself" for d in itself)
         else {},
         diagnostics=[
+            *export_notes,
             *scan.diagnostics,
             *meta_diagnostics,
             *(d for d in conversion.diagnostics if d.code != "project-itself"),
@@ -283,6 +292,42 @@ def _itself_text(diagnostic: Diagnostic) -> str:
         return "-e ."
     value = ast.literal_eval(match.group(1))
     return value if isinstance(value, str) else "-e ."
+
+
+def _export_note(export: UvExport, root: Path) -> Diagnostic:
+    """An export of uv.lock left out (info), or converted as the only source there is (warning)."""
+    name = export.path.relative_to(root).as_posix()
+    if export.converted:
+        return Diagnostic(
+            code="uv-export-converted",
+            message=f"{name} is uv's export of a uv.lock ({export.command}), but no uv.lock and "
+            "pyproject.toml [project] dependencies are beside it: converted as the only source "
+            "there is (its pins are the lock's, transitive ones included)",
+            location=Location(export.path, 1),
+        )
+    return Diagnostic(
+        code="uv-export",
+        message=f"{name} is uv's export of uv.lock ({export.command}): an output, not "
+        "converted; keep it in step with `reqconv lock`/`uv export`",
+        location=Location(export.path, 1),
+        severity="info",
+    )
+
+
+def _already_on_uv(root: Path, notes: list[Diagnostic]) -> ServiceConversion:
+    """A service whose only requirements files are exports of its uv.lock: nothing changes."""
+    path = root / "pyproject.toml"
+    text = fs.read_text(path).text
+    before = path.read_bytes()
+    return ServiceConversion(
+        root=root,
+        conversion=Conversion(spec=DependencySpec()),
+        pyproject=FileChange(
+            path=path, before=before, after=before, before_text=text, after_text=text
+        ),
+        diagnostics=notes,
+        on_uv=True,
+    )
 
 
 def _project_words(text: str) -> tuple[str, ...]:
@@ -470,6 +515,9 @@ def _unset_variables(files: Mapping[Path, ReqFile]) -> list[Diagnostic]:
     return found
 
 
+ON_UV = "pyproject.toml and uv.lock are its source, nothing to convert"
+
+
 def _role_lines(service: ServiceConversion) -> list[str]:
     lines = []
     for role in service.conversion.roles:
@@ -510,6 +558,7 @@ def _report(services: Sequence[ServiceConversion], *, pending: bool) -> str:
         data["services"].append(
             {
                 "path": service.root.as_posix(),
+                "on_uv": service.on_uv,
                 "files": [
                     {
                         "path": role.path.as_posix(),
@@ -571,7 +620,7 @@ def _run(options: ConvertOptions, out: Output) -> int:
 
         uv_version: str | None = None  # `uv --version` only when there is a Dockerfile to pin it in
         for service in services:
-            if not service.builds:
+            if not service.builds or service.on_uv:
                 continue
             if uv_version is None:
                 uv_version = docker.resolve_uv_version()
@@ -596,6 +645,8 @@ def _run(options: ConvertOptions, out: Output) -> int:
         for service in services:
             if not mode.quiet:
                 out.err(f"{service.root.as_posix()}:")
+                if service.on_uv:
+                    out.err(f"  already on uv: {ON_UV}")
                 for line in _role_lines(service):
                     out.err(line)
                 if service.python is not None:
@@ -643,6 +694,8 @@ def _lock_pending(
     uv.uv_version(uv_path)
     pending = False
     for service in services:
+        if service.on_uv:
+            continue  # its uv.lock is not convert's (`reqconv lock`/`reqconv check` look at it)
         groups = tuple(dict.fromkeys((*options.export_groups, *_docker_lock_groups(service))))
         stale = locking.check_service(
             service.root,
@@ -663,7 +716,8 @@ def _lock_pending(
                     location=Location(item.path),
                 )
             )
-    if not pending and not options.mode.json and not options.mode.quiet:
+    checked = any(not service.on_uv for service in services)
+    if checked and not pending and not options.mode.json and not options.mode.quiet:
         out.err("lock: uv.lock and its exports are up to date")
     return pending
 
@@ -681,7 +735,7 @@ def _write(services: Sequence[ServiceConversion], options: ConvertOptions, out: 
             for change in [service.pyproject, *_docker_changes(service)]:
                 if tx.write(change.path, change.after):
                     service.written.append(change.path)
-            if options.lock:
+            if options.lock and not service.on_uv:
                 from reqconv import locking
                 from reqconv.commands import lock_result_json
 
@@ -713,5 +767,7 @@ def _write(services: Sequence[ServiceConversion], options: ConvertOptions, out: 
             if service.written:
                 for path in service.written:
                     out.out(f"wrote {path.as_posix()}")
+            elif service.on_uv:
+                out.out(f"{service.root.as_posix()}: already on uv ({ON_UV})")
             else:
                 out.out(f"{service.root.as_posix()}: nothing to change")
