@@ -1252,7 +1252,7 @@ def test_an_unhashed_group_lock_leaves_the_hashed_main_lock_in_hash_mode() -> No
         plan,
     )
     assert "uv pip sync --require-hashes /tmp/requirements.lock\n" in result.text
-    assert "uv pip sync /tmp/requirements-dev.lock\n" in result.text
+    assert "uv pip install -r /tmp/requirements-dev.lock\n" in result.text
     assert _codes(result) == [(6, "no-require-hashes")]
 
 
@@ -1472,11 +1472,74 @@ def test_a_later_install_into_the_same_venv_adds_rather_than_removes() -> None:
     assert rewrite(result.text, PLAN).text == result.text
 
 
-def test_a_group_lock_after_the_main_one_still_syncs() -> None:
-    text = (FIXTURES / "dev-stage.in.Dockerfile").read_text()
-    result = rewrite(text, PLAN)
+def test_a_group_lock_after_the_main_one_in_the_same_stage_still_syncs() -> None:
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        COPY requirements.txt requirements-dev.txt ./
+        RUN pip install -r requirements.txt
+        RUN pip install -r requirements-dev.txt
+        """
+    )
     assert "uv pip install" not in result.text
     assert result.text.count("uv pip sync") == 2
+
+
+def test_a_stage_built_from_one_that_synced_adds_to_its_venv() -> None:
+    # The venv comes with all the base stage put there; a sync would remove what its lock lacks.
+    text = (FIXTURES / "dev-stage.in.Dockerfile").read_text()
+    result = rewrite(text, PLAN)
+    assert "    uv pip sync --require-hashes /tmp/requirements.lock\n" in result.text
+    assert "    uv pip install --require-hashes -r /tmp/requirements-dev.lock\n" in result.text
+    assert rewrite(result.text, PLAN).text == result.text
+    # the project the base stage installed after its sync stays in the venv
+    plan = DockerPlan(uv_version=UV_VERSION, projects={"requirements.lock": ("-e", ".")})
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim AS base
+        COPY . .
+        RUN pip install -r requirements.txt
+        FROM base AS dev
+        RUN pip install -r requirements-dev.txt
+        """,
+        plan,
+    )
+    assert "    uv pip sync --require-hashes /tmp/requirements.lock\n" in result.text
+    assert "    uv pip install --no-deps -e .\nFROM base AS dev\n" in result.text
+    assert "    uv pip install --require-hashes -r requirements-dev.lock\n" in result.text
+    assert rewrite(result.text, plan).text == result.text
+
+
+def test_a_group_lock_after_a_sync_that_installed_the_project_adds_to_the_venv() -> None:
+    plan = DockerPlan(uv_version=UV_VERSION, projects={"requirements.lock": ("-e", ".")})
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        COPY . .
+        RUN pip install -r requirements.txt
+        RUN pip install -r requirements-dev.txt
+        """,
+        plan,
+    )
+    assert "uv pip install --require-hashes -r requirements-dev.lock\n" in result.text
+    # a group lock whose requirements install the project too reinstalls it: it syncs
+    both = DockerPlan(
+        uv_version=UV_VERSION,
+        projects={"requirements.lock": ("-e", "."), "requirements-dev.lock": ("-e", ".")},
+    )
+    result = _rewrite(
+        """\
+        FROM python:3.12-slim
+        COPY . .
+        RUN pip install -r requirements.txt
+        RUN pip install -r requirements-dev.txt
+        """,
+        both,
+    )
+    assert (
+        "uv pip sync --require-hashes requirements-dev.lock && uv pip install --no-deps -e .\n"
+        in result.text
+    )
 
 
 def test_context_sources_include_bind_mounts_of_the_context() -> None:

@@ -13,6 +13,7 @@ import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reqconv import fs, hashmode
 from reqconv.builds import Build, find_dockerfiles
@@ -20,6 +21,9 @@ from reqconv.commands import FileChange, Output, WriteMode, diagnostic_json, uni
 from reqconv.errors import DockerfileError, Location
 from reqconv.locking import export_name
 from reqconv.model import DependencySpec, Diagnostic, Role
+
+if TYPE_CHECKING:
+    from reqconv.docker.model import DockerResult
 
 __all__ = [
     "DockerOptions",
@@ -116,6 +120,27 @@ def _unlocked(root: Path, copied: Sequence[str], lock_for: Mapping[str, str]) ->
         if relative not in known and not wildcard and (root / relative).is_file():
             unlocked.add(relative)
     return frozenset(unlocked)
+
+
+def _why_unchanged(result: DockerResult) -> str:
+    """Why a Dockerfile that builds the service is left: what its findings (above) say."""
+    from reqconv.docker import RULES
+
+    if result.kept_requirements:
+        return "every pip install -r in it is kept (the lines above say why)"
+    kept = {f.code for f in result.findings if f.code in RULES and RULES[f.code].kind == "kept"} - {
+        "already-uv"
+    }
+    why = (
+        "name packages inline or a local project, no requirements file, and are kept for that"
+        if kept <= {"inline-packages", "local-project"}
+        else "are kept"
+    ) + " (the lines above say why)"
+    if result.uv_installs:
+        return "it already installs with uv (rewritten before)" + (
+            f"; the other installs in it {why}" if kept else ""
+        )
+    return "it runs no pip install -r" + (f"; the installs in it {why}" if kept else "")
 
 
 def buildkit_diagnostic(path: Path, line: int) -> Diagnostic:
@@ -217,7 +242,7 @@ def plan_service(
     ``spec`` (convert's, before pyproject.toml is written) foresees which exports will have
     entries without hashes when they do not exist yet. ``projects``: lock -> the project's own
     folder its requirements install (convert's ``project_locks``), installed after the sync."""
-    from reqconv.docker import RULES, DockerPlan, copied_files, dockerignore_check, rewrite
+    from reqconv.docker import DockerPlan, copied_files, dockerignore_check, rewrite
     from reqconv.docker.model import service_relative
 
     lock_for, groups = lock_table(root, roles)
@@ -259,16 +284,10 @@ def plan_service(
         if result.buildkit_line is not None:
             diagnostics.append(buildkit_diagnostic(path, result.buildkit_line))
         if not result.changed:
-            kept = any(RULES[f.code].kind == "kept" for f in result.findings if f.code in RULES)
             diagnostics.append(
                 Diagnostic(
                     code="dockerfile-unchanged",
-                    message="builds this service and is left as it is: "
-                    + (
-                        "every pip install -r in it is kept (the lines above say why)"
-                        if kept
-                        else "it runs no pip install -r"
-                    ),
+                    message="builds this service and is left as it is: " + _why_unchanged(result),
                     location=Location(path),
                     severity="info",
                 )

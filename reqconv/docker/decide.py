@@ -102,6 +102,7 @@ class Decider:
         # pip installs left as they are: (stage, RUN, command); they use whatever pip PATH finds
         self.kept_pips: list[tuple[Stage, Any, Cmd]] = []
         self.decided: list[Decision] = []  # so far, in file order
+        self.uv_lines: set[int] = set()  # RUNs that install with uv already
 
     def pips_before(self, stage: Stage, command: Any, cmd: Cmd) -> list[tuple[int, int]]:
         """Where kept pip installs run before ``cmd`` in ``stage`` (or its ancestors): (RUN
@@ -256,6 +257,11 @@ class Decider:
             if words[1] in ("install", "sync", "export"):
                 self.findings.kept(line, words[0], f"installs with {words[0]}")
             return None
+        if words[:2] == ["uv", "sync"] or words[:3] in (
+            ["uv", "pip", "install"],
+            ["uv", "pip", "sync"],
+        ):
+            self.uv_lines.add(line)
         if words[:2] == ["uv", "pip"] and len(words) > 2 and words[2] == "install":
             if any(
                 w in ("-r", "--requirement", "--requirements") or w.startswith("-r") for w in words

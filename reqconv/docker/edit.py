@@ -419,16 +419,22 @@ class Editor:
         return options
 
     def adds_to_earlier_sync(self, decision: Decision) -> bool:
-        """Whether an earlier sync into the same venv (this stage, or one it is built FROM)
-        installed a lock that this decision's locks do not hold: a sync would remove what it
-        installed (pip added to it), so this install adds instead (``uv pip install -r``). A
-        group's lock holds the main one (``requirements-dev.lock`` = main + dev)."""
+        """Whether an earlier sync filled the venv this decision installs into, with what a sync
+        of its locks would remove (pip added to it), so that this install adds instead (``uv pip
+        install -r``): a sync of a stage this one is built FROM (the venv comes with all that
+        stage put there: the project, other installs), or one of this stage that installed a lock
+        (or the project) this decision's locks do not hold. A group's lock holds the main one
+        (``requirements-dev.lock`` = main + dev)."""
         mine = {lock for _ref, lock, _path in decision.locks}
         chain = decision.stage.chain()
         for earlier in self.applied:
             if earlier.venv != decision.venv or earlier.stage not in chain:
                 continue
+            if earlier.stage is not decision.stage:
+                return True
             for _ref, lock, _path in earlier.locks:
+                if lock in self.plan.projects and not mine & set(self.plan.projects):
+                    return True  # the project installed after that sync
                 main_in_mine = lock == default_lock_name("requirements.txt") and any(
                     PurePosixPath(m).name.startswith("requirements-") for m in mine
                 )

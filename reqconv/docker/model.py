@@ -77,7 +77,9 @@ class DockerResult:
     """``text`` is the new Dockerfile (``\\n`` newlines). ``rewritten`` holds the original lines of
     the instructions that changed; ``requirement_files`` the ``-r`` files now installed from a lock,
     as written; ``locks`` the locks the new text copies (service-relative). ``buildkit_line``: the
-    first RUN given a ``--mount`` when the original needed no BuildKit (now it does)."""
+    first RUN given a ``--mount`` when the original needed no BuildKit (now it does).
+    ``kept_requirements``: the RUN lines of the ``pip install -r`` (or ``pip download``/``wheel
+    -r``) left as they are; ``uv_installs`` the RUN lines that install with uv already."""
 
     text: str
     findings: tuple[DockerFinding, ...] = ()
@@ -85,6 +87,8 @@ class DockerResult:
     requirement_files: tuple[str, ...] = ()
     locks: tuple[str, ...] = ()
     buildkit_line: int | None = None
+    kept_requirements: tuple[int, ...] = ()
+    uv_installs: tuple[int, ...] = ()
 
     @property
     def changed(self) -> bool:

@@ -9,6 +9,7 @@ the file is decided again, knowing it stays.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from reqconv.docker.decide import Decider, Decision, decision_key
@@ -54,6 +55,7 @@ def _one_pass(
     editor = Editor(doc, plan, findings)
     decisions: list[Decision] = []
     kept_refs: set[str] = set()
+    kept_lines: set[int] = set()  # RUNs with a pip -r install left as it is
     upgrades: list[tuple[Stage, Any, Cmd]] = []
     decider.scan_credentials()
     for stage in doc.stages:
@@ -74,6 +76,8 @@ def _one_pass(
                     kept_refs.update(decision.keep_refs)  # a later stage copies them
                 else:  # a kept command still reads these files: their COPY stays
                     kept_refs.update(norm(ref) for ref in reads)
+                    if reads:
+                        kept_lines.add(command.start_line)
                     pip = pip_install(cmd)
                     if (
                         pip is not None
@@ -96,4 +100,9 @@ def _one_pass(
         removals.setdefault(key, (command, cmd, []))[2].append(cmd.node)
     for command, cmd, nodes in removals.values():
         editor.remove(command, cmd, nodes)
-    return editor.result(), failed, tuple(findings.items)
+    result = dataclasses.replace(
+        editor.result(),
+        kept_requirements=tuple(sorted(kept_lines)),
+        uv_installs=tuple(sorted(decider.uv_lines)),
+    )
+    return result, failed, tuple(findings.items)

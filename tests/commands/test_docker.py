@@ -79,7 +79,7 @@ def test_run_check_then_write_then_check(service: Path) -> None:
     code, out = _run(service, check=True)
     assert code == 1
     diff = "\n".join(out.stdout)
-    assert "+    uv pip sync --require-hashes /tmp/requirements-dev.lock" in diff
+    assert "+    uv pip install --require-hashes -r /tmp/requirements-dev.lock" in diff
     assert not (service / ".dockerignore").exists()
 
     code, out = _run(service)
@@ -409,3 +409,43 @@ def test_an_archive_url_source_keeps_hash_mode(tmp_path: Path) -> None:
     )
     plan = plan_service(root, uv_version=UV_VERSION)
     assert "uv pip sync --require-hashes" in plan.changes[0].after_text
+
+
+def _unchanged_message(root: Path) -> str:
+    plan = plan_service(root, uv_version=UV_VERSION)
+    left = [d for d in plan.diagnostics if d.code == "dockerfile-unchanged"]
+    assert [d.location.path.name if d.location else "" for d in left] == ["Dockerfile"]
+    return left[0].message.removeprefix("builds this service and is left as it is: ")
+
+
+def test_a_rewritten_dockerfile_is_reported_as_such_not_as_kept_installs(tmp_path: Path) -> None:
+    """Second run: the syncs are uv already; a pip install naming packages inline is no -r."""
+    (tmp_path / "requirements.txt").write_text("alpha==1.0\n")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+        "RUN pip install flake8==6.0.0\n"
+    )
+    first = plan_service(tmp_path, uv_version=UV_VERSION)
+    rewritten = next(c for c in first.changes if c.path.name == "Dockerfile")
+    assert rewritten.changed
+    (tmp_path / "Dockerfile").write_bytes(rewritten.after)
+    message = _unchanged_message(tmp_path)
+    assert message.startswith("it already installs with uv (rewritten before); the other installs")
+    assert "every pip install -r" not in message
+    (tmp_path / "Dockerfile").write_text(
+        rewritten.after_text.replace("RUN pip install f", "RUN : f")
+    )
+    assert _unchanged_message(tmp_path) == "it already installs with uv (rewritten before)"
+
+
+def test_a_dockerfile_with_only_inline_installs_runs_no_pip_install_r(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("alpha==1.0\n")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\nRUN pip install flake8==6.0.0\n")
+    assert _unchanged_message(tmp_path).startswith("it runs no pip install -r; the installs in it")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nCOPY requirements.txt .\n"
+        "RUN pip install -r requirements.txt gunicorn\nRUN uv pip install -r requirements.lock\n"
+    )
+    assert _unchanged_message(tmp_path) == (
+        "every pip install -r in it is kept (the lines above say why)"
+    )

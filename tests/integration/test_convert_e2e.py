@@ -75,8 +75,9 @@ def test_convert_locks_rewrites_and_syncs_exactly(
     dockerfile = (service / "Dockerfile").read_text()
     assert "--mount=type=bind,source=requirements.lock,target=/tmp/requirements.lock" in dockerfile
     assert "uv pip sync --require-hashes /tmp/requirements.lock" in dockerfile
-    assert "uv pip sync --require-hashes /tmp/requirements-dev.lock" in dockerfile
-    assert "pip install" not in dockerfile
+    # dev is built FROM base: it adds to base's venv (a sync would remove what base put there)
+    assert "uv pip install --require-hashes -r /tmp/requirements-dev.lock" in dockerfile
+    assert "RUN pip install" not in dockerfile
 
     # The export installs exactly the locked set into a fresh venv.
     venv = tmp_path / "venv"
