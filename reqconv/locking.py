@@ -872,7 +872,7 @@ def lock_service(
             written.append(path)
         if path.name != PYLOCK:
             diagnostics.extend(_unhashed_diagnostics(path, text))
-    _record_fingerprint(root, tx, uv_path)
+    written.extend(_record_fingerprint(root, tx, uv_path))
     return LockResult(
         root=root,
         written=tuple(written),
@@ -884,15 +884,20 @@ def lock_service(
     )
 
 
-def _record_fingerprint(root: Path, tx: fs.Transaction, uv_path: Path) -> None:
-    """``reqconv check``'s fast path and the uv that made the lock (see fingerprint.py)."""
-    from reqconv import checking
+def _record_fingerprint(root: Path, tx: fs.Transaction, uv_path: Path) -> list[Path]:
+    """``reqconv check``'s fast path and the uv that made the lock (see fingerprint.py).
+
+    Returns the fingerprint's path when it was written (the run lists every file it wrote).
+    """
+    from reqconv import checking, fingerprint
     from reqconv.errors import ReqconvError
 
     # An input the check cannot read, a uv that does not say its version: `reqconv check` will
     # compare everything (and say what it cannot read); the lock stands.
     with contextlib.suppress(ReqconvError):
-        checking.record(root, tx, uv_version=uv.uv_version(uv_path))
+        if checking.record(root, tx, uv_version=uv.uv_version(uv_path)):
+            return [root / fingerprint.FILE_NAME]
+    return []
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
