@@ -122,17 +122,6 @@ def _normal(path: Path) -> Path:
     return Path(os.path.normpath(path.absolute()))
 
 
-def _record_fingerprint(root: Path, tx: fs.Transaction, uv_path: Path) -> None:
-    """What the lock step records for ``reqconv check``, again once the compiled files changed."""
-    import contextlib
-
-    from reqconv import checking
-    from reqconv.errors import ReqconvError
-
-    with contextlib.suppress(ReqconvError):  # an unreadable input: `reqconv check` says so
-        checking.record(root, tx, uv_version=uv.uv_version(uv_path))
-
-
 def apply(
     plan: Plan,
     *,
@@ -192,6 +181,7 @@ def apply(
             )
             moved = {move.name for move in _moves(before, lock_path.read_text(encoding="utf-8"))}
             rewritten = False
+            refreshed: list[Path] = []
             for compiled in plan.compiled:
                 if not compiled.stale(plan.group, moved):
                     continue
@@ -202,10 +192,10 @@ def apply(
                     written.append(compiled.path)
                     rewritten = True
             if rewritten:  # the lock step's `reqconv check` fingerprint predates these files
-                _record_fingerprint(root, tx, uv_path)
+                refreshed = locking.record_fingerprint(root, tx, uv_path)
         except UvError as e:
             raise _lock_failure(plan, e) from e
-        written += [path for path in result.written if path not in written]
+        written += [path for path in (*result.written, *refreshed) if path not in written]
         diagnostics.extend(result.diagnostics)
         moves = _moves(before, lock_path.read_text(encoding="utf-8"))
     return Result(

@@ -872,7 +872,7 @@ def lock_service(
             written.append(path)
         if path.name != PYLOCK:
             diagnostics.extend(_unhashed_diagnostics(path, text))
-    written.extend(_record_fingerprint(root, tx, uv_path))
+    written.extend(record_fingerprint(root, tx, uv_path))
     return LockResult(
         root=root,
         written=tuple(written),
@@ -884,7 +884,7 @@ def lock_service(
     )
 
 
-def _record_fingerprint(root: Path, tx: fs.Transaction, uv_path: Path) -> list[Path]:
+def record_fingerprint(root: Path, tx: fs.Transaction, uv_path: Path) -> list[Path]:
     """``reqconv check``'s fast path and the uv that made the lock (see fingerprint.py).
 
     Returns the fingerprint's path when it was written (the run lists every file it wrote).
