@@ -577,6 +577,27 @@ def _check_main(args: list[str]) -> int | None:
     return _run_check(tuple(Path(p) for p in paths or ["."]), format, strict=strict, quiet=quiet)
 
 
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """The exception classes of click's usage errors, through public names only.
+
+    typer up to 0.2x depends on click and lets ``click.ClickException`` through; later typers vendor
+    click and expose its base as ``typer.TyperException`` (no click to import then).
+    """
+    import typer
+
+    found: list[type[Exception]] = []
+    vendored = getattr(typer, "TyperException", None)
+    if isinstance(vendored, type) and issubclass(vendored, Exception):
+        found.append(vendored)
+    try:
+        import click
+    except ImportError:
+        pass
+    else:
+        found.append(click.ClickException)
+    return tuple(found)
+
+
 def _typer_main(args: list[str]) -> int:
     import typer
 
@@ -586,7 +607,7 @@ def _typer_main(args: list[str]) -> int:
         raise KeyboardInterrupt from e
     except typer.Exit as e:
         return int(e.exit_code)
-    except typer.TyperException as e:  # usage errors from the vendored click
+    except _usage_errors() as e:  # click's usage errors (vendored by newer typers)
         show = getattr(e, "show", None)
         if callable(show):
             show()

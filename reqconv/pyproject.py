@@ -444,7 +444,11 @@ def _array_text(values: Sequence[str]) -> str:
 
 # Arrays reqconv writes whole are spliced into the dumped text: tomlkit takes ~0.25 s to build or
 # parse a 2,000-item array, a string join takes nothing. A token stands in for each until then.
-_splices: ContextVar[dict[str, str]] = ContextVar("_splices")
+_splices: ContextVar[dict[str, str | Callable[[], str]]] = ContextVar("_splices")
+
+
+# New tables placed by a splice rather than in the document (see ``_dependency_groups``).
+_side_tables: ContextVar[dict[str, Table]] = ContextVar("_side_tables")
 
 
 def _put_array(container: Container | Table | InlineTable, key: str, text: str) -> None:
@@ -456,8 +460,12 @@ def _put_array(container: Container | Table | InlineTable, key: str, text: str) 
 
 
 def _splice(text: str) -> str:
-    for token, array in _splices.get().items():
-        text = text.replace(token, array, 1)
+    for token, value in _splices.get().items():
+        if callable(value):
+            # A table rendered on its own, in place of the comment line that holds its token.
+            text = re.sub(rf"[ \t]*# {re.escape(token)}[^\n]*\n?", lambda _: value(), text, count=1)
+        else:
+            text = text.replace(token, value, 1)
     return text
 
 
@@ -912,14 +920,25 @@ def _group_key(table: Table | Container, group: str) -> str:
 
 def _dependency_groups(doc: tomlkit.TOMLDocument) -> Table:
     existing = doc.get("dependency-groups")
+    if existing is None:
+        existing = _side_tables.get().get("dependency-groups")
     if existing is not None:
         return cast(Table, existing)
     table = _parse_table("[dependency-groups]", "")
-    if _only_tables_after(doc, "project"):
-        doc._insert_after("project", "dependency-groups", table)
-    else:
+    if not _only_tables_after(doc, "project"):
         doc["dependency-groups"] = table
-    return cast(Table, doc["dependency-groups"])
+        return cast(Table, doc["dependency-groups"])
+    # Right after [project]. tomlkit has no public way to insert a table at a position (its
+    # Container._insert_after is private and went away in 0.15.3): the new table lives in a
+    # document of its own, and a comment line at the end of [project] marks where ``_edit``
+    # splices its text in, once every group has been merged into it.
+    side = tomlkit.document()
+    side["dependency-groups"] = table
+    token = f"reqconv-splice-{uuid.uuid4().hex}"
+    _splices.get()[token] = side.as_string
+    cast(Table, doc["project"]).add(tomlkit.comment(token))
+    _side_tables.get()["dependency-groups"] = table
+    return cast(Table, side["dependency-groups"])
 
 
 def _only_tables_after(doc: tomlkit.TOMLDocument, key: str) -> bool:
@@ -1072,12 +1091,14 @@ def _edit(
     except tomlkit.exceptions.TOMLKitError as e:
         raise PyprojectError(f"{path}: invalid TOML: {e}") from e
     reset = _splices.set({})
+    reset_side = _side_tables.set({})
     try:
         change(doc, parts)
         result = _resolve(_splice(doc.as_string()))
     except tomlkit.exceptions.TOMLKitError as e:
         raise PyprojectError(f"{path}: cannot edit: {e}; {_LAYOUT_HINT}") from e
     finally:
+        _side_tables.reset(reset_side)
         _splices.reset(reset)
     if result == text:
         return text

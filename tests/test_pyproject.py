@@ -282,6 +282,42 @@ def test_existing_group_matched_by_normalized_name() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        pytest.param(
+            '[project]\nname = "svc"\n\n[tool.ruff]\nline-length = 88\n',
+            '[project]\nname = "svc"\n\n[dependency-groups]\ndev = [\n    "pytest",\n]\n\n'
+            "[tool.ruff]\nline-length = 88\n",
+            id="blank-line",
+        ),
+        pytest.param(
+            '[project]\nname = "svc"\n[tool.ruff]\nline-length = 88\n',
+            '[project]\nname = "svc"\n\n[dependency-groups]\ndev = [\n    "pytest",\n]\n\n'
+            "[tool.ruff]\nline-length = 88\n",
+            id="no-blank-line",
+        ),
+        pytest.param(
+            '[project]\nname = "svc"\n\n[project.urls]\nHome = "https://x.invalid"\n\n'
+            "[tool.ruff]\nline-length = 88\n",
+            '[project]\nname = "svc"\n\n[project.urls]\nHome = "https://x.invalid"\n\n'
+            '[dependency-groups]\ndev = [\n    "pytest",\n]\n\n[tool.ruff]\nline-length = 88\n',
+            id="project-subtable",
+        ),
+        pytest.param(
+            '[project]\nname = "svc"\n',
+            '[project]\nname = "svc"\n\n[dependency-groups]\ndev = [\n    "pytest",\n]\n',
+            id="last-table",
+        ),
+    ],
+)
+def test_new_group_table_goes_right_after_project(before: str, after: str) -> None:
+    # Placed through tomlkit's public API only (it once used a private method a patch release
+    # removed): the bytes around it are the user's, the new table sits between [project] and the
+    # next table.
+    assert apply(before, spec(groups={"dev": ["pytest"]})) == after
+
+
 def test_new_group_table_does_not_split_a_comment_from_its_table() -> None:
     text = dedent(
         """
