@@ -1,4 +1,4 @@
-"""Development sessions: tests, lint, typecheck, docs, bench, bench-docker."""
+"""Development sessions: tests, tests-newest, tests-lowest, lint, typecheck, docs, bench, bench-docker."""
 
 from __future__ import annotations
 
@@ -15,6 +15,18 @@ def tests(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     session.env["REQCONV_REQUIRE_UV"] = "1"
     session.run("pytest", *session.posargs)
+
+
+@nox.session(name="tests-newest", venv_backend="none")
+def tests_newest(session: nox.Session) -> None:
+    """The suite without Docker, every dependency at its newest release (fresh, not uv.lock)."""
+    session.run("bash", "scripts/test-env.sh", "newest", *session.posargs, external=True)
+
+
+@nox.session(name="tests-lowest", venv_backend="none")
+def tests_lowest(session: nox.Session) -> None:
+    """The suite without Docker, at the lowest versions pyproject.toml allows (lowest-direct)."""
+    session.run("bash", "scripts/test-env.sh", "lowest", *session.posargs, external=True)
 
 
 @nox.session

@@ -305,20 +305,32 @@ def line_of(text: str, needle: str, start: int = 0) -> int:
 _VERSION_VARS = frozenset({"python_version", "python_full_version"})
 
 
-def _walk(markers: object) -> Iterator[tuple[str, str, str]]:
-    """``(variable, op, value)`` of every comparison in packaging's parsed marker list."""
-    if isinstance(markers, list):
-        for item in markers:
-            yield from _walk(item)
-    elif isinstance(markers, tuple) and len(markers) == 3:
-        left, op, right = markers
-        # packaging keeps Variable/Value/Op objects; their ``value`` is the text.
-        left_kind = type(left).__name__
-        lhs, rhs, oper = str(left.value), str(right.value), str(op.value)
-        if left_kind == "Variable":
-            yield lhs, oper, rhs
+_MARKER_VAR = (
+    r"(?:python_full_version|python_version|os_name|sys_platform|platform_release|platform_system"
+    r"|platform_version|platform_machine|platform_python_implementation|implementation_name"
+    r"|implementation_version|extras|extra|dependency_groups)"
+)
+_MARKER_OP = r"(?:===|==|!=|<=|>=|~=|<|>|not\s+in|in)"
+_MARKER_VALUE = r"(?:\"[^\"]*\"|'[^']*')"
+_COMPARISON = re.compile(
+    rf"(?P<var>{_MARKER_VAR})\s*(?P<op>{_MARKER_OP})\s*(?P<value>{_MARKER_VALUE})"
+    rf"|(?P<rvalue>{_MARKER_VALUE})\s*(?P<rop>{_MARKER_OP})\s*(?P<rvar>{_MARKER_VAR})"
+)
+
+
+def _walk(marker: Marker) -> Iterator[tuple[str, str, str]]:
+    """``(variable, op, value)`` of every comparison in ``marker``.
+
+    Read from the marker's normalized text (``str(marker)``: variables spelt with underscores,
+    values quoted): packaging parses markers into a private list (``Marker._markers``) and has no
+    public API for the comparisons in it.
+    """
+    for match in _COMPARISON.finditer(str(marker)):
+        if match.group("var") is not None:
+            var, op, value = match.group("var", "op", "value")
         else:
-            yield rhs, oper, lhs
+            var, op, value = match.group("rvar", "rop", "rvalue")
+        yield var, " ".join(op.split()), value[1:-1]
 
 
 def _release(text: str) -> tuple[int, ...] | None:
@@ -378,7 +390,7 @@ def _platform_axis(by_var: dict[str, set[str]]) -> list[tuple[tuple[str, str], .
 def _environments(markers: Sequence[Marker], requires_python: str | None) -> list[dict[str, str]]:
     by_var: dict[str, set[str]] = {}
     for marker in markers:
-        for var, op, value in _walk(marker._markers):
+        for var, op, value in _walk(marker):
             # ``python_version in '3.10 3.11'``: uv reads a list of versions
             values = value.split() if op in ("in", "not in") and var in _VERSION_VARS else [value]
             by_var.setdefault(var, set()).update(values)

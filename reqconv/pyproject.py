@@ -463,7 +463,9 @@ def _splice(text: str) -> str:
     for token, value in _splices.get().items():
         if callable(value):
             # A table rendered on its own, in place of the comment line that holds its token.
-            text = re.sub(rf"[ \t]*# {re.escape(token)}[^\n]*\n?", lambda _: value(), text, count=1)
+            line = re.search(rf"[ \t]*# {re.escape(token)}[^\n]*\n?", text)
+            if line is not None:
+                text = text[: line.start()] + value() + text[line.end() :]
         else:
             text = text.replace(token, value, 1)
     return text

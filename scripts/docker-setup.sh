@@ -137,7 +137,8 @@ if ! "$DOCKER" image inspect "$uv_tag" >/dev/null 2>&1; then
   if [ ! -x "$dir/uv" ]; then
     say "fetching the uv $uv_version wheel from PyPI"
     rm -rf "$dir.tmp" && mkdir -p "$dir.tmp/wheel"
-    "$PYTHON" -m pip download -q --no-deps --only-binary=:all: --platform "manylinux_2_17_$(uname -m)" \
+    # The machine's pip: a venv made by uv sync has none.
+    "${PIP_PYTHON:-python3}" -m pip download -q --no-deps --only-binary=:all: --platform "manylinux_2_17_$(uname -m)" \
       --dest "$dir.tmp/wheel" "uv==$uv_version"
     "$PYTHON" - "$dir.tmp" <<'EOF'
 import pathlib, sys, zipfile
