@@ -612,7 +612,7 @@ def _typer_main(args: list[str]) -> int:
         if callable(show):
             show()
         else:
-            sys.stderr.write(f"reqconv: error: {e.format_message()}\n")
+            sys.stderr.write(f"reqconv: error: {e}\n")
         return 2
     return code if isinstance(code, int) else 0
 
