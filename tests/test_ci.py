@@ -21,7 +21,7 @@ def test_ci_runs_the_readme_test_command_exactly() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert test_command in ci.splitlines()
     for env in ("newest", "lowest"):
-        assert 'for env in newest lowest' in ci or f"test-env.sh {env}" in ci
+        assert "for env in newest lowest" in ci or f"test-env.sh {env}" in ci
 
 
 def test_the_committed_lock_names_every_declared_dependency() -> None:
