@@ -15,7 +15,7 @@ from packaging.utils import canonicalize_name
 
 from reqconv import fs
 from reqconv.errors import InputError, Location, PyprojectError, UvError
-from reqconv.locking import LockResult, check_service, lock_service
+from reqconv.lock.locking import LockResult, check_service, lock_service
 from reqconv.model import Pin
 
 UV = Path("/fake/uv")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from reqconv.locking import LockResult
+    from reqconv.lock.locking import LockResult
     from reqconv.model import Diagnostic
 
 

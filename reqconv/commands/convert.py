@@ -28,11 +28,11 @@ from reqconv.errors import InputError, InputErrors, Location
 from reqconv.model import Conversion, DependencySpec, Diagnostic, ProjectMeta, ReqFile
 
 if TYPE_CHECKING:
-    from reqconv.builds import Build
     from reqconv.commands.docker import ServicePlan
-    from reqconv.discover import UvExport
-    from reqconv.names import UvNamer
-    from reqconv.pythons import PythonChoice
+    from reqconv.convert.names import UvNamer
+    from reqconv.docker.builds import Build
+    from reqconv.project.pythons import PythonChoice
+    from reqconv.requirements.discover import UvExport
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -84,7 +84,7 @@ def _parse_groups(groups: Sequence[str]) -> list[tuple[str, Path]]:
 
 def _existing_project(text: str, path: Path) -> tuple[str | None, str | None]:
     """``(name, requires-python)`` of an existing pyproject's ``[project]``."""
-    from reqconv import pyproject
+    from reqconv.project import pyproject
 
     if not text.strip():
         return None, None
@@ -115,7 +115,9 @@ def project_meta(
     from (``pythons.choose``)."""
     from packaging.utils import canonicalize_name
 
-    from reqconv import builds, discover, pythons
+    from reqconv.docker import builds
+    from reqconv.project import pythons
+    from reqconv.requirements import discover
 
     pyproject_path = root / "pyproject.toml"
     name_option = options.name if options is not None else None
@@ -182,8 +184,10 @@ def plan_service(
 
     ``namer`` learns the names of unnamed URL lines (default: a ``names.UvNamer`` for this service).
     """
-    from reqconv import discover, normalize, pyproject, requirements_txt
-    from reqconv import names as naming
+    from reqconv.convert import names as naming
+    from reqconv.convert import normalize
+    from reqconv.project import pyproject
+    from reqconv.requirements import discover, parse
 
     if not root.is_dir():
         raise InputError("not a folder", Location(root))
@@ -202,7 +206,7 @@ def plan_service(
             Location(root),
         )
     paths = [role.path for role in roles] + [r.compiled for r in roles if r.compiled is not None]
-    files = requirements_txt.parse_tree(paths)
+    files = parse.parse_tree(paths)
     if any(reqfile.unnamed for reqfile in files.values()):
         files = naming.name_requirements(
             files,
@@ -218,7 +222,7 @@ def plan_service(
     if lost:
         raise InputErrors.of(InputError(d.message, d.location) for d in lost)
 
-    from reqconv import builds
+    from reqconv.docker import builds
 
     scan = builds.scan(root)
     pyproject_path = root / "pyproject.toml"
@@ -348,7 +352,7 @@ def _project_locks(
 ) -> dict[str, tuple[str, ...]]:
     """The locks whose requirements file (or a file it includes with ``-r``) installs the project
     itself, with the words that did."""
-    from reqconv.locking import export_name
+    from reqconv.lock.locking import export_name
 
     itself = {
         d.location.path: _project_words(_itself_text(d))
@@ -392,7 +396,8 @@ def self_install(
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
-    from reqconv import discover, pyproject, selfproject
+    from reqconv.project import pyproject, selfproject
+    from reqconv.requirements import discover
 
     lines = [d for d in conversion.diagnostics if d.code == "project-itself"]
     if not lines:
@@ -488,7 +493,7 @@ def _unset_variables(files: Mapping[Path, ReqFile]) -> list[Diagnostic]:
     """``${VAR}`` in a requirement's URL that is not set here: uv would lock the literal text."""
     import os
 
-    from reqconv.requirements_txt import ENV_RE
+    from reqconv.requirements.parse import ENV_RE
 
     found: list[Diagnostic] = []
     for reqfile in files.values():
@@ -601,7 +606,7 @@ def run(options: ConvertOptions, out: Output) -> int:
 
 
 def _run(options: ConvertOptions, out: Output) -> int:
-    from reqconv.names import UvNamer
+    from reqconv.convert.names import UvNamer
 
     mode = options.mode
     services: list[ServiceConversion] = []
@@ -688,7 +693,8 @@ def _lock_pending(
     services: Sequence[ServiceConversion], options: ConvertOptions, out: Output
 ) -> bool:
     """``--check``: would the lock step change uv.lock or an export of a service? (Writes none.)"""
-    from reqconv import locking, uv
+    from reqconv import uv
+    from reqconv.lock import locking
 
     uv_path = uv.find_uv()
     uv.uv_version(uv_path)
@@ -736,8 +742,8 @@ def _write(services: Sequence[ServiceConversion], options: ConvertOptions, out: 
                 if tx.write(change.path, change.after):
                     service.written.append(change.path)
             if options.lock and not service.on_uv:
-                from reqconv import locking
                 from reqconv.commands import lock_result_json
+                from reqconv.lock import locking
 
                 groups = tuple(
                     dict.fromkeys((*options.export_groups, *_docker_lock_groups(service)))

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reqconv import fs, hashmode
-from reqconv.builds import Build, find_dockerfiles
+from reqconv import fs
 from reqconv.commands import FileChange, Output, WriteMode, diagnostic_json, unified_diff
+from reqconv.docker.builds import Build, find_dockerfiles
 from reqconv.errors import DockerfileError, Location
-from reqconv.locking import export_name
+from reqconv.lock import hashmode
+from reqconv.lock.locking import export_name
 from reqconv.model import DependencySpec, Diagnostic, Role
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ def lock_table(
     lock_for: dict[str, str] = {}
     groups: dict[str, str | None] = {}
     if roles is None:
-        from reqconv.discover import discover
+        from reqconv.requirements.discover import discover
 
         roles = discover(root)
     for role in roles:
@@ -160,7 +161,7 @@ def _targets(
     """Each Dockerfile to plan and the builds of it (``reqconv.builds``): every Dockerfile that
     builds the service, or the ones given, built from the service folder when no build names
     them. Also what the scan could not read."""
-    from reqconv.builds import Build, scan
+    from reqconv.docker.builds import Build, scan
 
     diagnostics: tuple[Diagnostic, ...] = ()
     if builds is None:

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from reqconv import fs, locking, uv
+from reqconv import fs, uv
 from reqconv.commands import (
     FileChange,
     Output,
@@ -19,6 +19,7 @@ from reqconv.commands import (
     unified_diff,
     wait_notice,
 )
+from reqconv.lock import locking
 
 __all__ = ["LockOptions", "run"]
 

@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from packaging.utils import NormalizedName, canonicalize_name
 
 from reqconv import fs, uv
-from reqconv import pins as pins_
 from reqconv.errors import InputError, Location, PyprojectError, UvError
+from reqconv.lock import pins as pins_
+from reqconv.lock.pins import CarriedPin, HashMismatch, VersionChange
 from reqconv.model import Demand, Diagnostic, Index, Pin
-from reqconv.pins import CarriedPin, HashMismatch, VersionChange
 from reqconv.redact import has_credentials, redact_text, strip_credentials
 
 if TYPE_CHECKING:
@@ -390,7 +390,7 @@ def check_docker_python(root: Path, requires_python: str | None, pyproject: Path
     """An image Python that ``requires-python`` excludes is an ``InputError`` (before locking)."""
     if requires_python is None:
         return
-    from reqconv.builds import find_builds
+    from reqconv.docker.builds import find_builds
 
     # Every Dockerfile that builds the service (builds.py): the images this lock must install in.
     paths = list(dict.fromkeys(build.dockerfile for build in find_builds(root)))
@@ -525,7 +525,7 @@ def _why(stderr: str) -> str:
 
 
 def _add_constraints(project: Project, pins: Sequence[Pin]) -> bytes:
-    from reqconv import pyproject
+    from reqconv.project import pyproject
 
     requirements = [pins_.constraint(pin) for pin in pins]
     text = pyproject.add_constraints(project.file.text, requirements, path=project.path)
@@ -582,7 +582,7 @@ def copied_exports(root: Path, project: Project) -> tuple[list[str], bool, list[
     A ``requirements-NAME.lock`` whose NAME is no group or extra of pyproject.toml cannot be
     exported: a warning at the ``COPY`` line (the image would not build).
     """
-    from reqconv.builds import find_builds
+    from reqconv.docker.builds import find_builds
 
     builds = find_builds(root)
     if not builds:
@@ -889,13 +889,14 @@ def record_fingerprint(root: Path, tx: fs.Transaction, uv_path: Path) -> list[Pa
 
     Returns the fingerprint's path when it was written (the run lists every file it wrote).
     """
-    from reqconv import checking, fingerprint
+    from reqconv.drift import check
     from reqconv.errors import ReqconvError
+    from reqconv.lock import fingerprint
 
     # An input the check cannot read, a uv that does not say its version: `reqconv check` will
     # compare everything (and say what it cannot read); the lock stands.
     with contextlib.suppress(ReqconvError):
-        if checking.record(root, tx, uv_version=uv.uv_version(uv_path)):
+        if check.record(root, tx, uv_version=uv.uv_version(uv_path)):
             return [root / fingerprint.FILE_NAME]
     return []
 
@@ -911,17 +912,18 @@ class LockInputs:
 
 def derive_inputs(root: Path) -> LockInputs:
     """Pins and demands from the service's requirements files, while it keeps them."""
-    from reqconv import discover
+    from reqconv.requirements import discover
 
     try:
         roles = discover.discover(root)
         if not roles:
             return LockInputs()
-        from reqconv import normalize, requirements_txt
+        from reqconv.convert import normalize
+        from reqconv.requirements import parse
 
         paths = [role.path for role in roles]
         paths += [role.compiled for role in roles if role.compiled is not None]
-        conversion = normalize.convert(requirements_txt.parse_tree(paths), roles, root)
+        conversion = normalize.convert(parse.parse_tree(paths), roles, root)
     except InputError as e:
         return LockInputs(
             diagnostics=(

@@ -26,8 +26,8 @@ from typing import Literal
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from reqconv import change_read as read
 from reqconv import fs, uv
+from reqconv.change import read
 from reqconv.commands import FileChange
 from reqconv.errors import InputError, Location
 from reqconv.model import Diagnostic, Include, Role
@@ -130,11 +130,12 @@ def _change(path: Path, before: bytes, tf: fs.TextFile, new_text: str) -> FileCh
 
 
 def _compiled(service: read.Service, role: Role, new_text: str, *, edited: bool) -> Compiled:
-    from reqconv import pyproject, requirements_txt
+    from reqconv.project import pyproject
+    from reqconv.requirements import parse
 
     assert role.compiled is not None
     text = fs.read_text(role.compiled).text
-    old = requirements_txt.parse_text(text, role.compiled)
+    old = parse.parse_text(text, role.compiled)
     source = service.files.get(role.path)
     main = {r.path for r in service.roles if r.group is None}
     main |= {r.compiled for r in service.roles if r.group is None and r.compiled}
@@ -182,7 +183,8 @@ def plan_add(
     cwd: Path | None = None,
 ) -> Plan:
     """Every file content after adding ``arguments`` to ``group`` (``None``: main); no writes."""
-    from reqconv import pyproject, requirements_edit, requirements_txt
+    from reqconv.project import pyproject
+    from reqconv.requirements import edit, parse
 
     group = read.group_name(group)
     service = read.read_service(root)
@@ -237,11 +239,9 @@ def plan_add(
                 _refuse_shared(service, req.origin.path, group)
             path = first.origin.path
             line = read.line_for(new, path.parent, root)
-            edits[path] = requirements_edit.replace_line(
-                _text_of(service, edits, path), first.origin.line, line
-            )
+            edits[path] = edit.replace_line(_text_of(service, edits, path), first.origin.line, line)
             for req in rest:  # further lines of the name in the same table go
-                edits[req.origin.path] = requirements_edit.remove_lines(
+                edits[req.origin.path] = edit.remove_lines(
                     _text_of(service, edits, req.origin.path), [req.origin.line]
                 )
             done += f" and {first.origin}"
@@ -249,8 +249,8 @@ def plan_add(
             path = role.path
             current = _text_of(service, edits, path)
             line = read.line_for(new, path.parent, root)
-            reqfile = requirements_txt.parse_text(current, path)
-            edits[path] = requirements_edit.add_line(current, reqfile, line, new.name)
+            reqfile = parse.parse_text(current, path)
+            edits[path] = edit.add_line(current, reqfile, line, new.name)
             if any(req.hashes for req in reqfile.requirements):
                 diagnostics.append(
                     Diagnostic(
@@ -280,7 +280,8 @@ def plan_add(
 
 def plan_remove(root: Path, names: Sequence[str], *, group: str | None = None) -> Plan:
     """Every file content after removing ``names`` from ``group`` (``None``: main); no writes."""
-    from reqconv import pyproject, requirements_edit
+    from reqconv.project import pyproject
+    from reqconv.requirements import edit
 
     group = read.group_name(group)
     service = read.read_service(root)
@@ -316,7 +317,7 @@ def plan_remove(root: Path, names: Sequence[str], *, group: str | None = None) -
             _refuse_shared(service, req.origin.path, group)
             by_file.setdefault(req.origin.path, []).append(req.origin.line)
         for path, numbers in by_file.items():
-            edits[path] = requirements_edit.remove_lines(_text_of(service, edits, path), numbers)
+            edits[path] = edit.remove_lines(_text_of(service, edits, path), numbers)
         places = [service.pyproject.name, *(str(req.origin) for req in present)]
         lines.append(f"removed {name} from {read.table_name(group)} ({', '.join(places)})")
     _verify(service, edits, group, set(wanted), present=False)
@@ -333,10 +334,10 @@ def _verify(
 ) -> None:
     """Each edited file, parsed again, lists (or no longer lists) ``names``: a wrong edit stops
     here, before anything is written."""
-    from reqconv import requirements_txt
+    from reqconv.requirements import parse
 
     for path, text in edits.items():
-        found = {req.name for req in requirements_txt.parse_text(text, path).requirements}
+        found = {req.name for req in parse.parse_text(text, path).requirements}
         wrong = names - found if present else names & found
         if wrong and (present is False or path == getattr(service.role_of(group), "path", None)):
             raise InputError(  # pragma: no cover - a defect of requirements_edit
@@ -387,6 +388,6 @@ def apply(
 ) -> Result:
     """Write the plan, re-lock and re-export in one transaction; any failure restores every file
     (``change_apply``)."""
-    from reqconv import change_apply
+    from reqconv.change import write
 
-    return change_apply.apply(plan, lock=lock, offline=offline, runner=runner, uv_path=uv_path)
+    return write.apply(plan, lock=lock, offline=offline, runner=runner, uv_path=uv_path)

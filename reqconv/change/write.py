@@ -12,8 +12,8 @@ from pathlib import Path
 from packaging.utils import NormalizedName
 
 from reqconv import fs, uv
-from reqconv.change import Compiled, LockMove, Plan, Result, Runner
-from reqconv.change_read import strip_credentials
+from reqconv.change.plan import Compiled, LockMove, Plan, Result, Runner
+from reqconv.change.read import strip_credentials
 from reqconv.errors import Location, UvError
 from reqconv.model import Diagnostic
 from reqconv.redact import redact_text
@@ -131,7 +131,7 @@ def apply(
     uv_path: Path | None = None,
 ) -> Result:
     """Write the plan, re-lock and re-export in one transaction; any failure restores every file."""
-    from reqconv import locking
+    from reqconv.lock import locking
 
     root = plan.root
     written: list[Path] = []

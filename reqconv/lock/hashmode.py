@@ -40,8 +40,8 @@ def _unhashed_sources(root: Path, spec: DependencySpec | None) -> tuple[bool, fr
     a local folder (its export entry has no hash). ``spec`` defaults to the service's
     pyproject.toml."""
     if spec is None:
-        from reqconv import pyproject
         from reqconv.errors import ReqconvError
+        from reqconv.project import pyproject
 
         path = root / "pyproject.toml"
         if not path.is_file():
@@ -73,7 +73,7 @@ def unhashed_locks(
     """The locks (service-relative) with an entry that has no hash: read from the export when it
     exists, else foreseen from the dependencies' sources (a git repository or a local folder exports
     without a hash, and ``uv pip sync --require-hashes`` refuses the whole file then)."""
-    from reqconv.locking import unhashed_entries
+    from reqconv.lock.locking import unhashed_entries
 
     found: set[str] = set()
     foreseen: tuple[bool, frozenset[str]] | None = None

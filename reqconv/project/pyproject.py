@@ -34,6 +34,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from tomlkit.container import Container
 from tomlkit.items import AoT, Array, Comment, InlineTable, Item, Table, Whitespace
 
+from reqconv.convert.normalize import canonical
 from reqconv.errors import PyprojectError
 from reqconv.model import (
     Dependency,
@@ -45,7 +46,6 @@ from reqconv.model import (
     Source,
     UvSettings,
 )
-from reqconv.normalize import canonical
 
 __all__ = [
     "DEV_LIKE_EXTRAS",
@@ -459,11 +459,16 @@ def _put_array(container: Container | Table | InlineTable, key: str, text: str) 
     container[key] = token
 
 
+def _rendered(render: Callable[[], str]) -> Callable[[re.Match[str]], str]:
+    """A ``re.sub`` replacement that renders the table (bound now, not when the loop moves on)."""
+    return lambda _: render()
+
+
 def _splice(text: str) -> str:
     for token, value in _splices.get().items():
         if callable(value):
             # A table rendered on its own, in place of the comment line that holds its token.
-            text = re.sub(rf"[ \t]*# {re.escape(token)}[^\n]*\n?", lambda _: value(), text, count=1)
+            text = re.sub(rf"[ \t]*# {re.escape(token)}[^\n]*\n?", _rendered(value), text, count=1)
         else:
             text = text.replace(token, value, 1)
     return text
