@@ -21,6 +21,7 @@ __all__ = [
     "Dependency",
     "DependencySpec",
     "Diagnostic",
+    "FileChange",
     "GroupItem",
     "Include",
     "IncludeGroup",
@@ -390,3 +391,18 @@ class LockSummary:
             if package.name == name:
                 return package.version
         return None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FileChange:
+    """The planned content of one file (``before is None``: the file does not exist yet)."""
+
+    path: Path
+    before: bytes | None
+    after: bytes
+    before_text: str
+    after_text: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after

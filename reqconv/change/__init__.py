@@ -4,7 +4,7 @@ re-export)."""
 
 from __future__ import annotations
 
-from reqconv.change.plan import Compiled, LockMove, Plan, Result, plan_add, plan_remove
-from reqconv.change.write import apply
+from reqconv.change.plan import Compiled, Plan, plan_add, plan_remove
+from reqconv.change.write import LockMove, Result, apply
 
 __all__ = ["Compiled", "LockMove", "Plan", "Result", "apply", "plan_add", "plan_remove"]

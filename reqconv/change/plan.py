@@ -2,47 +2,38 @@
 
 ``plan_add``/``plan_remove`` read the service and compute every new file content, writing nothing:
 a requirement that is not valid, already listed, or contradicts a constraint or another table's
-entry is an ``InputError`` (exit 2) before a byte changes. ``apply`` then writes pyproject.toml and
+entry is an ``InputError`` (exit 2) before a byte changes. ``write.apply`` then writes pyproject.toml and
 the requirements file that feeds the group inside one ``fs.Transaction``, re-locks with
 ``locking.lock_service`` (uv keeps every locked version it can: only what the change needs moves),
 re-exports every lock file, and brings a pip-compile ``.txt`` in step with the new lock; a failure
 anywhere restores every file byte for byte.
 
-The requirement is read as convert reads a requirements line (``requirements_txt`` then
-``normalize``): PEP 508, ``name @ URL``, ``git+``, archive URLs, local paths and ``-e``; its source
-goes to ``[tool.uv.sources]`` and credentials in a URL are stripped and reported, as convert does.
+The requirement is read as convert reads a requirements line (``requirements.parse`` then
+``convert.normalize``): PEP 508, ``name @ URL``, ``git+``, archive URLs, local paths and ``-e``;
+its source goes to ``[tool.uv.sources]`` and credentials in a URL are stripped and reported, as
+convert does.
 
-Three modules: ``change_read`` reads the service and the argument and runs the checks, this one
-plans (and holds the public types), ``change_apply`` writes, locks and exports.
+Three modules: ``read`` reads the service and the argument and runs the checks, this one plans,
+``write`` writes, locks and exports.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from reqconv import fs, uv
+from reqconv import fs
 from reqconv.change import read
-from reqconv.commands import FileChange
 from reqconv.errors import InputError, Location
-from reqconv.model import Diagnostic, Include, Role
+from reqconv.model import Diagnostic, FileChange, Include, Role
 
-__all__ = [
-    "Compiled",
-    "LockMove",
-    "Plan",
-    "Result",
-    "apply",
-    "plan_add",
-    "plan_remove",
-]
+__all__ = ["Compiled", "Plan", "plan_add", "plan_remove"]
 
-Runner = Callable[..., str]
 
 _INDEX_LINE_RE = re.compile(r"^(?:-i|--index-url|--extra-index-url)\b", re.MULTILINE)
 
@@ -84,33 +75,6 @@ class Plan:
     @property
     def pending(self) -> bool:
         return any(change.changed for change in self.changes)
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class LockMove:
-    """A package that entered (``before is None``), left (``after is None``) or moved in uv.lock."""
-
-    name: NormalizedName
-    before: str | None
-    after: str | None
-
-    def __str__(self) -> str:
-        if self.before is None:
-            return f"+ {self.name} {self.after}"
-        if self.after is None:
-            return f"- {self.name} {self.before}"
-        return f"~ {self.name} {self.before} -> {self.after}"
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Result:
-    """What ``apply`` did."""
-
-    plan: Plan
-    written: tuple[Path, ...] = ()
-    moves: tuple[LockMove, ...] = ()
-    locked: bool = False
-    diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
 
 
 # --------------------------------------------------------------------------------------------
@@ -376,18 +340,3 @@ def _plan(
         lines=tuple(lines),
         diagnostics=tuple(diagnostics),
     )
-
-
-def apply(
-    plan: Plan,
-    *,
-    lock: bool = True,
-    offline: bool = False,
-    runner: Runner = uv.run,
-    uv_path: Path | None = None,
-) -> Result:
-    """Write the plan, re-lock and re-export in one transaction; any failure restores every file
-    (``change_apply``)."""
-    from reqconv.change import write
-
-    return write.apply(plan, lock=lock, offline=offline, runner=runner, uv_path=uv_path)

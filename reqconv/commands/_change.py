@@ -17,7 +17,7 @@ from reqconv import fs
 from reqconv.commands import Output, WriteMode, diagnostic_json, unified_diff, wait_notice
 
 if TYPE_CHECKING:
-    from reqconv.change.plan import Plan, Result
+    from reqconv.change import Plan, Result
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -386,7 +386,7 @@ def _check_dockerfiles(
         findings += drift.compare_uv_image(path, text, made_by)
     if locked and dockerfiles:
         from reqconv import uv
-        from reqconv.commands.docker import plan_service
+        from reqconv.docker.plan import plan_service
 
         # The version only spells a uv image in new text; a rewrite is what is looked for.
         plan = plan_service(root, uv_version=uv.MIN_UV_VERSION, builds=found)

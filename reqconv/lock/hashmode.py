@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reqconv import fs
+from reqconv.lock.exports import unhashed_entries
 from reqconv.model import Dependency, DependencySpec, Source
 
 __all__ = ["unhashed_locks"]
@@ -73,8 +74,6 @@ def unhashed_locks(
     """The locks (service-relative) with an entry that has no hash: read from the export when it
     exists, else foreseen from the dependencies' sources (a git repository or a local folder exports
     without a hash, and ``uv pip sync --require-hashes`` refuses the whole file then)."""
-    from reqconv.lock.locking import unhashed_entries
-
     found: set[str] = set()
     foreseen: tuple[bool, frozenset[str]] | None = None
     for lock, group in groups.items():

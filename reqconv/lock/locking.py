@@ -1,17 +1,18 @@
 """The lock step: ``uv lock``, then the hashed exports that production installs.
 
-``lock_service`` is what ``reqconv lock``, ``convert`` (and ``add``/``remove``) run; ``check_service``
-is its read-only twin for ``--check`` and ``reqconv check``. Every file ``lock_service`` may touch
-(uv.lock, pyproject.toml, the exports) is tracked in the caller's ``fs.Transaction`` before uv or
-reqconv changes it, so a failure at any point (uv error, timeout, Ctrl-C, SIGTERM) leaves every file
-as it was. What would fail half-way is refused first: a folder it cannot write, a member of a uv
-workspace (uv would lock the workspace's uv.lock instead).
+``lock_service`` is what ``reqconv lock``, ``convert`` (and ``add``/``remove``) run; its read-only
+twin, for ``--check``, is ``stale.check_service``. Every file ``lock_service`` may touch (uv.lock,
+pyproject.toml, the exports) is tracked in the caller's ``fs.Transaction`` before uv or reqconv
+changes it, so a failure at any point (uv error, timeout, Ctrl-C, SIGTERM) leaves every file as it
+was. What would fail half-way is refused first: a folder it cannot write, a member of a uv
+workspace (uv would lock the workspace's uv.lock instead: ``project``).
 
 Pins (``==`` lines, a compiled ``.txt`` beside its ``.in``) are kept on the first lock: they go to
 uv as temporary ``[tool.uv] constraint-dependencies``, then pyproject.toml is restored byte for byte
 and uv locks again, keeping the locked versions as preferences, so pyproject keeps only the real
 direct specifiers. Pins that cannot hold together are dropped (uv names them in its explanation) and
-reported, as is every package whose version differs from its pin, and every hash mismatch.
+reported, as is every package whose version differs from its pin, and every hash mismatch
+(``pins``). uv's failures are explained by ``explain``; the exports are rendered by ``exports``.
 
 This module never prints and never exits; the command modules render its results.
 """
@@ -22,61 +23,43 @@ import contextlib
 import functools
 import os
 import re
-import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 from packaging.utils import NormalizedName, canonicalize_name
 
 from reqconv import fs, uv
-from reqconv.errors import InputError, Location, PyprojectError, UvError
+from reqconv.errors import InputError, Location, UvError
 from reqconv.lock import pins as pins_
+from reqconv.lock.explain import AUTH_FAILURE_RE, NO_SOLUTION, run_lock
+from reqconv.lock.exports import (
+    PYLOCK,
+    encoded,
+    export_name,
+    refuse_credentials,
+    render_exports,
+    targets_with_copied,
+    unhashed_diagnostics,
+)
 from reqconv.lock.pins import CarriedPin, HashMismatch, VersionChange
-from reqconv.model import Demand, Diagnostic, Index, Pin
-from reqconv.redact import has_credentials, redact_text, strip_credentials
-
-if TYPE_CHECKING:
-    from packaging.specifiers import SpecifierSet
+from reqconv.lock.project import Project, check_docker_python, read_project, refuse_workspace_member
+from reqconv.model import Demand, Diagnostic, Pin
+from reqconv.redact import redact_text
+from reqconv.uv import Runner
 
 __all__ = [
-    "PYLOCK",
-    "REQUIREMENTS_LOCK",
-    "CarriedPin",
-    "HashMismatch",
     "LockInputs",
     "LockResult",
-    "Project",
-    "Runner",
-    "StaleFile",
-    "VersionChange",
-    "check_docker_python",
-    "check_service",
-    "copied_exports",
     "derive_inputs",
     "derive_pins",
-    "encoded",
-    "export_name",
-    "export_targets",
     "lock_service",
-    "read_project",
-    "refuse_workspace_member",
-    "render_exports",
-    "run_lock",
+    "record_fingerprint",
 ]
 
-Runner = Callable[..., str]
-
-REQUIREMENTS_LOCK = "requirements.lock"
-PYLOCK = "pylock.toml"
-_GROUP_LOCK_RE = re.compile(r"^requirements-(?P<name>.+)\.lock$")
-_NO_SOLUTION = "No solution found when resolving dependencies"
 # https://packaging.python.org/en/latest/specifications/name-normalization/
 _NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
-# An SSH user name (git+ssh://git@host/...) is not a secret: keys authenticate, not the name.
-_SSH_USER_RE = re.compile(r"(?:^|[\s\"'=])(?:git\+)?ssh://[^/@\s:\"']+@")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -90,337 +73,6 @@ class LockResult:
     carried: tuple[CarriedPin, ...] = ()
     hash_mismatches: tuple[HashMismatch, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Project:
-    """What the lock step reads from pyproject.toml."""
-
-    path: Path
-    file: fs.TextFile
-    data: bytes
-    toml: dict[str, object]  # ``file.text`` parsed once, for every check that reads a table
-    requires_python: str | None
-    # Normalized (PEP 735 groups, PEP 685 extras): uv takes any spelling of a name.
-    groups: frozenset[NormalizedName]
-    extras: frozenset[NormalizedName]
-    has_indexes: bool = False  # [[tool.uv.index]] entries: the exports name them
-
-
-def export_name(group: str | None) -> str:
-    """``requirements.lock`` for production, ``requirements-NAME.lock`` for a group."""
-    return REQUIREMENTS_LOCK if group is None else f"requirements-{group}.lock"
-
-
-def _header(command: str) -> str:
-    return (
-        "# Generated by reqconv from uv.lock: do not edit by hand.\n"
-        f"# To regenerate it, run: {command}\n"
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Reading the project
-
-
-def _names(table: object) -> frozenset[NormalizedName]:
-    return frozenset(map(canonicalize_name, table)) if isinstance(table, dict) else frozenset()
-
-
-def read_project(root: Path) -> Project:
-    if not root.is_dir():
-        raise InputError(
-            "not a folder: give the service's folder (where pyproject.toml is)", Location(root)
-        )
-    path = root / "pyproject.toml"
-    if not path.is_file():
-        raise InputError("no pyproject.toml to lock: run `reqconv convert` first", Location(root))
-    raw = fs.read_bytes(path)
-    file = fs.decode(path, raw)
-    try:
-        data = tomllib.loads(file.text)
-    except tomllib.TOMLDecodeError as e:
-        raise PyprojectError(f"not valid TOML: {e}", Location(path)) from e
-    project = data.get("project", {})
-    project = project if isinstance(project, dict) else {}
-    requires_python = project.get("requires-python")
-    groups = data.get("dependency-groups", {})
-    extras = project.get("optional-dependencies", {})
-    tool = data.get("tool", {})
-    uv_table = tool.get("uv", {}) if isinstance(tool, dict) else {}
-    indexes = uv_table.get("index", []) if isinstance(uv_table, dict) else []
-    return Project(
-        path=path,
-        file=file,
-        data=raw,
-        toml=data,
-        requires_python=requires_python if isinstance(requires_python, str) else None,
-        groups=_names(groups),
-        extras=_names(extras),
-        has_indexes=bool(indexes),
-    )
-
-
-def _in_globs(service: Path, folder: Path, globs: object) -> bool:
-    """True when one of ``globs`` (relative to ``folder``, as uv reads them) names ``service``."""
-    relative = service.relative_to(folder).parts
-    for pattern in globs if isinstance(globs, list) else ():
-        parts = [part for part in str(pattern).split("/") if part not in ("", ".")]
-        if "**" in parts:  # rare: let pathlib walk it
-            if service in {match.resolve() for match in folder.glob(str(pattern))}:
-                return True
-        elif len(parts) == len(relative) and all(map(fnmatchcase, relative, parts)):
-            return True
-    return False
-
-
-def _workspace_of(root: Path) -> Path | None:
-    """The pyproject.toml of the uv workspace ``root`` is a member of, found as uv finds it.
-
-    uv takes the nearest ancestor with ``[tool.uv.workspace]``: a member when one of its
-    ``members`` globs matches ``root`` and no ``exclude`` glob does; otherwise ``root`` is a
-    project of its own.
-    """
-    service = root.resolve()
-    for folder in service.parents:
-        path = folder / "pyproject.toml"
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError):
-            continue
-        if "workspace" not in text:  # the common case, without parsing TOML
-            continue
-        try:
-            tool = tomllib.loads(text).get("tool")
-        except tomllib.TOMLDecodeError:
-            continue
-        uv_table = tool.get("uv") if isinstance(tool, dict) else None
-        workspace = uv_table.get("workspace") if isinstance(uv_table, dict) else None
-        if not isinstance(workspace, dict):
-            continue
-        member = _in_globs(service, folder, workspace.get("members"))
-        return path if member and not _in_globs(service, folder, workspace.get("exclude")) else None
-    return None
-
-
-def refuse_workspace_member(root: Path, project: Project) -> None:
-    tool = project.toml.get("tool", {})
-    if isinstance(tool, dict) and isinstance(tool.get("uv"), dict) and "workspace" in tool["uv"]:
-        return  # its own workspace root: uv looks no further up
-    workspace = _workspace_of(root)
-    if workspace is not None:
-        raise InputError(
-            f"a member of the uv workspace of {workspace}: uv locks the whole workspace into "
-            f"{workspace.parent / 'uv.lock'}, not a uv.lock of this service; lock the workspace "
-            "with uv there, or add this folder to its [tool.uv.workspace] exclude",
-            Location(project.path),
-        )
-
-
-def _requirement_items(data: dict[str, object]) -> list[tuple[str, str]]:
-    """(dotted key, text) of every PEP 508 string in the tables uv resolves."""
-    items: list[tuple[str, str]] = []
-
-    def add(where: str, values: object) -> None:
-        if isinstance(values, list):
-            items.extend(
-                (f"{where}[{i}]", value) for i, value in enumerate(values) if isinstance(value, str)
-            )
-
-    project = data.get("project")
-    if isinstance(project, dict):
-        add("[project].dependencies", project.get("dependencies"))
-        extras = project.get("optional-dependencies")
-        for name, values in extras.items() if isinstance(extras, dict) else ():
-            add(f"[project.optional-dependencies].{name}", values)
-    groups = data.get("dependency-groups")
-    for name, values in groups.items() if isinstance(groups, dict) else ():
-        add(f"[dependency-groups].{name}", values)
-    return items
-
-
-def _invalid_requirement(project: Project) -> PyprojectError | None:
-    """The first requirement of pyproject.toml that is not valid PEP 508, as an error."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    for where, text in _requirement_items(project.toml):
-        try:
-            Requirement(text)
-        except InvalidRequirement as e:
-            quoted = (f'"{text}"', f"'{text}'")  # as written in TOML, more often than not
-            lines = project.file.text.splitlines()
-            line = next(
-                (n for n, raw in enumerate(lines, start=1) if any(q in raw for q in quoted)),
-                next((n for n, raw in enumerate(lines, start=1) if text in raw), 0),
-            )
-            return PyprojectError(
-                f"{where} {text!r} is not a valid requirement: {e}", Location(project.path, line)
-            )
-    return None
-
-
-# uv's words for an index that refused it (a hint, or a failed download); no package name has a
-# space, so a name like `django-authentication` in a conflict cannot match.
-_AUTH_FAILURE_RE = re.compile(
-    r"valid authentication credentials|\b40[13] (?:Unauthorized|Forbidden)"
-)
-
-
-def _credentials_hint(project: Project, stderr: str) -> str:
-    """For an index uv names as refusing it: the variables uv reads its credentials from."""
-    text = " ".join(stderr.split())
-    if not _AUTH_FAILURE_RE.search(text):
-        return ""
-    tool = project.toml.get("tool")
-    uv_table = tool.get("uv") if isinstance(tool, dict) else None
-    raw = uv_table.get("index") if isinstance(uv_table, dict) else None
-    hints = []
-    for entry in raw if isinstance(raw, list) else ():
-        name, url = (entry.get("name"), entry.get("url")) if isinstance(entry, dict) else (0, 0)
-        if not isinstance(name, str) or not isinstance(url, str):
-            continue
-        shown = strip_credentials(url)
-        if shown.rstrip("/") in text:
-            prefix = Index(name=name, url=shown).env_prefix
-            hints.append(
-                f"hint: uv reads the credentials of index {name!r} ({shown}) from the environment: "
-                f"set {prefix}_USERNAME and {prefix}_PASSWORD"
-            )
-    return "\n".join(hints)
-
-
-# uv could not find (offline, downloads off), download, or inspect a Python for requires-python.
-_NO_PYTHON_RE = re.compile(
-    r"No interpreter found for Python|Failed to (?:download|install) .*cpython-"
-    r"|No download found for request|incompatible with the project's Python requirement"
-    r"|Failed to inspect Python interpreter"
-)
-_DOWNLOAD_FAILED_RE = re.compile(r"Failed to download `?(?P<url>\S*cpython-[^`\s]*)")
-_BROKEN_RE = re.compile(r"Failed to inspect Python interpreter from [\w ]+ at `(?P<path>[^`]+)`")
-_BOUND_RE = re.compile(r"(?:>=|~=|==|>)\s*(?P<minor>\d+\.\d+)")
-
-
-def _requires_python_line(project: Project) -> int:
-    for number, line in enumerate(project.file.text.splitlines(), start=1):
-        if line.lstrip().startswith("requires-python"):
-            return number
-    return 0
-
-
-def _no_python(project: Project, stderr: str, python_origin: str | None = None) -> str | None:
-    """reqconv's words for a lock that failed for want of a Python (uv's follow below them):
-    which requires-python, from which file and line, what uv could not do, and what to do."""
-    text = " ".join(stderr.split())
-    if not _NO_PYTHON_RE.search(text):
-        return None
-    wanted = project.requires_python or "(any)"
-    # convert knows where it took the value ("from Dockerfile:1 (Python 3.12 image)"); its new
-    # pyproject.toml is gone again once the failed run is rolled back.
-    where = python_origin or f"in {Location(project.path, _requires_python_line(project))}"
-    bound = _BOUND_RE.search(wanted)
-    minor = bound["minor"] if bound else "X.Y"
-    download = _DOWNLOAD_FAILED_RE.search(text)
-    broken = _BROKEN_RE.search(text)
-    if broken is not None:
-        why = (
-            f"uv stopped at an interpreter it could not run, {broken['path']} (a pyenv shim of "
-            "a version that is not installed?), before it found one that satisfies it"
-        )
-    elif download is not None:
-        why = (
-            "no installed Python satisfies it, and uv could not download one "
-            f"({redact_text(download['url']).rsplit('/', 1)[-1]}: no network, or a proxy?)"
-        )
-    elif "incompatible with the project's Python requirement" in text:
-        why = "the Python uv was told to use (UV_PYTHON or --python) does not satisfy it"
-    else:
-        why = (
-            "no installed Python satisfies it, and uv may not download one (offline, or "
-            "UV_PYTHON_DOWNLOADS=never)"
-        )
-    return (
-        f"no Python for requires-python = {wanted!r} ({where}): {why}. Install one "
-        f"(`uv python install {minor}`) or point uv at one (UV_PYTHON=/path/to/python{minor}); "
-        "or, if the service runs another Python, say which: `reqconv convert --python X.Y` "
-        "(a new pyproject.toml), or edit requires-python"
-    )
-
-
-def run_lock(
-    runner: Runner,
-    argv: list[str],
-    root: Path,
-    project: Project,
-    *,
-    python_origin: str | None = None,
-) -> None:
-    """``uv lock``, its failures explained where uv's message falls short.
-
-    An index that refused uv: which ``UV_INDEX_<NAME>_*`` variables to set. A requirement that is
-    not PEP 508: uv then no longer reads [project] and reports a failed ``setup.py`` build of the
-    project (offline: a missing setuptools), which says nothing of the line to fix; that becomes
-    the requirement's own error. Checked only after uv failed: uv accepts a few forms packaging
-    refuses (``>=1.0.*``), and a lock that works stays so; a resolution that found no solution
-    read the requirements, and goes to the pin handling.
-    """
-    try:
-        runner(argv, cwd=root, timeout=uv.DEFAULT_TIMEOUT)
-    except UvError as e:
-        no_python = _no_python(project, e.stderr, python_origin)
-        if no_python is not None:
-            raise UvError(no_python, argv=e.argv, returncode=e.returncode, stderr=e.stderr) from e
-        hint = _credentials_hint(project, e.stderr)
-        if hint:
-            stderr = f"{e.stderr.rstrip()}\n{hint}"
-            raise UvError(e.message, argv=e.argv, returncode=e.returncode, stderr=stderr) from e
-        if _NO_SOLUTION in " ".join(e.stderr.split()):
-            raise
-        invalid = _invalid_requirement(project)
-        if invalid is not None:
-            raise invalid from e
-        raise
-
-
-def _admits(specifier: SpecifierSet, python: str) -> bool:
-    """True when some ``X.Y.z`` release satisfies ``specifier`` (the image's patch is unknown)."""
-    return any(specifier.contains(f"{python}.{patch}") for patch in range(100))
-
-
-def check_docker_python(root: Path, requires_python: str | None, pyproject: Path) -> None:
-    """An image Python that ``requires-python`` excludes is an ``InputError`` (before locking)."""
-    if requires_python is None:
-        return
-    from reqconv.docker.builds import find_builds
-
-    # Every Dockerfile that builds the service (builds.py): the images this lock must install in.
-    paths = list(dict.fromkeys(build.dockerfile for build in find_builds(root)))
-    if not paths:
-        return
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-    from reqconv.docker import base_python_versions
-
-    try:
-        specifier = SpecifierSet(requires_python)
-    except InvalidSpecifier as e:
-        raise PyprojectError(
-            f"[project].requires-python {requires_python!r} is not a version specifier",
-            Location(pyproject),
-        ) from e
-
-    for path in paths:
-        for python, line in base_python_versions(fs.read_text(path).text):
-            if not _admits(specifier, python):
-                raise InputError(
-                    f"the image runs Python {python}, but {pyproject.name} has requires-python = "
-                    f"{requires_python!r}: a lock for it could not install there; change the FROM "
-                    "line or requires-python so that they agree",
-                    Location(path, line),
-                )
-
-
-# --------------------------------------------------------------------------------------------
-# Writing
 
 
 def _require_writable(root: Path) -> None:
@@ -441,70 +93,6 @@ def _write(tx: fs.Transaction, path: Path, data: bytes) -> bool:
         return tx.write(path, data)
     except OSError as e:
         raise InputError(f"cannot write: {e.strerror or e}", Location(path)) from e
-
-
-# --------------------------------------------------------------------------------------------
-# Credentials
-
-
-def _credential_line(text: str) -> int | None:
-    """The first line (1-based) holding userinfo in a URL, SSH user names aside."""
-    if "@" not in text:  # the common case, decided in one pass
-        return None
-    for number, line in enumerate(text.splitlines(), start=1):
-        if "@" in line and has_credentials(_SSH_USER_RE.sub(" ", line)):
-            return number
-    return None
-
-
-def _refuse_credentials(path: Path, text: str) -> None:
-    line = _credential_line(text)
-    if line is not None:
-        raise InputError(
-            "holds credentials in a URL; keep them out of pyproject.toml and the requirements "
-            "(uv reads UV_INDEX_<NAME>_USERNAME / UV_INDEX_<NAME>_PASSWORD from the environment)",
-            Location(path, line),
-        )
-
-
-# --------------------------------------------------------------------------------------------
-# Hashes
-
-
-def unhashed_entries(text: str) -> list[tuple[int, str]]:
-    """(line, first line) of each requirement of a requirements.txt export with no ``--hash``."""
-    found: list[tuple[int, str]] = []
-    entry: list[str] = []
-    start = 0
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not entry:
-            # Comments, `# via` lines, blank lines and global options (`--index-url`) are no entry.
-            if not line.strip() or line.startswith((" ", "\t", "#", "--")):
-                continue
-            start = number
-        entry.append(line)
-        if not line.rstrip().endswith("\\"):
-            if "--hash=" not in " ".join(entry):
-                found.append((start, entry[0].rstrip(" \\")))
-            entry = []
-    return found
-
-
-def _unhashed_diagnostics(path: Path, text: str) -> list[Diagnostic]:
-    return [
-        Diagnostic(
-            code="unhashed-requirement",
-            message=f"{requirement} has no hash (a git, path or URL source): "
-            f"`uv pip sync --require-hashes {path.name}` refuses the whole file; install it "
-            "another way, or sync without --require-hashes (uv still checks every hash listed)",
-            location=Location(path, line),
-        )
-        for line, requirement in unhashed_entries(text)
-    ]
-
-
-# --------------------------------------------------------------------------------------------
-# Pins
 
 
 def _named_in(stderr: str, pins: Iterable[Pin]) -> list[Pin]:
@@ -546,154 +134,6 @@ def _upgrade_names(packages: Sequence[str]) -> frozenset[NormalizedName]:
             raise InputError(f"--upgrade-package {item!r}: {name!r} is not a valid package name")
         names.add(canonicalize_name(name))
     return frozenset(names)
-
-
-# --------------------------------------------------------------------------------------------
-# The service
-
-
-def export_targets(
-    root: Path, project: Project, export_groups: Sequence[str], pylock: bool
-) -> list[tuple[str | None, bool]]:
-    """(group, is_pylock) for each export: production, asked groups, groups already exported."""
-    known = project.groups | project.extras
-    groups = dict.fromkeys(export_groups)
-    for path in sorted(root.glob("requirements-*.lock")):
-        match = _GROUP_LOCK_RE.match(path.name)
-        if match and canonicalize_name(match["name"]) in known:
-            groups.setdefault(match["name"])
-    for name in groups:
-        if canonicalize_name(name) not in known:
-            raise InputError(
-                f"--export-group {name}: no such group in [dependency-groups] or "
-                "[project.optional-dependencies]",
-                Location(project.path),
-            )
-    targets: list[tuple[str | None, bool]] = [(None, False)]
-    targets += [(name, False) for name in groups]
-    if pylock or (root / PYLOCK).is_file():
-        targets.append((None, True))
-    return targets
-
-
-def copied_exports(root: Path, project: Project) -> tuple[list[str], bool, list[Diagnostic]]:
-    """The group exports (and whether ``pylock.toml``) that a Dockerfile building ``root`` copies.
-
-    A ``requirements-NAME.lock`` whose NAME is no group or extra of pyproject.toml cannot be
-    exported: a warning at the ``COPY`` line (the image would not build).
-    """
-    from reqconv.docker.builds import find_builds
-
-    builds = find_builds(root)
-    if not builds:
-        return [], False, []
-    from reqconv.docker import context_sources
-
-    known = project.groups | project.extras
-    groups: list[str] = []
-    pylock = False
-    diagnostics: list[Diagnostic] = []
-    for build in builds:
-        text = fs.read_text(build.dockerfile).text
-        for source, line in context_sources(text, dict(build.args)):
-            name = Path(source).name
-            if name == PYLOCK:
-                pylock = True
-            match = _GROUP_LOCK_RE.match(name)
-            if match is None:
-                continue
-            if canonicalize_name(match["name"]) in known:
-                groups.append(match["name"])
-            else:
-                diagnostics.append(
-                    Diagnostic(
-                        code="lock-not-exportable",
-                        message=f"copies {name}, but {match['name']!r} is no group or extra of "
-                        f"{project.path}: the lock step cannot export it, and the image will "
-                        "not build; add the group, or copy another lock",
-                        location=Location(build.dockerfile, line),
-                    )
-                )
-    return list(dict.fromkeys(groups)), pylock, list(dict.fromkeys(diagnostics))
-
-
-def _targets_with_copied(
-    root: Path, project: Project, export_groups: Sequence[str], pylock: bool
-) -> tuple[list[tuple[str | None, bool]], list[Diagnostic]]:
-    """``export_targets`` plus every export a Dockerfile of the service copies."""
-    copied, copied_pylock, notes = copied_exports(root, project)
-    groups = list(dict.fromkeys((*export_groups, *copied)))
-    return export_targets(root, project, groups, pylock or copied_pylock), notes
-
-
-def _export_argv(
-    uv_path: Path, root: Path, project: Project, group: str | None, pylock: bool, offline: bool
-) -> list[str]:
-    groups = (group,) if group is not None and canonicalize_name(group) in project.groups else ()
-    extras = (group,) if group is not None and not groups else ()
-    return uv.build_export_argv(
-        uv_path,
-        root.absolute(),  # uv runs with cwd=root: a relative --project would resolve twice
-        output=None,
-        groups=groups,
-        extras=extras,
-        fmt="pylock.toml" if pylock else "requirements.txt",
-        offline=offline,
-        emit_index_url=project.has_indexes,
-    )
-
-
-def _export_command(group: str | None, pylock: bool) -> str:
-    if pylock:
-        return "reqconv lock --pylock"
-    return "reqconv lock" if group is None else f"reqconv lock --export-group {group}"
-
-
-def encoded(path: Path, text: str) -> bytes:
-    """``text`` with the newline style (and BOM) of the export it replaces, if any.
-
-    A Windows checkout with ``core.autocrlf`` holds CRLF exports: written back LF, every line
-    would change on each lock and ``--check`` would never pass.
-    """
-    try:
-        return fs.decode(path, path.read_bytes()).encode(text)
-    except (OSError, InputError):  # a new file, or one reqconv cannot decode: uv's text as is
-        return text.encode()
-
-
-_INDEX_OPTIONS = ("--index-url ", "--extra-index-url ", "--find-links ")
-
-
-def _strip_index_credentials(body: str) -> str:
-    """The ``--index-url``/``--extra-index-url`` lines ``--emit-index-url`` adds, without userinfo
-    (a URL written by hand with ``user:pw@``): the image gets credentials another way."""
-    lines = []
-    for line in body.splitlines(keepends=True):
-        option, _, url = line.rstrip("\n").partition(" ")
-        index_line = line.startswith(_INDEX_OPTIONS)
-        lines.append(f"{option} {strip_credentials(url)}\n" if index_line else line)
-    return "".join(lines)
-
-
-def render_exports(
-    root: Path,
-    project: Project,
-    targets: Sequence[tuple[str | None, bool]],
-    *,
-    runner: Runner,
-    uv_path: Path,
-    offline: bool,
-) -> list[tuple[Path, str]]:
-    """The text of every export, from uv.lock as it is (``uv export --frozen``), credential-free."""
-    rendered = []
-    for group, pylock in targets:
-        path = root / (PYLOCK if pylock else export_name(group))
-        argv = _export_argv(uv_path, root, project, group, pylock, offline)
-        body = _strip_index_credentials(runner(argv, cwd=root, timeout=uv.DEFAULT_TIMEOUT))
-        text = _header(_export_command(group, pylock)) + body
-        _refuse_credentials(path, text)
-        rendered.append((path, text))
-    return rendered
 
 
 _P = ParamSpec("_P")
@@ -739,7 +179,7 @@ def lock_service(
     project = read_project(root)
     refuse_workspace_member(root, project)
     check_docker_python(root, project.requires_python, project.path)
-    targets, notes = _targets_with_copied(root, project, export_groups, pylock)
+    targets, notes = targets_with_copied(root, project, export_groups, pylock)
     _require_writable(root)
     lock_path = root / "uv.lock"
     lock_before = lock_path.read_bytes() if lock_path.is_file() else None
@@ -786,7 +226,7 @@ def lock_service(
                 break
             except UvError as e:
                 unwrapped = " ".join(e.stderr.split())
-                if _NO_SOLUTION not in unwrapped or _AUTH_FAILURE_RE.search(unwrapped):
+                if NO_SOLUTION not in unwrapped or AUTH_FAILURE_RE.search(unwrapped):
                     raise  # an index that refused uv is no conflict of the pins
                 why = f"uv could not keep the pin: {_why(e.stderr)}"
                 named = _named_in(e.stderr, remaining)
@@ -811,7 +251,7 @@ def lock_service(
         lock()
 
     lock_text = fs.read_text(lock_path).text
-    _refuse_credentials(lock_path, lock_text)
+    refuse_credentials(lock_path, lock_text)
     summary = uv.read_lock(lock_text) if pins else None
 
     kept: list[Pin] = []
@@ -871,7 +311,7 @@ def lock_service(
         if _write(tx, path, encoded(path, text)):
             written.append(path)
         if path.name != PYLOCK:
-            diagnostics.extend(_unhashed_diagnostics(path, text))
+            diagnostics.extend(unhashed_diagnostics(path, text))
     written.extend(record_fingerprint(root, tx, uv_path))
     return LockResult(
         root=root,
@@ -942,149 +382,3 @@ def derive_pins(root: Path) -> tuple[tuple[Pin, ...], tuple[Diagnostic, ...]]:
     """``derive_inputs`` without the demands."""
     inputs = derive_inputs(root)
     return inputs.pins, inputs.diagnostics
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class StaleFile:
-    """A file the lock step would change: uv.lock (``after is None``: uv decides) or an export."""
-
-    path: Path
-    before: bytes | None
-    after: bytes | None
-    after_text: str = ""
-    reason: str = ""
-
-
-def check_service(
-    root: Path,
-    *,
-    pins: Sequence[Pin] = (),
-    demands: Sequence[Demand] = (),
-    export_groups: Sequence[str] = (),
-    pylock: bool = False,
-    offline: bool = False,
-    runner: Runner = uv.run,
-    uv_path: Path,
-) -> list[StaleFile]:
-    """What ``lock_service`` would change in ``root``; every file is left as it was.
-
-    ``uv lock --locked`` tells a stale uv.lock. A pin of the requirements that uv.lock does not
-    hold (and that no other input excludes) needs a trial: the lock step runs and every file is
-    restored byte for byte, so a pin uv cannot hold is not reported as pending for ever. Then each
-    export (those asked, those that exist, those a Dockerfile copies) is rendered and compared.
-    """
-    project = read_project(root)
-    refuse_workspace_member(root, project)
-    check_docker_python(root, project.requires_python, project.path)
-    argv = uv.build_lock_argv(uv_path, root.absolute(), offline=offline, locked=True)
-    lock_path = root / "uv.lock"
-    try:
-        run_lock(runner, argv, root, project)
-    except UvError as e:
-        if not uv.is_stale_lock_error(e):
-            raise
-        before = lock_path.read_bytes() if lock_path.is_file() else None
-        reason = "missing" if before is None else "out of date"
-        return [StaleFile(path=lock_path, before=before, after=None, reason=reason)]
-    unheld = _unheld_pins(lock_path, pins, demands)
-    if unheld and os.access(root, os.W_OK):
-        return _trial(
-            root,
-            pins=pins,
-            demands=demands,
-            export_groups=export_groups,
-            pylock=pylock,
-            offline=offline,
-            runner=runner,
-            uv_path=uv_path,
-        )
-    stale = []
-    if unheld:  # a read-only checkout: no trial, the pins are the finding
-        listed = ", ".join(f"{pin.origin} pins {pin.name}=={pin.version}" for pin in unheld)
-        stale.append(
-            StaleFile(
-                path=lock_path,
-                before=lock_path.read_bytes(),
-                after=None,
-                reason=f"does not hold the requirements' pins ({listed})",
-            )
-        )
-    targets, _ = _targets_with_copied(root, project, export_groups, pylock)
-    for path, text in render_exports(
-        root, project, targets, runner=runner, uv_path=uv_path, offline=offline
-    ):
-        before = path.read_bytes() if path.is_file() else None
-        after = encoded(path, text)
-        if before != after:
-            reason = "missing" if before is None else "out of date"
-            stale.append(
-                StaleFile(path=path, before=before, after=after, after_text=text, reason=reason)
-            )
-    return stale
-
-
-def _unheld_pins(lock_path: Path, pins: Sequence[Pin], demands: Sequence[Demand]) -> list[Pin]:
-    """The pins ``lock_service`` would carry into uv.lock (those it does not hold yet)."""
-    settled = pins_.settle(pins, demands)
-    if not settled.applied:
-        return []
-    summary = uv.read_lock(fs.read_text(lock_path).text)
-    return [pin for pin in settled.applied if not pins_.held(pin, summary)]
-
-
-def _trial(
-    root: Path,
-    *,
-    pins: Sequence[Pin],
-    demands: Sequence[Demand],
-    export_groups: Sequence[str],
-    pylock: bool,
-    offline: bool,
-    runner: Runner,
-    uv_path: Path,
-) -> list[StaleFile]:
-    """Run the lock step, note what it changed, restore every file."""
-
-    def read(path: Path) -> bytes | None:
-        return path.read_bytes() if path.is_file() else None
-
-    # What lock_service may write: uv.lock and the exports (tx restores them; this says what was).
-    candidates = [root / "uv.lock", root / PYLOCK, *root.glob("requirements*.lock")]
-    snapshot = {path.name: read(path) for path in candidates}
-    stale = []
-    with fs.Transaction() as tx:
-        try:
-            result = lock_service(
-                root,
-                tx=tx,
-                pins=pins,
-                demands=demands,
-                export_groups=export_groups,
-                pylock=pylock,
-                offline=offline,
-                runner=runner,
-                uv_path=uv_path,
-            )
-            carried = "; ".join(str(carry) for carry in result.carried)
-            for path in result.written:
-                before = snapshot.get(path.name)
-                after = path.read_bytes()
-                is_lock = path.name == "uv.lock"
-                stale.append(
-                    StaleFile(
-                        path=path,
-                        before=before,
-                        after=None if is_lock else after,
-                        after_text="" if is_lock else after.decode("utf-8", "replace"),
-                        reason=(carried or "out of date") if is_lock else "out of date",
-                    )
-                )
-        finally:
-            failed = tx.rollback()
-    if failed:
-        raise InputError(
-            "--check could not restore these files after its trial lock: "
-            + ", ".join(path.as_posix() for path in failed),
-            Location(root),
-        )
-    return stale
