@@ -324,7 +324,7 @@ def _unset_variables(files: Mapping[Path, ReqFile]) -> list[Diagnostic]:
     """``${VAR}`` in a requirement's URL that is not set here: uv would lock the literal text."""
     import os
 
-    from reqconv.requirements.parse import ENV_RE
+    from reqconv.requirements.direct import ENV_RE
 
     found: list[Diagnostic] = []
     for reqfile in files.values():

@@ -13,6 +13,7 @@ from packaging.requirements import Requirement
 
 from reqconv.errors import InputError, InputErrors, Location, ParseError
 from reqconv.model import Diagnostic, Include, Option, Req, ReqFile, Source
+from reqconv.requirements import lines as reqlines
 from reqconv.requirements import parse
 from reqconv.requirements.parse import parse_file, parse_text, parse_tree
 
@@ -1085,7 +1086,7 @@ def test_logical_lines_agree_with_pip_requirements_parser() -> None:
         for line in prp.preprocess(text)
         if isinstance(line, prp.TextLine)
     ]
-    ours = list(parse._logical_lines(text, [], FILE))
+    ours = list(reqlines.logical_lines(text, [], FILE))
     assert ours == theirs
 
 
@@ -1103,7 +1104,7 @@ def test_logical_lines_match_pip_requirements_parser_on_generated_text(pieces: l
         for line in prp.preprocess(text)
         if isinstance(line, prp.TextLine)
     ]
-    assert list(parse._logical_lines(text, [], FILE)) == theirs
+    assert list(reqlines.logical_lines(text, [], FILE)) == theirs
 
 
 _PIECES = [
@@ -1165,7 +1166,7 @@ def test_fast_path_on_2000_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("a plain requirement line went through pip's option parser")
 
-    monkeypatch.setattr(parse, "_parse_options", refuse)
+    monkeypatch.setattr(reqlines, "parse_options", refuse)
     path = tmp_path / "requirements.txt"
     path.write_text(_generated(2000), encoding="utf-8")
     parsed = parse_file(path)
