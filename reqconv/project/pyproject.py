@@ -34,7 +34,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from tomlkit.container import Container
 from tomlkit.items import AoT, Array, Comment, InlineTable, Item, Table, Whitespace
 
-from reqconv.convert.normalize import canonical
+from reqconv.convert.specifiers import canonical
 from reqconv.errors import PyprojectError
 from reqconv.model import (
     Dependency,
