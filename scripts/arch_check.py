@@ -54,7 +54,9 @@ def _resolve(module: Module, node: ast.ImportFrom) -> str:
     package = module.name if module.is_package else module.name.rpartition(".")[0]
     for _ in range(node.level - 1):
         package = package.rpartition(".")[0]
-    return f"{package}.{node.module}" if node.module else package
+    if not node.module:
+        return package
+    return f"{package}.{node.module}" if package else node.module
 
 
 def _owner(name: str, modules: Mapping[str, Module]) -> str | None:
