@@ -553,7 +553,7 @@ def _check_fast(paths: list[str], format: str, strict: bool, quiet: bool) -> int
     """0 when every PATH is a service whose fingerprint matches (no import beyond hashlib)."""
     if strict or format == "json":
         return None
-    from reqconv import fingerprint
+    from reqconv.lock import fingerprint
 
     roots = paths or ["."]
     if not all(fingerprint.matches(root) for root in roots):
@@ -612,7 +612,9 @@ def _typer_main(args: list[str]) -> int:
         if callable(show):
             show()
         else:
-            sys.stderr.write(f"reqconv: error: {e}\n")
+            format_message = getattr(e, "format_message", None)
+            message = format_message() if callable(format_message) else str(e)
+            sys.stderr.write(f"reqconv: error: {message}\n")
         return 2
     return code if isinstance(code, int) else 0
 

@@ -21,6 +21,7 @@ __all__ = [
     "Dependency",
     "DependencySpec",
     "Diagnostic",
+    "FileChange",
     "GroupItem",
     "Include",
     "IncludeGroup",
@@ -66,7 +67,7 @@ class Diagnostic:
 
 
 # --------------------------------------------------------------------------------------------
-# Parsed requirements files (requirements_txt.py produces these)
+# Parsed requirements files (requirements/parse.py produces these)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -111,8 +112,9 @@ class Req:
 class Unnamed:
     """A URL or path requirement whose line gives no package name (no ``#egg=``, no ``name @``).
 
-    ``requirements_txt.name_unnamed`` turns it into a ``Req`` once the name is known (``--name-url``,
-    or uv reading the URL's metadata; see ``names.py``); until then it is carried by nothing.
+    ``requirements.parse.name_unnamed`` turns it into a ``Req`` once the name is known
+    (``--name-url``, or uv reading the URL's metadata; see ``convert/names.py``); until then it is
+    carried by nothing.
     ``location`` is the URL or path as written with credentials redacted (what messages show and
     ``--name-url`` matches); ``target`` is the same as written, the text uv is given (it may hold
     credentials: never print it). ``askable``: a git or archive URL whose metadata uv can read.
@@ -390,3 +392,18 @@ class LockSummary:
             if package.name == name:
                 return package.version
         return None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FileChange:
+    """The planned content of one file (``before is None``: the file does not exist yet)."""
+
+    path: Path
+    before: bytes | None
+    after: bytes
+    before_text: str
+    after_text: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after

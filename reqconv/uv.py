@@ -32,6 +32,7 @@ __all__ = [
     "MIN_UV_VERSION",
     "OVERRIDING_VARIABLES",
     "ExportFormat",
+    "Runner",
     "build_export_argv",
     "build_lock_argv",
     "build_name_argv",
@@ -42,6 +43,9 @@ __all__ = [
     "run",
     "uv_version",
 ]
+
+#: The signature of ``run``: the seam tests replace with a fake uv (argv in, stdout out).
+Runner = Callable[..., str]
 
 # 0.6.15 is the first uv that takes ``--format requirements.txt`` verbatim (earlier releases only
 # knew ``requirements-txt``) and the first whose ``uv export`` writes PEP 751 ``pylock.toml``

@@ -130,7 +130,7 @@ done
 
 # --- 3. the uv image -----------------------------------------------------------------------------
 [ -x "$PYTHON" ] || die "$PYTHON not found: make the venv first (pip install -e .), or set PYTHON"
-uv_version=$("$PYTHON" -c 'from reqconv.commands.docker import resolve_uv_version; print(resolve_uv_version())')
+uv_version=$("$PYTHON" -c 'from reqconv.docker.plan import resolve_uv_version; print(resolve_uv_version())')
 uv_tag="ghcr.io/astral-sh/uv:$uv_version"
 if ! "$DOCKER" image inspect "$uv_tag" >/dev/null 2>&1; then
   dir="$CACHE/uv-$uv_version"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reqconv.builds import Build, find_builds, find_dockerfiles, interpolate, scan
+from reqconv.docker.builds import Build, find_builds, find_dockerfiles, interpolate, scan
 from tests._builders import write_files
 
 SERVICES = Path(__file__).parent.parent.parent / "shared" / "services"

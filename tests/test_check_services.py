@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from reqconv import cli
-from reqconv.checking import check_service
+from reqconv.drift.check import check_service
 
 SERVICES = Path(__file__).resolve().parents[1] / ".." / "shared" / "services"
 

@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from reqconv import pyproject
-from reqconv.commands.convert import ConvertOptions, ServiceConversion, plan_service
+from reqconv.commands.convert import ConvertOptions
 from reqconv.errors import InputError
 from reqconv.model import Dependency
-from reqconv.requirements_txt import parse_tree
+from reqconv.project import pyproject
+from reqconv.requirements.parse import parse_tree
+from reqconv.service import ServiceConversion, plan_service
 from tests.test_corpus_parse import REQUIREMENTS, lay_out
 
 pytestmark = pytest.mark.skipif(

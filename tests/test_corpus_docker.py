@@ -117,8 +117,8 @@ def _service_figures(copy: Path) -> tuple[int, Counter[str], int]:
     """(rewritten, kept reasons, Dockerfiles) over every (service, Dockerfile) pair: each
     ``pip install -r`` RUN of a Dockerfile that builds the service is rewritten or kept with
     a code (a Dockerfile left alone counts each of its installs under the code that says why)."""
-    from reqconv.builds import scan
-    from reqconv.commands.docker import plan_service
+    from reqconv.docker.builds import scan
+    from reqconv.docker.plan import plan_service
     from reqconv.docker.reasons import RULES
 
     rewritten = 0

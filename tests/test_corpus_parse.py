@@ -22,7 +22,7 @@ from packaging.utils import canonicalize_name
 
 from reqconv.errors import InputError, InputErrors
 from reqconv.model import ReqFile
-from reqconv.requirements_txt import parse_tree
+from reqconv.requirements.parse import parse_tree
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 REQUIREMENTS = CORPUS / "requirements"

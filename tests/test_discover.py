@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from reqconv import discover
 from reqconv.errors import InputError
 from reqconv.model import Role
+from reqconv.requirements import discover
 
 ROOT = Path("/svc")
 

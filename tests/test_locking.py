@@ -15,7 +15,8 @@ from packaging.utils import canonicalize_name
 
 from reqconv import fs
 from reqconv.errors import InputError, Location, PyprojectError, UvError
-from reqconv.locking import LockResult, check_service, lock_service
+from reqconv.lock.locking import LockResult, lock_service
+from reqconv.lock.stale import check_service
 from reqconv.model import Pin
 
 UV = Path("/fake/uv")

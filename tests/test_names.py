@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from reqconv import names
+from reqconv.convert import names
 from reqconv.errors import InputError, InputErrors, UvError, UvNotFoundError
 from reqconv.model import Source
-from reqconv.requirements_txt import parse_text
+from reqconv.requirements.parse import parse_text
 
 
 def test_uv_names_a_git_url_and_the_file_options_reach_it(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from reqconv import normalize
+from reqconv.convert import normalize
 from reqconv.errors import ConflictError, Location
 from reqconv.model import (
     Conversion,

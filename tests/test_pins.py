@@ -6,8 +6,8 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from reqconv import pins
 from reqconv.errors import Location
+from reqconv.lock import pins
 from reqconv.model import Demand, Pin
 
 MAIN = Path("requirements.txt")

@@ -16,8 +16,11 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from reqconv import fs, normalize, pyproject, requirements_txt
+from reqconv import fs
+from reqconv.convert import normalize
 from reqconv.model import Dependency, ProjectMeta, Role
+from reqconv.project import pyproject
+from reqconv.requirements import parse
 from tests.test_roundtrip_property import requirement_texts, unique_by_name
 
 ROOT = Path("svc")
@@ -68,7 +71,7 @@ def test_requirements_file_survives_parse_write_read(
         raw = b"\xef\xbb\xbf" + raw
     path = ROOT / "requirements.txt"
     decoded = fs.decode(path, raw)
-    reqfile = requirements_txt.parse_text(decoded.text, path)
+    reqfile = parse.parse_text(decoded.text, path)
     conversion = normalize.convert({path: reqfile}, (Role(path=path),), ROOT)
     written = pyproject.apply(
         pyproject.new_document(ProjectMeta(name="svc")),

@@ -11,7 +11,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from reqconv import normalize, pyproject
+from reqconv.convert import normalize
 from reqconv.errors import Location, PyprojectError
 from reqconv.model import (
     Dependency,
@@ -27,6 +27,7 @@ from reqconv.model import (
     Source,
     UvSettings,
 )
+from reqconv.project import pyproject
 
 P = Path("/svc/pyproject.toml")
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reqconv import pythons
 from reqconv.errors import InputError, Location
+from reqconv.project import pythons
 
 
 def _write(path: Path, text: str) -> Path:

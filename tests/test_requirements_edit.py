@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from reqconv import requirements_edit
-from reqconv.requirements_txt import parse_text
+from reqconv.requirements import edit
+from reqconv.requirements.parse import parse_text
 
 
 def _add(text: str, line: str, name: str) -> str:
-    return requirements_edit.add_line(text, parse_text(text, Path("r.txt")), line, name)
+    return edit.add_line(text, parse_text(text, Path("r.txt")), line, name)
 
 
 @pytest.mark.parametrize(
@@ -49,12 +49,12 @@ def test_add_line_keeps_a_sorted_file_sorted_else_appends(before: str, after: st
 
 def test_replace_keeps_the_comment_and_every_other_byte() -> None:
     text = "alpha>=1  # needed by x\nbeta\n"
-    assert requirements_edit.replace_line(text, 1, "alpha>=2") == "alpha>=2  # needed by x\nbeta\n"
+    assert edit.replace_line(text, 1, "alpha>=2") == "alpha>=2  # needed by x\nbeta\n"
 
 
 def test_replace_takes_the_continuation_lines_too() -> None:
     text = "alpha==1.0 \\\n    --hash=sha256:aa\nbeta\n"
-    assert requirements_edit.replace_line(text, 1, "alpha==2.0") == "alpha==2.0\nbeta\n"
+    assert edit.replace_line(text, 1, "alpha==2.0") == "alpha==2.0\nbeta\n"
 
 
 def test_remove_lines_removes_whole_logical_lines() -> None:
@@ -67,9 +67,9 @@ def test_remove_lines_removes_whole_logical_lines() -> None:
         zeta
         """
     )
-    assert requirements_edit.remove_lines(text, [2, 5]) == "# keep me\nbeta  # why\n"
+    assert edit.remove_lines(text, [2, 5]) == "# keep me\nbeta  # why\n"
 
 
 def test_is_sorted_needs_two_entries() -> None:
-    assert not requirements_edit.is_sorted(parse_text("alpha\n", Path("r.txt")))
-    assert requirements_edit.is_sorted(parse_text("alpha\nbeta\n", Path("r.txt")))
+    assert not edit.is_sorted(parse_text("alpha\n", Path("r.txt")))
+    assert edit.is_sorted(parse_text("alpha\nbeta\n", Path("r.txt")))

@@ -11,10 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from packaging.requirements import Requirement
 
-from reqconv import requirements_txt
 from reqconv.errors import InputError, InputErrors, Location, ParseError
 from reqconv.model import Diagnostic, Include, Option, Req, ReqFile, Source
-from reqconv.requirements_txt import parse_file, parse_text, parse_tree
+from reqconv.requirements import lines as reqlines
+from reqconv.requirements import parse
+from reqconv.requirements.parse import parse_file, parse_text, parse_tree
 
 FILE = Path("apps/backend/requirements.txt")
 
@@ -757,7 +758,7 @@ def test_a_named_unnamed_line_is_a_requirement_with_its_source() -> None:
     parsed = _parse(
         'git+https://github.com/org/lib.git@v2.0#subdirectory=py ; os_name == "posix"\n'
     )
-    named = requirements_txt.with_names(parsed, {Location(FILE, 1): "My_Lib"})
+    named = parse.with_names(parsed, {Location(FILE, 1): "My_Lib"})
     assert named.unnamed == ()
     (req,) = named.requirements
     assert (req.name, str(req.requirement), req.origin) == (
@@ -1085,7 +1086,7 @@ def test_logical_lines_agree_with_pip_requirements_parser() -> None:
         for line in prp.preprocess(text)
         if isinstance(line, prp.TextLine)
     ]
-    ours = list(requirements_txt._logical_lines(text, [], FILE))
+    ours = list(reqlines.logical_lines(text, [], FILE))
     assert ours == theirs
 
 
@@ -1103,7 +1104,7 @@ def test_logical_lines_match_pip_requirements_parser_on_generated_text(pieces: l
         for line in prp.preprocess(text)
         if isinstance(line, prp.TextLine)
     ]
-    assert list(requirements_txt._logical_lines(text, [], FILE)) == theirs
+    assert list(reqlines.logical_lines(text, [], FILE)) == theirs
 
 
 _PIECES = [
@@ -1161,12 +1162,11 @@ def _generated(count: int) -> str:
 def test_fast_path_on_2000_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Plain requirement lines never reach pip's option parser (the slow part); the speed itself is
     # measured by `nox -s bench` (convert-2000), never by a timed assertion here.
-    from reqconv import requirements_txt
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("a plain requirement line went through pip's option parser")
 
-    monkeypatch.setattr(requirements_txt, "_parse_options", refuse)
+    monkeypatch.setattr(reqlines, "parse_options", refuse)
     path = tmp_path / "requirements.txt"
     path.write_text(_generated(2000), encoding="utf-8")
     parsed = parse_file(path)
@@ -1194,7 +1194,7 @@ def test_every_bad_line_is_reported_not_only_the_first(tmp_path: Path) -> None:
     main.write_text("foo==\nalpha\n-r other.txt\nbeta==1 --hash=md5:abc\n")
     (tmp_path / "other.txt").write_text("bar>=1,,2\ngamma\n-r missing.txt\n")
     with pytest.raises(InputErrors) as info:
-        requirements_txt.parse_tree([main])
+        parse.parse_tree([main])
     assert [str(e.location) for e in info.value.errors] == [
         f"{main}:1",
         f"{main}:4",
@@ -1207,7 +1207,7 @@ def test_every_bad_line_is_reported_not_only_the_first(tmp_path: Path) -> None:
 
 def test_a_single_bad_line_raises_its_own_parse_error(tmp_path: Path) -> None:
     with pytest.raises(ParseError) as info:
-        requirements_txt.parse_text("ok\nfoo==\n", tmp_path / "r.txt")
+        parse.parse_text("ok\nfoo==\n", tmp_path / "r.txt")
     assert not isinstance(info.value, InputErrors)
     assert info.value.location == Location(tmp_path / "r.txt", 2)
 
@@ -1264,4 +1264,4 @@ _UV_COMMAND = "uv export --frozen --no-dev --no-hashes --output-file requirement
     ],
 )
 def test_export_command_reads_the_header(text: str, expected: str | None) -> None:
-    assert requirements_txt.export_command(text) == expected
+    assert parse.export_command(text) == expected

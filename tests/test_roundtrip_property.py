@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from reqconv import normalize, pyproject
+from reqconv.convert import normalize
 from reqconv.errors import ConflictError, Location
 from reqconv.model import (
     Dependency,
@@ -22,6 +22,7 @@ from reqconv.model import (
     ReqFile,
     Role,
 )
+from reqconv.project import pyproject
 
 ROOT = Path("/svc")
 PYPROJECT = ROOT / "pyproject.toml"

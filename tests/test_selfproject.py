@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from reqconv import selfproject
 from reqconv.commands import CollectedOutput, WriteMode
 from reqconv.commands.convert import ConvertOptions, run
 from reqconv.errors import InputError, Location
+from reqconv.project import selfproject
 
 
 def _convert(root: Path, out: CollectedOutput | None = None) -> int:

@@ -21,8 +21,10 @@ import pytest
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from reqconv import cli, discover
-from reqconv.commands.convert import ConvertOptions, plan_service
+from reqconv import cli
+from reqconv.commands.convert import ConvertOptions
+from reqconv.requirements import discover
+from reqconv.service import plan_service
 
 SERVICES = Path(__file__).parent.parent.parent / "shared" / "services"
 _EGG_RE = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from reqconv.locking import LockResult
-    from reqconv.model import Diagnostic
+    from reqconv.lock.locking import LockResult
+    from reqconv.model import Diagnostic, FileChange
 
 
 class Output(Protocol):
@@ -52,21 +52,6 @@ class WriteMode:
     @property
     def writes(self) -> bool:
         return not (self.dry_run or self.check)
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class FileChange:
-    """The planned content of one file (``before is None``: the file does not exist yet)."""
-
-    path: Path
-    before: bytes | None
-    after: bytes
-    before_text: str
-    after_text: str
-
-    @property
-    def changed(self) -> bool:
-        return self.before != self.after
 
 
 def wait_notice(out: Output, timeout: float) -> Callable[[Path], None]:

@@ -1,6 +1,6 @@
 """`reqconv check`: drift between requirements files, pyproject.toml, uv.lock, exports, Dockerfiles.
 
-Thin: finds the services, runs ``checking.check_service`` on each (or trusts a matching
+Thin: finds the services, runs ``check.check_service`` on each (or trusts a matching
 fingerprint), prints the findings as text, JSON or GitHub annotations. Writes nothing.
 Exit: 0 in sync, 1 drift, 2 unreadable input, 3 uv failed under ``--strict``.
 """
@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from reqconv import checking, fingerprint
-from reqconv.checking import ServiceCheck
 from reqconv.commands import Output, display_path
+from reqconv.drift import check
+from reqconv.drift.check import ServiceCheck
+from reqconv.lock import fingerprint
 
 if TYPE_CHECKING:
     from reqconv.drift import Finding
@@ -102,10 +103,10 @@ def _show(results: Sequence[ServiceCheck], options: CheckOptions, out: Output) -
 def run(options: CheckOptions, out: Output) -> int:
     """Check every service in ``options.paths``; 0 in sync, 1 drift."""
     results = []
-    for root in checking.find_services(options.paths):
+    for root in check.find_services(options.paths):
         if options.fast and not options.strict and fingerprint.matches(str(root)):
             results.append(ServiceCheck(root=root, fast=True))
             continue
-        results.append(checking.check_service(root, strict=options.strict))
+        results.append(check.check_service(root, strict=options.strict))
     _show(results, options, out)
     return 1 if any(r.findings for r in results) else 0

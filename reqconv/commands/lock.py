@@ -1,6 +1,6 @@
 """`reqconv lock`: ``uv lock``, then the hashed exports that production installs.
 
-A thin shell over ``reqconv.locking``: the options, one ``fs.Transaction`` over every service, and
+A thin shell over ``reqconv.lock``: the options, one ``fs.Transaction`` over every service, and
 the text, ``--check`` diff and ``--json`` forms of what the lock step did or would do.
 """
 
@@ -10,15 +10,17 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from reqconv import fs, locking, uv
+from reqconv import fs, uv
 from reqconv.commands import (
-    FileChange,
     Output,
     WriteMode,
     lock_result_json,
     unified_diff,
     wait_notice,
 )
+from reqconv.lock import locking
+from reqconv.lock.stale import check_service
+from reqconv.model import FileChange
 
 __all__ = ["LockOptions", "run"]
 
@@ -39,7 +41,7 @@ def _check(options: LockOptions, out: Output, uv_path: Path) -> int:
     stale: list[str] = []
     for root in options.paths:
         inputs = locking.derive_inputs(root)
-        for item in locking.check_service(
+        for item in check_service(
             root,
             pins=inputs.pins,
             demands=inputs.demands,

@@ -2,11 +2,19 @@
 
 A package of steps, each module one stage of the data (see docs/architecture.md):
 ``instructions`` (BuildKit parse, stages, ``ARG`` expansion) -> ``shell`` (the commands inside a
-``RUN``, with positions) -> ``pip`` (a pip invocation as data) -> ``facts`` (what is true at a line
-of a stage) -> ``decide`` (per install: rewrite, or keep with a code from ``reasons.RULES``) ->
-``edit`` (edits -> text), driven by ``rewrite``. ``dockerignore`` keeps ``.venv`` out of the
-context. Pure: text in, text or model out; never reads, writes or prints. ``dockerfile`` and
-``bashlex`` are imported inside the functions that need them, so importing this package is cheap.
+``RUN``, with positions) -> ``pip`` (a pip invocation as data) -> ``facts``, ``environment`` and
+``stages`` (the parsed file; what is true at a line of a stage; what later stages do with it) ->
+``decide`` (per install: rewrite, or keep with a code from ``reasons.RULES``) -> ``edit`` (a
+decision as edits; ``mounts`` and ``locks`` place uv and the lock; ``text`` applies the edits),
+driven by ``rewrite``. ``checks`` reports what concerns the file as a whole, ``dockerignore`` keeps
+``.venv`` out of the context. Pure: text in, text or model out; never reads, writes or prints.
+``dockerfile`` and ``bashlex`` are imported inside the functions that need them, so importing this
+package is cheap.
+
+Two modules read files, and neither is re-exported here: ``builds`` (which Dockerfiles build a
+service, from which context: compose files, CI workflows; the only importer of yaml) and ``plan``
+(a service's Dockerfiles planned: each one read, rewritten for its build context, nothing
+written).
 
 What ``rewrite`` does and keeps is documented in docs/docker.md.
 """

@@ -2,8 +2,9 @@
 
 ``Decider.decide`` looks at one shell command of a RUN in its stage and returns a ``Decision``
 (which locks it installs, into which venv, whether a new venv is made and how) or ``None`` after
-reporting why it stays. The questions about the file are ``facts.Dockerfile``'s; the edits that
-carry a decision out are ``edit.Editor``'s.
+reporting why it stays. The questions it asks are answered by ``facts.Dockerfile`` (the file),
+``environment`` (a stage at a line: venv, uv, USER, SHELL, base image) and ``stages`` (what later
+stages do with this one); the edits that carry a decision out are ``edit.Editor``'s.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
-from reqconv.docker.facts import SYSTEM_PYTHON_PATH_RE, Dockerfile
-from reqconv.docker.instructions import Stage, before, env_pairs, unquote
+from reqconv.docker import environment, stages
+from reqconv.docker.checks import SECRET_HINT
+from reqconv.docker.facts import Dockerfile
+from reqconv.docker.instructions import Stage, before
 from reqconv.docker.model import (
     DEFAULT_VENV,
     UV_IMAGE,
@@ -26,21 +29,10 @@ from reqconv.docker.model import (
 )
 from reqconv.docker.pip import PipInstall, is_setup_upgrade, only_setup_packages, pip_install
 from reqconv.docker.reasons import Findings, Kept
-from reqconv.docker.shell import PIP_INSTALL_RE, Cmd, venv_created
+from reqconv.docker.shell import Cmd, venv_created
 from reqconv.redact import has_credentials, redact_text
 
-__all__ = ["SECRET_HINT", "Decider", "Decision", "decision_key", "lock_for"]
-
-_SECRET_NAME_RE = re.compile(r"TOKEN|PASSWORD|PASSWD|SECRET|CREDENTIAL|API_?KEY|AUTH", re.I)
-
-# uv reads UV_INDEX_<NAME>_* for an index it knows by name: in the image, that is the
-# [[tool.uv.index]] of a pyproject.toml in the folder of the sync. An export's --index-url lines are
-# unnamed; for those uv reads a netrc file.
-SECRET_HINT = (
-    "RUN --mount=type=secret,id=<id>,env=UV_INDEX_<NAME>_PASSWORD (NAME: the [[tool.uv.index]] "
-    "name; copy pyproject.toml beside the lock so that uv knows it), or "
-    "RUN --mount=type=secret,id=netrc,target=/root/.netrc for the lock's --index-url"
-)
+__all__ = ["Decider", "Decision", "decision_key", "lock_for"]
 
 
 @dataclass(slots=True)
@@ -136,7 +128,7 @@ class Decider:
                     if created is not None and norm(created) == norm(venv):
                         return command.start_line, run_cmd.node.pos[0]
         if cmd is not None:  # made earlier in the sync's own chain
-            for folder, at in self.doc.created_before(stage, line, cmd):
+            for folder, at in environment.created_before(self.doc, stage, line, cmd):
                 if norm(folder) == norm(venv):
                     return line, at
         return 0, 0
@@ -169,67 +161,6 @@ class Decider:
         decision.seed = bool(later)
         return True
 
-    def check_onbuild(self, command: Any) -> None:
-        if (command.sub_cmd or "").upper() == "RUN" and PIP_INSTALL_RE.search(command.original):
-            self.findings.kept(
-                command.start_line,
-                "onbuild",
-                "ONBUILD RUN pip install runs later, in the builds FROM this image and with their "
-                "context",
-            )
-
-    def check_json_run(self, command: Any) -> None:
-        words = [w.lower() for w in command.value]
-        if "install" in words and any(PurePosixPath(w).name.startswith("pip") for w in words):
-            self.findings.kept(command.start_line, "exec-form", "pip in an exec-form RUN [...]")
-
-    def scan_credentials(self) -> None:
-        for command in self.doc.commands:
-            if command.cmd.upper() not in ("ARG", "ENV"):
-                continue
-            pairs = (
-                env_pairs(command)
-                if command.cmd.upper() == "ENV"
-                else [
-                    (item.partition("=")[0], unquote(item.partition("=")[2]))
-                    for item in command.value
-                ]
-            )
-            for name, value in pairs:
-                url_creds = has_credentials(value)
-                secret_name = _SECRET_NAME_RE.search(name) is not None
-                index_var = name.upper() in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL")
-                if url_creds or (secret_name and (self.mentions_index(name) or index_var)):
-                    self.findings.advise(
-                        command.start_line,
-                        "index-credentials",
-                        f"{command.cmd.upper()} {name} passes an index credential into the build, "
-                        "where it stays in the image history: with uv, pass it as a build secret, "
-                        f"{SECRET_HINT}, and drop the {command.cmd.upper()}",
-                    )
-                elif index_var:
-                    self.findings.advise(
-                        command.start_line,
-                        "pip-env",
-                        f"uv does not read {name}: set UV_DEFAULT_INDEX / UV_INDEX instead",
-                    )
-
-    def mentions_index(self, name: str) -> bool:
-        """Whether ``$name`` appears in a pip index option or the requirements' index lines."""
-        pattern = re.compile(r"\$\{?" + re.escape(name) + r"\b")
-        # Dockerfiles pass a token ARG for the requirements' ``--index-url https://${TOKEN}@…``:
-        # any mention outside its declaration counts, or none at all (then it is there for pip).
-        if any(
-            c.cmd.upper() == "RUN" and "pip" in c.original and pattern.search(c.original)
-            for c in self.doc.commands
-        ):
-            return True
-        declared_empty = any(c.cmd.upper() == "ARG" and name in c.value for c in self.doc.commands)
-        return declared_empty and any(
-            c.cmd.upper() == "RUN" and "pip" in c.original and "-r" in c.original
-            for c in self.doc.commands
-        )
-
     def decide(
         self,
         stage: Stage,
@@ -239,44 +170,14 @@ class Decider:
         upgrades: list[tuple[Stage, Any, Cmd]],
     ) -> Decision | None:
         line = command.start_line
-        words = [w.word for w in cmd.words]
-        if len(words) >= 3 and PurePosixPath(words[0]).name in ("sh", "bash") and "-c" in words:
-            inner = words[words.index("-c") + 1] if words.index("-c") + 1 < len(words) else ""
-            for tool in ("poetry", "pipenv"):
-                if re.search(rf"\b{tool}\s+(?:install|sync)\b", inner):
-                    self.findings.kept(line, tool, f"installs with {tool}")
-            if re.search(r"\bpip[0-9.]*\s+install\b", inner):
-                self.findings.kept(
-                    line,
-                    "shell-unparsed",
-                    "pip install inside a `sh -c` string",
-                    "write it in the RUN itself",
-                )
-            return None
-        if words and words[0] in ("poetry", "pipenv") and len(words) > 1:
-            if words[1] in ("install", "sync", "export"):
-                self.findings.kept(line, words[0], f"installs with {words[0]}")
-            return None
-        if words[:2] == ["uv", "sync"] or words[:3] in (
-            ["uv", "pip", "install"],
-            ["uv", "pip", "sync"],
-        ):
-            self.uv_lines.add(line)
-        if words[:2] == ["uv", "pip"] and len(words) > 2 and words[2] == "install":
-            if any(
-                w in ("-r", "--requirement", "--requirements") or w.startswith("-r") for w in words
-            ):
-                self.findings.kept(line, "already-uv", "already installs with uv pip")
-            return None
-        if words[:2] == ["uv", "sync"]:
-            self.findings.kept(line, "already-uv", "already installs with uv sync")
+        if _other_installer(cmd, line, self.findings, self.uv_lines):
             return None
         pip = pip_install(cmd)
         if pip is None:
             return None
         wheels: list[tuple[Stage, Any, Any, Cmd]] | None = None
         if pip.subcommand == "wheel" and pip.requirements:
-            wheels = self.wheel_installs(stage, command, pip)
+            wheels = stages.wheel_installs(self.doc, stage, command, pip)
         if pip.subcommand != "install" and wheels is None:
             if pip.requirements:
                 self.findings.kept(
@@ -302,16 +203,16 @@ class Decider:
                 )
             return None
         kept_refs.update(pip.requirements)
-        shell = self.doc.shell(stage, line)
+        shell = environment.shell(self.doc, stage, line)
         if shell is not None:
             self.findings.kept(line, "non-posix-shell", f"this stage runs RUN with {shell}")
             return None
         if (
-            self.doc.uv_stage_platform(stage) is not None
-            and not self.doc.has_uv(stage, line)
+            environment.uv_stage_platform(self.doc, stage) is not None
+            and not environment.has_uv(self.doc, stage, line)
             and self.doc.numbered_stage_refs()
         ):
-            platform = self.doc.uv_stage_platform(stage)
+            platform = environment.uv_stage_platform(self.doc, stage)
             self.findings.kept(
                 line,
                 "build-platform",
@@ -321,7 +222,7 @@ class Decider:
                 f"add `FROM --platform={platform} {UV_IMAGE}:<version> AS uv` and copy /uv from it",
             )
             return None
-        too_old = self.doc.python_too_old(stage, line)
+        too_old = environment.python_too_old(self.doc, stage, line)
         if too_old is not None:
             self.findings.kept(
                 line,
@@ -329,64 +230,14 @@ class Decider:
                 f"this stage has Python {too_old}, older than uv supports (3.8)",
             )
             return None
-        reason = self.refusal(command, cmd, pip)
+        reason = _refusal(command, cmd, pip, self.findings)
         if reason is not None:
             self.findings.kept(line, *reason)
             return None
-        for ref in pip.requirements:
-            generated = self.doc.generated_at(stage, command, ref)
-            if generated is not None:
-                self.findings.kept(
-                    line,
-                    "generated-requirements",
-                    f"{ref} is written inside the image (line {generated}), not taken from the "
-                    "build context whose lock reqconv exports",
-                )
-                return None
-        locks: list[tuple[str, str, str]] = []
-        for ref in pip.requirements:
-            # the file in the build context that a COPY put at ``ref`` names the lock best
-            source = self.doc.copied_from(stage, line, ref)
-            relative = None if source is None else service_relative(source, self.plan.context)
-            if relative is not None and relative in self.plan.unlocked:
-                self.findings.kept(
-                    line,
-                    "no-lock",
-                    f"{ref} is {source} of the build context, which is not among the requirements "
-                    "files this service converts, so no lock is exported for it",
-                    f"convert it too (reqconv convert --group NAME={source})",
-                )
-                return None
-            if relative is not None and self.plan.context is not None:
-                # the build context is known: the file is the service's, or not
-                found = lock_for(self.plan, relative, exact=relative.startswith("../"))
-                if found is None and relative.startswith("../"):
-                    self.findings.kept(
-                        line,
-                        "no-lock",
-                        f"{ref} is {source} of the build context, outside this service's folder "
-                        f"({self.plan.context or '.'} there): another folder's requirements, "
-                        "whose lock this service does not export",
-                        "convert that folder (reqconv convert <folder>), or name the file with "
-                        "--main/--group",
-                    )
-                    return None
-            else:
-                found = (None if relative is None else lock_for(self.plan, relative)) or lock_for(
-                    self.plan, ref
-                )
-            if found is None:
-                self.findings.kept(
-                    line,
-                    "no-lock",
-                    f"{ref} is not a requirements file of this service, so no lock is exported "
-                    "for it",
-                )
-                return None
-            _key, lock = found
-            image_path = posixpath.join(posixpath.dirname(ref), PurePosixPath(lock).name)
-            locks.append((ref, lock, image_path))
-        venv = pip.venv or self.doc.existing_venv(stage, line, cmd)
+        locks = _locks(self.doc, self.plan, self.findings, stage, command, pip)
+        if locks is None:
+            return None
+        venv = pip.venv or environment.existing_venv(self.doc, stage, line, cmd)
         new_venv = venv is None
         if wheels is not None and not new_venv:
             self.findings.kept(
@@ -397,7 +248,7 @@ class Decider:
             )
             return None
         for later, _copy, _run, _cmd in wheels or ():
-            pinned = self.doc.system_python_cmd(later)
+            pinned = environment.system_python_cmd(self.doc, later)
             if pinned is not None:
                 self.findings.kept(
                     line,
@@ -421,7 +272,9 @@ class Decider:
         before = self.pips_before(stage, command, cmd)
         origin = self.venv_origin(stage, line, venv, cmd)
         # a ``pip wheel`` stage's packages matter only to what runs after the sync there
-        hidden = before and not (wheels is not None and not self.runs_after(stage, command))
+        hidden = before and not (
+            wheels is not None and not stages.runs_after(self.doc, stage, command)
+        )
         # (code, why) when a new venv would break what pip did: then the image's own Python
         system: tuple[str, str] | None = None
         if origin is None and hidden:
@@ -433,7 +286,7 @@ class Decider:
         undone = [at for at in before if origin is not None and at > origin]
         if undone:
             mode = "install"  # a sync would remove what the earlier pip install added
-        if new_venv and self.doc.non_root(stage, line):
+        if new_venv and environment.non_root(self.doc, stage, line):
             self.findings.kept(
                 line,
                 "non-root-user",
@@ -443,7 +296,7 @@ class Decider:
         if new_venv and system is None and self.system_before(stage, line):
             system = ("pip-before-venv", "an earlier install of this stage went to its own Python")
         if new_venv and system is None:
-            pinned = self.doc.system_python_cmd(stage)
+            pinned = environment.system_python_cmd(self.doc, stage)
             if pinned is not None:
                 system = (
                     "system-python-cmd",
@@ -451,8 +304,8 @@ class Decider:
                     f"packages in a new venv {self.plan.venv}",
                 )
         system_site = False
-        if new_venv and system is None and not self.doc.plain_python(stage):
-            inherited = self.doc.inherited_cmd(stage)
+        if new_venv and system is None and not environment.plain_python(self.doc, stage):
+            inherited = environment.inherited_cmd(self.doc, stage)
             if inherited is not None:
                 system = (
                     "base-image-cmd",
@@ -464,14 +317,14 @@ class Decider:
                 system_site = True  # packages that came with the base image stay importable
         follow: list[tuple[Stage, Any]] = []
         if new_venv and system is None and not pip.user:
-            copied = self.system_copied(stage)
+            copied = stages.system_copied(self.doc, stage, self.plan.venv)
             if copied is not None:
                 system = ("system-layout", copied)
         if system is not None and (pip.user or wheels is not None):
             self.findings.kept(line, *system)  # --user and a wheel stage need the venv
             return None
         if pip.user:
-            found_follow = self.user_copies_follow(stage, line)
+            found_follow = stages.user_copies_follow(self.doc, stage, line, self.findings)
             if found_follow is None:
                 return None
             follow = found_follow
@@ -495,7 +348,9 @@ class Decider:
         keep_refs: set[str] = set()
         if wheels is not None:
             follow = [(later, copy) for later, copy, _run, _cmd in wheels]
-            keep_refs = {norm(ref) for ref in pip.requirements if self.copied_later(stage, ref)}
+            keep_refs = {
+                norm(ref) for ref in pip.requirements if stages.copied_later(self.doc, stage, ref)
+            }
         return Decision(
             pip=pip,
             stage=stage,
@@ -510,171 +365,159 @@ class Decider:
             mode=mode,
         )
 
-    def wheel_installs(
-        self, stage: Stage, command: Any, pip: PipInstall
-    ) -> list[tuple[Stage, Any, Any, Cmd]] | None:
-        """For ``pip wheel -r … -w DIR`` in ``stage``: each later stage that copies ``DIR`` from
-        it and installs only those wheels (``pip install /wheels/*``), as (stage, COPY, RUN,
-        install). None when the pattern is not all there: then the wheels stay."""
-        if pip.wheel_dir is None or not pip.cmd.top:
-            return None
-        wheel_dir = self.doc.image_path(stage, command.start_line, pip.wheel_dir)
-        image = self.doc.root_image(stage)
-        if wheel_dir is None or image is None or not self.doc.plain_python(stage):
-            return None
-        found: list[tuple[Stage, Any, Any, Cmd]] = []
-        for later in self.doc.stages[stage.index + 1 :]:
-            for copy in later.commands:
-                if copy.cmd.upper() != "COPY" or not self.doc.copies_from(copy, stage):
-                    continue
-                sources = [norm("/" + s.lstrip("/")) for s in copy.value[:-1]]
-                if wheel_dir not in sources:
-                    continue
-                dest = self.doc.image_path(later, copy.start_line, copy.value[-1])
-                if (
-                    len(sources) != 1
-                    or copy.json
-                    or dest is None
-                    or stage in later.chain()
-                    or self.doc.root_image(later) != image
-                ):
-                    return None  # the venv could not stand in for the wheels there
-                installs = self.wheel_install_runs(later, copy, dest)
-                if not installs:
-                    return None
-                found += [(later, copy, run, install) for run, install in installs]
-        return found or None
-
-    def wheel_install_runs(self, stage: Stage, copy: Any, dest: str) -> list[tuple[Any, Cmd]]:
-        """The top-level ``pip install DEST/*`` after ``copy`` in ``stage`` (nothing else named)."""
-        found: list[tuple[Any, Cmd]] = []
-        for run in stage.commands:
-            if run.cmd.upper() != "RUN" or run.start_line < copy.start_line:
-                continue
-            for cmd in self.doc.cmds_in(run):
-                pip = pip_install(cmd)
-                if pip is None or pip.subcommand != "install" or not pip.packages:
-                    continue
-                paths = [self.doc.image_path(stage, run.start_line, p) or "" for p in pip.packages]
-                if all(path.startswith(dest + "/") for path in paths):
-                    if not cmd.top or pip.requirements or pip.editables or pip.unknown:
-                        return []
-                    found.append((run, cmd))
-        return found
-
-    def runs_after(self, stage: Stage, command: Any) -> bool:
-        """Whether a RUN follows ``command`` in ``stage`` or in a stage built FROM it."""
-        return any(
-            c.cmd.upper() == "RUN" and (s is not stage or c.start_line > command.start_line)
-            for s in self.doc.stages
-            if stage in s.chain()
-            for c in s.commands
-        )
-
-    def copied_later(self, stage: Stage, ref: str) -> bool:
-        """Whether a later stage copies a file named like ``ref`` from ``stage``."""
-        name = PurePosixPath(ref).name
-        return any(
-            copy.cmd.upper() == "COPY"
-            and self.doc.copies_from(copy, stage)
-            and any(PurePosixPath(s).name == name for s in copy.value[:-1])
-            for later in self.doc.stages[stage.index + 1 :]
-            for copy in later.commands
-        )
-
-    def refusal(self, command: Any, cmd: Cmd, pip: PipInstall) -> Kept | None:
-        if pip.substituted:
-            return Kept("conditional-requirements", "the -r file is built by a shell substitution")
-        if pip.variables:
-            return Kept(
-                "variable-arguments",
-                f"{' '.join(pip.variables)} expands at build time to options or packages reqconv "
-                "cannot see",
-            )
-        if not cmd.top and cmd.in_substitution:
-            return Kept(
-                "conditional-install",
-                "pip install -r inside a `$(...)` substitution, whose output the RUN uses",
-                "run it as a command of its own",
-            )
-        if pip.unknown:
-            return Kept(
-                "unknown-option",
-                f"pip option {' '.join(pip.unknown)} has no uv pip sync equivalent",
-            )
-        if pip.target is not None and pip.target.startswith("--root"):
-            return Kept(
-                "target",
-                f"pip install {pip.target}: uv has no --root",
-                "use --prefix or --target, or sync a venv and copy that",
-            )
-        if pip.editables or any(p.startswith((".", "/")) for p in pip.packages):
-            return Kept("local-project", "installs a local project together with -r")
-        if pip.packages:
-            return Kept(
-                "inline-packages",
-                f"names packages inline ({' '.join(pip.packages)}) together with -r",
-            )
-        for url in pip.index_urls:
-            if has_credentials(url):
-                self.findings.advise(
-                    command.start_line,
-                    "index-credentials",
-                    f"the index URL {redact_text(url)} carries credentials; the rewrite drops them: "
-                    f"pass them as a build secret, {SECRET_HINT}",
-                )
-        for assignment in cmd.assignments:
-            if assignment.startswith("PIP_"):
-                self.findings.advise(
-                    command.start_line,
-                    "pip-env",
-                    f"{assignment.split('=', 1)[0]} is a pip setting uv does not read",
-                )
-        return None
-
-    def system_copied(self, stage: Stage) -> str | None:
-        """Why a venv would not do, when a later stage copies, from this stage (or one built FROM
-        it), where the system Python keeps packages and scripts: they would stay empty."""
-        built_from = [s for s in self.doc.stages if stage in s.chain()]
-        for later in self.doc.stages[stage.index + 1 :]:
-            for copy in later.commands:
-                if copy.cmd.upper() != "COPY" or not any(
-                    self.doc.copies_from(copy, s) for s in built_from
-                ):
-                    continue
-                sources = [posixpath.normpath("/" + s.lstrip("/")) for s in copy.value[:-1]]
-                system = [s for s in sources if SYSTEM_PYTHON_PATH_RE.search(s)]
-                if system:
-                    return (
-                        f"line {copy.start_line} copies {system[0]} from this stage, which a "
-                        f"new venv {self.plan.venv} would leave empty"
-                    )
-        return None
-
     def system_before(self, stage: Stage, line: int) -> bool:
         """Whether an install decided earlier in this stage (or one it is built FROM) went to the
         image's own Python: a venv made after it would hide those packages."""
         chain = stage.chain()
         return any(d.system and d.stage in chain for d in self.decided)
 
-    def user_copies_follow(self, stage: Stage, line: int) -> list[tuple[Stage, Any]] | None:
-        """For ``--user``: later ``COPY --from=<stage> …/.local …`` that can move to the venv
-        (None, after a finding, when one cannot)."""
-        follow: list[tuple[Stage, Any]] = []
-        for later in self.doc.stages[stage.index + 1 :]:
-            for copy in later.commands:
-                if copy.cmd.upper() != "COPY" or not self.doc.copies_from(copy, stage):
-                    continue
-                sources = list(copy.value[:-1])
-                if not any(".local" in s for s in sources):
-                    continue
-                if copy.json or len(sources) != 1 or not norm(sources[0]).endswith("/.local"):
-                    self.findings.kept(
-                        line,
-                        "user-install",
-                        f"pip install --user: line {copy.start_line} copies the user site "
-                        f"({' '.join(sources)}) into another stage",
-                    )
-                    return None
-                follow.append((later, copy))
-        return follow
+
+def _refusal(command: Any, cmd: Cmd, pip: PipInstall, findings: Findings) -> Kept | None:
+    if pip.substituted:
+        return Kept("conditional-requirements", "the -r file is built by a shell substitution")
+    if pip.variables:
+        return Kept(
+            "variable-arguments",
+            f"{' '.join(pip.variables)} expands at build time to options or packages reqconv "
+            "cannot see",
+        )
+    if not cmd.top and cmd.in_substitution:
+        return Kept(
+            "conditional-install",
+            "pip install -r inside a `$(...)` substitution, whose output the RUN uses",
+            "run it as a command of its own",
+        )
+    if pip.unknown:
+        return Kept(
+            "unknown-option",
+            f"pip option {' '.join(pip.unknown)} has no uv pip sync equivalent",
+        )
+    if pip.target is not None and pip.target.startswith("--root"):
+        return Kept(
+            "target",
+            f"pip install {pip.target}: uv has no --root",
+            "use --prefix or --target, or sync a venv and copy that",
+        )
+    if pip.editables or any(p.startswith((".", "/")) for p in pip.packages):
+        return Kept("local-project", "installs a local project together with -r")
+    if pip.packages:
+        return Kept(
+            "inline-packages",
+            f"names packages inline ({' '.join(pip.packages)}) together with -r",
+        )
+    for url in pip.index_urls:
+        if has_credentials(url):
+            findings.advise(
+                command.start_line,
+                "index-credentials",
+                f"the index URL {redact_text(url)} carries credentials; the rewrite drops them: "
+                f"pass them as a build secret, {SECRET_HINT}",
+            )
+    for assignment in cmd.assignments:
+        if assignment.startswith("PIP_"):
+            findings.advise(
+                command.start_line,
+                "pip-env",
+                f"{assignment.split('=', 1)[0]} is a pip setting uv does not read",
+            )
+    return None
+
+
+def _other_installer(cmd: Cmd, line: int, findings: Findings, uv_lines: set[int]) -> bool:
+    """True when ``cmd`` is no pip command to decide: poetry, pipenv, ``uv`` (noted in
+    ``uv_lines``), or pip inside a ``sh -c`` string (each reported as kept)."""
+    words = [w.word for w in cmd.words]
+    if len(words) >= 3 and PurePosixPath(words[0]).name in ("sh", "bash") and "-c" in words:
+        inner = words[words.index("-c") + 1] if words.index("-c") + 1 < len(words) else ""
+        for tool in ("poetry", "pipenv"):
+            if re.search(rf"\b{tool}\s+(?:install|sync)\b", inner):
+                findings.kept(line, tool, f"installs with {tool}")
+        if re.search(r"\bpip[0-9.]*\s+install\b", inner):
+            findings.kept(
+                line,
+                "shell-unparsed",
+                "pip install inside a `sh -c` string",
+                "write it in the RUN itself",
+            )
+        return True
+    if words and words[0] in ("poetry", "pipenv") and len(words) > 1:
+        if words[1] in ("install", "sync", "export"):
+            findings.kept(line, words[0], f"installs with {words[0]}")
+        return True
+    if words[:2] == ["uv", "sync"] or words[:3] in (
+        ["uv", "pip", "install"],
+        ["uv", "pip", "sync"],
+    ):
+        uv_lines.add(line)
+    if words[:2] == ["uv", "pip"] and len(words) > 2 and words[2] == "install":
+        if any(w in ("-r", "--requirement", "--requirements") or w.startswith("-r") for w in words):
+            findings.kept(line, "already-uv", "already installs with uv pip")
+        return True
+    if words[:2] == ["uv", "sync"]:
+        findings.kept(line, "already-uv", "already installs with uv sync")
+        return True
+    return False
+
+
+def _locks(
+    doc: Dockerfile,
+    plan: DockerPlan,
+    findings: Findings,
+    stage: Stage,
+    command: Any,
+    pip: PipInstall,
+) -> list[tuple[str, str, str]] | None:
+    """``(ref, lock, image path)`` for each ``-r`` file of ``pip``: the lock the service exports for
+    the build-context file a COPY put there; None (after a finding) when one has no lock here."""
+    line = command.start_line
+    for ref in pip.requirements:
+        generated = doc.generated_at(stage, command, ref)
+        if generated is not None:
+            findings.kept(
+                line,
+                "generated-requirements",
+                f"{ref} is written inside the image (line {generated}), not taken from the "
+                "build context whose lock reqconv exports",
+            )
+            return None
+    locks: list[tuple[str, str, str]] = []
+    for ref in pip.requirements:
+        # the file in the build context that a COPY put at ``ref`` names the lock best
+        source = doc.copied_from(stage, line, ref)
+        relative = None if source is None else service_relative(source, plan.context)
+        if relative is not None and relative in plan.unlocked:
+            findings.kept(
+                line,
+                "no-lock",
+                f"{ref} is {source} of the build context, which is not among the requirements "
+                "files this service converts, so no lock is exported for it",
+                f"convert it too (reqconv convert --group NAME={source})",
+            )
+            return None
+        if relative is not None and plan.context is not None:
+            # the build context is known: the file is the service's, or not
+            found = lock_for(plan, relative, exact=relative.startswith("../"))
+            if found is None and relative.startswith("../"):
+                findings.kept(
+                    line,
+                    "no-lock",
+                    f"{ref} is {source} of the build context, outside this service's folder "
+                    f"({plan.context or '.'} there): another folder's requirements, "
+                    "whose lock this service does not export",
+                    "convert that folder (reqconv convert <folder>), or name the file with "
+                    "--main/--group",
+                )
+                return None
+        else:
+            found = (None if relative is None else lock_for(plan, relative)) or lock_for(plan, ref)
+        if found is None:
+            findings.kept(
+                line,
+                "no-lock",
+                f"{ref} is not a requirements file of this service, so no lock is exported for it",
+            )
+            return None
+        _key, lock = found
+        image_path = posixpath.join(posixpath.dirname(ref), PurePosixPath(lock).name)
+        locks.append((ref, lock, image_path))
+    return locks

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from reqconv.docker import checks
 from reqconv.docker.decide import Decider, Decision, decision_key
 from reqconv.docker.edit import Editor
 from reqconv.docker.facts import Dockerfile
@@ -57,15 +58,15 @@ def _one_pass(
     kept_refs: set[str] = set()
     kept_lines: set[int] = set()  # RUNs with a pip -r install left as it is
     upgrades: list[tuple[Stage, Any, Cmd]] = []
-    decider.scan_credentials()
+    checks.scan_credentials(doc, findings)
     for stage in doc.stages:
         for command in stage.commands:
             if command.cmd.upper() == "ONBUILD":
-                decider.check_onbuild(command)
+                checks.check_onbuild(command, findings)
             if command.cmd.upper() != "RUN":
                 continue
             if command.json:
-                decider.check_json_run(command)
+                checks.check_json_run(command, findings)
                 continue
             for cmd in doc.cmds_in(command):
                 reads: set[str] = set()

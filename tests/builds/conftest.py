@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reqconv.commands.docker import resolve_uv_version
+from reqconv.docker.plan import resolve_uv_version
 from tests._dockerbuild import docker, engine_problem
 from tests.builds.cases import CASES
 

@@ -9,13 +9,9 @@ from pathlib import Path
 import pytest
 
 from reqconv.commands import CollectedOutput, WriteMode
-from reqconv.commands.docker import (
-    DockerOptions,
-    find_dockerfiles,
-    lock_table,
-    plan_service,
-    run,
-)
+from reqconv.commands.docker import DockerOptions, run
+from reqconv.docker.builds import find_dockerfiles
+from reqconv.docker.plan import lock_table, plan_service
 from reqconv.errors import DockerfileError
 from reqconv.model import Role
 

@@ -21,8 +21,11 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
-from reqconv import cli, discover, normalize, pyproject, requirements_txt, uv
+from reqconv import cli, uv
+from reqconv.convert import normalize
 from reqconv.model import Dependency
+from reqconv.project import pyproject
+from reqconv.requirements import discover, parse
 from tests._builders import fake_uv, git_commit, make_source_tree
 from tests.integration.conftest import UvEnv
 
@@ -82,7 +85,7 @@ def requirements_of(root: Path) -> dict[str | None, set[str]]:
     """Per table, the requirements the service's requirements files give, as convert reads them."""
     roles = discover.discover(root)
     paths = [role.path for role in roles] + [r.compiled for r in roles if r.compiled]
-    spec = normalize.convert(requirements_txt.parse_tree(paths), roles, root).spec
+    spec = normalize.convert(parse.parse_tree(paths), roles, root).spec
     tables: dict[str | None, set[str]] = {None: {d.requirement for d in spec.dependencies}}
     for group, items in spec.groups:
         tables[group] = {i.requirement for i in items if isinstance(i, Dependency)}

@@ -21,7 +21,7 @@ from reqconv import cli, fs, uv
 from reqconv.commands import CollectedOutput, WriteMode
 from reqconv.commands.lock import LockOptions, run
 from reqconv.errors import Location, UvError
-from reqconv.locking import LockResult, lock_service
+from reqconv.lock.locking import LockResult, lock_service
 from reqconv.model import LockSummary, Pin
 from tests._builders import fake_uv, git_commit, make_source_tree
 from tests.integration.conftest import AuthIndex, UvEnv

@@ -8,7 +8,7 @@ import pytest
 
 from reqconv import fs
 from reqconv.errors import UvError
-from reqconv.locking import lock_service
+from reqconv.lock.locking import lock_service
 from tests.integration.conftest import UvEnv
 from tests.integration.test_lock import exit_code_of
 

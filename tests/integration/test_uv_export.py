@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reqconv.checking import check_service
+from reqconv.drift.check import check_service
 from tests.integration.conftest import UvEnv
 from tests.integration.test_lock import exit_code_of, write_project
 

@@ -47,6 +47,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
 from reqconv import fs
+from reqconv.docker.instructions import context_sources
 from reqconv.errors import DockerfileError, Location, ReqconvError
 from reqconv.model import Diagnostic
 
@@ -424,10 +425,8 @@ def _candidates(root: Path, top: Path) -> list[Path]:
 
 
 def _sources(dockerfile: Path, args: Sequence[tuple[str, str]] = ()) -> list[tuple[str, int]]:
-    from reqconv import docker as parser  # not on the start-up path
-
     try:
-        found = parser.context_sources(fs.read_text(dockerfile).text, dict(args))
+        found = context_sources(fs.read_text(dockerfile).text, dict(args))
     except DockerfileError as e:
         raise DockerfileError(e.message, Location(dockerfile)) from e
     return [(_clean(source), line) for source, line in found]

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reqconv import fingerprint, fs
+from reqconv import fs
 from reqconv.errors import InputError, Location, PyprojectError, UvError
+from reqconv.lock import fingerprint
 
 if TYPE_CHECKING:
     from reqconv.drift import Export, Finding
@@ -49,7 +50,7 @@ class ServiceCheck:
 def _is_service(folder: Path) -> bool:
     if (folder / "pyproject.toml").is_file() or (folder / "uv.lock").is_file():
         return True
-    from reqconv import discover
+    from reqconv.requirements import discover
 
     return bool(discover.discover(folder)) or bool(_export_paths(folder))
 
@@ -181,15 +182,16 @@ def _requirements(
     root: Path,
 ) -> tuple[dict[Path, ReqFile], list[Path], object | None]:
     """The parsed requirements files, the compiled ones, and their conversion (None: none)."""
-    from reqconv import discover
+    from reqconv.requirements import discover
 
     roles = discover.discover(root)
     if not roles:
         return {}, [], None
-    from reqconv import normalize, requirements_txt
+    from reqconv.convert import normalize
+    from reqconv.requirements import parse
 
     paths = [role.path for role in roles] + [r.compiled for r in roles if r.compiled is not None]
-    files = requirements_txt.parse_tree(paths)
+    files = parse.parse_tree(paths)
     conversion = normalize.convert(files, roles, root)
     return files, [r.compiled for r in roles if r.compiled is not None], conversion
 
@@ -215,7 +217,7 @@ def check_service(root: Path, *, strict: bool = False) -> ServiceCheck:
     files, compiled, conversion = _requirements(root)
     inputs = [pyproject_path, lock_path, *files]
     if isinstance(conversion, Conversion) and pyproject_file is not None:
-        from reqconv import pyproject
+        from reqconv.project import pyproject
 
         spec = pyproject.read(pyproject_file.text, path=pyproject_path)
         planned = pyproject.apply(pyproject_file.text, conversion.spec, path=pyproject_path)
@@ -345,7 +347,8 @@ def _check_dockerfiles(
     them, compose-aware): locks they use that are not exported or not there, COPY sources missing
     from the build context, a uv image older than the lock's uv, and (in a locked service) a
     ``pip install -r`` that `reqconv docker` would rewrite."""
-    from reqconv import builds, drift
+    from reqconv import drift
+    from reqconv.docker import builds
     from reqconv.docker.instructions import context_sources
 
     found = builds.find_builds(root)
@@ -383,7 +386,7 @@ def _check_dockerfiles(
         findings += drift.compare_uv_image(path, text, made_by)
     if locked and dockerfiles:
         from reqconv import uv
-        from reqconv.commands.docker import plan_service
+        from reqconv.docker.plan import plan_service
 
         # The version only spells a uv image in new text; a rewrite is what is looked for.
         plan = plan_service(root, uv_version=uv.MIN_UV_VERSION, builds=found)

@@ -34,6 +34,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from tomlkit.container import Container
 from tomlkit.items import AoT, Array, Comment, InlineTable, Item, Table, Whitespace
 
+from reqconv.convert.specifiers import canonical
 from reqconv.errors import PyprojectError
 from reqconv.model import (
     Dependency,
@@ -45,7 +46,6 @@ from reqconv.model import (
     Source,
     UvSettings,
 )
-from reqconv.normalize import canonical
 
 __all__ = [
     "DEV_LIKE_EXTRAS",

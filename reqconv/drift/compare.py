@@ -600,7 +600,7 @@ def compare_requirements(
     have_tables: dict[str | None, list[Dependency]] = {None: list(pyproject.dependencies)}
     for name, group_items in pyproject.groups:
         have_tables[name] = [i for i in group_items if isinstance(i, Dependency)]
-    from reqconv.normalize import table_key
+    from reqconv.convert.ledger import table_key
 
     for group, items in wanted_tables:
         have = have_tables.get(group, [])

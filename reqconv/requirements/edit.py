@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from reqconv.model import ReqFile
-from reqconv.requirements_txt import COMMENT_RE
+from reqconv.requirements.lines import COMMENT_RE
 
 __all__ = ["add_line", "is_sorted", "remove_lines", "replace_line"]
 

@@ -23,7 +23,7 @@ from reqconv.model import Dependency, Diagnostic, Req, ReqFile, Role, Source
 from reqconv.redact import redact_text
 
 if TYPE_CHECKING:
-    from reqconv.pyproject import Listed
+    from reqconv.project.pyproject import Listed
 
 # PEP 735 / PEP 508 name syntax.
 NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
@@ -80,7 +80,8 @@ def table_name(group: str | None) -> str:
 
 
 def read_service(root: Path) -> Service:
-    from reqconv import discover, pyproject, requirements_txt
+    from reqconv.project import pyproject
+    from reqconv.requirements import discover, parse
 
     if not root.is_dir():
         raise InputError("not a folder: give the service's folder", Location(root))
@@ -93,7 +94,7 @@ def read_service(root: Path) -> Service:
     toml = tomllib.loads(file.text)
     roles = discover.discover(root)
     paths = [role.path for role in roles]
-    files = requirements_txt.parse_tree(paths) if paths else {}
+    files = parse.parse_tree(paths) if paths else {}
     role_paths = {role.path for role in roles} | {r.compiled for r in roles if r.compiled}
     entries: list[_Entry] = []
     feeds: dict[Path, set[str | None]] = {}
@@ -170,7 +171,8 @@ def strip_credentials(text: str) -> str:
 def parse_argument(
     argument: str, *, root: Path, group: str | None, cwd: Path, offline: bool = False
 ) -> New:
-    from reqconv import names, normalize, requirements_txt
+    from reqconv.convert import names, normalize
+    from reqconv.requirements import parse
 
     shown = redact_text(argument.strip())
     text = argument.strip()
@@ -179,7 +181,7 @@ def parse_argument(
     # Read as a one-line requirements file in the current folder: a relative path is the user's.
     virtual = cwd / "reqconv-add-argument"
     try:
-        reqfile = requirements_txt.parse_text(text, virtual)
+        reqfile = parse.parse_text(text, virtual)
         if reqfile.unnamed:  # named as convert names it: its metadata, read by uv
             reqfile = names.name_requirements(
                 {virtual: reqfile}, root, given={}, learn=names.UvNamer(offline=offline)
@@ -300,7 +302,7 @@ def _constraints(service: Service) -> list[tuple[Requirement, int]]:
 def check_conflicts(service: Service, new: New, group: str | None) -> None:
     """A requirement no version of which can meet a constraint, or an entry of another table that
     uv locks and installs with it, is refused (``ConflictError``, exit 2)."""
-    from reqconv import normalize
+    from reqconv.convert import normalize
 
     marker = str(new.requirement.marker) if new.requirement.marker is not None else None
     wanted: SpecifierSet = new.requirement.specifier
@@ -342,7 +344,7 @@ def check_conflicts(service: Service, new: New, group: str | None) -> None:
 
 def check_source(service: Service, new: New, group: str | None, *, upgrade: bool) -> None:
     """A different source for a name another table still lists would change that table too."""
-    from reqconv import pyproject
+    from reqconv.project import pyproject
 
     if upgrade:
         return

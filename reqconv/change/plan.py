@@ -2,47 +2,38 @@
 
 ``plan_add``/``plan_remove`` read the service and compute every new file content, writing nothing:
 a requirement that is not valid, already listed, or contradicts a constraint or another table's
-entry is an ``InputError`` (exit 2) before a byte changes. ``apply`` then writes pyproject.toml and
+entry is an ``InputError`` (exit 2) before a byte changes. ``write.apply`` then writes pyproject.toml and
 the requirements file that feeds the group inside one ``fs.Transaction``, re-locks with
 ``locking.lock_service`` (uv keeps every locked version it can: only what the change needs moves),
 re-exports every lock file, and brings a pip-compile ``.txt`` in step with the new lock; a failure
 anywhere restores every file byte for byte.
 
-The requirement is read as convert reads a requirements line (``requirements_txt`` then
-``normalize``): PEP 508, ``name @ URL``, ``git+``, archive URLs, local paths and ``-e``; its source
-goes to ``[tool.uv.sources]`` and credentials in a URL are stripped and reported, as convert does.
+The requirement is read as convert reads a requirements line (``requirements.parse`` then
+``convert.normalize``): PEP 508, ``name @ URL``, ``git+``, archive URLs, local paths and ``-e``;
+its source goes to ``[tool.uv.sources]`` and credentials in a URL are stripped and reported, as
+convert does.
 
-Three modules: ``change_read`` reads the service and the argument and runs the checks, this one
-plans (and holds the public types), ``change_apply`` writes, locks and exports.
+Three modules: ``read`` reads the service and the argument and runs the checks, this one plans,
+``write`` writes, locks and exports.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from reqconv import change_read as read
-from reqconv import fs, uv
-from reqconv.commands import FileChange
+from reqconv import fs
+from reqconv.change import read
 from reqconv.errors import InputError, Location
-from reqconv.model import Diagnostic, Include, Role
+from reqconv.model import Diagnostic, FileChange, Include, Role
 
-__all__ = [
-    "Compiled",
-    "LockMove",
-    "Plan",
-    "Result",
-    "apply",
-    "plan_add",
-    "plan_remove",
-]
+__all__ = ["Compiled", "Plan", "plan_add", "plan_remove"]
 
-Runner = Callable[..., str]
 
 _INDEX_LINE_RE = re.compile(r"^(?:-i|--index-url|--extra-index-url)\b", re.MULTILINE)
 
@@ -86,33 +77,6 @@ class Plan:
         return any(change.changed for change in self.changes)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class LockMove:
-    """A package that entered (``before is None``), left (``after is None``) or moved in uv.lock."""
-
-    name: NormalizedName
-    before: str | None
-    after: str | None
-
-    def __str__(self) -> str:
-        if self.before is None:
-            return f"+ {self.name} {self.after}"
-        if self.after is None:
-            return f"- {self.name} {self.before}"
-        return f"~ {self.name} {self.before} -> {self.after}"
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Result:
-    """What ``apply`` did."""
-
-    plan: Plan
-    written: tuple[Path, ...] = ()
-    moves: tuple[LockMove, ...] = ()
-    locked: bool = False
-    diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
-
-
 # --------------------------------------------------------------------------------------------
 # Planning
 
@@ -130,11 +94,12 @@ def _change(path: Path, before: bytes, tf: fs.TextFile, new_text: str) -> FileCh
 
 
 def _compiled(service: read.Service, role: Role, new_text: str, *, edited: bool) -> Compiled:
-    from reqconv import pyproject, requirements_txt
+    from reqconv.project import pyproject
+    from reqconv.requirements import parse
 
     assert role.compiled is not None
     text = fs.read_text(role.compiled).text
-    old = requirements_txt.parse_text(text, role.compiled)
+    old = parse.parse_text(text, role.compiled)
     source = service.files.get(role.path)
     main = {r.path for r in service.roles if r.group is None}
     main |= {r.compiled for r in service.roles if r.group is None and r.compiled}
@@ -182,7 +147,8 @@ def plan_add(
     cwd: Path | None = None,
 ) -> Plan:
     """Every file content after adding ``arguments`` to ``group`` (``None``: main); no writes."""
-    from reqconv import pyproject, requirements_edit, requirements_txt
+    from reqconv.project import pyproject
+    from reqconv.requirements import edit, parse
 
     group = read.group_name(group)
     service = read.read_service(root)
@@ -237,11 +203,9 @@ def plan_add(
                 _refuse_shared(service, req.origin.path, group)
             path = first.origin.path
             line = read.line_for(new, path.parent, root)
-            edits[path] = requirements_edit.replace_line(
-                _text_of(service, edits, path), first.origin.line, line
-            )
+            edits[path] = edit.replace_line(_text_of(service, edits, path), first.origin.line, line)
             for req in rest:  # further lines of the name in the same table go
-                edits[req.origin.path] = requirements_edit.remove_lines(
+                edits[req.origin.path] = edit.remove_lines(
                     _text_of(service, edits, req.origin.path), [req.origin.line]
                 )
             done += f" and {first.origin}"
@@ -249,8 +213,8 @@ def plan_add(
             path = role.path
             current = _text_of(service, edits, path)
             line = read.line_for(new, path.parent, root)
-            reqfile = requirements_txt.parse_text(current, path)
-            edits[path] = requirements_edit.add_line(current, reqfile, line, new.name)
+            reqfile = parse.parse_text(current, path)
+            edits[path] = edit.add_line(current, reqfile, line, new.name)
             if any(req.hashes for req in reqfile.requirements):
                 diagnostics.append(
                     Diagnostic(
@@ -280,7 +244,8 @@ def plan_add(
 
 def plan_remove(root: Path, names: Sequence[str], *, group: str | None = None) -> Plan:
     """Every file content after removing ``names`` from ``group`` (``None``: main); no writes."""
-    from reqconv import pyproject, requirements_edit
+    from reqconv.project import pyproject
+    from reqconv.requirements import edit
 
     group = read.group_name(group)
     service = read.read_service(root)
@@ -316,7 +281,7 @@ def plan_remove(root: Path, names: Sequence[str], *, group: str | None = None) -
             _refuse_shared(service, req.origin.path, group)
             by_file.setdefault(req.origin.path, []).append(req.origin.line)
         for path, numbers in by_file.items():
-            edits[path] = requirements_edit.remove_lines(_text_of(service, edits, path), numbers)
+            edits[path] = edit.remove_lines(_text_of(service, edits, path), numbers)
         places = [service.pyproject.name, *(str(req.origin) for req in present)]
         lines.append(f"removed {name} from {read.table_name(group)} ({', '.join(places)})")
     _verify(service, edits, group, set(wanted), present=False)
@@ -333,10 +298,10 @@ def _verify(
 ) -> None:
     """Each edited file, parsed again, lists (or no longer lists) ``names``: a wrong edit stops
     here, before anything is written."""
-    from reqconv import requirements_txt
+    from reqconv.requirements import parse
 
     for path, text in edits.items():
-        found = {req.name for req in requirements_txt.parse_text(text, path).requirements}
+        found = {req.name for req in parse.parse_text(text, path).requirements}
         wrong = names - found if present else names & found
         if wrong and (present is False or path == getattr(service.role_of(group), "path", None)):
             raise InputError(  # pragma: no cover - a defect of requirements_edit
@@ -375,18 +340,3 @@ def _plan(
         lines=tuple(lines),
         diagnostics=tuple(diagnostics),
     )
-
-
-def apply(
-    plan: Plan,
-    *,
-    lock: bool = True,
-    offline: bool = False,
-    runner: Runner = uv.run,
-    uv_path: Path | None = None,
-) -> Result:
-    """Write the plan, re-lock and re-export in one transaction; any failure restores every file
-    (``change_apply``)."""
-    from reqconv import change_apply
-
-    return change_apply.apply(plan, lock=lock, offline=offline, runner=runner, uv_path=uv_path)

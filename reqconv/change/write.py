@@ -7,16 +7,49 @@ anywhere restores every file byte for byte.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import NormalizedName
 
 from reqconv import fs, uv
-from reqconv.change import Compiled, LockMove, Plan, Result, Runner
-from reqconv.change_read import strip_credentials
+from reqconv.change.plan import Compiled, Plan
+from reqconv.change.read import strip_credentials
 from reqconv.errors import Location, UvError
+from reqconv.lock.exports import encoded
 from reqconv.model import Diagnostic
 from reqconv.redact import redact_text
+from reqconv.uv import Runner
+
+__all__ = ["LockMove", "Result", "apply"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockMove:
+    """A package that entered (``before is None``), left (``after is None``) or moved in uv.lock."""
+
+    name: NormalizedName
+    before: str | None
+    after: str | None
+
+    def __str__(self) -> str:
+        if self.before is None:
+            return f"+ {self.name} {self.after}"
+        if self.after is None:
+            return f"- {self.name} {self.before}"
+        return f"~ {self.name} {self.before} -> {self.after}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Result:
+    """What ``apply`` did."""
+
+    plan: Plan
+    written: tuple[Path, ...] = ()
+    moves: tuple[LockMove, ...] = ()
+    locked: bool = False
+    diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
+
 
 # uv export flags of reqconv's own run that a person regenerating the file by hand does not need.
 _NOT_SHOWN = frozenset({"--no-header", "--offline"})
@@ -131,7 +164,7 @@ def apply(
     uv_path: Path | None = None,
 ) -> Result:
     """Write the plan, re-lock and re-export in one transaction; any failure restores every file."""
-    from reqconv import locking
+    from reqconv.lock import locking
 
     root = plan.root
     written: list[Path] = []
@@ -188,7 +221,7 @@ def apply(
                 text = _export_compiled(
                     root, compiled, runner=runner, uv_path=uv_path, offline=offline
                 )
-                if tx.write(compiled.path, locking.encoded(compiled.path, text)):
+                if tx.write(compiled.path, encoded(compiled.path, text)):
                     written.append(compiled.path)
                     rewritten = True
             if rewritten:  # the lock step's `reqconv check` fingerprint predates these files

@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reqconv import requirements_txt
 from reqconv.errors import InputError, InputErrors, Location, UvError, UvNotFoundError
 from reqconv.model import Diagnostic, Option, ReqFile, Unnamed
+from reqconv.requirements import parse
 
 __all__ = [
     "NAME_URL_OPTION",
@@ -180,7 +180,7 @@ def name_requirements(
                 except UvError as e:
                     failures.append(_Failure(unnamed, f"uv could not read it: {_uv_reason(e)}"))
         # The project itself stays unnamed: normalize accounts for its line by the info.
-        named[path] = requirements_txt.with_names(reqfile, names, infos)
+        named[path] = parse.with_names(reqfile, names, infos)
     if failures:
         raise InputErrors.of(InputError(_message(f), f.unnamed.origin) for f in failures)
     return named

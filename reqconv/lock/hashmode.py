@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reqconv import fs
+from reqconv.lock.exports import unhashed_entries
 from reqconv.model import Dependency, DependencySpec, Source
 
 __all__ = ["unhashed_locks"]
@@ -40,8 +41,8 @@ def _unhashed_sources(root: Path, spec: DependencySpec | None) -> tuple[bool, fr
     a local folder (its export entry has no hash). ``spec`` defaults to the service's
     pyproject.toml."""
     if spec is None:
-        from reqconv import pyproject
         from reqconv.errors import ReqconvError
+        from reqconv.project import pyproject
 
         path = root / "pyproject.toml"
         if not path.is_file():
@@ -73,8 +74,6 @@ def unhashed_locks(
     """The locks (service-relative) with an entry that has no hash: read from the export when it
     exists, else foreseen from the dependencies' sources (a git repository or a local folder exports
     without a hash, and ``uv pip sync --require-hashes`` refuses the whole file then)."""
-    from reqconv.locking import unhashed_entries
-
     found: set[str] = set()
     foreseen: tuple[bool, frozenset[str]] | None = None
     for lock, group in groups.items():

@@ -303,7 +303,7 @@ class UvExport:
 
 
 def _export_command(path: Path) -> str | None:
-    from reqconv.requirements_txt import EXPORT_HEADER_LINES, export_command
+    from reqconv.requirements.parse import EXPORT_HEADER_LINES, export_command
 
     try:
         with path.open(encoding="utf-8", errors="replace", newline="") as f:

@@ -1,0 +1,327 @@
+"""The planning of one service's Dockerfiles: each Dockerfile that builds it (``builds``), for its
+build context, rewritten (``rewrite``) to install the service's locks, and the ``.dockerignore`` of
+each context that got a rewrite; every new content computed, nothing written.
+
+``reqconv docker`` writes the plan; ``convert`` plans with the spec it is about to write (the locks
+that will lack hashes are foreseen from it); ``reqconv check`` plans to find a ``pip install -r``
+that a rewrite would change. The locks a Dockerfile installs are the lock step's exports
+(``lock.exports.export_name``); which have entries without a hash is ``lock.hashmode``'s.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reqconv import fs, uv
+from reqconv.docker.builds import Build, find_dockerfiles, scan
+from reqconv.docker.dockerignore import dockerignore_check
+from reqconv.docker.instructions import copied_files
+from reqconv.docker.model import DockerPlan, DockerResult, service_relative
+from reqconv.docker.reasons import RULES
+from reqconv.docker.rewrite import rewrite
+from reqconv.errors import DockerfileError, Location
+from reqconv.lock import hashmode
+from reqconv.lock.exports import export_name
+from reqconv.model import DependencySpec, Diagnostic, FileChange, Role
+from reqconv.requirements.discover import discover
+
+__all__ = [
+    "ServicePlan",
+    "buildkit_diagnostic",
+    "lock_table",
+    "missing_locks",
+    "plan_service",
+    "resolve_uv_version",
+]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ServicePlan:
+    """New contents for one service's Dockerfiles and ``.dockerignore``; nothing written yet.
+
+    ``locks`` are the lock files (service-relative) the new Dockerfiles copy, and ``lock_groups``
+    the dependency groups among them, whose ``requirements-<group>.lock`` the lock step must export.
+    """
+
+    root: Path
+    changes: tuple[FileChange, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    locks: tuple[str, ...] = ()
+    lock_groups: tuple[str, ...] = ()
+
+    @property
+    def pending(self) -> bool:
+        return any(change.changed for change in self.changes)
+
+
+def resolve_uv_version(env: Mapping[str, str] | None = None) -> str:
+    """The version of the uv that locks (the Dockerfiles pin the same one)."""
+    return uv.uv_version(uv.find_uv(env))
+
+
+def lock_table(
+    root: Path, roles: Sequence[Role] | None = None
+) -> tuple[dict[str, str], dict[str, str | None]]:
+    """``(lock_for, group_of_lock)``: service-relative requirements file -> lock, lock -> group."""
+    lock_for: dict[str, str] = {}
+    groups: dict[str, str | None] = {}
+    if roles is None:
+        roles = discover(root)
+    for role in roles:
+        lock = export_name(role.group)
+        groups[lock] = role.group
+        for path in (role.path, role.compiled):
+            if path is None:
+                continue
+            try:
+                relative = path.relative_to(root)
+            except ValueError:
+                relative = Path(os.path.relpath(path, root))  # --main ../requirements.txt
+            lock_for[relative.as_posix()] = lock
+    return lock_for, groups
+
+
+def _change(path: Path, before: fs.TextFile | None, after_text: str) -> FileChange:
+    if before is None:
+        return FileChange(
+            path=path, before=None, after=after_text.encode(), before_text="", after_text=after_text
+        )
+    return FileChange(
+        path=path,
+        before=before.encode(before.text),
+        after=before.encode(after_text),
+        before_text=before.text,
+        after_text=after_text,
+    )
+
+
+def _unlocked(root: Path, copied: Sequence[str], lock_for: Mapping[str, str]) -> frozenset[str]:
+    """Copied files of the service folder that no lock covers. With no requirements file found
+    at all, that is every copied one: the exports go to the service folder, never beside them."""
+    known = {posixpath.normpath(key) for key in lock_for}
+    unlocked = set()
+    for source in copied:
+        relative = posixpath.normpath(source.lstrip("/"))
+        wildcard = any(c in relative for c in "*?[$")
+        if relative.startswith("../"):
+            continue  # another folder's file: the rewrite says so itself
+        if relative not in known and not wildcard and (root / relative).is_file():
+            unlocked.add(relative)
+    return frozenset(unlocked)
+
+
+def _why_unchanged(result: DockerResult) -> str:
+    """Why a Dockerfile that builds the service is left: what its findings (above) say."""
+    if result.kept_requirements:
+        return "every pip install -r in it is kept (the lines above say why)"
+    kept = {f.code for f in result.findings if f.code in RULES and RULES[f.code].kind == "kept"} - {
+        "already-uv"
+    }
+    why = (
+        "name packages inline or a local project, no requirements file, and are kept for that"
+        if kept <= {"inline-packages", "local-project"}
+        else "are kept"
+    ) + " (the lines above say why)"
+    if result.uv_installs:
+        return "it already installs with uv (rewritten before)" + (
+            f"; the other installs in it {why}" if kept else ""
+        )
+    return "it runs no pip install -r" + (f"; the installs in it {why}" if kept else "")
+
+
+def buildkit_diagnostic(path: Path, line: int) -> Diagnostic:
+    return Diagnostic(
+        code="buildkit",
+        message="the rewritten Dockerfile mounts uv, the lock and uv's cache (RUN --mount), "
+        "which needs BuildKit: the default builder of Docker 23.0 and later and of `docker "
+        "buildx build` (DOCKER_BUILDKIT=1 on Docker 20.10); the legacy builder fails on it",
+        location=Location(path, line),
+        severity="info",
+    )
+
+
+def _targets(
+    root: Path, dockerfiles: Sequence[Path], builds: Sequence[Build] | None
+) -> tuple[dict[Path, list[Build]], tuple[Diagnostic, ...]]:
+    """Each Dockerfile to plan and the builds of it (``reqconv.builds``): every Dockerfile that
+    builds the service, or the ones given, built from the service folder when no build names
+    them. Also what the scan could not read."""
+    diagnostics: tuple[Diagnostic, ...] = ()
+    if builds is None:
+        found = scan(root)
+        builds, diagnostics = found.builds, found.diagnostics
+    by_file: dict[Path, list[Build]] = {}
+    for build in builds:
+        by_file.setdefault(build.dockerfile, []).append(build)
+    if not dockerfiles:
+        for path in find_dockerfiles(root):  # one the scan skipped: its parse error stops the run
+            if not any(f.resolve() == path.resolve() for f in by_file):
+                by_file[path] = [Build(dockerfile=path, context=root, how="folder")]
+        return by_file, diagnostics
+    targets: dict[Path, list[Build]] = {}
+    for path in dockerfiles:
+        same = [b for f, bs in by_file.items() if f.resolve() == path.resolve() for b in bs]
+        targets[path] = same or [Build(dockerfile=path, context=root, how="folder")]
+    return targets, diagnostics
+
+
+def _context_of(
+    root: Path, path: Path, builds: Sequence[Build]
+) -> tuple[str | None, Path | None, list[Diagnostic]]:
+    """The service folder relative to the one build context of ``path`` (POSIX, ``""`` for the
+    context itself) and that context; None (with a warning) when the lock cannot be placed for
+    every build: several contexts, or one that does not hold the service folder."""
+    contexts = list(dict.fromkeys(Path(os.path.normpath(b.context.absolute())) for b in builds))
+    notes: list[Diagnostic] = []
+    if len(contexts) > 1:
+        how = "; ".join(
+            f"{b.context.as_posix()} ({b.how}{f', {b.origin}' if b.origin else ''})" for b in builds
+        )
+        notes.append(
+            Diagnostic(
+                code="build-contexts-differ",
+                message=f"built from more than one context ({how}): a lock path cannot be right "
+                "in all of them; left as it is",
+                location=Location(path),
+            )
+        )
+        return None, None, notes
+    build = builds[0]
+    relative = os.path.relpath(Path(os.path.normpath(root.absolute())), contexts[0])
+    if relative == ".." or relative.startswith(".." + os.sep):
+        notes.append(
+            Diagnostic(
+                code="build-context-outside",
+                message=f"its build context {build.context.as_posix()} ({build.how}) does not "
+                "hold the service folder, where the lock is exported; left as it is",
+                location=Location(path),
+            )
+        )
+        return None, None, notes
+    if build.ambiguous:
+        notes.append(
+            Diagnostic(
+                code="build-context-ambiguous",
+                message=f"build context taken to be {build.context.as_posix()}: {build.note}",
+                location=Location(path),
+            )
+        )
+    context = "" if relative == "." else Path(relative).as_posix()
+    return context, contexts[0], notes
+
+
+def plan_service(
+    root: Path,
+    *,
+    uv_version: str,
+    dockerfiles: Sequence[Path] = (),
+    roles: Sequence[Role] | None = None,
+    spec: DependencySpec | None = None,
+    builds: Sequence[Build] | None = None,
+    projects: Mapping[str, tuple[str, ...]] | None = None,
+) -> ServicePlan:
+    """Plan the rewrite of every Dockerfile that builds ``root`` (or of ``dockerfiles``), each
+    for its build context (``builds``, default ``reqconv.builds.scan``); write nothing.
+
+    ``spec`` (convert's, before pyproject.toml is written) foresees which exports will have
+    entries without hashes when they do not exist yet. ``projects``: lock -> the project's own
+    folder its requirements install (convert's ``project_locks``), installed after the sync."""
+    lock_for, groups = lock_table(root, roles)
+    unhashed = hashmode.unhashed_locks(root, groups, spec)
+    changes: list[FileChange] = []
+    targets, scanned = _targets(root, dockerfiles, builds)
+    diagnostics: list[Diagnostic] = list(scanned)
+    locks: list[str] = []
+    # per build context that got a rewrite: (service folder in it, its locks)
+    touched: dict[Path, tuple[str, list[str]]] = {}
+    for path, its_builds in targets.items():
+        context, context_dir, notes = _context_of(root, path, its_builds)
+        diagnostics.extend(notes)
+        if context is None or context_dir is None:
+            continue
+        source = fs.read_text(path)
+        try:
+            copied = [service_relative(s, context) for s in copied_files(source.text)]
+            plan = DockerPlan(
+                uv_version=uv_version,
+                lock_for=lock_for,
+                context=context,
+                unlocked=_unlocked(root, copied, lock_for),
+                unhashed=unhashed,
+                projects=projects or {},
+            )
+            result = rewrite(source.text, plan)
+        except DockerfileError as e:
+            raise DockerfileError(e.message, Location(path)) from e
+        for finding in result.findings:
+            diagnostics.append(
+                Diagnostic(
+                    code=finding.code,
+                    message=finding.message,
+                    location=Location(path, finding.line),
+                    severity=finding.severity,
+                )
+            )
+        if result.buildkit_line is not None:
+            diagnostics.append(buildkit_diagnostic(path, result.buildkit_line))
+        if not result.changed:
+            diagnostics.append(
+                Diagnostic(
+                    code="dockerfile-unchanged",
+                    message="builds this service and is left as it is: " + _why_unchanged(result),
+                    location=Location(path),
+                    severity="info",
+                )
+            )
+        changes.append(_change(path, source, result.text))
+        locks.extend(result.locks)
+        if result.changed:
+            touched.setdefault(context_dir, (context, []))[1].extend(result.locks)
+    locks = list(dict.fromkeys(locks))
+    for context_dir, (context, context_locks) in touched.items():
+        ignore_path = context_dir / ".dockerignore"
+        if not context:
+            ignore_path = root / ".dockerignore"  # as the caller spelled the service folder
+        before = fs.read_text(ignore_path) if ignore_path.is_file() else None
+        text, findings = dockerignore_check(
+            None if before is None else before.text,
+            copied=tuple(posixpath.join(context, lock) for lock in dict.fromkeys(context_locks)),
+            venv=posixpath.join(context, ".venv"),
+        )
+        for finding in findings:
+            diagnostics.append(
+                Diagnostic(
+                    code=finding.code,
+                    message=finding.message,
+                    location=Location(ignore_path, finding.line),
+                    severity=finding.severity,
+                )
+            )
+        changes.append(_change(ignore_path, before, text))
+    lock_groups = tuple(group for lock in locks if (group := groups.get(lock)) is not None)
+    return ServicePlan(
+        root=root,
+        changes=tuple(changes),
+        diagnostics=tuple(diagnostics),
+        locks=tuple(locks),
+        lock_groups=tuple(dict.fromkeys(lock_groups)),
+    )
+
+
+def missing_locks(plan: ServicePlan) -> tuple[Diagnostic, ...]:
+    """A warning for each lock the new Dockerfiles install that does not exist yet (the image would
+    not build until ``reqconv lock`` writes it)."""
+    return tuple(
+        Diagnostic(
+            code="lock-missing",
+            message=f"the rewritten Dockerfile installs {lock}, which does not exist yet: "
+            "run `reqconv lock` before you build the image",
+            location=Location(plan.root / lock),
+        )
+        for lock in plan.locks
+        if plan.pending and not (plan.root / lock).exists()
+    )

@@ -1,0 +1,1 @@
+"""Maintenance scripts (``arch_check``: the layout rules); run them as ``python scripts/<name>.py``."""
