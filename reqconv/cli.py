@@ -44,6 +44,9 @@ if TYPE_CHECKING:
     NoLock = bool
     NoDocker = bool
     DockerfileOpt = list[Path] | None
+    VerifyOpt = bool
+    MultiStageOpt = bool
+    BuildArgOpt = list[str] | None
     VersionOpt = bool
     NameUrl = list[str] | None
     PythonOpt = str | None
@@ -169,6 +172,31 @@ def _aliases() -> dict[str, object]:
                 "--dockerfile", help="A Dockerfile to rewrite (repeatable; replaces discovery)."
             ),
         ],
+        "VerifyOpt": Annotated[
+            bool,
+            typer.Option(
+                "--verify",
+                help="Build the original and the rewritten Dockerfile with your Docker engine "
+                "(BuildKit), import every locked package in the rewritten image, and write the "
+                "rewrite only when it passed.",
+            ),
+        ],
+        "MultiStageOpt": Annotated[
+            bool,
+            typer.Option(
+                "--multi-stage",
+                help="Split a single-stage Dockerfile into a builder stage (compilers, -dev "
+                "headers, the sync into /opt/venv) and a runtime stage that copies the venv.",
+            ),
+        ],
+        "BuildArgOpt": Annotated[
+            list[str] | None,
+            typer.Option(
+                "--build-arg",
+                metavar="NAME=VALUE",
+                help="A build argument for --verify's builds (repeatable; after compose's).",
+            ),
+        ],
         "NameUrl": Annotated[
             list[str] | None,
             typer.Option(
@@ -268,6 +296,9 @@ def convert(
     name_url: NameUrl = None,
     python: PythonOpt = None,
     name: NameOpt = None,
+    multi_stage: MultiStageOpt = False,
+    verify: VerifyOpt = False,
+    build_arg: BuildArgOpt = None,
     dry_run: DryRun = False,
     check: Check = False,
     json: Json = False,
@@ -292,6 +323,9 @@ def convert(
         name_urls=tuple(name_url or ()),
         python=python,
         name=name,
+        multi_stage=multi_stage,
+        verify=verify,
+        build_args=tuple(build_arg or ()),
         mode=_mode(dry_run, check, json, quiet),
     )
     raise _exit(cmd.run(options, _Echo()))
@@ -326,6 +360,9 @@ def lock(
 def docker(
     paths: PathsArg = None,
     dockerfile: DockerfileOpt = None,
+    multi_stage: MultiStageOpt = False,
+    verify: VerifyOpt = False,
+    build_arg: BuildArgOpt = None,
     dry_run: DryRun = False,
     check: Check = False,
     json: Json = False,
@@ -337,6 +374,9 @@ def docker(
     options = cmd.DockerOptions(
         paths=_paths(paths),
         dockerfiles=tuple(dockerfile or ()),
+        multi_stage=multi_stage,
+        verify=verify,
+        build_args=tuple(build_arg or ()),
         mode=_mode(dry_run, check, json, quiet),
     )
     raise _exit(cmd.run(options, _Echo()))
@@ -456,7 +496,8 @@ _EPILOGS = {
     "docker": (
         "Examples:\n\n\b\n"
         "  reqconv docker apps/backend\n"
-        "  reqconv docker --dockerfile deploy/Dockerfile.prod --dry-run ."
+        "  reqconv docker --dockerfile deploy/Dockerfile.prod --dry-run .\n"
+        "  reqconv docker --multi-stage --verify apps/backend"
     ),
     "check": (
         "Examples:\n\n\b\n"

@@ -125,3 +125,18 @@ class UvError(ReqconvError):
 
 class UvNotFoundError(UvError):
     """No usable uv binary (absent, or older than the minimum reqconv supports)."""
+
+
+class DockerEngineError(ReqconvError):
+    """``--verify`` found no Docker engine it may use (no client, no daemon, no permission, no
+    BuildKit). Exit 3 like a missing uv: the input is fine, the check could not run; nothing
+    was written."""
+
+    exit_code = 3
+
+
+class VerifyError(ReqconvError):
+    """``convert --verify``: a rewritten image failed its builds or imports; every file the run
+    had written is restored. Exit 1, as ``reqconv docker --verify`` gives."""
+
+    exit_code = 1

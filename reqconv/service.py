@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from reqconv import fs
-from reqconv.errors import InputError, InputErrors, Location
+from reqconv.errors import InputError, InputErrors, Location, VerifyError
 from reqconv.model import Conversion, DependencySpec, Diagnostic, FileChange, ReqFile
 
 if TYPE_CHECKING:
@@ -368,7 +368,9 @@ def plan_services(paths: Sequence[Path], options: PlanOptions) -> list[ServiceCo
     return services
 
 
-def plan_docker(services: Sequence[ServiceConversion], *, lock: bool) -> None:
+def plan_docker(
+    services: Sequence[ServiceConversion], *, lock: bool, multi_stage: bool = False
+) -> None:
     """The Dockerfiles of each service that a build names, planned for the spec about to be
     written (``docker.plan``); without ``lock``, also a warning for each lock they would install
     that does not exist yet."""
@@ -387,6 +389,7 @@ def plan_docker(services: Sequence[ServiceConversion], *, lock: bool) -> None:
             roles=service.conversion.roles,
             spec=service.conversion.spec,
             projects=service.project_locks,
+            multi_stage=multi_stage,
         )
         service.diagnostics.extend(service.docker.diagnostics)
         if not lock:
@@ -442,9 +445,14 @@ def write(
     export_groups: Sequence[str],
     offline: bool,
     on_locked: Callable[[ServiceConversion, LockResult], None],
+    verify: Callable[[ServiceConversion], bool] | None = None,
 ) -> None:
     """Write every planned file and, with ``lock``, run the lock step of each service, in one
-    ``fs.Transaction``; ``on_locked`` hears of each lock as it is done."""
+    ``fs.Transaction``; ``on_locked`` hears of each lock as it is done.
+
+    ``verify`` (``--verify``): the Dockerfiles of a service are written after its lock, once
+    ``verify(service)`` has built them and said yes; a no raises ``VerifyError``, and the
+    transaction restores every file."""
     with fs.Transaction() as tx:
         uv_path: Path | None = None
         if lock:
@@ -454,8 +462,11 @@ def write(
             uv_path = uv.find_uv()
             uv.uv_version(uv_path)
         for service in services:
+            held = set()
+            if verify is not None and service.docker is not None and service.docker.pending:
+                held = {change.path for change in service.docker.changes}
             for change in service.changes:
-                if tx.write(change.path, change.after):
+                if change.path not in held and tx.write(change.path, change.after):
                     service.written.append(change.path)
             if lock and not service.on_uv:
                 from reqconv.lock import locking
@@ -474,3 +485,12 @@ def write(
                 service.diagnostics.extend(result.diagnostics)
                 service.lock = result
                 on_locked(service, result)
+            if held and verify is not None:
+                if not verify(service):
+                    raise VerifyError(
+                        f"{service.root.as_posix()}: --verify: a rewritten image failed (above); "
+                        "every file of this run is restored"
+                    )
+                for change in service.changes:
+                    if change.path in held and tx.write(change.path, change.after):
+                        service.written.append(change.path)

@@ -1,7 +1,8 @@
 """Everything reqconv asks of uv: find it, build its argv (pure), run it (the one seam), read uv.lock.
 
-The only importer of ``subprocess``. Every failure (missing binary, exit status, signal, timeout)
-becomes a ``UvError`` whose argv and stderr went through ``redact``. Credentials reach uv through
+The only importer of ``subprocess`` besides ``docker/engine.py`` (the Docker client of
+``--verify``). Every failure (missing binary, exit status, signal, timeout) becomes a ``UvError``
+whose argv and stderr went through ``redact``. Credentials reach uv through
 the environment (``UV_INDEX_<NAME>_USERNAME`` / ``_PASSWORD``) and never through argv.
 """
 

@@ -3,7 +3,10 @@
 # on this machine because no image registry is reachable (../shared/docker-builds.md):
 #   1. an engine: Debian's docker.io, installed when no engine answers, dockerd started when needed;
 #   2. stand-in Python base images (python:3.11-slim, python:3.11, ...) from a debootstrap rootfs
-#      with Debian's Python, pip and venv, set up to reach the tests' loopback package index;
+#      with Debian's Python, pip and venv, set up to reach the tests' loopback package index; the
+#      full tags (no `slim` in them) also carry a C toolchain and Python's headers (build-essential,
+#      python3-dev), as the official full images do, so an sdist with a C extension compiles there
+#      and not in -slim (what `reqconv docker --multi-stage` relies on);
 #   3. ghcr.io/astral-sh/uv:<version> (FROM scratch: /uv and /uvx), the uv that reqconv pins.
 # Idempotent: a rerun that finds all of it takes a few seconds. Needs root; may use the network
 # (the Debian mirror, PyPI); the tests themselves never do. Run it after `pip install -e .`: the uv
@@ -73,18 +76,27 @@ suite_for() { # python:<tag> -> the Debian suite whose python3 is that version
   esac
 }
 
-rootfs_tar() { # suite -> path of a cached tarball of the customised root filesystem
-  local suite=$1 tar="$CACHE/python-$1-r$RECIPE.tar" dir
+variant_of() { # python:<tag> -> slim (no compilers) or full (build-essential, python3-dev)
+  case "$1" in *slim*) echo slim ;; *) echo full ;; esac
+}
+
+rootfs_tar() { # suite variant -> path of a cached tarball of the customised root filesystem
+  local suite=$1 variant=$2 tar dir extra=""
+  tar="$CACHE/python-$suite-r$RECIPE.tar"
+  if [ "$variant" = full ]; then
+    tar="$CACHE/python-$suite-full-r$RECIPE.tar"
+    extra="build-essential python3-dev"
+  fi
   if [ ! -s "$tar" ]; then
     dir=$(mktemp -d "$CACHE/rootfs-$suite.XXXXXX")
     say "debootstrap $suite (about 30 s)"
     debootstrap --variant=minbase "$suite" "$dir" "$MIRROR" >"$CACHE/debootstrap-$suite.log" 2>&1 ||
       die "debootstrap failed; see $CACHE/debootstrap-$suite.log"
-    say "installing python3, venv and pip in the $suite rootfs"
-    chroot "$dir" sh -ec '
+    say "installing python3, venv and pip${extra:+ and $extra} in the $suite rootfs"
+    chroot "$dir" env EXTRA="$extra" sh -ec '
       export DEBIAN_FRONTEND=noninteractive
       apt-get update -qq
-      apt-get install -y -qq --no-install-recommends python3 python3-venv python3-pip python-is-python3 ca-certificates >/dev/null
+      apt-get install -y -qq --no-install-recommends python3 python3-venv python3-pip python-is-python3 ca-certificates $EXTRA >/dev/null
       apt-get clean
       rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/*.log
       # The official image: Python in /usr/local/bin, pip usable as root without a venv.
@@ -101,16 +113,18 @@ rootfs_tar() { # suite -> path of a cached tarball of the customised root filesy
 
 image_recipe() { "$DOCKER" image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$1" 2>/dev/null | sed -n 's/^REQCONV_STANDIN=//p'; }
 
-declare -A imported=() # suite -> image id made in this run
+declare -A imported=() # suite-variant -> image id made in this run
 for tag in $tags; do
   suite=$(suite_for "$tag") || { say "warning: no stand-in for $tag (Debian has Python 3.11 in bookworm, 3.13 in trixie); skipped"; continue; }
+  variant=$(variant_of "$tag")
   want="$suite-r$RECIPE"
+  [ "$variant" = full ] && want="$suite-full-r$RECIPE"
   [ "$(image_recipe "$tag")" = "$want" ] && continue
-  if [ -z "${imported[$suite]:-}" ]; then
-    tar=$(rootfs_tar "$suite")
+  if [ -z "${imported[$suite-$variant]:-}" ]; then
+    tar=$(rootfs_tar "$suite" "$variant")
     version=$(cat "$tar.version")
     say "importing $suite rootfs as $tag"
-    imported[$suite]=$(
+    imported[$suite-$variant]=$(
       "$DOCKER" import \
         --change 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin' \
         --change 'ENV LANG=C.UTF-8' \
@@ -124,7 +138,7 @@ for tag in $tags; do
         "$tar" "$tag"
     )
   else
-    "$DOCKER" tag "${imported[$suite]}" "$tag"
+    "$DOCKER" tag "${imported[$suite-$variant]}" "$tag"
   fi
 done
 

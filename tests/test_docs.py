@@ -23,3 +23,10 @@ def test_docker_page_shows_the_table_of_finding_codes() -> None:
     page = (ROOT / "docs" / "docker.md").read_text()
     assert markdown_table("kept") in page
     assert markdown_table("advice") in page
+
+
+def test_docker_page_shows_the_table_of_system_packages() -> None:
+    from reqconv.docker.packages import markdown_table
+
+    page = (ROOT / "docs" / "docker.md").read_text()
+    assert markdown_table() in page

@@ -24,6 +24,7 @@ from reqconv.commands import (
     unified_diff,
     wait_notice,
 )
+from reqconv.commands._verify import verify_plans
 from reqconv.service import ServiceConversion
 
 if TYPE_CHECKING:
@@ -47,6 +48,9 @@ class ConvertOptions:
     name_urls: tuple[str, ...] = ()  # NAME=URL: the package of an unnamed URL or path line
     python: str | None = None  # --python X.Y: requires-python = ">=X.Y"
     name: str | None = None  # --name: the project name of a new pyproject.toml
+    multi_stage: bool = False  # --multi-stage: builder and runtime stages (docker/multistage.py)
+    verify: bool = False  # --verify: build each rewrite after the lock, before it is written
+    build_args: tuple[str, ...] = ()  # --build-arg NAME=VALUE for --verify's builds
     mode: WriteMode = WriteMode()
 
 
@@ -121,9 +125,13 @@ def run(options: ConvertOptions, out: Output) -> int:
 
 def _run(options: ConvertOptions, out: Output) -> int:
     mode = options.mode
+    if options.verify and mode.writes:
+        from reqconv.docker.engine import find_engine
+
+        find_engine()  # no engine: exit 3 before anything is planned, locked or written
     services = service.plan_services(options.paths, options)
     if options.docker:
-        service.plan_docker(services, lock=options.lock)
+        service.plan_docker(services, lock=options.lock, multi_stage=options.multi_stage)
     pending = any(change.changed for planned in services for change in planned.changes)
     if not mode.json:
         for planned in services:
@@ -150,6 +158,10 @@ def _run(options: ConvertOptions, out: Output) -> int:
                         out.out(unified_diff(change).rstrip("\n"))
             if options.lock and not mode.quiet and not mode.check:
                 out.err("lock: skipped (nothing is written with --dry-run)")
+            if options.verify and not mode.quiet:
+                out.err(
+                    "verify: skipped (the builds need the lock, which --dry-run does not write)"
+                )
         else:
             out.out(_report(services, pending=pending))
         return 1 if (mode.check and pending) else 0
@@ -189,12 +201,20 @@ def _write(services: Sequence[ServiceConversion], options: ConvertOptions, out: 
         if result.kept and not mode.quiet:
             out.err(f"{planned.root.as_posix()}: kept {len(result.kept)} pinned versions")
 
+    def verify(planned: ServiceConversion) -> bool:
+        if planned.docker is None:
+            return True
+        quiet = mode.quiet or mode.json
+        found = verify_plans([planned.docker], options.build_args, out, quiet=quiet)
+        return all(v.ok for v in found)
+
     service.write(
         services,
         lock=options.lock,
         export_groups=options.export_groups,
         offline=options.offline,
         on_locked=locked,
+        verify=verify if options.verify else None,
     )
     if mode.json or mode.quiet:
         return

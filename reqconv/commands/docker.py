@@ -11,10 +11,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reqconv import fs
 from reqconv.commands import Output, WriteMode, diagnostic_json, unified_diff
+from reqconv.commands._verify import verify_plans
 from reqconv.docker.plan import ServicePlan, missing_locks, plan_service, resolve_uv_version
+
+if TYPE_CHECKING:
+    from reqconv.docker.verify import Verification
 
 __all__ = ["DockerOptions", "run"]
 
@@ -23,10 +28,21 @@ __all__ = ["DockerOptions", "run"]
 class DockerOptions:
     paths: tuple[Path, ...]
     dockerfiles: tuple[Path, ...] = ()
+    multi_stage: bool = False  # builder + runtime stages (docker/multistage.py)
+    verify: bool = False  # build both files on the user's engine before writing (docker/verify.py)
+    build_args: tuple[str, ...] = ()  # NAME=VALUE for --verify's builds
     mode: WriteMode = WriteMode()
 
 
-def _report(plans: Sequence[ServicePlan], *, pending: bool, written: Sequence[Path]) -> str:
+def _report(
+    plans: Sequence[ServicePlan],
+    *,
+    pending: bool,
+    written: Sequence[Path],
+    verified: Sequence[Verification] | None = None,
+) -> str:
+    from reqconv.docker.verify import to_json
+
     return json.dumps(
         {
             "would_change": pending,
@@ -37,6 +53,9 @@ def _report(plans: Sequence[ServicePlan], *, pending: bool, written: Sequence[Pa
                     "locks": list(plan.locks),
                     "lock_groups": list(plan.lock_groups),
                     "diagnostics": [diagnostic_json(d) for d in plan.diagnostics],
+                    "dockerfiles": [
+                        to_json(v) for v in verified or () if v.dockerfile in plan.builds
+                    ],
                 }
                 for plan in plans
             ],
@@ -55,7 +74,12 @@ def run(options: DockerOptions, out: Output, *, uv_version: str | None = None) -
     if uv_version is None:
         uv_version = resolve_uv_version()
     plans = [
-        plan_service(root, uv_version=uv_version, dockerfiles=options.dockerfiles)
+        plan_service(
+            root,
+            uv_version=uv_version,
+            dockerfiles=options.dockerfiles,
+            multi_stage=options.multi_stage,
+        )
         for root in options.paths
     ]
     pending = any(plan.pending for plan in plans)
@@ -66,9 +90,16 @@ def run(options: DockerOptions, out: Output, *, uv_version: str | None = None) -
             for diagnostic in (*plan.diagnostics, *missing_locks(plan)):
                 out.err(str(diagnostic))
     written: list[Path] = []
+    verified: list[Verification] | None = None
+    if options.verify:
+        verified = verify_plans(plans, options.build_args, out, quiet=mode.quiet or mode.json)
+        if not all(v.ok for v in verified):  # nothing written, whatever the mode
+            if mode.json:
+                out.out(_report(plans, pending=pending, written=written, verified=verified))
+            return 1
     if not mode.writes:
         if mode.json:
-            out.out(_report(plans, pending=pending, written=written))
+            out.out(_report(plans, pending=pending, written=written, verified=verified))
         else:
             for plan in plans:
                 for change in plan.changes:
@@ -81,7 +112,7 @@ def run(options: DockerOptions, out: Output, *, uv_version: str | None = None) -
                 if change.changed and tx.write(change.path, change.after):
                     written.append(change.path)
     if mode.json:
-        out.out(_report(plans, pending=pending, written=written))
+        out.out(_report(plans, pending=pending, written=written, verified=verified))
     elif not mode.quiet:
         for path in written:
             out.out(f"wrote {path.as_posix()}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reqconv import fs, uv
@@ -21,6 +21,7 @@ from reqconv.docker.builds import Build, find_dockerfiles, scan
 from reqconv.docker.dockerignore import dockerignore_check
 from reqconv.docker.instructions import copied_files
 from reqconv.docker.model import DockerPlan, DockerResult, service_relative
+from reqconv.docker.multistage import split
 from reqconv.docker.reasons import RULES
 from reqconv.docker.rewrite import rewrite
 from reqconv.errors import DockerfileError, Location
@@ -52,6 +53,8 @@ class ServicePlan:
     diagnostics: tuple[Diagnostic, ...] = ()
     locks: tuple[str, ...] = ()
     lock_groups: tuple[str, ...] = ()
+    #: Dockerfile -> the build ``--verify`` builds it as (its context, compose args and target)
+    builds: Mapping[Path, Build] = field(default_factory=dict)
 
     @property
     def pending(self) -> bool:
@@ -223,13 +226,16 @@ def plan_service(
     spec: DependencySpec | None = None,
     builds: Sequence[Build] | None = None,
     projects: Mapping[str, tuple[str, ...]] | None = None,
+    multi_stage: bool = False,
 ) -> ServicePlan:
     """Plan the rewrite of every Dockerfile that builds ``root`` (or of ``dockerfiles``), each
     for its build context (``builds``, default ``reqconv.builds.scan``); write nothing.
 
     ``spec`` (convert's, before pyproject.toml is written) foresees which exports will have
     entries without hashes when they do not exist yet. ``projects``: lock -> the project's own
-    folder its requirements install (convert's ``project_locks``), installed after the sync."""
+    folder its requirements install (convert's ``project_locks``), installed after the sync.
+    ``multi_stage``: a rewritten single-stage file is split into builder and runtime stages
+    (``multistage.split``), or says why not."""
     lock_for, groups = lock_table(root, roles)
     unhashed = hashmode.unhashed_locks(root, groups, spec)
     changes: list[FileChange] = []
@@ -238,11 +244,13 @@ def plan_service(
     locks: list[str] = []
     # per build context that got a rewrite: (service folder in it, its locks)
     touched: dict[Path, tuple[str, list[str]]] = {}
+    chosen: dict[Path, Build] = {}
     for path, its_builds in targets.items():
         context, context_dir, notes = _context_of(root, path, its_builds)
         diagnostics.extend(notes)
         if context is None or context_dir is None:
             continue
+        chosen[path] = its_builds[0]
         source = fs.read_text(path)
         try:
             copied = [service_relative(s, context) for s in copied_files(source.text)]
@@ -255,6 +263,8 @@ def plan_service(
                 projects=projects or {},
             )
             result = rewrite(source.text, plan)
+            if multi_stage:
+                result = split(source.text, result, plan)
         except DockerfileError as e:
             raise DockerfileError(e.message, Location(path)) from e
         for finding in result.findings:
@@ -309,6 +319,7 @@ def plan_service(
         diagnostics=tuple(diagnostics),
         locks=tuple(locks),
         lock_groups=tuple(dict.fromkeys(lock_groups)),
+        builds=chosen,
     )
 
 

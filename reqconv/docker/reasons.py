@@ -126,6 +126,19 @@ RULES: dict[str, Rule] = _rules(
          "drop the rm to get uv's cache mount"),
     Rule("tls-certificates", "advice", "info", "the stage sets up CA certificates uv would not read",
          "nothing: the added ENV points uv at them"),
+    # --multi-stage (reqconv.docker.multistage, packages.PACKAGES)
+    Rule("multi-stage", "advice", "info",
+         "--multi-stage split the file into a builder and a runtime stage",
+         "nothing; --verify builds both and imports every locked package"),
+    Rule("multi-stage-kept", "advice", "warning",
+         "--multi-stage left it single-stage: a later step compiles, no venv, or stages exist",
+         "move the compiling step before the install, or split the file by hand"),
+    Rule("runtime-slim", "advice", "info",
+         "the runtime stage starts from the -slim tag of a full python image",
+         "nothing, or the full tag if a package needs one of its libraries (--verify tells)"),
+    Rule("system-package-unclassified", "advice", "info",
+         "a system package not in reqconv's table stays in both stages",
+         "drop it from the runtime stage if only the build needs it"),
 )  # fmt: skip
 
 

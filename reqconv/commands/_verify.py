@@ -1,0 +1,41 @@
+"""``--verify``'s report, shared by ``reqconv docker`` and ``convert`` (no subcommand of its own):
+the builds run in ``reqconv.docker.verify``; this prints each Dockerfile's table and failure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reqconv.commands import Output
+
+if TYPE_CHECKING:
+    from reqconv.docker.plan import ServicePlan
+    from reqconv.docker.verify import Verification
+
+__all__ = ["verify_plans"]
+
+
+def verify_plans(
+    plans: Sequence[ServicePlan], build_args: Sequence[str], out: Output, *, quiet: bool
+) -> list[Verification]:
+    """``--verify``: build every rewritten Dockerfile and its original, print each table (and
+    why a rewrite failed); ``DockerEngineError`` (exit 3) before any build without an engine."""
+    from reqconv.docker.engine import find_engine
+    from reqconv.docker.verify import failure_text, render, verify_plan
+
+    engine = find_engine()
+    verified: list[Verification] = []
+
+    def started(path: Path) -> None:
+        if not quiet:
+            out.err(f"{path.as_posix()}: building the original and the rewrite ({engine.client})")
+
+    for plan in plans:
+        for verification in verify_plan(engine, plan, build_args=build_args, on_start=started):
+            verified.append(verification)
+            if not quiet:
+                out.out(render(verification))
+            if not verification.ok:
+                out.err(failure_text(verification))
+    return verified
