@@ -60,7 +60,8 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(name="bench-docker")
 def bench_docker(session: nox.Session) -> None:
-    """Real image builds of the backend fixture: pip's Dockerfile against the rewritten one.
+    """Real image builds: the backend fixture's pip Dockerfile against the rewritten one, then
+    the C-extension fixture single-stage against ``--multi-stage`` (bench/multistage_bench.py).
 
     Needs root and Docker: runs scripts/docker-setup.sh first (for this session's uv version), then
     writes the table into docs/benchmarks.md. The first run downloads the wheels (PyPI).
@@ -69,3 +70,4 @@ def bench_docker(session: nox.Session) -> None:
     python = f"{session.bin}/python"
     session.run("bash", "scripts/docker-setup.sh", env={"PYTHON": python}, external=True)
     session.run("python", "bench/docker_bench.py", *session.posargs)
+    session.run("python", "bench/multistage_bench.py", *session.posargs)
