@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING
 from reqconv.commands import Output
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from reqconv.docker.plan import ServicePlan
     from reqconv.docker.verify import Verification
+    from reqconv.service import ServiceConversion
 
-__all__ = ["verify_plans"]
+__all__ = ["service_verifier", "verify_plans"]
 
 
 def verify_plans(
@@ -39,3 +42,22 @@ def verify_plans(
             if not verification.ok:
                 out.err(failure_text(verification))
     return verified
+
+
+def service_verifier(
+    build_args: Sequence[str],
+    out: Output,
+    quiet: bool,
+    verified: dict[Path, list[Verification]],
+) -> Callable[[ServiceConversion], bool]:
+    """``convert --verify``'s hook for ``service.write``: verify a service's planned Dockerfiles
+    (its lock just written) and record them in ``verified``; True when every rewrite passed."""
+
+    def verify(planned: ServiceConversion) -> bool:
+        if planned.docker is None:
+            return True
+        found = verify_plans([planned.docker], build_args, out, quiet=quiet)
+        verified[planned.root] = found
+        return all(v.ok for v in found)
+
+    return verify

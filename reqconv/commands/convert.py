@@ -10,7 +10,7 @@ removes the files it created. This module reads the options and renders what hap
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -24,10 +24,12 @@ from reqconv.commands import (
     unified_diff,
     wait_notice,
 )
-from reqconv.commands._verify import verify_plans
+from reqconv.commands._verify import service_verifier
+from reqconv.errors import VerifyError
 from reqconv.service import ServiceConversion
 
 if TYPE_CHECKING:
+    from reqconv.docker.verify import Verification
     from reqconv.lock.locking import LockResult
     from reqconv.lock.stale import StaleFile
     from reqconv.project.pythons import PythonChoice
@@ -79,7 +81,15 @@ def _python_json(choice: PythonChoice | None) -> dict[str, str | None] | None:
     }
 
 
-def _report(services: Sequence[ServiceConversion], *, pending: bool) -> str:
+def _report(
+    services: Sequence[ServiceConversion],
+    *,
+    pending: bool,
+    verified: Mapping[Path, Sequence[Verification]] | None = None,
+) -> str:
+    from reqconv.docker.verify import to_json
+
+    verified = verified or {}
     data: dict[str, Any] = {"would_change": pending, "services": []}
     for planned in services:
         data["services"].append(
@@ -99,6 +109,7 @@ def _report(services: Sequence[ServiceConversion], *, pending: bool) -> str:
                 "requires_python": _python_json(planned.python),
                 "lock": lock_result_json(planned.lock) if planned.lock is not None else None,
                 "diagnostics": [diagnostic_json(diag) for diag in planned.diagnostics],
+                "dockerfiles": [to_json(v) for v in verified.get(planned.root, ())],
                 "lines": [
                     {
                         "location": str(outcome.location),
@@ -166,9 +177,15 @@ def _run(options: ConvertOptions, out: Output) -> int:
             out.out(_report(services, pending=pending))
         return 1 if (mode.check and pending) else 0
 
-    _write(services, options, out)
+    verified: dict[Path, list[Verification]] = {}
+    try:
+        _write(services, options, out, verified)
+    except VerifyError:
+        if mode.json:  # the builds' figures, then the error (exit 1) from cli.py
+            out.out(_report(services, pending=pending, verified=verified))
+        raise
     if mode.json:  # written: nothing is pending any more
-        out.out(_report(services, pending=False))
+        out.out(_report(services, pending=False, verified=verified))
     return 0
 
 
@@ -190,7 +207,12 @@ def _lock_pending(
     return pending
 
 
-def _write(services: Sequence[ServiceConversion], options: ConvertOptions, out: Output) -> None:
+def _write(
+    services: Sequence[ServiceConversion],
+    options: ConvertOptions,
+    out: Output,
+    verified: dict[Path, list[Verification]],
+) -> None:
     mode = options.mode
 
     def locked(planned: ServiceConversion, result: LockResult) -> None:
@@ -201,20 +223,15 @@ def _write(services: Sequence[ServiceConversion], options: ConvertOptions, out: 
         if result.kept and not mode.quiet:
             out.err(f"{planned.root.as_posix()}: kept {len(result.kept)} pinned versions")
 
-    def verify(planned: ServiceConversion) -> bool:
-        if planned.docker is None:
-            return True
-        quiet = mode.quiet or mode.json
-        found = verify_plans([planned.docker], options.build_args, out, quiet=quiet)
-        return all(v.ok for v in found)
-
     service.write(
         services,
         lock=options.lock,
         export_groups=options.export_groups,
         offline=options.offline,
         on_locked=locked,
-        verify=verify if options.verify else None,
+        verify=service_verifier(options.build_args, out, mode.quiet or mode.json, verified)
+        if options.verify
+        else None,
     )
     if mode.json or mode.quiet:
         return

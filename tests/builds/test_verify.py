@@ -148,3 +148,25 @@ def test_multi_stage_runtime_has_no_compiler_imports_everything_and_is_smaller(
         "import cspeedup, tinydep; print(cspeedup.add(2, 3))",
     )  # fmt: skip
     assert imported.stdout.strip() == "5"
+
+
+def test_convert_multi_stage_verify_locks_builds_and_reports_in_json(
+    docker_engine: str, tmp_path: Path
+) -> None:
+    service = tmp_path / "cext"
+    shutil.copytree(FIXTURE, service)
+    with serve_index(_index(tmp_path / "index")) as index:
+        done = _reqconv(
+            index, tmp_path, "convert", "--multi-stage", "--verify", "--json", str(service)
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    (dockerfile,) = report["services"][0]["dockerfiles"]
+    assert dockerfile["ok"] is True
+    after = dockerfile["verify"]["rewritten"]
+    assert after["imports_ok"] is True
+    assert after["install_cached"] is True
+    assert after["edit_rebuild_seconds"] > 0
+    assert "FROM python:3.11 AS builder" in (service / "Dockerfile").read_text("utf-8")
+    assert (service / "requirements.lock").is_file()
+    assert (service / "pyproject.toml").is_file()
