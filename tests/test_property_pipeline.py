@@ -21,7 +21,7 @@ from reqconv.convert import normalize
 from reqconv.model import Dependency, ProjectMeta, Role
 from reqconv.project import pyproject
 from reqconv.requirements import parse
-from tests.test_roundtrip_property import requirement_texts, unique_by_name
+from tests.project.test_roundtrip_property import requirement_texts, unique_by_name
 
 ROOT = Path("svc")
 

@@ -11,7 +11,7 @@ import pytest
 
 from reqconv import drift, uv
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_docs_list_every_finding_code() -> None:
