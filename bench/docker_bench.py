@@ -356,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs < 1:
         parser.error("--runs must be at least 1")
 
-    from reqconv.commands.docker import resolve_uv_version
+    from reqconv.docker.plan import resolve_uv_version
 
     uv_version = resolve_uv_version()
     problem = engine_problem([BASE, f"ghcr.io/astral-sh/uv:{uv_version}"])

@@ -2,7 +2,7 @@
 
 The whole text pipeline, from the bytes a user has: requirement lines in pip's syntax with the
 formatting people use (spaces around operators, comments, ``\\`` continuations, CRLF), parsed with
-``requirements_txt``, normalized, written with ``pyproject.apply`` and read back. Expected values are
+``requirements.parse``, normalized, written with ``pyproject.apply`` and read back. Expected values are
 computed independently, with ``packaging`` alone.
 """
 
