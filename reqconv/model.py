@@ -192,7 +192,7 @@ class Role:
 
 
 # --------------------------------------------------------------------------------------------
-# What gets written (normalize.py produces these; pyproject.py writes and reads them)
+# What gets written (convert/normalize.py produces these; project/pyproject.py writes and reads them)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

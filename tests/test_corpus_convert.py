@@ -25,7 +25,7 @@ from reqconv.model import Dependency
 from reqconv.project import pyproject
 from reqconv.requirements.parse import parse_tree
 from reqconv.service import ServiceConversion, plan_service
-from tests.test_corpus_parse import REQUIREMENTS, lay_out
+from tests.requirements.test_corpus_parse import REQUIREMENTS, lay_out
 
 pytestmark = pytest.mark.skipif(
     not REQUIREMENTS.is_dir(),

@@ -2,7 +2,7 @@
 
 The whole text pipeline, from the bytes a user has: requirement lines in pip's syntax with the
 formatting people use (spaces around operators, comments, ``\\`` continuations, CRLF), parsed with
-``requirements_txt``, normalized, written with ``pyproject.apply`` and read back. Expected values are
+``requirements.parse``, normalized, written with ``pyproject.apply`` and read back. Expected values are
 computed independently, with ``packaging`` alone.
 """
 
@@ -21,7 +21,7 @@ from reqconv.convert import normalize
 from reqconv.model import Dependency, ProjectMeta, Role
 from reqconv.project import pyproject
 from reqconv.requirements import parse
-from tests.test_roundtrip_property import requirement_texts, unique_by_name
+from tests.project.test_roundtrip_property import requirement_texts, unique_by_name
 
 ROOT = Path("svc")
 

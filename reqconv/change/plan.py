@@ -304,7 +304,7 @@ def _verify(
         found = {req.name for req in parse.parse_text(text, path).requirements}
         wrong = names - found if present else names & found
         if wrong and (present is False or path == getattr(service.role_of(group), "path", None)):
-            raise InputError(  # pragma: no cover - a defect of requirements_edit
+            raise InputError(  # pragma: no cover - a defect of requirements.edit
                 f"the edit would leave the file wrong for {', '.join(sorted(wrong))}; "
                 "nothing was written",
                 Location(path),

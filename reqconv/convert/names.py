@@ -4,7 +4,7 @@ or the name uv reads from the URL's own metadata. Pure: uv is reached through ``
 
 pip learns the name of ``git+https://host/repo.git`` by building its metadata; so does uv
 (``uv pip compile --no-deps`` prints ``name @ url`` and keeps the checkout in its cache, where
-``uv lock`` finds it again). A local folder is never built: ``requirements_txt`` already read its
+``uv lock`` finds it again). A local folder is never built: ``requirements.parse`` already read its
 ``pyproject.toml`` / ``setup.cfg``, and ``setup.py`` is not run. A line that cannot be named is an
 ``InputError`` at its ``file:line`` saying how to name it, never a requirement left out in silence.
 """

@@ -49,7 +49,7 @@ class DockerPlan:
     uv_version: str
     lock_for: Mapping[str, str] = field(default_factory=dict)
     #: The service folder relative to the build context (POSIX; ``""`` when it is the context,
-    #: ``"backend"`` for ``context: ..``), from ``reqconv.builds``; None when unknown (then the
+    #: ``"backend"`` for ``context: ..``), from ``reqconv.docker.builds``; None when unknown (then the
     #: COPY sources are taken to be service-relative and a lock sits beside its file).
     context: str | None = None
     unlocked: frozenset[str] = frozenset()

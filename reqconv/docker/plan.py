@@ -150,7 +150,7 @@ def buildkit_diagnostic(path: Path, line: int) -> Diagnostic:
 def _targets(
     root: Path, dockerfiles: Sequence[Path], builds: Sequence[Build] | None
 ) -> tuple[dict[Path, list[Build]], tuple[Diagnostic, ...]]:
-    """Each Dockerfile to plan and the builds of it (``reqconv.builds``): every Dockerfile that
+    """Each Dockerfile to plan and the builds of it (``builds``): every Dockerfile that
     builds the service, or the ones given, built from the service folder when no build names
     them. Also what the scan could not read."""
     diagnostics: tuple[Diagnostic, ...] = ()
@@ -229,7 +229,7 @@ def plan_service(
     multi_stage: bool = False,
 ) -> ServicePlan:
     """Plan the rewrite of every Dockerfile that builds ``root`` (or of ``dockerfiles``), each
-    for its build context (``builds``, default ``reqconv.builds.scan``); write nothing.
+    for its build context (``builds``, default ``builds.scan``); write nothing.
 
     ``spec`` (convert's, before pyproject.toml is written) foresees which exports will have
     entries without hashes when they do not exist yet. ``projects``: lock -> the project's own

@@ -100,7 +100,7 @@ RULES: dict[str, Rule] = _rules(
          "set the `UV_*` equivalent"),
     Rule("dockerignore-excludes-lock", "advice", "info", "`.dockerignore` excludes a mounted lock",
          "nothing: `!<lock>` is added to it"),
-    # which Dockerfiles build the service, and from which context (reqconv.builds)
+    # which Dockerfiles build the service, and from which context (reqconv.docker.builds)
     Rule("build-contexts-differ", "advice", "warning", "one Dockerfile built from several contexts",
          "give each build its own Dockerfile, or build all from one context"),
     Rule("build-context-outside", "advice", "warning",

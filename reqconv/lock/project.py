@@ -145,7 +145,7 @@ def check_docker_python(root: Path, requires_python: str | None, pyproject: Path
         return
     from reqconv.docker.builds import find_builds
 
-    # Every Dockerfile that builds the service (builds.py): the images this lock must install in.
+    # Every Dockerfile that builds the service (docker/builds.py): the images this lock must install in.
     paths = list(dict.fromkeys(build.dockerfile for build in find_builds(root)))
     if not paths:
         return

@@ -296,7 +296,7 @@ class FileParser:
             if direct is None:
                 return
             if isinstance(direct, Unnamed):
-                # Named later (names.py: --name-url, or uv reads the URL's metadata).
+                # Named later (convert/names.py: --name-url, or uv reads the URL's metadata).
                 self.unnamed.append(
                     replace(
                         direct,

@@ -31,7 +31,7 @@ Supported:
   and CRLF are ``fs.read_text``'s job.
 
 A URL or path line that names no package (no ``#egg=``, no ``name @``, no readable project
-metadata) becomes a ``model.Unnamed`` in ``ReqFile.unnamed``: ``names.py`` names it (``--name-url``,
+metadata) becomes a ``model.Unnamed`` in ``ReqFile.unnamed``: ``convert.names`` names it (``--name-url``,
 or uv reads the URL's metadata) or refuses it at its line; it is never dropped.
 
 Reported, not carried (a ``Diagnostic`` at the line; its code in brackets): hg, svn and bzr URLs

@@ -297,7 +297,7 @@ def test_the_buildkit_note_names_the_first_mount(tmp_path: Path) -> None:
     assert any("one/Dockerfile:3: info: " in line and "BuildKit" in line for line in out.stderr)
 
 
-# -- build contexts (reqconv.builds) -----------------------------------------------------------
+# -- build contexts (reqconv.docker.builds) --------------------------------------------------------
 
 
 def _repo(tmp_path: Path) -> tuple[Path, Path]:

@@ -118,7 +118,7 @@ def test_a_daemon_that_does_not_answer_is_an_engine_error(tmp_path: Path) -> Non
 
 def test_verify_without_an_engine_exits_3_and_writes_nothing(tmp_path: Path) -> None:
     service = tmp_path / "cext"
-    shutil.copytree(Path(__file__).parents[1] / "fixtures" / "verify" / "cext", service)
+    shutil.copytree(Path(__file__).parents[2] / "fixtures" / "verify" / "cext", service)
     before = {p.name: p.read_bytes() for p in service.iterdir()}
     env = {"PATH": "/usr/bin:/bin", "REQCONV_DOCKER": str(tmp_path / "none"), "HOME": str(tmp_path)}
     done = subprocess.run(
@@ -135,7 +135,7 @@ def test_verify_without_an_engine_exits_3_and_writes_nothing(tmp_path: Path) -> 
 
 def _planned(tmp_path: Path) -> tuple[Path, list[ServiceConversion]]:
     root = tmp_path / "cext"
-    shutil.copytree(Path(__file__).parents[1] / "fixtures" / "verify" / "cext", root)
+    shutil.copytree(Path(__file__).parents[2] / "fixtures" / "verify" / "cext", root)
     options = ConvertOptions(paths=(root,), lock=False)
     services = service.plan_services(options.paths, options)
     service.plan_docker(services, lock=False, multi_stage=True)

@@ -302,7 +302,7 @@ def test_every_service_of_the_services_has_a_main_file() -> None:
     no file whose label is a tool's (dev, test, docs, lint, ...) is main."""
     import csv
 
-    services = Path(__file__).parent.parent.parent / "shared" / "services"
+    services = Path(__file__).parents[3] / "shared" / "services"
     with (services / "MANIFEST.tsv").open(newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     for row in rows:

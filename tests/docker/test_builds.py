@@ -12,7 +12,7 @@ import pytest
 from reqconv.docker.builds import Build, find_builds, find_dockerfiles, interpolate, scan
 from tests._builders import write_files
 
-SERVICES = Path(__file__).parent.parent.parent / "shared" / "services"
+SERVICES = Path(__file__).parents[3] / "shared" / "services"
 
 
 def _tree(root: Path, files: dict[str, str]) -> Path:

@@ -1,4 +1,4 @@
-"""The pure comparisons of drift.py: markers by meaning (checked against what uv writes), the
+"""The pure comparisons of reqconv.drift: markers by meaning (checked against what uv writes), the
 code registry against docs/check.md, and each comparison on small inline inputs."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from reqconv import drift, uv
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_docs_list_every_finding_code() -> None:

@@ -14,7 +14,7 @@ from reqconv.docker.packages import classify, markdown_table
 from reqconv.docker.plan import plan_service
 from reqconv.docker.rewrite import rewrite
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "verify"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "verify"
 UV_VERSION = "0.13.9"
 PLAN = DockerPlan(uv_version=UV_VERSION)
 

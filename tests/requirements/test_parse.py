@@ -1,4 +1,4 @@
-"""Unit tests of requirements_txt: one construct of pip's requirements-file format per test."""
+"""Unit tests of requirements.parse (and lines, direct, options): one construct of pip's requirements-file format per test."""
 
 from __future__ import annotations
 

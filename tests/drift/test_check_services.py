@@ -15,7 +15,7 @@ import pytest
 from reqconv import cli
 from reqconv.drift.check import check_service
 
-SERVICES = Path(__file__).resolve().parents[1] / ".." / "shared" / "services"
+SERVICES = Path(__file__).resolve().parents[2] / ".." / "shared" / "services"
 
 pytestmark = pytest.mark.skipif(
     not SERVICES.is_dir(), reason=f"the service trees are not beside the checkout ({SERVICES})"

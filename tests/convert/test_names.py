@@ -1,4 +1,4 @@
-"""names.py: unnamed URL and path lines get a name from --name-url, uv, or are refused at file:line."""
+"""convert/names.py: unnamed URL and path lines get a name from --name-url, uv, or are refused at file:line."""
 
 from __future__ import annotations
 

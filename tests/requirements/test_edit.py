@@ -1,4 +1,4 @@
-"""``requirements_edit``: one line added, replaced or removed, the rest of the file untouched."""
+"""``requirements.edit``: one line added, replaced or removed, the rest of the file untouched."""
 
 from __future__ import annotations
 

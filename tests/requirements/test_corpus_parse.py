@@ -24,7 +24,7 @@ from reqconv.errors import InputError, InputErrors
 from reqconv.model import ReqFile
 from reqconv.requirements.parse import parse_tree
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 REQUIREMENTS = CORPUS / "requirements"
 # An independent, rougher reading of a line than the parser's: a name at the start of the line.
 NAME_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[|[<>=!~;@]|$)")

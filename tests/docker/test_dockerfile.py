@@ -21,7 +21,7 @@ from reqconv.docker import (
 )
 from reqconv.errors import DockerfileError
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "dockerfiles"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "dockerfiles"
 UV_VERSION = "0.9.5"
 PLAN = DockerPlan(uv_version=UV_VERSION)
 GOLDENS = sorted(FIXTURES.glob("*.in.Dockerfile"))

@@ -11,7 +11,7 @@ import pytest
 
 from reqconv.docker import DockerPlan, DockerResult, instructions, rewrite
 
-CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus" / "dockerfiles"
+CORPUS = Path(__file__).parents[2].parent / "shared" / "corpus" / "dockerfiles"
 PLAN = DockerPlan(uv_version="0.9.5")
 
 # The test's own oracle, independent of reqconv's shell parsing: a RUN that mentions pip (or
@@ -91,7 +91,7 @@ def test_corpus_figures(capsys: pytest.CaptureFixture[str]) -> None:
 
 # -- the real service trees (../shared/services): every Dockerfile that builds each service --------
 
-SERVICES = Path(__file__).parents[1].parent / "shared" / "services"
+SERVICES = Path(__file__).parents[2].parent / "shared" / "services"
 
 
 def _service_dirs() -> list[tuple[str, str]]:
