@@ -29,6 +29,7 @@ from packaging.markers import InvalidMarker, Marker
 
 from reqconv.docker.builds import Build
 from reqconv.docker.engine import Engine
+from reqconv.docker.instructions import parse_dockerfile
 from reqconv.docker.plan import ServicePlan
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "Measured",
     "Verification",
     "build_options",
+    "built_locks",
     "failing_step",
     "failure_text",
     "locked_packages",
@@ -222,6 +224,50 @@ def locked_packages(locks: Iterable[Path]) -> list[tuple[str, str, str | None]]:
             if match is not None:
                 entries.append((match.group(1), match.group(2), match.group(3)))
     return list(dict.fromkeys(entries))
+
+
+def built_locks(text: str, target: str | None, locks: Sequence[str]) -> list[str]:
+    """The ``locks`` the built stage installs: those named in the target stage (the last one
+    without a target) or in a stage it starts ``FROM`` or copies ``--from``; all of ``locks``
+    when none is named (a lock reached some other way)."""
+    stages: list[tuple[str | None, str, set[str]]] = []  # name, text, stages it reads
+    for command in parse_dockerfile(text):
+        kind = command.cmd.upper()
+        if kind == "FROM":
+            value = command.value
+            name = value[2] if len(value) >= 3 and value[1].upper() == "AS" else None
+            stages.append((name, "", {value[0]} if value else set()))
+            continue
+        if not stages:
+            continue
+        name, body, reads = stages[-1]
+        reads = reads | {f.split("=", 1)[1] for f in command.flags if f.startswith("--from=")}
+        for flag in command.flags:
+            for part in flag.split(","):
+                if part.startswith("from="):
+                    reads.add(part[len("from=") :])
+        stages[-1] = (name, body + "\n" + command.original, reads)
+    if not stages:
+        return list(locks)
+    by_name = {name: i for i, (name, _, _) in enumerate(stages) if name}
+    start = by_name.get(target, len(stages) - 1) if target else len(stages) - 1
+    seen: set[int] = set()
+    todo = [start]
+    while todo:
+        index = todo.pop()
+        if index in seen:
+            continue
+        seen.add(index)
+        for read in stages[index][2]:
+            if read in by_name:
+                todo.append(by_name[read])
+            elif read.isdigit() and int(read) < len(stages):
+                todo.append(int(read))
+    body = "\n".join(stages[i][1] for i in sorted(seen))
+    named = [
+        lock for lock in locks if re.search(r"(?<![\w.-])" + re.escape(lock) + r"(?![\w.-])", body)
+    ]
+    return named or list(locks)
 
 
 def build_options(
@@ -583,7 +629,11 @@ def verify_plan(
                 original=change.before_text,
                 rewritten=change.after_text,
                 overlay=overlay,
-                locks=[plan.root / lock for lock in plan.locks if (plan.root / lock).is_file()],
+                locks=[
+                    plan.root / lock
+                    for lock in built_locks(change.after_text, build.target, plan.locks)
+                    if (plan.root / lock).is_file()
+                ],
                 build_args=build_args,
                 env=env,
             )

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,13 @@ from reqconv import service
 from reqconv.commands.convert import ConvertOptions
 from reqconv.docker.builds import Build
 from reqconv.docker.engine import Engine, find_engine
-from reqconv.docker.verify import build_options, failing_step, locked_packages, step_seconds
+from reqconv.docker.verify import (
+    build_options,
+    built_locks,
+    failing_step,
+    locked_packages,
+    step_seconds,
+)
 from reqconv.errors import DockerEngineError, VerifyError
 from reqconv.lock.locking import LockResult
 from reqconv.service import ServiceConversion
@@ -177,3 +184,21 @@ def test_convert_verify_that_says_yes_writes_the_dockerfiles_after(tmp_path: Pat
 
 def _ignore(planned: ServiceConversion, result: LockResult) -> None:
     del planned, result
+
+
+def test_built_locks_are_those_of_the_target_and_the_stages_it_reads() -> None:
+    text = textwrap.dedent("""\
+        FROM python:3.11-slim AS base
+        RUN --mount=type=bind,source=requirements.lock,target=/tmp/requirements.lock \\
+            uv pip sync /tmp/requirements.lock
+        FROM base AS dev
+        RUN --mount=type=bind,source=backend/requirements-dev.lock,target=/tmp/d.lock \\
+            uv pip sync /tmp/d.lock
+        FROM python:3.11-slim AS prod
+        COPY --from=base /opt/venv /opt/venv
+        """)
+    locks = ("requirements.lock", "requirements-dev.lock")
+    assert built_locks(text, None, locks) == ["requirements.lock"]
+    assert built_locks(text, "prod", locks) == ["requirements.lock"]
+    assert built_locks(text, "dev", locks) == ["requirements.lock", "requirements-dev.lock"]
+    assert built_locks("FROM python:3.11\nCOPY . .\n", None, locks) == list(locks)
