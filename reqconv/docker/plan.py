@@ -53,8 +53,9 @@ class ServicePlan:
     diagnostics: tuple[Diagnostic, ...] = ()
     locks: tuple[str, ...] = ()
     lock_groups: tuple[str, ...] = ()
-    #: Dockerfile -> the build ``--verify`` builds it as (its context, compose args and target)
-    builds: Mapping[Path, Build] = field(default_factory=dict)
+    #: Dockerfile -> the builds ``--verify`` makes of it: its context, and each distinct pair of
+    #: compose args and target
+    builds: Mapping[Path, tuple[Build, ...]] = field(default_factory=dict)
 
     @property
     def pending(self) -> bool:
@@ -244,13 +245,16 @@ def plan_service(
     locks: list[str] = []
     # per build context that got a rewrite: (service folder in it, its locks)
     touched: dict[Path, tuple[str, list[str]]] = {}
-    chosen: dict[Path, Build] = {}
+    chosen: dict[Path, tuple[Build, ...]] = {}
     for path, its_builds in targets.items():
         context, context_dir, notes = _context_of(root, path, its_builds)
         diagnostics.extend(notes)
         if context is None or context_dir is None:
             continue
-        chosen[path] = its_builds[0]
+        distinct: dict[tuple[str | None, tuple[tuple[str, str], ...]], Build] = {}
+        for build in its_builds:
+            distinct.setdefault((build.target, build.args), build)
+        chosen[path] = tuple(distinct.values())
         source = fs.read_text(path)
         try:
             copied = [service_relative(s, context) for s in copied_files(source.text)]

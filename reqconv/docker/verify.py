@@ -589,6 +589,7 @@ def _measured_json(m: Measured) -> dict[str, object]:
 def to_json(v: Verification) -> dict[str, object]:
     return {
         "path": v.dockerfile.as_posix(),
+        "target": v.target,
         "ok": v.ok,
         "verify": {
             "original": _measured_json(v.original),
@@ -605,13 +606,14 @@ def verify_plan(
     env: Mapping[str, str] | None = None,
     on_start: Callable[[Path], None] | None = None,
 ) -> list[Verification]:
-    """Verify every Dockerfile of ``plan`` that its rewrite changes, with the locks it installs."""
+    """Verify every Dockerfile of ``plan`` that its rewrite changes, once per build of it (each
+    target and set of compose args), with the locks the built stage installs."""
     verifications = []
     for change in plan.changes:
-        build = plan.builds.get(change.path)
-        if not change.changed or build is None:
+        builds = plan.builds.get(change.path, ())
+        if not change.changed or not builds:
             continue
-        context = build.context.absolute()
+        context = builds[0].context.absolute()  # one context per planned Dockerfile (plan.py)
         overlay = {}
         for other in plan.changes:
             if other is change or other.path in plan.builds or not other.changed:
@@ -619,23 +621,21 @@ def verify_plan(
             relative = os.path.relpath(other.path.absolute(), context)
             if not relative.startswith(".."):
                 overlay[relative] = other.after_text
-        if on_start is not None:
-            on_start(change.path)
-        verifications.append(
-            verify(
-                engine,
-                dockerfile=change.path,
-                build=build,
-                original=change.before_text,
-                rewritten=change.after_text,
-                overlay=overlay,
-                locks=[
-                    plan.root / lock
-                    for lock in built_locks(change.after_text, build.target, plan.locks)
-                    if (plan.root / lock).is_file()
-                ],
-                build_args=build_args,
-                env=env,
+        for build in builds:
+            if on_start is not None:
+                on_start(change.path)
+            locks = built_locks(change.after_text, build.target, plan.locks)
+            verifications.append(
+                verify(
+                    engine,
+                    dockerfile=change.path,
+                    build=build,
+                    original=change.before_text,
+                    rewritten=change.after_text,
+                    overlay=overlay,
+                    locks=[plan.root / lock for lock in locks if (plan.root / lock).is_file()],
+                    build_args=build_args,
+                    env=env,
+                )
             )
-        )
     return verifications

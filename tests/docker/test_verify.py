@@ -18,6 +18,7 @@ from reqconv import service
 from reqconv.commands.convert import ConvertOptions
 from reqconv.docker.builds import Build
 from reqconv.docker.engine import Engine, find_engine
+from reqconv.docker.plan import plan_service
 from reqconv.docker.verify import (
     build_options,
     built_locks,
@@ -202,3 +203,22 @@ def test_built_locks_are_those_of_the_target_and_the_stages_it_reads() -> None:
     assert built_locks(text, "prod", locks) == ["requirements.lock"]
     assert built_locks(text, "dev", locks) == ["requirements.lock", "requirements-dev.lock"]
     assert built_locks("FROM python:3.11\nCOPY . .\n", None, locks) == list(locks)
+
+
+def test_each_target_compose_builds_is_a_build_to_verify(tmp_path: Path) -> None:
+    root = tmp_path / "svc"
+    root.mkdir()
+    (root / "requirements.txt").write_text("alpha==1.0\n")
+    (root / "Dockerfile").write_text(
+        "FROM python:3.11-slim AS dev\nCOPY requirements.txt .\n"
+        "RUN pip install -r requirements.txt\nFROM dev AS prod\n"
+    )
+    (root / "compose.yaml").write_text(
+        "services:\n"
+        "  dev:\n    build: {context: ., target: dev, args: {PY: '3.11'}}\n"
+        "  prod:\n    build: {context: ., target: prod}\n"
+        "  again:\n    build: {context: ., target: prod}\n"
+    )
+    plan = plan_service(root, uv_version="0.13.9")
+    builds = plan.builds[root / "Dockerfile"]
+    assert [(b.target, b.args) for b in builds] == [("dev", (("PY", "3.11"),)), ("prod", ())]
