@@ -15,6 +15,7 @@ Pure: text in, text out; the findings say what was done and why not.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -176,6 +177,22 @@ def _learn(
                 "which a runtime stage would not have",
             )
             return None
+    for i, command in enumerate(commands[:sync]):
+        if command.cmd.upper() != "RUN" or not command.value or i in syncs:
+            continue
+        shell = " ".join(command.value)
+        if _UV_VENV.search(shell) or system_packages(shell):
+            continue  # the venv, and system packages: the builder has them
+        compiles = _COMPILES.search(" " + shell)
+        if compiles:
+            findings.advise(
+                line_of(command),
+                "multi-stage-kept",
+                f"left single-stage: a step before the install builds or installs packages "
+                f"(`{compiles.group(0).strip()}`), which the runtime stage would run again "
+                "without the build tools",
+            )
+            return None
     unclassified: list[tuple[Any, str]] = []
     runtime_apt: dict[int, str] = {}
     for i, command in enumerate(commands[:sync]):
@@ -198,6 +215,18 @@ def _learn(
     return _Stage(commands=commands, sync=sync, unclassified=unclassified, runtime_apt=runtime_apt)
 
 
+def _line_map(original: str, text: str) -> dict[int, int]:
+    """Each line of ``text`` -> the line of ``original`` it is, or in a replaced block the line at
+    the same offset (the block's last line past its end)."""
+    old, new = original.splitlines(), text.splitlines()
+    mapping: dict[int, int] = {}
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for _tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        for offset, j in enumerate(range(j1, j2)):
+            mapping[j + 1] = min(i1 + offset, max(i2 - 1, i1)) + 1
+    return mapping
+
+
 def split(original: str, result: DockerResult, plan: DockerPlan) -> DockerResult:
     """``result`` with its one stage split in two, or with a finding saying why it stays."""
     if not result.changed:
@@ -205,11 +234,14 @@ def split(original: str, result: DockerResult, plan: DockerPlan) -> DockerResult
     findings = Findings(result.findings)
     before = parse_dockerfile(original)
 
+    moved = _line_map(original, result.text)
+
     def line_of(command: Any) -> int:
+        """The original file's line of an instruction of the rewritten text."""
         for old in before:
             if old.cmd == command.cmd and old.original == command.original:
                 return int(old.start_line)
-        return 1
+        return moved.get(int(command.start_line), 1)
 
     commands = parse_dockerfile(result.text)
     froms = [c for c in commands if c.cmd.upper() == "FROM"]

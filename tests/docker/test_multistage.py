@@ -124,6 +124,31 @@ def test_a_file_that_compiles_after_the_install_stays_single_stage(later: str) -
     assert "left single-stage" in finding.message
 
 
+@pytest.mark.parametrize(
+    ("earlier", "line", "why"),
+    [
+        pytest.param("RUN make -C native", 2, "a step before the install", id="make-before"),
+        pytest.param("RUN pip install gunicorn==23.0", 4, "system Python", id="pip-before"),
+    ],
+)
+def test_a_build_step_before_the_install_keeps_the_file_single_stage(
+    earlier: str, line: int, why: str
+) -> None:
+    original = textwrap.dedent(f"""\
+        FROM python:3.11
+        {earlier}
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        CMD ["python", "app.py"]
+        """)
+    rewritten = rewrite(original, PLAN)
+    result = split(original, rewritten, PLAN)
+    assert result.text == rewritten.text
+    (finding,) = [f for f in result.findings if f.code == "multi-stage-kept"]
+    assert finding.line == line
+    assert why in finding.message
+
+
 def test_a_file_with_stages_already_is_left_as_the_rewrite_made_it() -> None:
     original = textwrap.dedent("""\
         FROM python:3.11 AS build
