@@ -223,3 +223,16 @@ def test_pip_compile_header_after_dockerfiles(tmp_path: Path) -> None:
     assert (
         pythons.choose(tmp_path, dockerfiles=[dockerfile], compiled=[compiled]).how == "dockerfile"
     )
+
+
+def test_a_source_the_option_excludes_is_a_warning_at_its_line(tmp_path: Path) -> None:
+    from reqconv.project.meta import project_meta
+
+    version_file = _write(tmp_path / ".python-version", "3.10\n")
+    meta, _choice, diagnostics = project_meta(tmp_path, python="3.12")
+    assert meta.requires_python == ">=3.12"
+    assert [(d.code, d.location) for d in diagnostics] == [
+        ("python-excluded", Location(version_file, 1))
+    ]
+    assert 'requires-python = ">=3.12" (--python) excludes' in diagnostics[0].message
+    assert "Python 3.10" in diagnostics[0].message
