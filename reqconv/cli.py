@@ -183,8 +183,9 @@ def _aliases() -> dict[str, object]:
             typer.Option(
                 "--python",
                 metavar="X.Y",
-                help="requires-python = '>=X.Y' (default: the Dockerfiles' Python, .python-version, "
-                "runtime.txt; an existing pyproject's value is kept).",
+                help="requires-python = '>=X.Y' (default: the lowest Python the Dockerfiles, "
+                "compose build.args, .python-version and runtime.txt name; an existing "
+                "pyproject's value is kept).",
             ),
         ],
         "NameOpt": Annotated[

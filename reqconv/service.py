@@ -185,6 +185,7 @@ def plan_service(
     meta, python, meta_diagnostics = project.project_meta(
         root,
         dockerfiles=tuple(dict.fromkeys(build.dockerfile for build in scan.builds)),
+        builds=scan.builds,
         compiled=tuple(role.compiled for role in roles if role.compiled is not None),
         dependencies=_dependency_names(conversion),
         name=options.name,

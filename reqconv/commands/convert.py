@@ -64,14 +64,26 @@ def _role_lines(service: ServiceConversion) -> list[str]:
     return lines
 
 
-def _python_json(choice: PythonChoice | None) -> dict[str, str | None] | None:
+def _python_json(choice: PythonChoice | None) -> dict[str, Any] | None:
     if choice is None:
         return None
+    excluded = choice.excluded()
     return {
         "value": choice.requires_python,
         "from": choice.how,
         "location": str(choice.location) if choice.location is not None else None,
         "detail": choice.detail or None,
+        # every Python the service's files name, and whether the value admits it
+        "sources": [
+            {
+                "version": source.version,
+                "from": source.how,
+                "location": str(source.location) if source.location is not None else None,
+                "detail": source.detail or None,
+                "admitted": source not in excluded,
+            }
+            for source in choice.sources
+        ],
     }
 
 
