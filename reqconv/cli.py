@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     Strict = bool
     MainOpt = Path | None
     GroupOpt = list[str] | None
+    VariantOpt = list[str] | None
     DevStyle = str | None
     NoLock = bool
     NoDocker = bool
@@ -148,6 +149,15 @@ def _aliases() -> dict[str, object]:
                 "--group",
                 metavar="NAME=FILE",
                 help="A dependency group and its file (repeatable; replaces discovery).",
+            ),
+        ],
+        "VariantOpt": Annotated[
+            list[str] | None,
+            typer.Option(
+                "--variant",
+                metavar="NAME=FILE",
+                help="An alternative requirement set (one image's file) and its name; name "
+                "every set, at least two (docs/variants.md).",
             ),
         ],
         "DevStyle": Annotated[
@@ -260,6 +270,7 @@ def convert(
     paths: PathsArg = None,
     main_file: MainOpt = None,
     group: GroupOpt = None,
+    variant: VariantOpt = None,
     dev_style: DevStyle = None,
     no_lock: NoLock = False,
     no_docker: NoDocker = False,
@@ -284,6 +295,7 @@ def convert(
         paths=_paths(paths),
         main=main_file,
         groups=tuple(group or ()),
+        variants=tuple(variant or ()),
         dev_style=dev_style,  # type: ignore[arg-type]  # checked just above
         lock=not no_lock,
         docker=not no_docker,

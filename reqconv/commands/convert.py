@@ -39,6 +39,7 @@ class ConvertOptions:
     paths: tuple[Path, ...]
     main: Path | None = None
     groups: tuple[str, ...] = ()  # NAME=FILE
+    variants: tuple[str, ...] = ()  # --variant NAME=FILE: an alternative requirement set
     dev_style: Literal["groups", "extras"] | None = None
     lock: bool = True
     docker: bool = True

@@ -32,6 +32,7 @@ from reqconv.requirements.discover import discover
 __all__ = [
     "ServicePlan",
     "buildkit_diagnostic",
+    "installed_roles",
     "lock_table",
     "missing_locks",
     "plan_service",
@@ -310,6 +311,42 @@ def plan_service(
         locks=tuple(locks),
         lock_groups=tuple(dict.fromkeys(lock_groups)),
     )
+
+
+def installed_roles(
+    root: Path, builds: Sequence[Build], roles: Sequence[Role]
+) -> dict[Path, tuple[Role, ...]]:
+    """Each Dockerfile of ``builds`` and the roles whose files its ``pip install -r`` installs
+    (as ``rewrite`` reads them: through the COPY that brought the file into the image, for the
+    build context), in file order; a Dockerfile that installs none is left out."""
+    # One lock per role, so that the locks a rewrite installs name the roles.
+    marked = [
+        Role(path=r.path, group=f"role-{i}", compiled=r.compiled) for i, r in enumerate(roles)
+    ]
+    lock_for, _ = lock_table(root, marked)
+    by_lock = {export_name(role.group): roles[i] for i, role in enumerate(marked)}
+    targets, _ = _targets(root, (), builds)
+    found: dict[Path, tuple[Role, ...]] = {}
+    for path, its_builds in targets.items():
+        context, _, _ = _context_of(root, path, its_builds)
+        if context is None:
+            continue
+        text = fs.read_text(path).text
+        try:
+            copied = [service_relative(s, context) for s in copied_files(text)]
+            plan = DockerPlan(
+                uv_version=uv.MIN_UV_VERSION,
+                lock_for=lock_for,
+                context=context,
+                unlocked=_unlocked(root, copied, lock_for),
+            )
+            result = rewrite(text, plan)
+        except DockerfileError:
+            continue  # the Docker step reports it
+        installed = tuple(dict.fromkeys(by_lock[lock] for lock in result.locks if lock in by_lock))
+        if installed:
+            found[path] = installed
+    return found
 
 
 def missing_locks(plan: ServicePlan) -> tuple[Diagnostic, ...]:

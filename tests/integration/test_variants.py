@@ -1,0 +1,171 @@
+"""Alternative requirement sets (docs/variants.md) with the real uv and the local index: two images
+whose files pin one package to two versions convert, lock and export one set each; each export
+installs exactly what its file pinned, each Dockerfile syncs its own set, and ``reqconv check`` is
+clean afterwards."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import UvEnv
+from tests.integration.test_lock import exit_code_of, pins_of, snapshot
+
+pytestmark = pytest.mark.uv
+
+PY = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def _dockerfile(requirements: str) -> str:
+    return textwrap.dedent(
+        f"""\
+        FROM python:{PY}-slim
+        WORKDIR /app
+        COPY {requirements} .
+        RUN pip install --no-cache-dir -r {requirements}
+        COPY . .
+        """
+    )
+
+
+def _api_and_worker(root: Path) -> Path:
+    """An API image and a worker image: ``alpha`` and ``beta`` pinned apart, ``eta`` alike."""
+    service = root / "svc"
+    service.mkdir()
+    (service / "requirements.txt").write_text("alpha==1.0\nbeta==1.0\neta==1.0\n")
+    (service / "requirements-worker.txt").write_text(
+        "alpha==2.0\nbeta==2.0\neta==1.0\ngamma==1.2\n"
+    )
+    (service / "Dockerfile.api").write_text(_dockerfile("requirements.txt"))
+    (service / "Dockerfile.worker").write_text(_dockerfile("requirements-worker.txt"))
+    return service
+
+
+def _cpu_and_gpu(root: Path) -> Path:
+    """Two complete sets that share no entry: ``requirements.txt`` and ``gpu-requirements.txt``."""
+    service = root / "embedder"
+    service.mkdir()
+    (service / "requirements.txt").write_text("alpha==1.0\neta==1.0\n")
+    (service / "gpu-requirements.txt").write_text("alpha==2.0\neta==1.1\nbeta==2.0\n")
+    (service / "Dockerfile").write_text(_dockerfile("requirements.txt"))
+    (service / "gpu.Dockerfile").write_text(_dockerfile("gpu-requirements.txt"))
+    return service
+
+
+def _installed(uv_env: UvEnv, service: Path, lock: str, venv: Path) -> dict[str, str]:
+    """What ``uv pip sync --require-hashes`` of ``lock`` installs into a fresh venv."""
+    uv_env.run("venv", "--python", sys.executable, str(venv), cwd=service)
+    uv_env.run("pip", "sync", "--require-hashes", "--python", str(venv), lock, cwd=service)
+    return pins_of(uv_env.run("pip", "freeze", "--python", str(venv), cwd=service))
+
+
+def test_two_images_pinning_one_package_apart_get_one_export_each(
+    uv_env: UvEnv,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    service = _api_and_worker(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert exit_code_of(["convert", "svc"]) == 0
+    output = capsys.readouterr()
+    assert "requirements.txt is the alternative set 'api' (installed alone by Dockerfile.api)" in (
+        output.err
+    )
+
+    data = tomllib.loads((service / "pyproject.toml").read_text())
+    assert data["project"]["dependencies"] == ["eta==1.0"]
+    assert data["dependency-groups"] == {
+        "api": ["alpha==1.0", "beta==1.0"],
+        "worker": ["alpha==2.0", "beta==2.0", "gamma==1.2"],
+    }
+    assert data["tool"]["uv"]["conflicts"] == [[{"group": "api"}, {"group": "worker"}]]
+    assert data["tool"]["reqconv"]["variants"] == {
+        "api": "requirements.txt",
+        "worker": "requirements-worker.txt",
+    }
+
+    # Each image syncs the export of the set it installed, and nothing else.
+    api = (service / "Dockerfile.api").read_text()
+    worker = (service / "Dockerfile.worker").read_text()
+    assert "uv pip sync --require-hashes /tmp/requirements-api.lock" in api
+    assert "requirements-worker.lock" not in api
+    assert "uv pip sync --require-hashes /tmp/requirements-worker.lock" in worker
+    assert "requirements-api.lock" not in worker
+
+    # Each export installs exactly what its file pinned.
+    assert _installed(uv_env, service, "requirements-api.lock", tmp_path / "api") == {
+        "alpha": "1.0",
+        "beta": "1.0",
+        "eta": "1.0",
+    }
+    assert _installed(uv_env, service, "requirements-worker.lock", tmp_path / "worker") == {
+        "alpha": "2.0",
+        "beta": "2.0",
+        "eta": "1.0",
+        "gamma": "1.2",
+    }
+
+    # check knows which export each Dockerfile syncs: nothing to report.
+    capsys.readouterr()
+    assert exit_code_of(["check", "svc"]) == 0, capsys.readouterr()
+    # A second convert reads the sets back from pyproject.toml and changes nothing.
+    before = snapshot(service)
+    assert exit_code_of(["convert", "svc"]) == 0
+    assert snapshot(service) == before
+    assert exit_code_of(["convert", "--check", "svc"]) == 0
+
+
+def test_a_changed_pin_in_one_set_is_drift_for_check(
+    uv_env: UvEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = _api_and_worker(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert exit_code_of(["convert", "svc"]) == 0
+    (service / "requirements-worker.txt").write_text(
+        "alpha==2.0\nbeta==1.5\neta==1.0\ngamma==1.2\n"
+    )
+    assert exit_code_of(["check", "svc"]) == 1
+    assert exit_code_of(["convert", "svc"]) == 0
+    assert pins_of((service / "requirements-worker.lock").read_text())["beta"] == "1.5"
+    assert pins_of((service / "requirements-api.lock").read_text())["beta"] == "1.0"
+    assert exit_code_of(["check", "svc"]) == 0
+
+
+def test_cpu_and_gpu_sets_named_by_hand(
+    uv_env: UvEnv,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    service = _cpu_and_gpu(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    args = ["--variant", "cpu=requirements.txt", "--variant", "gpu=gpu-requirements.txt"]
+    assert exit_code_of(["convert", "embedder", *args]) == 0
+    assert "shares no entry with 'gpu'" in capsys.readouterr().err
+
+    data = tomllib.loads((service / "pyproject.toml").read_text())
+    assert data["project"]["dependencies"] == []
+    assert data["tool"]["uv"]["conflicts"] == [[{"group": "cpu"}, {"group": "gpu"}]]
+    assert "requirements-cpu.lock" in (service / "Dockerfile").read_text()
+    assert "requirements-gpu.lock" in (service / "gpu.Dockerfile").read_text()
+    assert _installed(uv_env, service, "requirements-cpu.lock", tmp_path / "cpu") == {
+        "alpha": "1.0",
+        "eta": "1.0",
+    }
+    assert _installed(uv_env, service, "requirements-gpu.lock", tmp_path / "gpu") == {
+        "alpha": "2.0",
+        "beta": "2.0",
+        "eta": "1.1",
+    }
+    assert exit_code_of(["check", "embedder"]) == 0
+    # Later runs need no --variant: the sets are recorded in pyproject.toml.
+    before = snapshot(service)
+    assert exit_code_of(["convert", "embedder"]) == 0
+    assert snapshot(service) == before
+    assert exit_code_of(["lock", "embedder"]) == 0
+    assert snapshot(service) == before
