@@ -172,8 +172,11 @@ def _convert_with_sets(
                 return normalize.convert(files, alternative.mark(roles, found), root), found
             except ConflictError as e:
                 conflict = e
+    other, here = conflict.other, conflict.location
+    if other is None or here is None or other.path == here.path:
+        raise conflict  # not two files apart: no set would help
     raise ConflictError(
-        f"{conflict.message}; {alternative.VARIANT_HINT}", conflict.location
+        f"{conflict.message}; {alternative.VARIANT_HINT}", here, other=other
     ) from conflict
 
 

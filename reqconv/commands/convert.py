@@ -58,6 +58,8 @@ def _role_lines(service: ServiceConversion) -> list[str]:
     lines = []
     for role in service.conversion.roles:
         target = "[project] dependencies" if role.group is None else f"group '{role.group}'"
+        if role.variant:
+            target += " (an alternative set: docs/variants.md)"
         line = f"  {role.path.as_posix()} -> {target}"
         if role.compiled is not None:
             line += f" (pins from {role.compiled.as_posix()} kept for the lock)"

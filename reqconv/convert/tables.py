@@ -121,10 +121,12 @@ class Tables:
             return
         merged = entry.specifier & requirement.specifier
         if not satisfiable(merged):
+            against = culprit(entry, requirement)
             raise ConflictError(
-                f"conflicting requirements for {name}: {describe(culprit(entry, requirement))} "
+                f"conflicting requirements for {name}: {describe(against)} "
                 f"and {written!r} ({req.origin}) cannot both hold; keep one",
                 req.origin,
+                other=against[0][0],
             )
         entry.specifier = SpecifierSet(str(merged))
         entry.url = entry.url or url
@@ -160,12 +162,14 @@ class Tables:
             and satisfiable(entry.specifier)
             and not satisfiable(entry.specifier & requirement.specifier)
         ):
+            against = culprit(entry, requirement)
             raise ConflictError(
-                f"conflicting requirements for {name}: {describe(culprit(entry, requirement))} "
+                f"conflicting requirements for {name}: {describe(against)} "
                 f"in [project] dependencies and {written!r} ({req.origin}) in group "
                 f"{table.group!r} cannot both hold (uv installs a group with the project's "
                 "dependencies, and locks them together); keep one",
                 req.origin,
+                other=against[0][0],
             )
         for other in self.tables.values():
             if other.group is None or other is table:
