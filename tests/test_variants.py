@@ -5,6 +5,8 @@ The real uv runs in ``tests/integration/test_variants.py``."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -163,3 +165,28 @@ def test_no_sets_when_one_image_installs_both() -> None:
     main = Role(path=root / "requirements.txt")
     gpu = Role(path=root / "requirements-gpu.txt", group="gpu")
     assert find_sets(root, [main, gpu], {root / "Dockerfile": [main, gpu]}) == []
+
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "variants" / "api-worker"
+GOLDENS = FIXTURE.with_name("api-worker.expected")
+UPDATE = os.environ.get("REQCONV_UPDATE_GOLDENS") == "1"
+
+
+def test_golden_api_and_worker_sets(tmp_path: Path) -> None:
+    """docs/variants.md's example: the pyproject.toml convert writes, then each Dockerfile as the
+    Docker step rewrites it, reading the sets back from that pyproject.toml."""
+    from reqconv.docker.plan import plan_service
+
+    root = tmp_path / "api-worker"
+    shutil.copytree(FIXTURE, root)
+    assert run(_options(root), CollectedOutput()) == 0
+    plan = plan_service(root, uv_version="0.13.9")
+    assert plan.lock_groups == ("api", "worker")
+    written = {"pyproject.toml": (root / "pyproject.toml").read_text()}
+    written |= {change.path.name: change.after_text for change in plan.changes}
+    for name in ("pyproject.toml", "Dockerfile.api", "Dockerfile.worker"):
+        golden = GOLDENS / name
+        if UPDATE:
+            golden.parent.mkdir(exist_ok=True)
+            golden.write_text(written[name])
+        assert written[name] == golden.read_text(), name

@@ -118,8 +118,10 @@ def describe(root: Path, spec: DependencySpec, sets: Sequence[VariantSet]) -> li
     from reqconv.errors import Location
 
     own: dict[str, dict[str, str]] = {}
+    sizes: dict[str, int] = {}  # entries and included groups
     for name, items in spec.groups:
         own[name] = {i.name: i.requirement for i in items if isinstance(i, Dependency)}
+        sizes[name] = len(items)
     shared = len(spec.dependencies)
     names = [s.name for s in sets]
     diagnostics = []
@@ -134,12 +136,12 @@ def describe(root: Path, spec: DependencySpec, sets: Sequence[VariantSet]) -> li
         if shared:
             model = (
                 f"{shared} entries every set holds alike are [project] dependencies, and "
-                f"{len(mine)} of its own (group {item.name!r}) are kept apart from {others} "
+                f"{sizes.get(item.name, 0)} of its own (group {item.name!r}) are kept apart from {others} "
                 f"by [tool.uv] conflicts"
             )
         else:
             model = (
-                f"it shares no entry with {others}: all {len(mine)} of its entries are group "
+                f"it shares no entry with {others}: all {sizes.get(item.name, 0)} of its entries are group "
                 f"{item.name!r}, kept apart by [tool.uv] conflicts (one uv.lock still covers "
                 "every image; a project of its own, in its own folder, is the other way)"
             )

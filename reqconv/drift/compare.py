@@ -28,7 +28,14 @@ from packaging.version import InvalidVersion, Version
 from reqconv.errors import Location
 
 if TYPE_CHECKING:
-    from reqconv.model import Conversion, DependencySpec, LockedRequirement, LockSummary, ReqFile
+    from reqconv.model import (
+        Conversion,
+        DependencySpec,
+        LockedRequirement,
+        LockSummary,
+        Pin,
+        ReqFile,
+    )
 
 __all__ = [
     "CODES",
@@ -44,6 +51,7 @@ __all__ = [
     "compare_lock",
     "compare_pip_left",
     "compare_requirements",
+    "compare_set_exports",
     "compare_uv_image",
     "parse_export",
     "same_marker",
@@ -182,6 +190,17 @@ CODES: dict[str, Code] = {
             summary="A requirements-NAME.lock for a group or extra pyproject.toml no longer has: "
             "the lock step does not write it any more.",
             example="requirements-docs.lock:1: E304: no group or extra 'docs' in pyproject.toml",
+        ),
+        Code(
+            code="E305",
+            name="set-export-differs",
+            kind="exports",
+            fix="reqconv lock",
+            summary="An alternative set's export (requirements-SET.lock, docs/variants.md) that "
+            "installs another version of a package than the set's requirements file pins with "
+            "`==` (or lacks it): the image of that set would not get what its file asks for.",
+            example="requirements-worker.lock:12: E305: cryptography==41.0.0, but "
+            "requirements_worker.txt:2 (set 'worker') pins cryptography==39.0.0",
         ),
         Code(
             code="D401",
@@ -1130,6 +1149,36 @@ def compare_exports(exports: Sequence[Export], lock: LockSummary, lock_path: Pat
                     export.path,
                     1,
                     f"{lock_path.name} installs {name}, which the export lacks",
+                )
+            )
+    return findings
+
+
+def compare_set_exports(pins: Sequence[Pin], exports: Mapping[str, Export]) -> list[Finding]:
+    """Kind 3 for alternative sets: each set's export (``exports``: set -> its export) holds the
+    version of every ``==`` line of the set's file, and of every shared one (group ``None``).
+    Compiled pins are left to R104: the lock may move those, and says why."""
+    findings = []
+    for pin in pins:
+        if pin.compiled or pin.marker is not None:
+            continue
+        sets = [pin.group] if pin.group is not None else list(exports)
+        for name in sets:
+            export = exports.get(name)
+            if export is None:
+                continue
+            entry = next((e for e in export.entries if e.name == pin.name), None)
+            if entry is not None and entry.version and _same_version(entry.version, pin.version):
+                continue
+            if entry is None and pin.name in export.direct:
+                continue
+            held = f"{pin.name}=={entry.version}" if entry is not None else f"no {pin.name}"
+            findings.append(
+                _finding(
+                    "E305",
+                    export.path,
+                    entry.line if entry is not None else 1,
+                    f"{held}, but {pin.origin} (set {name!r}) pins {pin.name}=={pin.version}",
                 )
             )
     return findings

@@ -169,3 +169,31 @@ def test_cpu_and_gpu_sets_named_by_hand(
     assert snapshot(service) == before
     assert exit_code_of(["lock", "embedder"]) == 0
     assert snapshot(service) == before
+
+
+def test_an_export_holding_the_other_sets_version_is_drift(
+    uv_env: UvEnv,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """uv.lock holds alpha 1.0 and 2.0 (one per set), so only the set's own pins can tell that
+    the worker's export carries the API's alpha."""
+    service = _api_and_worker(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert exit_code_of(["convert", "svc"]) == 0
+    api = (service / "requirements-api.lock").read_text()
+    worker = (service / "requirements-worker.lock").read_text()
+    start = worker.index("alpha==2.0")
+    end = worker.index("beta==2.0")
+    alpha_lines = api[api.index("alpha==1.0") : api.index("beta==1.0")]
+    (service / "requirements-worker.lock").write_text(worker[:start] + alpha_lines + worker[end:])
+    capsys.readouterr()
+    assert exit_code_of(["check", "svc"]) == 1
+    out = capsys.readouterr().out
+    assert "E305: alpha==1.0, but svc/requirements-worker.txt:1 (set 'worker') pins alpha==2.0" in (
+        out
+    )
+    # uv.lock holds that version and its hashes: only the set's pins tell
+    assert "E301" not in out
+    assert "E302" not in out
