@@ -152,9 +152,9 @@ def test_a_main_file_set_is_named_after_its_dockerfile(dockerfile: str, name: st
     main = Role(path=root / "requirements.txt")
     gpu = Role(path=root / "requirements-gpu.txt", group="gpu")
     dev = Role(path=root / "requirements-dev.txt", group="dev")
-    installs = {
-        root / dockerfile: [main, dev],  # a dev file beside it does not count
-        root / "gpu.Dockerfile": [gpu],
+    installs: dict[tuple[Path, str | None], list[Role]] = {
+        (root / dockerfile, None): [main, dev],  # a dev file beside it does not count
+        (root / "gpu.Dockerfile", None): [gpu],
     }
     found = find_sets(root, [main, dev, gpu], installs)
     assert [(s.role, s.name) for s in found] == [(main, name), (gpu, "gpu")]
@@ -164,7 +164,7 @@ def test_no_sets_when_one_image_installs_both() -> None:
     root = Path("/svc")
     main = Role(path=root / "requirements.txt")
     gpu = Role(path=root / "requirements-gpu.txt", group="gpu")
-    assert find_sets(root, [main, gpu], {root / "Dockerfile": [main, gpu]}) == []
+    assert find_sets(root, [main, gpu], {(root / "Dockerfile", None): [main, gpu]}) == []
 
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "variants" / "api-worker"
@@ -190,3 +190,30 @@ def test_golden_api_and_worker_sets(tmp_path: Path) -> None:
             golden.parent.mkdir(exist_ok=True)
             golden.write_text(written[name])
         assert written[name] == golden.read_text(), name
+
+
+def test_sets_from_two_stages_of_one_dockerfile(tmp_path: Path) -> None:
+    root = _two_files(tmp_path)
+    (root / "Dockerfile").write_text(
+        _dockerfile("requirements.txt").replace("slim", "slim AS api")
+        + _dockerfile("requirements_worker.txt").replace("slim", "slim AS jobs")
+    )
+    out = CollectedOutput()
+    assert run(_options(root), out) == 0
+    data = _pyproject(root)
+    assert data["tool"]["reqconv"] == {  # type: ignore[index]
+        "variants": {"api": "requirements.txt", "worker": "requirements_worker.txt"}
+    }
+    assert "(installed alone by Dockerfile (stage jobs))" in "\n".join(out.stderr)
+
+
+def test_a_stage_built_from_another_holds_both_files(tmp_path: Path) -> None:
+    """``worker`` FROM ``api`` installs both files: no image has the worker's alone."""
+    root = _two_files(tmp_path)
+    (root / "Dockerfile").write_text(
+        _dockerfile("requirements.txt").replace("slim", "slim AS api")
+        + "FROM api AS worker\nCOPY requirements_worker.txt .\n"
+        "RUN pip install -r requirements_worker.txt\n"
+    )
+    with pytest.raises(ConflictError, match="--variant NAME=FILE"):
+        run(_options(root), CollectedOutput())

@@ -63,36 +63,55 @@ def _unique(name: str, taken: set[str]) -> str:
 def find_sets(
     root: Path,
     roles: Sequence[Role],
-    installs: Mapping[Path, Sequence[Role]],
+    installs: Mapping[tuple[Path, str | None], Sequence[Role]],
 ) -> list[VariantSet]:
     """The alternative sets among ``roles``: each production file (main, or a label that names no
-    tool) that some Dockerfile installs with no other such file; none unless there are two.
+    tool) that some image (a Dockerfile, or one stage of it: ``installs``) installs with no other
+    such file; none unless there are two.
 
     A set is named by its file's group (``requirements_worker.txt`` -> ``worker``), else by the
-    Dockerfile that installs it (``Dockerfile.backend`` -> ``backend``), else ``main``."""
+    stage that installs it (``FROM python AS api``), else by its Dockerfile (``Dockerfile.backend``
+    -> ``backend``), else ``main``."""
     candidates = [r for r in roles if r.group is None or not is_group_label(r.group)]
-    alone: dict[Role, list[Path]] = {}
-    for dockerfile, installed in installs.items():
+    alone: dict[Role, list[tuple[Path, str | None]]] = {}
+    for unit, installed in installs.items():
         production = [r for r in installed if r in candidates]
         if len(production) == 1:
-            alone.setdefault(production[0], []).append(dockerfile)
+            alone.setdefault(production[0], []).append(unit)
     if len(alone) < 2:
         return []
     taken = {r.group for r in roles if r.group is not None and r not in alone}
     found: list[VariantSet] = []
     for role in candidates:
-        dockerfiles = alone.get(role)
-        if dockerfiles is None:
+        units = alone.get(role)
+        if units is None:
             continue
         name = role.group
         if name is None:
-            labels = [_dockerfile_label(path, root) for path in dockerfiles]
+            labels = [_unit_label(unit, root) for unit in units]
             name = next((label for label in labels if label), "main")
         name = _unique(name, taken)
         taken.add(name)
-        by = "installed alone by " + ", ".join(_shown(path, root) for path in dockerfiles)
+        by = "installed alone by " + ", ".join(_unit_shown(unit, root) for unit in units)
         found.append(VariantSet(role=role, name=name, by=by))
     return found
+
+
+def _unit_label(unit: tuple[Path, str | None], root: Path) -> str | None:
+    path, stage = unit
+    if stage is not None and not stage.startswith("stage "):
+        name = group_name(stage)
+        if is_valid_name(name):
+            return name
+    return _dockerfile_label(path, root)
+
+
+def _unit_shown(unit: tuple[Path, str | None], root: Path) -> str:
+    path, stage = unit
+    shown = _shown(path, root)
+    if stage is None:
+        return shown
+    return f"{shown} (stage {stage})" if not stage.startswith("stage ") else f"{shown} ({stage})"
 
 
 def _shown(path: Path, root: Path) -> str:
