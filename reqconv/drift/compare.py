@@ -1178,7 +1178,9 @@ def compare_set_exports(pins: Sequence[Pin], exports: Mapping[str, Export]) -> l
                     "E305",
                     export.path,
                     entry.line if entry is not None else 1,
-                    f"{held}, but {pin.origin} (set {name!r}) pins {pin.name}=={pin.version}",
+                    f"{held}, but {pin.origin} ("
+                    + (f"set {name!r}" if pin.group is not None else "every set")
+                    + f") pins {pin.name}=={pin.version}",
                 )
             )
     return findings

@@ -197,3 +197,39 @@ def test_an_export_holding_the_other_sets_version_is_drift(
     # uv.lock holds that version and its hashes: only the set's pins tell
     assert "E301" not in out
     assert "E302" not in out
+
+
+def test_add_and_remove_keep_every_set_in_step(
+    uv_env: UvEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = _api_and_worker(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert exit_code_of(["convert", "svc"]) == 0
+    api_lock = (service / "requirements-api.lock").read_bytes()
+
+    # A set's own package: its file, its group, its export; the other set is untouched.
+    assert exit_code_of(["add", "--project", "svc", "--variant", "worker", "zeta==1.0"]) == 0
+    assert (service / "requirements-worker.txt").read_text().endswith("zeta==1.0\n")
+    assert "zeta" not in (service / "requirements.txt").read_text()
+    assert pins_of((service / "requirements-worker.lock").read_text())["zeta"] == "1.0"
+    assert (service / "requirements-api.lock").read_bytes() == api_lock
+    assert exit_code_of(["check", "svc"]) == 0
+
+    # What every set shares: [project] dependencies and every set's file and export.
+    assert exit_code_of(["add", "--project", "svc", "delta==1.0"]) == 0
+    for name in ("requirements.txt", "requirements-worker.txt"):
+        assert "delta==1.0" in (service / name).read_text()
+    for lock in ("requirements-api.lock", "requirements-worker.lock"):
+        assert pins_of((service / lock).read_text())["delta"] == "1.0"
+    assert exit_code_of(["check", "svc"]) == 0
+    assert exit_code_of(["remove", "--project", "svc", "eta"]) == 0
+    for name in ("requirements.txt", "requirements-worker.txt"):
+        assert "eta==1.0" not in (service / name).read_text().splitlines()
+    assert exit_code_of(["check", "svc"]) == 0
+    assert exit_code_of(["remove", "--project", "svc", "--variant", "worker", "zeta"]) == 0
+    assert "zeta" not in pins_of((service / "requirements-worker.lock").read_text())
+    assert exit_code_of(["check", "svc"]) == 0
+
+    before = snapshot(service)
+    assert exit_code_of(["add", "--project", "svc", "--variant", "gpu", "zeta==1.0"]) == 2
+    assert snapshot(service) == before
