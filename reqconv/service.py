@@ -140,8 +140,9 @@ def _variant_roles(
     ]
     if len(sets) == 1:
         raise InputError(
-            f"--variant: only one alternative set ({sets[0].name!r}); name every set, at least "
-            "two: --variant NAME=FILE for each",
+            f"only one alternative set ({sets[0].name!r}, {sets[0].by}); name every set, at "
+            "least two: --variant NAME=FILE for each (or list them all in pyproject.toml "
+            "[tool.reqconv] variants)",
             Location(root),
         )
     return roles, sets

@@ -81,6 +81,11 @@ def test_each_line_moved_to_the_shared_table_says_so(tmp_path: Path) -> None:
     out = CollectedOutput()
     assert run(_options(root, dry_run=True, json=True), out) == 0
     (service,) = json.loads("".join(out.stdout))["services"]
+    assert [(f["path"], f["group"], f["variant"]) for f in service["files"]] == [
+        (str(root / "requirements.txt"), "api", True),
+        (str(root / "requirements-dev.txt"), "dev", False),
+        (str(root / "requirements_worker.txt"), "worker", True),
+    ]
     fates = {(line["location"], line["key"]) for line in service["lines"]}
     assert (f"{root / 'requirements.txt'}:3", "project.dependencies") in fates
     assert (f"{root / 'requirements_worker.txt'}:3", "project.dependencies") in fates

@@ -90,6 +90,7 @@ def _report(services: Sequence[ServiceConversion], *, pending: bool) -> str:
                         "path": role.path.as_posix(),
                         "group": role.group,
                         "compiled": role.compiled.as_posix() if role.compiled else None,
+                        "variant": role.variant,
                     }
                     for role in planned.conversion.roles
                 ],
