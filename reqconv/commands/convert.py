@@ -39,6 +39,7 @@ class ConvertOptions:
     paths: tuple[Path, ...]
     main: Path | None = None
     groups: tuple[str, ...] = ()  # NAME=FILE
+    variants: tuple[str, ...] = ()  # --variant NAME=FILE: an alternative requirement set
     dev_style: Literal["groups", "extras"] | None = None
     lock: bool = True
     docker: bool = True
@@ -57,6 +58,8 @@ def _role_lines(service: ServiceConversion) -> list[str]:
     lines = []
     for role in service.conversion.roles:
         target = "[project] dependencies" if role.group is None else f"group '{role.group}'"
+        if role.variant:
+            target += " (an alternative set: docs/variants.md)"
         line = f"  {role.path.as_posix()} -> {target}"
         if role.compiled is not None:
             line += f" (pins from {role.compiled.as_posix()} kept for the lock)"
@@ -99,6 +102,7 @@ def _report(services: Sequence[ServiceConversion], *, pending: bool) -> str:
                         "path": role.path.as_posix(),
                         "group": role.group,
                         "compiled": role.compiled.as_posix() if role.compiled else None,
+                        "variant": role.variant,
                     }
                     for role in planned.conversion.roles
                 ],

@@ -85,7 +85,8 @@ class DockerResult:
     as written; ``locks`` the locks the new text copies (service-relative). ``buildkit_line``: the
     first RUN given a ``--mount`` when the original needed no BuildKit (now it does).
     ``kept_requirements``: the RUN lines of the ``pip install -r`` (or ``pip download``/``wheel
-    -r``) left as they are; ``uv_installs`` the RUN lines that install with uv already."""
+    -r``) left as they are; ``uv_installs`` the RUN lines that install with uv already;
+    ``stage_locks`` the locks of each stage's rewritten installs."""
 
     text: str
     findings: tuple[DockerFinding, ...] = ()
@@ -95,6 +96,8 @@ class DockerResult:
     buildkit_line: int | None = None
     kept_requirements: tuple[int, ...] = ()
     uv_installs: tuple[int, ...] = ()
+    #: each stage (by index in the file) with the locks its rewritten installs use
+    stage_locks: tuple[tuple[int, tuple[str, ...]], ...] = ()
 
     @property
     def changed(self) -> bool:
