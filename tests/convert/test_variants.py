@@ -172,7 +172,7 @@ def test_no_sets_when_one_image_installs_both() -> None:
     assert find_sets(root, [main, gpu], {(root / "Dockerfile", None): [main, gpu]}) == []
 
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "variants" / "api-worker"
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "variants" / "api-worker"
 GOLDENS = FIXTURE.with_name("api-worker.expected")
 UPDATE = os.environ.get("REQCONV_UPDATE_GOLDENS") == "1"
 
