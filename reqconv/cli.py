@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     Strict = bool
     MainOpt = Path | None
     GroupOpt = list[str] | None
+    VariantOpt = list[str] | None
     DevStyle = str | None
     NoLock = bool
     NoDocker = bool
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     NamesArg = list[str]
     ProjectOpt = Path | None
     GroupName = str | None
+    VariantName = str | None
     DevOpt = bool
     UpgradeSpec = bool
     WaitOpt = float
@@ -153,6 +155,15 @@ def _aliases() -> dict[str, object]:
                 help="A dependency group and its file (repeatable; replaces discovery).",
             ),
         ],
+        "VariantOpt": Annotated[
+            list[str] | None,
+            typer.Option(
+                "--variant",
+                metavar="NAME=FILE",
+                help="An alternative requirement set (one image's file) and its name; name "
+                "every set, at least two (docs/variants.md).",
+            ),
+        ],
         "DevStyle": Annotated[
             str | None,
             typer.Option(
@@ -211,8 +222,9 @@ def _aliases() -> dict[str, object]:
             typer.Option(
                 "--python",
                 metavar="X.Y",
-                help="requires-python = '>=X.Y' (default: the Dockerfiles' Python, .python-version, "
-                "runtime.txt; an existing pyproject's value is kept).",
+                help="requires-python = '>=X.Y' (default: the lowest Python the Dockerfiles, "
+                "compose build.args, .python-version and runtime.txt name; an existing "
+                "pyproject's value is kept).",
             ),
         ],
         "NameOpt": Annotated[
@@ -240,6 +252,15 @@ def _aliases() -> dict[str, object]:
             str | None,
             typer.Option(
                 "--group", metavar="NAME", help="A dependency group instead of [project]."
+            ),
+        ],
+        "VariantName": Annotated[
+            str | None,
+            typer.Option(
+                "--variant",
+                metavar="NAME",
+                help="An alternative requirement set (docs/variants.md) instead of [project]; "
+                "its file is edited, and every set's lock and export kept in step.",
             ),
         ],
         "DevOpt": Annotated[bool, typer.Option("--dev", help="The same as --group dev.")],
@@ -288,6 +309,7 @@ def convert(
     paths: PathsArg = None,
     main_file: MainOpt = None,
     group: GroupOpt = None,
+    variant: VariantOpt = None,
     dev_style: DevStyle = None,
     no_lock: NoLock = False,
     no_docker: NoDocker = False,
@@ -315,6 +337,7 @@ def convert(
         paths=_paths(paths),
         main=main_file,
         groups=tuple(group or ()),
+        variants=tuple(variant or ()),
         dev_style=dev_style,  # type: ignore[arg-type]  # checked just above
         lock=not no_lock,
         docker=not no_docker,
@@ -382,11 +405,15 @@ def docker(
     raise _exit(cmd.run(options, _Echo()))
 
 
-def _group(group: str | None, dev: bool) -> str | None:
+def _group(group: str | None, dev: bool, variant: str | None = None) -> str | None:
     import typer
 
     if dev and group is not None:
         raise typer.BadParameter("give --group NAME or --dev, not both", param_hint="--dev")
+    if variant is not None and (dev or group is not None):
+        raise typer.BadParameter(
+            "give --variant NAME, --group NAME or --dev, not two", param_hint="--variant"
+        )
     return "dev" if dev else group
 
 
@@ -395,6 +422,7 @@ def add(
     project: ProjectOpt = None,
     group: GroupName = None,
     dev: DevOpt = False,
+    variant: VariantName = None,
     upgrade_spec: UpgradeSpec = False,
     no_lock: NoLock = False,
     offline: Offline = False,
@@ -410,7 +438,8 @@ def add(
     options = cmd.AddOptions(
         requirements=tuple(requirements),
         project=project if project is not None else _paths(None)[0],
-        group=_group(group, dev),
+        group=_group(group, dev, variant),
+        variant=variant,
         upgrade_spec=upgrade_spec,
         lock=not no_lock,
         offline=offline,
@@ -425,6 +454,7 @@ def remove(
     project: ProjectOpt = None,
     group: GroupName = None,
     dev: DevOpt = False,
+    variant: VariantName = None,
     no_lock: NoLock = False,
     offline: Offline = False,
     wait: WaitOpt = 600.0,
@@ -439,7 +469,8 @@ def remove(
     options = cmd.RemoveOptions(
         names=tuple(names),
         project=project if project is not None else _paths(None)[0],
-        group=_group(group, dev),
+        group=_group(group, dev, variant),
+        variant=variant,
         lock=not no_lock,
         offline=offline,
         wait=wait,

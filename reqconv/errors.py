@@ -74,7 +74,17 @@ class ParseError(InputError):
 
 
 class ConflictError(InputError):
-    """Requirements that cannot all hold (two different ``==`` pins, ``>=2`` with ``<1``)."""
+    """Requirements that cannot all hold (two different ``==`` pins, ``>=2`` with ``<1``).
+
+    ``other``: the line the one at ``location`` cannot hold with, when it is another requirement
+    (two files pinning one package apart may be alternative sets: docs/variants.md).
+    """
+
+    def __init__(
+        self, message: str, location: Location | None = None, *, other: Location | None = None
+    ) -> None:
+        super().__init__(message, location)
+        self.other = other
 
 
 class PyprojectError(InputError):

@@ -183,12 +183,16 @@ class Role:
     """A requirements file and where its direct dependencies go.
 
     ``group is None`` means ``[project] dependencies``. ``compiled`` is the pinned ``.txt`` beside an
-    ``.in`` file: its pins feed the lock step, not pyproject.
+    ``.in`` file: its pins feed the lock step, not pyproject. ``variant``: the file is one of the
+    service's alternative requirement sets (docs/variants.md): ``group`` is the set's name, what
+    every set shares goes to ``[project] dependencies``, and the sets are declared apart with
+    ``[tool.uv] conflicts``.
     """
 
     path: Path
     group: str | None = None
     compiled: Path | None = None
+    variant: bool = False
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,6 +250,8 @@ class UvSettings:
     config_settings_package: tuple[
         tuple[NormalizedName, tuple[tuple[str, str | tuple[str, ...]], ...]], ...
     ] = ()
+    # ``[tool.uv] conflicts``: each tuple names groups uv must never install together
+    conflicts: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -255,6 +261,9 @@ class DependencySpec:
     dependencies: tuple[Dependency, ...] = ()
     groups: tuple[tuple[str, tuple[GroupItem, ...]], ...] = ()
     uv: UvSettings = field(default_factory=UvSettings)
+    # ``[tool.reqconv] variants``: each alternative set's group and its requirements file
+    # (service-relative POSIX path), so that later runs (lock, check, add) read the sets again
+    variants: tuple[tuple[str, str], ...] = ()
 
     def group(self, name: str) -> tuple[GroupItem, ...]:
         for group_name, items in self.groups:

@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from reqconv import fs
 from reqconv.errors import InputError, InputErrors, Location, VerifyError
-from reqconv.model import Conversion, DependencySpec, Diagnostic, FileChange, ReqFile
+from reqconv.model import Conversion, DependencySpec, Diagnostic, FileChange, ReqFile, Role
 
 if TYPE_CHECKING:
     from reqconv.convert.names import UvNamer
+    from reqconv.convert.variants import VariantSet
     from reqconv.docker.builds import Build
     from reqconv.docker.plan import ServicePlan
+    from reqconv.docker.verify import Verification
     from reqconv.lock.locking import LockResult
     from reqconv.lock.stale import StaleFile
     from reqconv.project.pythons import PythonChoice
@@ -63,6 +65,8 @@ class PlanOptions(Protocol):
     def python(self) -> str | None: ...
     @property
     def name(self) -> str | None: ...
+    @property
+    def variants(self) -> tuple[str, ...]: ...  # NAME=FILE
 
 
 @dataclass(kw_only=True, slots=True)
@@ -78,6 +82,7 @@ class ServiceConversion:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     lock: LockResult | None = None  # what the lock step did (after ``write``)
+    verified: list[Verification] = field(default_factory=list)  # --verify's builds (``write``)
     # lock -> the project's own folder as a requirements file installed it (``-e .``): the image
     # installs it after syncing that lock (the exports leave the project out)
     project_locks: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -104,14 +109,78 @@ class ServiceConversion:
         return self.python.describe().removeprefix(told)
 
 
-def _parse_groups(groups: Sequence[str]) -> list[tuple[str, Path]]:
+def _parse_groups(groups: Sequence[str], flag: str = "--group") -> list[tuple[str, Path]]:
     parsed = []
     for item in groups:
         name, sep, file = item.partition("=")
         if not sep or not name.strip() or not file.strip():
-            raise InputError(f"--group takes NAME=FILE, got {item!r}")
+            raise InputError(f"{flag} takes NAME=FILE, got {item!r}")
         parsed.append((name.strip(), Path(file.strip())))
     return parsed
+
+
+def _variant_roles(
+    root: Path, roles: tuple[Role, ...], given: Sequence[str]
+) -> tuple[tuple[Role, ...], list[VariantSet]]:
+    """``roles`` with the sets of ``--variant`` applied; every set, recorded or given."""
+    from reqconv.convert.variants import VariantSet
+    from reqconv.requirements import discover
+
+    pairs = _parse_groups(given, "--variant")
+    roles = discover.with_variants(root, roles, pairs)
+    named = {discover.group_name(name) for name, _ in pairs}
+    sets = [
+        VariantSet(
+            role=role,
+            name=role.group,
+            by="named by --variant"
+            if role.group in named
+            else "recorded in pyproject.toml [tool.reqconv] variants",
+        )
+        for role in roles
+        if role.variant and role.group is not None
+    ]
+    if len(sets) == 1:
+        raise InputError(
+            f"only one alternative set ({sets[0].name!r}, {sets[0].by}); name every set, at "
+            "least two: --variant NAME=FILE for each (or list them all in pyproject.toml "
+            "[tool.reqconv] variants)",
+            Location(root),
+        )
+    return roles, sets
+
+
+def _convert_with_sets(
+    root: Path, files: Mapping[Path, ReqFile], roles: tuple[Role, ...], sets: list[VariantSet]
+) -> tuple[Conversion, list[VariantSet]]:
+    """``normalize.convert``; when two files conflict and no set was named, the sets the
+    Dockerfiles install alone (``convert.variants``) are tried. A conflict left says how to name
+    the sets by hand."""
+    from reqconv.convert import normalize
+    from reqconv.convert import variants as alternative
+    from reqconv.errors import ConflictError
+
+    try:
+        return normalize.convert(files, roles, root), sets
+    except ConflictError as e:
+        conflict = e
+    if not sets:
+        from reqconv.docker import builds
+        from reqconv.docker.plan import installed_roles
+
+        installs = installed_roles(root, builds.scan(root).builds, roles)
+        found = alternative.find_sets(root, roles, installs)
+        if found:
+            try:
+                return normalize.convert(files, alternative.mark(roles, found), root), found
+            except ConflictError as e:
+                conflict = e
+    other, here = conflict.other, conflict.location
+    if other is None or here is None or other.path == here.path:
+        raise conflict  # not two files apart: no set would help
+    raise ConflictError(
+        f"{conflict.message}; {alternative.VARIANT_HINT}", here, other=other
+    ) from conflict
 
 
 def _dependency_names(conversion: Conversion) -> frozenset[str]:
@@ -139,7 +208,7 @@ def plan_service(
     ``namer`` learns the names of unnamed URL lines (default: a ``names.UvNamer`` for this service).
     """
     from reqconv.convert import names as naming
-    from reqconv.convert import normalize
+    from reqconv.convert import normalize, variants
     from reqconv.project import meta as project
     from reqconv.project import pyproject
     from reqconv.requirements import discover, parse
@@ -151,6 +220,7 @@ def plan_service(
         roles = discover.from_options(root, options.main, _parse_groups(options.groups))
     else:
         roles, exports = discover.discover_exports(root)
+    roles, sets = _variant_roles(root, roles, options.variants)
     export_notes = [_export_note(export, root) for export in exports]
     if not roles and exports:
         return _already_on_uv(root, export_notes)
@@ -169,7 +239,7 @@ def plan_service(
             given=naming.parse_name_urls(options.name_urls),
             learn=namer or naming.UvNamer(offline=options.offline),
         )
-    conversion = normalize.convert(files, roles, root)
+    conversion, sets = _convert_with_sets(root, files, roles, sets)
     # A requirement the result would lack (an -r not followed): refused like bad input.
     lost = [d for d in conversion.diagnostics if d.severity == "error"]
     if options.lock:
@@ -185,6 +255,7 @@ def plan_service(
     meta, python, meta_diagnostics = project.project_meta(
         root,
         dockerfiles=tuple(dict.fromkeys(build.dockerfile for build in scan.builds)),
+        builds=scan.builds,
         compiled=tuple(role.compiled for role in roles if role.compiled is not None),
         dependencies=_dependency_names(conversion),
         name=options.name,
@@ -236,6 +307,7 @@ def plan_service(
             *meta_diagnostics,
             *(d for d in conversion.diagnostics if d.code != "project-itself"),
             *itself,
+            *variants.describe(root, conversion.spec, sets),
         ],
     )
 

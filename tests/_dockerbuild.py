@@ -329,6 +329,25 @@ def _in_image(tag: str, script: str, *args: str) -> str:
     return done.stdout.strip()
 
 
+def uv_cache_paths(tag: str) -> list[str]:
+    """Every ``.cache/uv`` folder of the image, and everything inside one (as root, whatever the
+    image's USER: ``/root`` is not readable by another user)."""
+    done = docker(
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--user",
+        "0",
+        "--entrypoint",
+        "/bin/sh",
+        tag,
+        "-c",
+        "find / -xdev \\( -path '*/.cache/uv' -o -path '*/.cache/uv/*' \\) -print",
+    )
+    return done.stdout.split()
+
+
 def final_interpreter(tag: str) -> str:
     """The Python the image's command runs with: the command itself, or its script's shebang."""
     command = image_command(tag)

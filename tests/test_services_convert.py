@@ -44,6 +44,11 @@ SERVICE_DIRS = [
 ]
 
 
+# Folders refused before issue 17 (two images' files pinning one package apart) that convert as
+# alternative sets; no other folder gets any.
+ALTERNATIVE_SETS = frozenset({"LAION-AI__Open-Assistant:backend"})
+
+
 @dataclass(frozen=True)
 class Wanted:
     name: str
@@ -184,6 +189,9 @@ def test_service_converts_without_losing_a_requirement(
         return
     assert "Traceback" not in output
 
+    # Alternative sets (docs/variants.md) only where two images' files conflict.
+    tool = tomllib.loads((root / "pyproject.toml").read_text()).get("tool", {})
+    assert ("reqconv" in tool) == (f"{folder}:{service}" in ALTERNATIVE_SETS), output
     found = _result_names(root)
     pins = {pin.name for pin in plan_service(root, ConvertOptions(paths=(root,))).conversion.pins}
     missing = [
@@ -201,3 +209,30 @@ def test_service_converts_without_losing_a_requirement(
     assert _snapshot(tree) == before, "a second run changed a file"
     code, output = _convert(capsys, "--check", str(root))
     assert code == 0, output
+
+
+@pytest.mark.slow
+def test_two_images_of_one_folder_convert_as_alternative_sets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Open-Assistant's backend: the API image's requirements.txt and the worker image's
+    requirements_worker.txt pin cryptography 41.0.0 and 39.0.0 (refused before docs/variants.md)."""
+    tree = tmp_path / "LAION-AI__Open-Assistant"
+    shutil.copytree(SERVICES / "LAION-AI__Open-Assistant", tree)
+    code, output = _convert(capsys, str(tree / "backend"))
+    assert code == 0, output
+    data = tomllib.loads((tree / "backend" / "pyproject.toml").read_text())
+    assert data["tool"]["uv"]["conflicts"] == [[{"group": "backend"}, {"group": "worker"}]]
+    assert data["tool"]["reqconv"]["variants"] == {
+        "backend": "requirements.txt",
+        "worker": "requirements_worker.txt",
+    }
+    assert "cryptography==41.0.0" in data["dependency-groups"]["backend"]
+    assert "cryptography==39.0.0" in data["dependency-groups"]["worker"]
+    assert "sqlalchemy==1.4.41" in data["project"]["dependencies"]
+    api = (tree / "docker" / "Dockerfile.backend").read_text()
+    worker = (tree / "docker" / "Dockerfile.backend-worker").read_text()
+    assert "backend/requirements-backend.lock" in api
+    assert "requirements-worker.lock" not in api
+    assert "backend/requirements-worker.lock" in worker
+    assert "requirements-backend.lock" not in worker

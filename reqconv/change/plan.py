@@ -30,7 +30,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from reqconv import fs
 from reqconv.change import read
 from reqconv.errors import InputError, Location
-from reqconv.model import Diagnostic, FileChange, Include, Role
+from reqconv.model import Diagnostic, FileChange, Include, Req, Role
 
 __all__ = ["Compiled", "Plan", "plan_add", "plan_remove"]
 
@@ -133,6 +133,20 @@ def _refuse_shared(service: read.Service, path: Path, group: str | None) -> None
         )
 
 
+def _targets(service: read.Service, group: str | None) -> list[Role]:
+    """The roles whose files a change of ``group`` edits: the group's own; for ``[project]``
+    dependencies of a service with alternative sets (docs/variants.md), which no file feeds,
+    every set's file (what every set holds alike is ``[project]``'s)."""
+    role = service.role_of(group)
+    if role is not None:
+        return [role]
+    if group is None:
+        sets = [r for r in service.roles if r.variant]
+        if len(sets) >= 2:
+            return sets
+    return []
+
+
 def _text_of(service: read.Service, edits: dict[Path, str], path: Path) -> str:
     return edits[path] if path in edits else fs.read_text(path).text
 
@@ -189,28 +203,37 @@ def plan_add(
     lines = []
     edits: dict[Path, str] = {}
     diagnostics = [d for new in news for d in new.diagnostics]
-    role = service.role_of(group)
+    targets = _targets(service, group)
+    tables = {target.group for target in targets}
     for new in news:
         table = next(
             (i.table for i in where if i.name == new.name and i.group == group),
             read.table_name(group),
         )
         done = f"{new.dependency!r} to {table} ({service.pyproject.name})"
-        present = [e.req for e in service.entries if e.group == group and e.req.name == new.name]
-        if present:
-            first, *rest = present
-            for req in present:
-                _refuse_shared(service, req.origin.path, group)
-            path = first.origin.path
-            line = read.line_for(new, path.parent, root)
-            edits[path] = edit.replace_line(_text_of(service, edits, path), first.origin.line, line)
-            for req in rest:  # further lines of the name in the same table go
-                edits[req.origin.path] = edit.remove_lines(
-                    _text_of(service, edits, req.origin.path), [req.origin.line]
+        by_table: dict[str | None, list[Req]] = {}
+        for e in service.entries:
+            if e.group in tables and e.req.name == new.name:
+                by_table.setdefault(e.group, []).append(e.req)
+        written: list[str] = []
+        for target in targets:
+            present = by_table.get(target.group, [])
+            if present:
+                first, *rest = present
+                for req in present:
+                    _refuse_shared(service, req.origin.path, target.group)
+                path = first.origin.path
+                line = read.line_for(new, path.parent, root)
+                edits[path] = edit.replace_line(
+                    _text_of(service, edits, path), first.origin.line, line
                 )
-            done += f" and {first.origin}"
-        elif role is not None:
-            path = role.path
+                for req in rest:  # further lines of the name in the same table go
+                    edits[req.origin.path] = edit.remove_lines(
+                        _text_of(service, edits, req.origin.path), [req.origin.line]
+                    )
+                written.append(str(first.origin))
+                continue
+            path = target.path
             current = _text_of(service, edits, path)
             line = read.line_for(new, path.parent, root)
             reqfile = parse.parse_text(current, path)
@@ -224,9 +247,11 @@ def plan_add(
                         location=Location(path),
                     )
                 )
-            done += f" and {path}"
+            written.append(str(path))
+        if written:
+            done += f" and {', '.join(written)}"
         lines.append(f"added {done}")
-    if role is None and service.roles:
+    if not targets and service.roles:
         diagnostics.append(
             Diagnostic(
                 code="no-requirements-file",
@@ -274,12 +299,14 @@ def plan_remove(root: Path, names: Sequence[str], *, group: str | None = None) -
         text = pyproject.remove_requirement(text, name, path=service.pyproject, group=group)
     edits: dict[Path, str] = {}
     lines = []
+    tables = {target.group for target in _targets(service, group)} or {group}
     for name in wanted:
-        present = [e.req for e in service.entries if e.group == group and e.req.name == name]
+        entries = [e for e in service.entries if e.group in tables and e.req.name == name]
+        present = [e.req for e in entries]
         by_file: dict[Path, list[int]] = {}
-        for req in present:
-            _refuse_shared(service, req.origin.path, group)
-            by_file.setdefault(req.origin.path, []).append(req.origin.line)
+        for e in entries:
+            _refuse_shared(service, e.req.origin.path, e.group)
+            by_file.setdefault(e.req.origin.path, []).append(e.req.origin.line)
         for path, numbers in by_file.items():
             edits[path] = edit.remove_lines(_text_of(service, edits, path), numbers)
         places = [service.pyproject.name, *(str(req.origin) for req in present)]

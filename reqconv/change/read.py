@@ -135,6 +135,23 @@ def group_name(name: str | None) -> str | None:
     return str(canonicalize_name(name))
 
 
+def variant_group(root: Path, name: str) -> str:
+    """The group of the alternative set ``name`` (``--variant NAME``, docs/variants.md), which
+    must be one ``[tool.reqconv] variants`` records."""
+    from reqconv.requirements import discover
+
+    sets = sorted({discover.group_name(n) for n, _ in discover.recorded_variants(root)})
+    wanted = discover.group_name(name)
+    if wanted not in sets:
+        known = (
+            f"its sets are {', '.join(sets)}"
+            if sets
+            else "it has none (no [tool.reqconv] variants in pyproject.toml); use --group NAME"
+        )
+        raise InputError(f"--variant {name}: no such alternative set of the service; {known}")
+    return wanted
+
+
 def where_listed(service: Service, name: NormalizedName, group: str | None) -> list[str]:
     """``file:line`` of every place ``name`` is listed for ``group``: requirements, then pyproject."""
     places = [

@@ -24,6 +24,17 @@ if TYPE_CHECKING:
 class ChangeOptions:
     project: Path = Path()
     group: str | None = None
+    variant: str | None = None  # --variant NAME: an alternative set's group (docs/variants.md)
+
+    def table(self) -> str | None:
+        """The group to change: ``--variant``'s set (checked against the recorded sets), else
+        ``--group``'s, else ``None`` (``[project]``)."""
+        if self.variant is None:
+            return self.group
+        from reqconv.change.read import variant_group
+
+        return variant_group(self.project, self.variant)
+
     lock: bool = True
     offline: bool = False
     wait: float = fs.FOLDER_WAIT

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from reqconv.docker.verify import Verification
     from reqconv.service import ServiceConversion
 
-__all__ = ["service_verifier", "verify_plans"]
+__all__ = ["require_engine", "service_verifier", "verify_plans"]
 
 
 def verify_plans(
@@ -44,20 +44,24 @@ def verify_plans(
     return verified
 
 
+def require_engine() -> None:
+    """``DockerEngineError`` (exit 3, saying what to do) unless a Docker engine answers."""
+    from reqconv.docker.engine import find_engine
+
+    find_engine()
+
+
 def service_verifier(
-    build_args: Sequence[str],
-    out: Output,
-    quiet: bool,
-    verified: dict[Path, list[Verification]],
+    build_args: Sequence[str], out: Output, *, quiet: bool
 ) -> Callable[[ServiceConversion], bool]:
     """``convert --verify``'s hook for ``service.write``: verify a service's planned Dockerfiles
-    (its lock just written) and record them in ``verified``; True when every rewrite passed."""
+    (its lock just written) and keep them on the service (``verified``); True when every
+    rewrite passed."""
 
     def verify(planned: ServiceConversion) -> bool:
         if planned.docker is None:
             return True
-        found = verify_plans([planned.docker], build_args, out, quiet=quiet)
-        verified[planned.root] = found
-        return all(v.ok for v in found)
+        planned.verified = verify_plans([planned.docker], build_args, out, quiet=quiet)
+        return all(v.ok for v in planned.verified)
 
     return verify

@@ -28,7 +28,7 @@ def run(options: AddOptions, out: Output) -> int:
         lambda: change.plan_add(
             options.project,
             options.requirements,
-            group=options.group,
+            group=options.table(),
             upgrade_spec=options.upgrade_spec,
             offline=options.offline,
         ),

@@ -10,7 +10,7 @@ removes the files it created. This module reads the options and renders what hap
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -24,12 +24,11 @@ from reqconv.commands import (
     unified_diff,
     wait_notice,
 )
-from reqconv.commands._verify import service_verifier
+from reqconv.commands._verify import require_engine, service_verifier
 from reqconv.errors import VerifyError
 from reqconv.service import ServiceConversion
 
 if TYPE_CHECKING:
-    from reqconv.docker.verify import Verification
     from reqconv.lock.locking import LockResult
     from reqconv.lock.stale import StaleFile
     from reqconv.project.pythons import PythonChoice
@@ -42,6 +41,7 @@ class ConvertOptions:
     paths: tuple[Path, ...]
     main: Path | None = None
     groups: tuple[str, ...] = ()  # NAME=FILE
+    variants: tuple[str, ...] = ()  # --variant NAME=FILE: an alternative requirement set
     dev_style: Literal["groups", "extras"] | None = None
     lock: bool = True
     docker: bool = True
@@ -63,6 +63,8 @@ def _role_lines(service: ServiceConversion) -> list[str]:
     lines = []
     for role in service.conversion.roles:
         target = "[project] dependencies" if role.group is None else f"group '{role.group}'"
+        if role.variant:
+            target += " (an alternative set: docs/variants.md)"
         line = f"  {role.path.as_posix()} -> {target}"
         if role.compiled is not None:
             line += f" (pins from {role.compiled.as_posix()} kept for the lock)"
@@ -70,26 +72,32 @@ def _role_lines(service: ServiceConversion) -> list[str]:
     return lines
 
 
-def _python_json(choice: PythonChoice | None) -> dict[str, str | None] | None:
+def _python_json(choice: PythonChoice | None) -> dict[str, Any] | None:
     if choice is None:
         return None
+    excluded = choice.excluded()
     return {
         "value": choice.requires_python,
         "from": choice.how,
         "location": str(choice.location) if choice.location is not None else None,
         "detail": choice.detail or None,
+        # every Python the service's files name, and whether the value admits it
+        "sources": [
+            {
+                "version": source.version,
+                "from": source.how,
+                "location": str(source.location) if source.location is not None else None,
+                "detail": source.detail or None,
+                "admitted": source not in excluded,
+            }
+            for source in choice.sources
+        ],
     }
 
 
-def _report(
-    services: Sequence[ServiceConversion],
-    *,
-    pending: bool,
-    verified: Mapping[Path, Sequence[Verification]] | None = None,
-) -> str:
+def _report(services: Sequence[ServiceConversion], *, pending: bool) -> str:
     from reqconv.docker.verify import to_json
 
-    verified = verified or {}
     data: dict[str, Any] = {"would_change": pending, "services": []}
     for planned in services:
         data["services"].append(
@@ -101,6 +109,7 @@ def _report(
                         "path": role.path.as_posix(),
                         "group": role.group,
                         "compiled": role.compiled.as_posix() if role.compiled else None,
+                        "variant": role.variant,
                     }
                     for role in planned.conversion.roles
                 ],
@@ -109,7 +118,7 @@ def _report(
                 "requires_python": _python_json(planned.python),
                 "lock": lock_result_json(planned.lock) if planned.lock is not None else None,
                 "diagnostics": [diagnostic_json(diag) for diag in planned.diagnostics],
-                "dockerfiles": [to_json(v) for v in verified.get(planned.root, ())],
+                "dockerfiles": [to_json(v) for v in planned.verified],
                 "lines": [
                     {
                         "location": str(outcome.location),
@@ -137,9 +146,7 @@ def run(options: ConvertOptions, out: Output) -> int:
 def _run(options: ConvertOptions, out: Output) -> int:
     mode = options.mode
     if options.verify and mode.writes:
-        from reqconv.docker.engine import find_engine
-
-        find_engine()  # no engine: exit 3 before anything is planned, locked or written
+        require_engine()  # none: exit 3 before anything is planned, locked or written
     services = service.plan_services(options.paths, options)
     if options.docker:
         service.plan_docker(services, lock=options.lock, multi_stage=options.multi_stage)
@@ -170,22 +177,19 @@ def _run(options: ConvertOptions, out: Output) -> int:
             if options.lock and not mode.quiet and not mode.check:
                 out.err("lock: skipped (nothing is written with --dry-run)")
             if options.verify and not mode.quiet:
-                out.err(
-                    "verify: skipped (the builds need the lock, which --dry-run does not write)"
-                )
+                out.err("verify: skipped (the builds need the lock --dry-run does not write)")
         else:
             out.out(_report(services, pending=pending))
         return 1 if (mode.check and pending) else 0
 
-    verified: dict[Path, list[Verification]] = {}
     try:
-        _write(services, options, out, verified)
+        _write(services, options, out)
     except VerifyError:
         if mode.json:  # the builds' figures, then the error (exit 1) from cli.py
-            out.out(_report(services, pending=pending, verified=verified))
+            out.out(_report(services, pending=pending))
         raise
     if mode.json:  # written: nothing is pending any more
-        out.out(_report(services, pending=False, verified=verified))
+        out.out(_report(services, pending=False))
     return 0
 
 
@@ -207,12 +211,7 @@ def _lock_pending(
     return pending
 
 
-def _write(
-    services: Sequence[ServiceConversion],
-    options: ConvertOptions,
-    out: Output,
-    verified: dict[Path, list[Verification]],
-) -> None:
+def _write(services: Sequence[ServiceConversion], options: ConvertOptions, out: Output) -> None:
     mode = options.mode
 
     def locked(planned: ServiceConversion, result: LockResult) -> None:
@@ -229,7 +228,7 @@ def _write(
         export_groups=options.export_groups,
         offline=options.offline,
         on_locked=locked,
-        verify=service_verifier(options.build_args, out, mode.quiet or mode.json, verified)
+        verify=service_verifier(options.build_args, out, quiet=mode.quiet or mode.json)
         if options.verify
         else None,
     )

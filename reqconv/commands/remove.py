@@ -24,7 +24,7 @@ def run(options: RemoveOptions, out: Output) -> int:
     from reqconv import change
 
     return execute(
-        lambda: change.plan_remove(options.project, options.names, group=options.group),
+        lambda: change.plan_remove(options.project, options.names, group=options.table()),
         options,
         out,
     )

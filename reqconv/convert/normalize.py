@@ -17,6 +17,10 @@ Decisions:
   with the project's dependencies); two groups that cannot hold together are reported
   (``group-conflict``), since ``[tool.uv] conflicts`` can keep them apart. A ``-c`` constraint that
   excludes every version a requirement allows (same marker, or none) is a ``ConflictError``.
+- Alternative sets (roles with ``variant``, docs/variants.md): each set is the group of its name;
+  what every set holds alike goes to ``[project]`` dependencies (its lines' outcomes, pins and
+  demands then say production); the sets are declared apart in ``[tool.uv] conflicts`` and
+  recorded (``DependencySpec.variants``) for later runs. Two sets never conflict with each other.
 - Index names: the host, lower case, ``.``/other runs as ``-`` (``pypi.example.com`` ->
   ``pypi-example-com``); when two URLs share a host, the later gets ``-<path>`` then ``-2``, ``-3``.
 - A ``-c`` of a file that is a role's compiled ``.txt`` is folded into the lock pins, not written as
@@ -41,7 +45,7 @@ routed to uv settings, index names), ``pins`` (``==`` lines and compiled files),
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -101,7 +105,10 @@ class _Walk:
     constraint_lines: list[Req] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.tables = Tables(self.ledger)
+        self.tables = Tables(
+            self.ledger,
+            variants=frozenset(r.group for r in self.roles if r.variant and r.group is not None),
+        )
         self.sources = Sources(self.root, self.ledger)
         self.settings = Settings(self.root, self.ledger)
         self.pins = Pins(self.ledger)
@@ -304,11 +311,35 @@ class _Walk:
 
     def spec(self) -> DependencySpec:
         sources = [(name, source) for name, (source, _) in self.sources.sources.items()]
+        uv = self.settings.uv_settings(sources, self.constraints)
+        variants = [role for role in self.roles if role.variant and role.group is not None]
+        if len(variants) < 2:
+            return DependencySpec(
+                dependencies=self.tables.dependencies(), groups=self.tables.groups(), uv=uv
+            )
+        names = tuple(sorted({role.group for role in variants if role.group is not None}))
         return DependencySpec(
             dependencies=self.tables.dependencies(),
             groups=self.tables.groups(),
-            uv=self.settings.uv_settings(sources, self.constraints),
+            uv=replace(uv, conflicts=(names,)),
+            variants=tuple(
+                (role.group, _relative(role.path, self.root))
+                for role in variants
+                if role.group is not None
+            ),
         )
+
+    def share(self) -> None:
+        """What every alternative set holds alike becomes production's: outcomes, pins, demands."""
+        moved = self.tables.share()
+        if not moved:
+            return
+        self.ledger.outcomes = [
+            replace(o, key=MAIN_KEY) if moved.get(o.location) == o.key else o
+            for o in self.ledger.outcomes
+        ]
+        self.demands = [replace(d, group=None) if d.origin in moved else d for d in self.demands]
+        self.pins.to_production(frozenset(moved))
 
 
 def _lines(reqfile: ReqFile) -> list[Req | Option | Include]:
@@ -319,6 +350,12 @@ def _lines(reqfile: ReqFile) -> list[Req | Option | Include]:
         *reqfile.includes,
     ]
     return sorted(lines, key=lambda line: line.origin.line)
+
+
+def _relative(path: Path, root: Path) -> str:
+    import os
+
+    return Path(os.path.relpath(path, root)).as_posix()
 
 
 def _include_text(include: Include) -> str:
@@ -334,6 +371,7 @@ def convert(files: Mapping[Path, ReqFile], roles: Sequence[Role], root: Path) ->
     for role in roles:
         if role.compiled is not None:
             state.compiled(role.compiled, role.group, set())
+    state.share()
     state.tables.check_constraints(state.constraint_lines)
     # The parser's diagnostics of every file used, then ours; each once, in order.
     diagnostics = list(

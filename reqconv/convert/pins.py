@@ -9,7 +9,7 @@ that its own ``.in`` excludes is reported (the ``.txt`` is older than the ``.in`
 from __future__ import annotations
 
 from collections.abc import Container, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from packaging.specifiers import SpecifierSet
@@ -83,6 +83,12 @@ class Pins:
                     line.text,
                 )
                 return
+
+    def to_production(self, origins: Container[Location]) -> None:
+        """The pins of lines whose entry every alternative set shares are production's."""
+        for key, pin in self.pins.items():
+            if pin.origin in origins:
+                self.pins[key] = replace(pin, group=None)
 
     def kept(self, sourced: Container[str]) -> tuple[Pin, ...]:
         """The pins for the lock: a package with a source takes its version from there."""

@@ -4,8 +4,10 @@ package and marker, merged from every line that names it.
 Specifiers intersect and extras union (``specifiers.tighten`` on output); lines that cannot all
 hold are a ``ConflictError`` at the line that breaks them. A group entry must hold with the main
 table's (uv locks and installs a group with the project's dependencies); two groups that cannot
-hold together are reported (``group-conflict``). A group line that only restates a ``[project]``
-entry is merged into it. A ``-c`` constraint must leave room for the entries it applies to.
+hold together are reported (``group-conflict``), unless both are alternative sets (``variants``:
+``[tool.uv] conflicts`` keeps them apart, docs/variants.md). A group line that only restates a
+``[project]`` entry is merged into it. A ``-c`` constraint must leave room for the entries it
+applies to. ``share`` moves what every alternative set holds alike to ``[project]`` dependencies.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ class Tables:
 
     ledger: Ledger
     tables: dict[str | None, Table] = field(default_factory=dict)
+    variants: frozenset[str] = frozenset()  # groups that are alternative sets
 
     def table(self, group: str | None) -> Table:
         if group not in self.tables:
@@ -118,10 +121,12 @@ class Tables:
             return
         merged = entry.specifier & requirement.specifier
         if not satisfiable(merged):
+            against = culprit(entry, requirement)
             raise ConflictError(
-                f"conflicting requirements for {name}: {describe(culprit(entry, requirement))} "
+                f"conflicting requirements for {name}: {describe(against)} "
                 f"and {written!r} ({req.origin}) cannot both hold; keep one",
                 req.origin,
+                other=against[0][0],
             )
         entry.specifier = SpecifierSet(str(merged))
         entry.url = entry.url or url
@@ -157,16 +162,20 @@ class Tables:
             and satisfiable(entry.specifier)
             and not satisfiable(entry.specifier & requirement.specifier)
         ):
+            against = culprit(entry, requirement)
             raise ConflictError(
-                f"conflicting requirements for {name}: {describe(culprit(entry, requirement))} "
+                f"conflicting requirements for {name}: {describe(against)} "
                 f"in [project] dependencies and {written!r} ({req.origin}) in group "
                 f"{table.group!r} cannot both hold (uv installs a group with the project's "
                 "dependencies, and locks them together); keep one",
                 req.origin,
+                other=against[0][0],
             )
         for other in self.tables.values():
             if other.group is None or other is table:
                 continue
+            if other.group in self.variants and table.group in self.variants:
+                continue  # alternative sets: [tool.uv] conflicts keeps them apart
             entry = other.entries.get((name, marker))
             if (
                 entry is None
@@ -215,6 +224,42 @@ class Tables:
                         f"{canonical(constraint)!r} ({line.origin}) cannot both hold; keep one",
                         line.origin,
                     )
+
+    def share(self) -> dict[Location, str]:
+        """Move each entry every alternative set holds alike (same name, marker, specifiers,
+        extras and URL) to ``[project]`` dependencies, in the first set's order; an entry the
+        main table already holds stays in the sets. Returns each moved line's old table key."""
+        sets = [self.tables[g] for g in sorted(self.variants) if g in self.tables]
+        if len(sets) < 2:
+            return {}
+        main = self.table(None)
+        moved: dict[Location, str] = {}
+        first, *rest = sets
+        for item in list(first.items):
+            if not isinstance(item, Entry):
+                continue
+            key = (item.name, item.marker)
+            if key in main.entries:
+                continue
+            alike = [other.entries.get(key) for other in rest]
+            if not all(
+                other is not None
+                and other.specifier == item.specifier
+                and other.extras == item.extras
+                and other.url == item.url
+                for other in alike
+            ):
+                continue
+            for table in sets:
+                entry = table.entries.pop(key)
+                table.items.remove(entry)
+                for location, _ in entry.origins:
+                    moved[location] = table.key
+                if entry is not item:
+                    item.origins.extend(entry.origins)
+            main.entries[key] = item
+            main.items.append(item)
+        return moved
 
     def dependencies(self) -> tuple[Dependency, ...]:
         """``[project]`` dependencies, in first-use order."""

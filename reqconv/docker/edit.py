@@ -20,13 +20,14 @@ from reqconv.docker.facts import Dockerfile
 from reqconv.docker.instructions import Source, Stage
 from reqconv.docker.locks import LockPlacer
 from reqconv.docker.model import (
-    UV_CACHE_MOUNT,
+    UV_CACHE_ENV,
     UV_CACHE_TARGET,
     UV_ENV,
     DockerPlan,
     DockerResult,
     default_lock_name,
     norm,
+    uv_cache_mount,
 )
 from reqconv.docker.mounts import Mounts
 from reqconv.docker.pip import is_setup_upgrade, pip_install
@@ -120,18 +121,28 @@ class Editor:
             tail.append(path)
         # uv is mounted into each RUN that runs it, never copied into the image (38 MB)
         uv_mount = self.mounts.uv_mount(stage, line)
-        if not environment.has_uv_env(self.doc, stage, line) and not self.block_done(stage, "env"):
+        # uv's cache goes where the stage's own UV_CACHE_DIR says, else to the mount's target,
+        # pinned by the ENV whatever HOME or XDG_CACHE_HOME the stage sets (docs/docker.md)
+        own_cache = environment.uv_cache_dir(self.doc, stage, line)
+        cache_env = [] if own_cache else [UV_CACHE_ENV]
+        cache_dir = own_cache or UV_CACHE_TARGET
+        has_env = environment.has_uv_env(self.doc, stage, line)
+        if not has_env and not self.block_done(stage, "env"):
             tls = environment.tls_env(self.doc, stage, line, self.plan.uv_version)
-            pre_lines.append(f"ENV {' '.join([UV_ENV, *(tls.env if tls else ())])}")
+            pre_lines.append(f"ENV {' '.join([UV_ENV, *cache_env, *(tls.env if tls else ())])}")
             if tls is not None and tls.message:
                 self.findings.advise(line, "tls-certificates", tls.message)
+        elif has_env and cache_env and not self.block_done(stage, "cache-env"):
+            pre_lines.append(f"ENV {UV_CACHE_ENV}")  # the stage's own uv ENV does not pin it
         python_opt: list[str] = []
         if decision.new_venv:
             if not self.block_done(stage, "venv"):
                 venv = decision.venv
                 options = "--seed " if decision.seed else ""
                 options += "--system-site-packages " if decision.system_site else ""
-                mount = f"{uv_mount} " if uv_mount else ""
+                # with the cache mounted: `uv venv` caches the interpreter's metadata (and
+                # pip's wheels for --seed), which would otherwise stay in this layer
+                mount = "".join(f"{m} " for m in (uv_mount, uv_cache_mount(cache_dir)) if m)
                 pre_lines.append(f"RUN {mount}uv venv {options}{shlex.quote(venv)}")
                 pre_lines.append(f'ENV VIRTUAL_ENV={venv} PATH="{venv}/bin:$PATH"')
         elif decision.system or decision.target is not None:
@@ -177,7 +188,9 @@ class Editor:
         )
         if whole is not None:
             mounts = [uv_mount, *lock_mounts]
-            return self.moved_run(decision, whole, pre_lines, mounts, head + tail, own)
+            return self.moved_run(
+                decision, whole, pre_lines, mounts, head + tail, own, cache_dir=cache_dir
+            )
         script = decision.pip.cmd.script
         words = pip.cmd.words
         start, _ = script.span(words[pip.start_word].pos[0], words[pip.start_word].pos[1])
@@ -204,7 +217,7 @@ class Editor:
             if not self.mounts.add_mount(command, uv_mount):
                 return False
             mounted = True
-        mounted = self.mounts.mount_cache(command, decision) or mounted
+        mounted = self.mounts.mount_cache(command, decision, cache_dir) or mounted
         for mount in lock_mounts:
             if not self.mounts.add_mount(command, mount):
                 return False
@@ -233,6 +246,8 @@ class Editor:
         mounts: list[str | None],
         words: list[str],
         own: list[str] | None = None,
+        *,
+        cache_dir: str = UV_CACHE_TARGET,
     ) -> bool:
         """The install as a RUN of its own before ``copy`` (with its comment lines), the RUN
         where it stood removed (or, for ``own``, the project's install from the source the COPY
@@ -240,8 +255,9 @@ class Editor:
         command = decision.command
         line = command.start_line
         flags = [m for m in mounts[:1] if m]
-        if self.doc.removes(decision.stage, command, UV_CACHE_TARGET) is None:
-            flags.append(UV_CACHE_MOUNT)
+        cached = self.doc.removes(decision.stage, command, cache_dir) is None
+        if cached:
+            flags.append(uv_cache_mount(cache_dir))
         flags += [m for m in mounts[1:] if m]
         indent = indent_of(self.doc.src.lines[copy.start_line - 1])
         separator = f" {self.doc.src.escape}\n{indent}    "
@@ -254,8 +270,8 @@ class Editor:
         self.log.edits.append(Edit(at, at, block))
         start = self.doc.src.line_start(comment_top(self.doc.src.lines, line))
         stays = ""
-        if own is not None:
-            flags = [m for m in mounts[:1] if m]
+        if own is not None:  # it builds the project: uv's cache mounted, or it stays in the layer
+            flags = [m for m in mounts[:1] if m] + ([uv_cache_mount(cache_dir)] if cached else [])
             stays = f"{indent_of(self.doc.src.lines[line - 1])}RUN " + separator.join(
                 [*flags, " ".join(quote(w) for w in own)]
             )

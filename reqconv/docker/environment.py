@@ -42,6 +42,7 @@ __all__ = [
     "shell",
     "system_python_cmd",
     "tls_env",
+    "uv_cache_dir",
     "uv_stage_platform",
 ]
 
@@ -233,6 +234,21 @@ def has_uv_env(doc: Dockerfile, stage: Stage, line: int) -> bool:
         if command.cmd.upper() == "ENV"
         for name, _value in env_pairs(command)
     )
+
+
+def uv_cache_dir(doc: Dockerfile, stage: Stage, line: int) -> str | None:
+    """The ``UV_CACHE_DIR`` the stage itself sets before ``line``, when it is a plain absolute
+    path (the cache mount then goes there); None when it sets none, or one that names a variable
+    (``$HOME/.cache/uv``: the rewrite pins its own)."""
+    value: str | None = None
+    for command in before(stage, line):
+        if command.cmd.upper() == "ENV":
+            for name, val in env_pairs(command):
+                if name == "UV_CACHE_DIR":
+                    value = val
+    if value is None or not value.startswith("/") or "$" in value:
+        return None
+    return norm(value)
 
 
 def non_root(doc: Dockerfile, stage: Stage, line: int) -> bool:

@@ -14,6 +14,7 @@ from typing import Literal
 
 __all__ = [
     "DEFAULT_VENV",
+    "UV_CACHE_ENV",
     "UV_CACHE_MOUNT",
     "UV_CACHE_TARGET",
     "UV_ENV",
@@ -24,13 +25,18 @@ __all__ = [
     "default_lock_name",
     "norm",
     "service_relative",
+    "uv_cache_mount",
 ]
 
 DEFAULT_VENV = "/opt/venv"
 UV_IMAGE = "ghcr.io/astral-sh/uv"
-UV_ENV = "UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0"
 UV_CACHE_TARGET = "/root/.cache/uv"
 UV_CACHE_MOUNT = f"--mount=type=cache,target={UV_CACHE_TARGET}"
+# uv's cache follows $HOME (and XDG_CACHE_HOME): a stage that sets HOME=/app would cache into
+# /app/.cache/uv, inside the layer, beside an idle mount at /root/.cache/uv (issue 15: +525 MB).
+# UV_CACHE_DIR wins over both, so every stage reqconv moves to uv pins it to the mount's target.
+UV_CACHE_ENV = f"UV_CACHE_DIR={UV_CACHE_TARGET}"
+UV_ENV = "UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -79,7 +85,8 @@ class DockerResult:
     as written; ``locks`` the locks the new text copies (service-relative). ``buildkit_line``: the
     first RUN given a ``--mount`` when the original needed no BuildKit (now it does).
     ``kept_requirements``: the RUN lines of the ``pip install -r`` (or ``pip download``/``wheel
-    -r``) left as they are; ``uv_installs`` the RUN lines that install with uv already."""
+    -r``) left as they are; ``uv_installs`` the RUN lines that install with uv already;
+    ``stage_locks`` the locks of each stage's rewritten installs."""
 
     text: str
     findings: tuple[DockerFinding, ...] = ()
@@ -89,10 +96,17 @@ class DockerResult:
     buildkit_line: int | None = None
     kept_requirements: tuple[int, ...] = ()
     uv_installs: tuple[int, ...] = ()
+    #: each stage (by index in the file) with the locks its rewritten installs use
+    stage_locks: tuple[tuple[int, tuple[str, ...]], ...] = ()
 
     @property
     def changed(self) -> bool:
         return bool(self.rewritten)
+
+
+def uv_cache_mount(target: str = UV_CACHE_TARGET) -> str:
+    """The ``--mount`` of uv's cache at ``target`` (where ``UV_CACHE_DIR`` points)."""
+    return f"--mount=type=cache,target={target}"
 
 
 def norm(path: str) -> str:

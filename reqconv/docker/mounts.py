@@ -13,7 +13,7 @@ from reqconv.docker import environment
 from reqconv.docker.decide import Decision
 from reqconv.docker.facts import Dockerfile
 from reqconv.docker.instructions import Stage
-from reqconv.docker.model import UV_CACHE_MOUNT, UV_CACHE_TARGET, UV_IMAGE, DockerPlan
+from reqconv.docker.model import UV_CACHE_TARGET, UV_IMAGE, DockerPlan, uv_cache_mount
 from reqconv.docker.pip import pip_install
 from reqconv.docker.reasons import Findings
 from reqconv.docker.text import Edit, EditLog, comment_top, indent_of
@@ -86,13 +86,14 @@ class Mounts:
             self.log.edits.append(edit)
         return True
 
-    def mount_cache(self, command: Any, decision: Decision) -> bool:
-        """Swap the RUN's pip cache mount for uv's, or add uv's; True when a mount was added.
-        Never where the RUN removes the cache folder: removing a mount point fails the step."""
+    def mount_cache(self, command: Any, decision: Decision, target: str = UV_CACHE_TARGET) -> bool:
+        """Swap the RUN's pip cache mount for uv's at ``target`` (where ``UV_CACHE_DIR``
+        points), or add uv's; True when a mount was added. Never where the RUN removes the
+        cache folder: removing a mount point fails the step."""
         logical = self.doc.logical(command)
         if logical is None:
             return False
-        removed = self.doc.removes(decision.stage, command, UV_CACHE_TARGET)
+        removed = self.doc.removes(decision.stage, command, target)
         if removed is not None:
             self.findings.advise(
                 command.start_line,
@@ -119,6 +120,13 @@ class Mounts:
                 at = logical.text.find(flag)
                 if at >= 0:
                     start, end = logical.span(at, at + len(flag))
-                    self.log.edits.append(Edit(start, end, flag.replace(".cache/pip", ".cache/uv")))
+                    # its target becomes uv's (pip's ``/home/app/.cache/pip`` would not be
+                    # where UV_CACHE_DIR points); id, sharing and the like stay
+                    swapped = _TARGET_RE.sub(lambda m: f"{m[1]}target={target}", flag, count=1)
+                    self.log.edits.append(Edit(start, end, swapped))
                     return False  # a mount was there: BuildKit already
-        return self.add_mount(command, UV_CACHE_MOUNT)
+        return self.add_mount(command, uv_cache_mount(target))
+
+
+# The target of a ``--mount=type=cache,…`` flag (BuildKit also reads ``dst``, ``destination``).
+_TARGET_RE = re.compile(r"(^--mount=|,)(?:target|dst|destination)=[^,]*")

@@ -33,6 +33,7 @@ from reqconv.requirements.discover import discover
 __all__ = [
     "ServicePlan",
     "buildkit_diagnostic",
+    "installed_roles",
     "lock_table",
     "missing_locks",
     "plan_service",
@@ -325,6 +326,57 @@ def plan_service(
         lock_groups=tuple(dict.fromkeys(lock_groups)),
         builds=chosen,
     )
+
+
+def installed_roles(
+    root: Path, builds: Sequence[Build], roles: Sequence[Role]
+) -> dict[tuple[Path, str | None], tuple[Role, ...]]:
+    """What each image installs: for every Dockerfile of ``builds``, and every stage of it that
+    installs a role's file with ``pip install -r`` (as ``rewrite`` reads them: through the COPY
+    that brought the file in, for the build context), the roles that stage holds, with those of
+    the stages it is built FROM. Keyed by ``(Dockerfile, stage)``; the stage is ``None`` when only
+    one stage of the file installs any (its name, else ``stage N``, otherwise)."""
+    from reqconv.docker.instructions import parse_dockerfile, split_stages
+
+    # One lock per role, so that the locks a rewrite installs name the roles.
+    marked = [
+        Role(path=r.path, group=f"role-{i}", compiled=r.compiled) for i, r in enumerate(roles)
+    ]
+    lock_for, _ = lock_table(root, marked)
+    by_lock = {export_name(role.group): roles[i] for i, role in enumerate(marked)}
+    targets, _ = _targets(root, (), builds)
+    found: dict[tuple[Path, str | None], tuple[Role, ...]] = {}
+    for path, its_builds in targets.items():
+        context, _, _ = _context_of(root, path, its_builds)
+        if context is None:
+            continue
+        text = fs.read_text(path).text
+        try:
+            copied = [service_relative(s, context) for s in copied_files(text)]
+            plan = DockerPlan(
+                uv_version=uv.MIN_UV_VERSION,
+                lock_for=lock_for,
+                context=context,
+                unlocked=_unlocked(root, copied, lock_for),
+            )
+            result = rewrite(text, plan)
+            stages = split_stages(parse_dockerfile(text))
+        except DockerfileError:
+            continue  # the Docker step reports it
+        own = {
+            index: [by_lock[lock] for lock in locks if lock in by_lock]
+            for index, locks in result.stage_locks
+        }
+        own = {index: installed for index, installed in own.items() if installed}
+        for index in own:
+            held = [
+                role
+                for stage in reversed(stages[index].chain())
+                for role in own.get(stage.index, [])
+            ]
+            name = stages[index].name or f"stage {index}"
+            found[(path, name if len(own) > 1 else None)] = tuple(dict.fromkeys(held))
+    return found
 
 
 def missing_locks(plan: ServicePlan) -> tuple[Diagnostic, ...]:

@@ -101,9 +101,15 @@ def _one_pass(
         removals.setdefault(key, (command, cmd, []))[2].append(cmd.node)
     for command, cmd, nodes in removals.values():
         editor.remove(command, cmd, nodes)
+    by_stage: dict[int, list[str]] = {}
+    for decision in editor.applied:
+        by_stage.setdefault(decision.stage.index, []).extend(lock for _, lock, _ in decision.locks)
     result = dataclasses.replace(
         editor.result(),
         kept_requirements=tuple(sorted(kept_lines)),
         uv_installs=tuple(sorted(decider.uv_lines)),
+        stage_locks=tuple(
+            (index, tuple(dict.fromkeys(locks))) for index, locks in sorted(by_stage.items())
+        ),
     )
     return result, failed, tuple(findings.items)

@@ -15,7 +15,13 @@ from reqconv.drift.dockerfiles import (
     compare_pip_left,
     compare_uv_image,
 )
-from reqconv.drift.exports import Export, ExportEntry, compare_exports, parse_export
+from reqconv.drift.exports import (
+    Export,
+    ExportEntry,
+    compare_exports,
+    compare_set_exports,
+    parse_export,
+)
 from reqconv.drift.lockfile import compare_lock
 from reqconv.drift.markers import same_marker
 from reqconv.drift.requirements import compare_compiled, compare_hashes, compare_requirements
@@ -35,6 +41,7 @@ __all__ = [
     "compare_lock",
     "compare_pip_left",
     "compare_requirements",
+    "compare_set_exports",
     "compare_uv_image",
     "line_of",
     "parse_export",

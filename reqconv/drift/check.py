@@ -266,6 +266,13 @@ def check_service(root: Path, *, strict: bool = False) -> ServiceCheck:
             exports.append(read)
     if lock is not None:
         findings += drift.compare_exports(exports, lock, lock_path)
+        if isinstance(conversion, Conversion):
+            # Alternative sets (docs/variants.md): each set's export holds its file's pins.
+            sets = {r.group for r in conversion.roles if r.variant and r.group is not None}
+            findings += drift.compare_set_exports(
+                conversion.pins,
+                {e.group: e for e in exports if e.group is not None and e.group in sets},
+            )
 
     probes = _Probes()
     findings += _check_dockerfiles(

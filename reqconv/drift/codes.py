@@ -153,6 +153,17 @@ CODES: dict[str, Code] = {
             example="requirements-docs.lock:1: E304: no group or extra 'docs' in pyproject.toml",
         ),
         Code(
+            code="E305",
+            name="set-export-differs",
+            kind="exports",
+            fix="reqconv lock",
+            summary="An alternative set's export (requirements-SET.lock, docs/variants.md) that "
+            "installs another version of a package than the set's requirements file pins with "
+            "`==` (or lacks it): the image of that set would not get what its file asks for.",
+            example="requirements-worker.lock:12: E305: cryptography==41.0.0, but "
+            "requirements_worker.txt:2 (set 'worker') pins cryptography==39.0.0",
+        ),
+        Code(
             code="D401",
             name="pip-install-left",
             kind="dockerfiles",

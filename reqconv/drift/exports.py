@@ -6,7 +6,7 @@ uv.lock holds for their group: the same versions and hashes, nothing missing, no
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +17,7 @@ from reqconv.drift.codes import Finding, finding
 from reqconv.drift.requirements import same_version
 
 if TYPE_CHECKING:
-    from reqconv.model import LockSummary
+    from reqconv.model import LockSummary, Pin
 
 __all__ = ["Export", "ExportEntry", "compare_exports", "parse_export"]
 
@@ -172,6 +172,38 @@ def compare_exports(exports: Sequence[Export], lock: LockSummary, lock_path: Pat
                     export.path,
                     1,
                     f"{lock_path.name} installs {name}, which the export lacks",
+                )
+            )
+    return findings
+
+
+def compare_set_exports(pins: Sequence[Pin], exports: Mapping[str, Export]) -> list[Finding]:
+    """Kind 3 for alternative sets: each set's export (``exports``: set -> its export) holds the
+    version of every ``==`` line of the set's file, and of every shared one (group ``None``).
+    Compiled pins are left to R104: the lock may move those, and says why."""
+    findings = []
+    for pin in pins:
+        if pin.compiled or pin.marker is not None:
+            continue
+        sets = [pin.group] if pin.group is not None else list(exports)
+        for name in sets:
+            export = exports.get(name)
+            if export is None:
+                continue
+            entry = next((e for e in export.entries if e.name == pin.name), None)
+            if entry is not None and entry.version and same_version(entry.version, pin.version):
+                continue
+            if entry is None and pin.name in export.direct:
+                continue
+            held = f"{pin.name}=={entry.version}" if entry is not None else f"no {pin.name}"
+            findings.append(
+                finding(
+                    "E305",
+                    export.path,
+                    entry.line if entry is not None else 1,
+                    f"{held}, but {pin.origin} ("
+                    + (f"set {name!r}" if pin.group is not None else "every set")
+                    + f") pins {pin.name}=={pin.version}",
                 )
             )
     return findings

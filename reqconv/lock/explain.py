@@ -7,11 +7,13 @@ is not PEP 508 (uv reports a failed ``setup.py`` build instead).
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
-from reqconv import uv
-from reqconv.errors import Location, PyprojectError, UvError
+from reqconv import fs, uv
+from reqconv.errors import InputError, Location, PyprojectError, UvError
 from reqconv.lock.project import Project
 from reqconv.model import Index
 from reqconv.redact import redact_text, strip_credentials
@@ -108,6 +110,10 @@ _DOWNLOAD_FAILED_RE = re.compile(r"Failed to download `?(?P<url>\S*cpython-[^`\s
 _BROKEN_RE = re.compile(r"Failed to inspect Python interpreter from [\w ]+ at `(?P<path>[^`]+)`")
 
 
+# "No interpreter found for Python 3.10 in managed installations or search path"
+_NOT_FOUND_RE = re.compile(r"No interpreter found for Python (?P<request>\S+)")
+
+
 _BOUND_RE = re.compile(r"(?:>=|~=|==|>)\s*(?P<minor>\d+\.\d+)")
 
 
@@ -118,7 +124,29 @@ def _requires_python_line(project: Project) -> int:
     return 0
 
 
-def _no_python(project: Project, stderr: str, python_origin: str | None = None) -> str | None:
+def _python_request(project: Project, env: Mapping[str, str]) -> tuple[str, str] | None:
+    """What tells uv which interpreter to use besides requires-python, as uv ranks it:
+    ``UV_PYTHON`` in the environment, else the project folder's ``.python-version`` (its first
+    entry; uv reads no folder above a project's). ``(where, value)``, or None."""
+    value = env.get("UV_PYTHON", "").strip()
+    if value:
+        return "UV_PYTHON (set in the environment)", value
+    path = project.path.parent / ".python-version"
+    if not path.is_file():
+        return None
+    for number, raw in enumerate(fs.read_text(path).text.splitlines(), start=1):
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            return str(Location(path, number)), line
+    return None
+
+
+def _no_python(
+    project: Project,
+    stderr: str,
+    python_origin: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> str | None:
     """reqconv's words for a lock that failed for want of a Python (uv's follow below them):
     which requires-python, from which file and line, what uv could not do, and what to do."""
     text = " ".join(stderr.split())
@@ -132,6 +160,34 @@ def _no_python(project: Project, stderr: str, python_origin: str | None = None) 
     minor = bound["minor"] if bound else "X.Y"
     download = _DOWNLOAD_FAILED_RE.search(text)
     broken = _BROKEN_RE.search(text)
+    request = _python_request(project, os.environ if env is None else env)
+    asked = _NOT_FOUND_RE.search(text)
+    if request is not None and (
+        "incompatible with the project's Python requirement" in text
+        or (asked is not None and not asked["request"].startswith(("<", ">", "=", "~", "!")))
+        # a pyenv shim that .python-version sent to a version pyenv does not have
+        or (broken is not None and "(set by " in text and ".python-version" in text)
+    ):
+        # uv was told which Python to use, by UV_PYTHON or .python-version: that is the cause
+        told, value = request
+        what = (
+            "does not satisfy it"
+            if "incompatible with the project's Python requirement" in text
+            else "is not installed, and uv may not download it (offline, or "
+            "UV_PYTHON_DOWNLOADS=never)"
+        )
+        fix = (
+            "unset UV_PYTHON or point it at a Python that requires-python admits"
+            if told.startswith("UV_PYTHON")
+            else f"change {told} to a Python that requires-python admits, or install {value} "
+            f"(`uv python install {value}`)"
+        )
+        return (
+            f"no Python for requires-python = {wanted!r} ({where}): uv uses the Python "
+            f"{told} names, {value}, which {what}: {fix}; or, if the service runs another "
+            "Python, say which: `reqconv convert --python X.Y` (a new pyproject.toml), or edit "
+            "requires-python"
+        )
     if broken is not None:
         why = (
             f"uv stopped at an interpreter it could not run, {broken['path']} (a pyenv shim of "
@@ -143,7 +199,7 @@ def _no_python(project: Project, stderr: str, python_origin: str | None = None) 
             f"({redact_text(download['url']).rsplit('/', 1)[-1]}: no network, or a proxy?)"
         )
     elif "incompatible with the project's Python requirement" in text:
-        why = "the Python uv was told to use (UV_PYTHON or --python) does not satisfy it"
+        why = "the Python uv was told to use does not satisfy it"
     else:
         why = (
             "no installed Python satisfies it, and uv may not download one (offline, or "
@@ -157,6 +213,52 @@ def _no_python(project: Project, stderr: str, python_origin: str | None = None) 
     )
 
 
+# uv's words for a package that needs a newer Python than requires-python lets in:
+# "Because omega==1.0 requires Python >=3.12 and your project depends on omega==1.0, ..." and
+# "the requested Python version (>=3.10) does not satisfy Python>=3.12 and omega==1.0 depends
+# on Python>=3.12".
+_NEEDS_PYTHON_RE = re.compile(
+    r"(?P<pkg>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<ver>[^\s,]+) (?:requires|depends on) "
+    r"Python ?(?P<spec>[<>=!~][^\s,]*(?:, ?[<>=!~][^\s,]*)*)"
+)
+_DIRECT_RE = re.compile(r"your project depends on (?P<pkg>[A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _python_floor(
+    project: Project,
+    stderr: str,
+    python_origin: str | None,
+    origins: Mapping[str, Location],
+) -> InputError | None:
+    """A package whose every allowed version needs a newer Python than the lowest one the
+    service is said to run on (the source of requires-python): bad input, naming both lines."""
+    from packaging.utils import canonicalize_name
+
+    text = " ".join(stderr.split())
+    match = _NEEDS_PYTHON_RE.search(text)
+    wanted = project.requires_python
+    if match is None or wanted is None:
+        return None
+    name = canonicalize_name(match["pkg"])
+    direct = _DIRECT_RE.search(text)
+    origin = origins.get(name) or (
+        origins.get(canonicalize_name(direct["pkg"])) if direct is not None else None
+    )
+    if origin is None:
+        return None  # not a line of the requirements: uv's own message says it best
+    where = python_origin or f"in {Location(project.path, _requires_python_line(project))}"
+    bound = _BOUND_RE.search(wanted)
+    low = bound["minor"] if bound else wanted
+    via = "" if origins.get(name) is not None or direct is None else f" (through {direct['pkg']})"
+    return InputError(
+        f"{match['pkg']}=={match['ver']}{via} requires Python {match['spec']}, but requires-python "
+        f"= {wanted!r} ({where}) has the service run on Python {low} too, where it cannot "
+        f"install: move that source to a Python that {match['spec']} admits, or pin a "
+        f"{match['pkg']} that supports Python {low}",
+        origin,
+    )
+
+
 def run_lock(
     runner: Runner,
     argv: list[str],
@@ -164,6 +266,7 @@ def run_lock(
     project: Project,
     *,
     python_origin: str | None = None,
+    origins: Mapping[str, Location] | None = None,
 ) -> None:
     """``uv lock``, its failures explained where uv's message falls short.
 
@@ -172,7 +275,9 @@ def run_lock(
     project (offline: a missing setuptools), which says nothing of the line to fix; that becomes
     the requirement's own error. Checked only after uv failed: uv accepts a few forms packaging
     refuses (``>=1.0.*``), and a lock that works stays so; a resolution that found no solution
-    read the requirements, and goes to the pin handling.
+    read the requirements, and goes to the pin handling; given the requirement lines
+    (``origins``: name -> line, a lock with no pins left to drop), one whose package needs a newer
+    Python than requires-python's floor is an ``InputError`` naming that line and the floor's.
     """
     try:
         runner(argv, cwd=root, timeout=uv.DEFAULT_TIMEOUT)
@@ -185,6 +290,13 @@ def run_lock(
             stderr = f"{e.stderr.rstrip()}\n{hint}"
             raise UvError(e.message, argv=e.argv, returncode=e.returncode, stderr=stderr) from e
         if NO_SOLUTION in " ".join(e.stderr.split()):
+            floor = (
+                None
+                if origins is None
+                else _python_floor(project, e.stderr, python_origin, origins)
+            )
+            if floor is not None:
+                raise floor from e
             raise
         invalid = _invalid_requirement(project)
         if invalid is not None:

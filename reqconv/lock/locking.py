@@ -206,7 +206,13 @@ def lock_service(
             applied = []  # uv.lock holds every pin: a plain lock keeps them as preferences
         # else every pin goes to uv, the held ones too: else uv could move one to fit another
 
-    def lock(*, from_cache: bool = False) -> None:
+    # Each requirement's first line: a package that needs a newer Python than requires-python
+    # lets in is named there (exit 2), once no pin is left to drop.
+    origins: dict[str, Location] = {}
+    for demand in demands:
+        origins.setdefault(demand.name, demand.origin)
+
+    def lock(*, from_cache: bool = False, pinned: bool = False) -> None:
         argv = uv.build_lock_argv(
             uv_path,
             root.absolute(),
@@ -214,7 +220,14 @@ def lock_service(
             upgrade_packages=upgrade_packages,
             offline=offline or from_cache,
         )
-        run_lock(runner, argv, root, project, python_origin=python_origin)
+        run_lock(
+            runner,
+            argv,
+            root,
+            project,
+            python_origin=python_origin,
+            origins=None if pinned else origins,
+        )
 
     if applied:
         remaining = list(applied)
@@ -222,7 +235,7 @@ def lock_service(
         while remaining:
             _write(tx, project.path, _add_constraints(project, remaining))
             try:
-                lock()
+                lock(pinned=True)
                 break
             except UvError as e:
                 unwrapped = " ".join(e.stderr.split())

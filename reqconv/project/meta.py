@@ -15,6 +15,7 @@ from reqconv.errors import InputError, InputErrors, Location
 from reqconv.model import Conversion, Diagnostic, ProjectMeta
 
 if TYPE_CHECKING:
+    from reqconv.docker.builds import Build
     from reqconv.project.pythons import PythonChoice
 
 __all__ = ["itself_text", "project_meta", "self_install"]
@@ -33,6 +34,7 @@ def project_meta(
     root: Path,
     *,
     dockerfiles: Sequence[Path] = (),
+    builds: Sequence[Build] = (),
     compiled: Sequence[Path] = (),
     dependencies: frozenset[str] = frozenset(),
     name: str | None = None,
@@ -44,7 +46,7 @@ def project_meta(
     ``--python X.Y``) with where it came from (``pythons.choose``)."""
     from packaging.utils import canonicalize_name
 
-    from reqconv.docker import builds
+    from reqconv.docker.builds import repository_top
     from reqconv.project import pythons
     from reqconv.requirements import discover
 
@@ -78,11 +80,12 @@ def project_meta(
     choice = pythons.choose(
         root,
         dockerfiles=dockerfiles,
+        builds=builds,
         compiled=compiled,
         option=python_option,
         existing=existing_python,
         pyproject_text=existing_text,
-        top=builds.repository_top(root),
+        top=repository_top(root),
     )
     if choice.how == "interpreter":
         diagnostics.append(
@@ -92,6 +95,18 @@ def project_meta(
                 "reqconv: no Dockerfile that builds this service, .python-version or runtime.txt "
                 "says which Python it runs; give --python X.Y to choose",
                 location=Location(root),
+            )
+        )
+    decided = "--python" if choice.how == "option" else str(choice.location)
+    for source in choice.excluded():  # --python or the existing value decided above it
+        diagnostics.append(
+            Diagnostic(
+                code="python-excluded",
+                message=f"this says the service runs Python {source.version} ({source.detail}), "
+                f'which requires-python = "{choice.requires_python}" ({decided}) excludes: a lock '
+                "for it may not install there (and uv refuses a .python-version it excludes); "
+                "change one of the two so that they agree",
+                location=source.location,
             )
         )
     meta = ProjectMeta(name=name, requires_python=choice.requires_python, package=False)

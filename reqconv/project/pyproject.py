@@ -771,7 +771,9 @@ def _uv_empty(uv: UvSettings) -> bool:
     return uv == UvSettings()
 
 
-def _merge_uv(doc: tomlkit.TOMLDocument, settings: UvSettings, path: Path) -> None:
+def _merge_uv(
+    doc: tomlkit.TOMLDocument, settings: UvSettings, path: Path, kind: str = "group"
+) -> None:
     if _uv_empty(settings):
         return
     only_tables = settings == UvSettings(indexes=settings.indexes, sources=settings.sources)
@@ -801,6 +803,53 @@ def _merge_uv(doc: tomlkit.TOMLDocument, settings: UvSettings, path: Path) -> No
         _set(uv, "no-index", True)
     if settings.config_settings_package:
         _merge_config_settings(uv, settings.config_settings_package)
+    if settings.conflicts:
+        _merge_conflicts(uv, settings.conflicts, kind)
+
+
+def _conflict_set(value: object) -> frozenset[tuple[str, str]]:
+    """One ``[tool.uv] conflicts`` entry as ``{(kind, name)}`` (``kind`` is group or extra)."""
+    found: set[tuple[str, str]] = set()
+    for item in value if isinstance(value, list) else []:
+        if isinstance(item, dict):
+            for kind in ("group", "extra"):
+                name = item.get(kind)
+                if isinstance(name, str):
+                    found.add((kind, str(canonicalize_name(name))))
+    return frozenset(found)
+
+
+def _merge_conflicts(uv: Table, conflicts: Sequence[tuple[str, ...]], kind: str) -> None:
+    """Each set of ``conflicts`` in ``[tool.uv] conflicts`` (as ``kind``), unless already there."""
+    existing = uv.get("conflicts")
+    have = {_conflict_set(item) for item in (existing.unwrap() if existing is not None else [])}
+    wanted = [names for names in conflicts if frozenset((kind, n) for n in names) not in have]
+    if not wanted:
+        return
+    rows = ["[" + ", ".join(_inline([(kind, name)]) for name in names) + "]" for names in wanted]
+    if existing is None:
+        _put_array(uv, "conflicts", _array_text(rows))
+        return
+    for row in rows:
+        cast(Array, existing).append(_parse_value(row))
+
+
+def _merge_variants(doc: tomlkit.TOMLDocument, variants: Sequence[tuple[str, str]]) -> None:
+    """``[tool.reqconv] variants = { NAME = "FILE" }``: the alternative sets, for later runs."""
+    if not variants:
+        return
+    value = _inline([(_key(name), file) for name, file in variants])
+    tool = doc.get("tool")
+    if tool is None:
+        doc["tool"] = tomlkit.table(is_super_table=True)
+        tool = doc["tool"]
+    reqconv = cast(Table, tool).get("reqconv")
+    if reqconv is None:
+        cast(Table, tool)["reqconv"] = _parse_table("[tool.reqconv]", f"variants = {value}\n")
+        return
+    current = reqconv.get("variants")
+    if current is None or current.unwrap() != dict(variants):
+        reqconv["variants"] = _parse_value(value)
 
 
 _BARE_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
@@ -1019,6 +1068,7 @@ _MANAGED_UV = frozenset(
         "allow-insecure-host",
         "no-index",
         "config-settings-package",
+        "conflicts",
     }
 )
 _LAYOUT_HINT = (
@@ -1050,6 +1100,7 @@ def _unmanaged(data: Data) -> dict[str, object]:
                 tool["uv"] = kept
             else:
                 del tool["uv"]
+        tool.pop("reqconv", None)  # variants: written by ``_merge_variants``
         if tool:
             out["tool"] = tool
         else:
@@ -1166,6 +1217,15 @@ def _missing(spec: DependencySpec, style: Style | None) -> Callable[[Data, _Part
             return "[tool.uv].no-index"
         if spec.uv.prerelease is not None and uv.get("prerelease") != spec.uv.prerelease:
             return "[tool.uv].prerelease"
+        have = {_conflict_set(item) for item in uv.get("conflicts", [])}
+        if any(
+            frozenset((k, n) for n in names) not in have
+            for names in spec.uv.conflicts
+            for k in ["group" if chosen == "groups" else "extra"]
+        ):
+            return "[tool.uv].conflicts"
+        if spec.variants and _lookup(data, "tool", "reqconv", "variants") != dict(spec.variants):
+            return "[tool.reqconv].variants"
         return None
 
     return check
@@ -1205,7 +1265,8 @@ def apply(text: str, spec: DependencySpec, *, path: Path, style: Style | None = 
             wants = [_want_requirement(d.requirement) for d in spec.dependencies]
             _merge_array(project, "dependencies", wants, path, "[project].dependencies")
         _merge_groups(doc, spec, chosen, parts, path)
-        _merge_uv(doc, spec.uv, path)
+        _merge_uv(doc, spec.uv, path, "group" if chosen == "groups" else "extra")
+        _merge_variants(doc, spec.variants)
 
     return _edit(text, path, change, _missing(spec, style))
 

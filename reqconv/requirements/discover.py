@@ -30,6 +30,9 @@ Rules (``name`` relative to the service folder; docs/convert.md, "How main and g
   (a copy taken elsewhere) it is all there is, and keeps its role.
 - Several files may feed one table (``requirements.txt`` and ``requirements/base.txt`` both feed main;
   when one ``-r``'s the other, normalize folds the include).
+- Alternative sets (docs/variants.md): a file named by ``--variant NAME=FILE``, or recorded in
+  ``pyproject.toml`` ``[tool.reqconv] variants`` by an earlier convert, is the role of group
+  ``NAME`` with ``variant`` set (``with_variants``); ``discover`` applies the recorded ones.
 
 Order: main roles first, then groups by name; within a table, top-level files before
 ``requirements/`` ones, then by name.
@@ -62,6 +65,8 @@ __all__ = [
     "is_group_label",
     "is_valid_name",
     "project_name",
+    "recorded_variants",
+    "with_variants",
 ]
 
 #: Labels whose requirements are the application's own runtime dependencies.
@@ -330,11 +335,72 @@ def _on_uv(root: Path) -> bool:
     return "dependencies" in project or (isinstance(dynamic, list) and "dependencies" in dynamic)
 
 
+def recorded_variants(root: Path) -> tuple[tuple[str, Path], ...]:
+    """The alternative sets an earlier convert recorded in ``pyproject.toml``
+    (``[tool.reqconv] variants = { NAME = "FILE" }``), each as ``(NAME, FILE)``; none when there is
+    no such table or it cannot be read (convert reports a broken pyproject.toml itself)."""
+    import tomllib
+
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return ()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ()
+    tool = data.get("tool")
+    reqconv = tool.get("reqconv") if isinstance(tool, dict) else None
+    variants = reqconv.get("variants") if isinstance(reqconv, dict) else None
+    if not isinstance(variants, dict):
+        return ()
+    return tuple(
+        (name, Path(file))
+        for name, file in variants.items()
+        if isinstance(file, str) and (root / file).is_file()
+    )
+
+
+def with_variants(
+    root: Path, roles: Sequence[Role], variants: Sequence[tuple[str, Path]], flag: str = "--variant"
+) -> tuple[Role, ...]:
+    """``roles`` with each ``(NAME, FILE)`` made the alternative set ``NAME``: the role of FILE
+    (its ``.in`` or its compiled ``.txt``) becomes group ``NAME`` with ``variant`` set; a FILE no
+    role holds gets a role of its own."""
+    if not variants:
+        return tuple(roles)
+    out = list(roles)
+    names: set[str] = set()
+    for name, relative in variants:
+        if not _VALID_NAME_RE.match(name):
+            raise InputError(
+                f"{flag} {name}={relative}: not a valid group name (letters, digits, and -_. "
+                "inside; PEP 735)"
+            )
+        group = group_name(name)
+        if group in names:
+            raise InputError(f"{flag} {name}={relative}: the set {group!r} is named twice")
+        names.add(group)
+        path = Path(os.path.normpath(root / relative))
+        index = next((i for i, role in enumerate(out) if path in (role.path, role.compiled)), None)
+        if index is None:
+            found = _role(root, relative, group, f"{flag} {name}")
+            out.append(Role(path=found.path, group=group, compiled=found.compiled, variant=True))
+            continue
+        role = out[index]
+        if role.variant and role.group != group:
+            raise InputError(
+                f"{flag} {name}={relative}: the file is already the set {role.group!r}"
+            )
+        out[index] = Role(path=role.path, group=group, compiled=role.compiled, variant=True)
+    return tuple(sorted(out, key=lambda role: _order(role, root)))
+
+
 def discover_exports(root: Path) -> tuple[tuple[Role, ...], tuple[UvExport, ...]]:
     """``discover``'s roles, and the uv exports among the files found (kept as roles only when
     ``converted``)."""
     names = _list(root, "") + _list(root / _SUBDIR, _SUBDIR + "/")
     roles = _pair_by_header(root, classify(root, names))
+    roles = with_variants(root, roles, recorded_variants(root), "[tool.reqconv] variants:")
     exports: list[UvExport] = []
     on_uv: bool | None = None
     for role in roles:

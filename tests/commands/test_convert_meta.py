@@ -87,6 +87,15 @@ def test_compose_built_dockerfile_above_the_service(tmp_path: Path) -> None:
         "from": "dockerfile",
         "location": f"{target / 'deploy' / 'api.Dockerfile'}:1",
         "detail": "Python 3.13 image",
+        "sources": [
+            {
+                "version": "3.13",
+                "from": "dockerfile",
+                "location": f"{target / 'deploy' / 'api.Dockerfile'}:1",
+                "detail": "Python 3.13 image",
+                "admitted": True,
+            }
+        ],
     }
 
 
@@ -221,3 +230,29 @@ def test_folder_named_like_a_dependency_gets_a_name_apart(tmp_path: Path) -> Non
     _assert_idempotent(target)
     with pytest.raises(InputError, match="--name alpha: the service depends on a package"):
         _convert(_service(tmp_path / "other", {"requirements.txt": "alpha\n"}), name="alpha")
+
+
+def test_compose_build_args_lower_the_python_an_arg_default_names(tmp_path: Path) -> None:
+    target = _service(
+        tmp_path,
+        {
+            "docker-compose.yml": (
+                "services:\n  api:\n    build:\n      context: .\n"
+                "      args:\n        PYTHON_VERSION: '3.10'\n"
+            ),
+            "Dockerfile": (
+                "ARG PYTHON_VERSION=3.12\nFROM python:${PYTHON_VERSION}-slim\n"
+                "COPY requirements.txt .\n"
+            ),
+            "requirements.txt": "alpha\n",
+        },
+    )
+    code, out = _convert(target, mode=WriteMode(json=True))
+    assert code == 0
+    python = json.loads(out.stdout)["services"][0]["requires_python"]
+    assert (python["value"], python["from"]) == (">=3.10", "compose")
+    assert python["location"].startswith(f"{target / 'docker-compose.yml'}:")
+    assert [(s["version"], s["from"]) for s in python["sources"]] == [
+        ("3.12", "dockerfile"),
+        ("3.10", "compose"),
+    ]

@@ -234,8 +234,9 @@ def test_consecutive_self_upgrades_go_together() -> None:
     )
     assert result.text == (
         "FROM python:3.12-slim\n"
-        "ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0 UV_NATIVE_TLS=1\n"
-        f"RUN {UV_MOUNT} uv venv /opt/venv\n"
+        "ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0 UV_CACHE_DIR=/root/.cache/uv"
+        " UV_NATIVE_TLS=1\n"
+        f"RUN {UV_MOUNT} {CACHE_MOUNT} uv venv /opt/venv\n"
         'ENV VIRTUAL_ENV=/opt/venv PATH="/opt/venv/bin:$PATH"\n'
         + _run(
             UV_MOUNT,
@@ -1274,7 +1275,10 @@ def test_no_cache_mount_on_a_run_that_removes_the_cache_folder(rm: str) -> None:
     )
     result = rewrite(text, PLAN)
     assert f"    uv pip sync --require-hashes /tmp/requirements.lock && {rm}\n" in result.text
-    assert "--mount=type=cache" not in result.text
+    # only the `uv venv` RUN, which removes nothing, has uv's cache mounted
+    assert [line for line in result.text.splitlines() if "--mount=type=cache" in line] == [
+        f"RUN {UV_MOUNT} {CACHE_MOUNT} uv venv /opt/venv"
+    ]
     assert _codes(result) == [(3, "no-cache-mount")]
     assert result.buildkit_line == 3  # uv and the lock are still mounted
 
@@ -1372,9 +1376,7 @@ def test_uv_is_told_to_trust_the_certificates_the_stage_sets_up(setup: str, env:
         + "COPY requirements.txt .\nRUN pip install -r requirements.txt\n"
     )
     result = rewrite(text, PLAN)  # uv 0.9.5: before UV_SYSTEM_CERTS (uv 0.11)
-    assert f"ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0 {env}\n" in (
-        result.text
-    )
+    assert f"UV_PYTHON_DOWNLOADS=0 UV_CACHE_DIR=/root/.cache/uv {env}\n" in result.text
     assert [code for _line, code in _codes(result)] == ["tls-certificates"]
     assert rewrite(result.text, PLAN).text == result.text
 
@@ -1385,7 +1387,7 @@ def test_newer_uv_is_told_with_uv_system_certs() -> None:
         "COPY requirements.txt .\nRUN pip install -r requirements.txt\n"
     )
     result = rewrite(text, DockerPlan(uv_version="0.13.9"))
-    assert "UV_PYTHON_DOWNLOADS=0 UV_SYSTEM_CERTS=1\n" in result.text
+    assert "UV_PYTHON_DOWNLOADS=0 UV_CACHE_DIR=/root/.cache/uv UV_SYSTEM_CERTS=1\n" in result.text
 
 
 def test_uv_reads_the_system_store_pip_read_when_the_base_image_brings_the_ca() -> None:
@@ -1394,7 +1396,7 @@ def test_uv_reads_the_system_store_pip_read_when_the_base_image_brings_the_ca() 
     # (`invalid peer certificate: UnknownIssuer`): the rewrite must not make the install fail
     text = "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
     result = rewrite(text, DockerPlan(uv_version="0.13.9"))
-    env = "ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0 UV_SYSTEM_CERTS=1\n"
+    env = "UV_PYTHON_DOWNLOADS=0 UV_CACHE_DIR=/root/.cache/uv UV_SYSTEM_CERTS=1\n"
     assert env in result.text
     assert _codes(result) == []  # nothing this file did: said once in docs/docker.md
     assert "UV_NATIVE_TLS=1\n" in rewrite(text, PLAN).text  # uv before 0.11
@@ -1406,7 +1408,10 @@ def test_ssl_cert_file_is_read_by_uv_as_it_is() -> None:
         "COPY requirements.txt .\nRUN pip install -r requirements.txt\n"
     )
     result = rewrite(text, PLAN)
-    assert "ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0\n" in result.text
+    assert (
+        "ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0 UV_CACHE_DIR=/root/.cache/uv\n"
+        in (result.text)
+    )
     assert _codes(result) == []
 
 
@@ -1505,7 +1510,11 @@ def test_a_stage_built_from_one_that_synced_adds_to_its_venv() -> None:
         plan,
     )
     assert "    uv pip sync --require-hashes /tmp/requirements.lock\n" in result.text
-    assert "    uv pip install --no-deps -e .\nFROM base AS dev\n" in result.text
+    # the project's own RUN builds it: uv's cache is mounted there too
+    assert (
+        f"RUN {UV_MOUNT} \\\n    {CACHE_MOUNT} \\\n    uv pip install --no-deps -e .\nFROM base AS dev\n"
+        in (result.text)
+    )
     assert "    uv pip install --require-hashes -r requirements-dev.lock\n" in result.text
     assert rewrite(result.text, plan).text == result.text
 
@@ -1616,3 +1625,60 @@ def test_a_lock_whose_requirements_install_the_project_installs_it_after_the_syn
             other,
         ).text
     )
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        pytest.param("ARG HOME=/app\nENV HOME=${HOME}\n", id="home"),
+        pytest.param("ENV XDG_CACHE_HOME=/app/.cache\n", id="xdg"),
+        pytest.param("ENV HOME=/home/app\nWORKDIR /home/app\n", id="home-literal"),
+    ],
+)
+def test_uv_cache_dir_is_pinned_to_the_cache_mount_whatever_home_says(setup: str) -> None:
+    # issue 15: with HOME=/app uv cached into /app/.cache/uv, inside the layer, while the cache
+    # mount stood idle at /root/.cache/uv (+525 MB against pip's image)
+    text = (
+        "FROM python:3.12-slim\n"
+        + setup
+        + "COPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    )
+    result = rewrite(text, PLAN)
+    env = next(line for line in result.text.splitlines() if "UV_COMPILE_BYTECODE" in line)
+    assert "UV_CACHE_DIR=/root/.cache/uv" in env.split()
+    cached = [line for line in result.text.splitlines() if "--mount=type=cache" in line]
+    assert cached == [f"RUN {UV_MOUNT} {CACHE_MOUNT} uv venv /opt/venv", f"    {CACHE_MOUNT} \\"]
+    assert rewrite(result.text, PLAN).text == result.text
+
+
+def test_a_stage_own_uv_cache_dir_is_where_the_cache_is_mounted() -> None:
+    text = (
+        "FROM python:3.12-slim\nENV UV_CACHE_DIR=/var/cache/uv\n"
+        "COPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    )
+    result = rewrite(text, PLAN)
+    assert "UV_CACHE_DIR=/root" not in result.text
+    assert "--mount=type=cache,target=/root/.cache/uv" not in result.text
+    assert result.text.count("--mount=type=cache,target=/var/cache/uv") == 2  # venv and sync
+
+
+def test_a_stage_own_uv_env_gets_the_cache_dir_pinned() -> None:
+    text = (
+        "FROM python:3.12-slim\nENV UV_COMPILE_BYTECODE=1 HOME=/app\n"
+        "COPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+        "RUN pip install -r requirements.txt\n"
+    )
+    result = rewrite(text, PLAN)
+    assert result.text.count("ENV UV_CACHE_DIR=/root/.cache/uv\n") == 1  # once per stage
+    assert result.text.index("ENV UV_CACHE_DIR") < result.text.index("uv venv")
+
+
+def test_pip_cache_mount_elsewhere_becomes_uv_cache_dir() -> None:
+    text = (
+        "FROM python:3.12-slim\nENV HOME=/home/app\nCOPY requirements.txt .\n"
+        "RUN --mount=type=cache,id=pip,target=/home/app/.cache/pip,sharing=locked \\\n"
+        "    pip install -r requirements.txt\n"
+    )
+    result = rewrite(text, PLAN)
+    assert "--mount=type=cache,id=pip,target=/root/.cache/uv,sharing=locked" in result.text
+    assert "UV_CACHE_DIR=/root/.cache/uv" in result.text

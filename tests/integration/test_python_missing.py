@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,11 @@ def test_no_python_for_requires_python_is_explained(
     assert message.startswith(
         f"no Python for requires-python = '>=3.99' (in {service / 'pyproject.toml'}:4): "
     )
-    assert "`uv python install 3.99`" in message
+    if uv_python:  # the real cause is named, not a guess
+        assert "uv uses the Python UV_PYTHON (set in the environment) names, " in message
+        assert "unset UV_PYTHON or point it at a Python that requires-python admits" in message
+    else:
+        assert "`uv python install 3.99`" in message
     assert "--python X.Y" in message
     assert uv_says in message  # uv's own words follow
     assert (service / "pyproject.toml").read_text() == text
@@ -129,3 +134,57 @@ def test_a_broken_interpreter_on_path_is_named(tmp_path: Path) -> None:
     assert "uv stopped at an interpreter it could not run, /root/.pyenv/shims/python3.13" in (
         excinfo.value.message
     )
+
+
+@pytest.mark.parametrize(
+    ("version_file", "requires", "uv_says", "what"),
+    [
+        pytest.param(
+            f"{sys.version_info.major}.{sys.version_info.minor}",
+            f">={sys.version_info.major}.{sys.version_info.minor + 1}",
+            "The Python request from `.python-version` resolved to",
+            "which does not satisfy it",
+            id="excluded",
+        ),
+        pytest.param(
+            "3.99",
+            f">={sys.version_info.major}.{sys.version_info.minor}",
+            "No interpreter found for Python 3.99",
+            "which is not installed",
+            id="missing",
+        ),
+    ],
+)
+def test_a_python_version_file_that_uv_follows_is_named(
+    uv_env: UvEnv,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    version_file: str,
+    requires: str,
+    uv_says: str,
+    what: str,
+) -> None:
+    # issue 15: uv selects its interpreter from .python-version; reqconv blamed "UV_PYTHON or
+    # --python", which nobody had set
+    monkeypatch.delenv("UV_PYTHON")
+    # the Python that runs the tests on PATH, and no pyenv shim (which reads .python-version too)
+    monkeypatch.setenv("PATH", str(Path(sys.executable).resolve().parent))
+    service = tmp_path / "svc"
+    service.mkdir()
+    (service / ".python-version").write_text(f"# local development\n{version_file}\n")
+    (service / "pyproject.toml").write_text(
+        f'[project]\nname = "svc"\nversion = "0.1.0"\nrequires-python = "{requires}"\n'
+        'dependencies = ["alpha"]\n\n[tool.uv]\npackage = false\n'
+    )
+    with pytest.raises(UvError) as excinfo, fs.Transaction() as tx:
+        lock_service(service, tx=tx)
+    message = str(excinfo.value)
+    assert f"uv uses the Python {service / '.python-version'}:2 names, {version_file}, {what}" in (
+        message
+    )
+    assert f"change {service / '.python-version'}:2 to a Python that requires-python admits" in (
+        message
+    )
+    assert "UV_PYTHON or" not in message
+    assert "UV_PYTHON (set" not in message
+    assert uv_says in message

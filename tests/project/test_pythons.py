@@ -26,13 +26,75 @@ def test_lowest_python_of_any_stage_of_any_dockerfile(tmp_path: Path) -> None:
     choice = pythons.choose(tmp_path, dockerfiles=[prod, dev])
     assert (choice.requires_python, choice.how) == (">=3.12", "dockerfile")
     assert choice.location == Location(prod, 3)
-    assert choice.describe() == f'requires-python = ">=3.12" from {prod}:3 (Python 3.12 image)'
+    assert choice.describe() == (
+        f'requires-python = ">=3.12" from {prod}:3 (Python 3.12 image); also admits '
+        f"{prod}:1 (Python 3.13 image), {dev}:2 (Python 3.14 image)"
+    )
 
 
-def test_dockerfile_beats_python_version_file(tmp_path: Path) -> None:
+def test_the_lowest_of_disagreeing_sources_admits_them_all(tmp_path: Path) -> None:
+    # issue 15: .python-version 3.10 (local development), FROM python:3.11-slim (production):
+    # >=3.11 from the Dockerfile made uv refuse the 3.10 that .python-version selects
+    dockerfile = _write(tmp_path / "Dockerfile", "FROM python:3.11-slim\n")
+    version_file = _write(tmp_path / ".python-version", "3.10\n")
+    runtime = _write(tmp_path / "runtime.txt", "python-3.12.1\n")
+    choice = pythons.choose(tmp_path, dockerfiles=[dockerfile])
+    assert (choice.requires_python, choice.how, choice.location) == (
+        ">=3.10",
+        "python-version",
+        Location(version_file, 1),
+    )
+    assert [(s.version, s.how, s.location) for s in choice.sources] == [
+        ("3.11", "dockerfile", Location(dockerfile, 1)),
+        ("3.10", "python-version", Location(version_file, 1)),
+        ("3.12", "runtime-txt", Location(runtime, 1)),
+    ]
+    assert choice.excluded() == []
+    assert choice.describe() == (
+        f'requires-python = ">=3.10" from {version_file}:1 (3.10); also admits '
+        f"{dockerfile}:1 (Python 3.11 image), {runtime}:1 (python-3.12.1)"
+    )
+
+
+def test_option_and_existing_value_report_the_sources_they_exclude(tmp_path: Path) -> None:
     dockerfile = _write(tmp_path / "Dockerfile", "FROM python:3.12\n")
-    _write(tmp_path / ".python-version", "3.10\n")
-    assert pythons.choose(tmp_path, dockerfiles=[dockerfile]).how == "dockerfile"
+    version_file = _write(tmp_path / ".python-version", "3.10\n")
+    by_option = pythons.choose(tmp_path, dockerfiles=[dockerfile], option="3.11")
+    assert by_option.requires_python == ">=3.11"
+    assert [s.location for s in by_option.excluded()] == [Location(version_file, 1)]
+    assert "also admits " + f"{dockerfile}:1" in by_option.describe()
+    kept = pythons.choose(
+        tmp_path,
+        dockerfiles=[dockerfile],
+        existing=">=3.12",
+        pyproject_text='[project]\nrequires-python = ">=3.12"\n',
+    )
+    assert [s.location for s in kept.excluded()] == [Location(version_file, 1)]
+
+
+def test_compose_build_args_name_the_python_a_from_runs(tmp_path: Path) -> None:
+    from reqconv.docker.builds import Build
+
+    dockerfile = _write(
+        tmp_path / "Dockerfile",
+        "ARG PYTHON_VERSION=3.12\nFROM python:${PYTHON_VERSION}-slim\nRUN true\n",
+    )
+    compose = Location(tmp_path / "docker-compose.yml", 4)
+    build = Build(
+        dockerfile=dockerfile,
+        context=tmp_path,
+        how="compose",
+        origin=compose,
+        args=(("PYTHON_VERSION", "3.10"), ("OTHER", "x")),
+    )
+    choice = pythons.choose(tmp_path, dockerfiles=[dockerfile], builds=[build])
+    assert (choice.requires_python, choice.how, choice.location) == (">=3.10", "compose", compose)
+    assert choice.detail == "build.args PYTHON_VERSION=3.10: Dockerfile:2 runs python:3.10-slim"
+    # an arg the Dockerfile does not declare before FROM changes nothing
+    other = Build(
+        dockerfile=dockerfile, context=tmp_path, how="compose", origin=compose, args=(("X", "1"),)
+    )
+    assert pythons.choose(tmp_path, dockerfiles=[dockerfile], builds=[other]).how == "dockerfile"
 
 
 def test_python_version_file_above_the_service_up_to_the_top(tmp_path: Path) -> None:
@@ -161,3 +223,16 @@ def test_pip_compile_header_after_dockerfiles(tmp_path: Path) -> None:
     assert (
         pythons.choose(tmp_path, dockerfiles=[dockerfile], compiled=[compiled]).how == "dockerfile"
     )
+
+
+def test_a_source_the_option_excludes_is_a_warning_at_its_line(tmp_path: Path) -> None:
+    from reqconv.project.meta import project_meta
+
+    version_file = _write(tmp_path / ".python-version", "3.10\n")
+    meta, _choice, diagnostics = project_meta(tmp_path, python="3.12")
+    assert meta.requires_python == ">=3.12"
+    assert [(d.code, d.location) for d in diagnostics] == [
+        ("python-excluded", Location(version_file, 1))
+    ]
+    assert 'requires-python = ">=3.12" (--python) excludes' in diagnostics[0].message
+    assert "Python 3.10" in diagnostics[0].message
