@@ -139,5 +139,6 @@ def run_all(
             # The workers got the same Ctrl-C and roll their own service back.
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+    _drain(events, on_event)  # the workers have exited: what they said has all arrived
     events.close()
     return [results[i] for i in range(len(jobs))]

@@ -85,6 +85,7 @@ class Progress:
         self._done = 0
         self._terminal = terminal
         self._stages: dict[Path, str] = {}
+        self._finished: set[Path] = set()
         self._live: rich.progress.Progress | None = None
         self._task: rich.progress.TaskID | None = None
 
@@ -138,8 +139,10 @@ class Progress:
     def event(self, event: Event) -> None:
         """A service entered a stage or finished."""
         if event.report is None:
-            self._stages[event.path] = event.stage
+            if event.path not in self._finished:  # a worker's news can come after its report
+                self._stages[event.path] = event.stage
         else:
+            self._finished.add(event.path)
             self._stages.pop(event.path, None)
             self._done += 1
             if self._terminal.progress == "lines":

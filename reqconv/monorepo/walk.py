@@ -49,7 +49,8 @@ def _service_why(folder: Path) -> str | None:
     except InputError:
         roles, exports = (), ()
     if roles:
-        names = ", ".join(dict.fromkeys(r.path.relative_to(folder).as_posix() for r in roles))
+        paths = [p for r in roles for p in (r.path, r.compiled) if p is not None]
+        names = ", ".join(dict.fromkeys(p.relative_to(folder).as_posix() for p in paths))
         return f"requirements files: {names}"
     if exports:
         return "uv exports of its uv.lock (already on uv)"
