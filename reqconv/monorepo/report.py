@@ -210,8 +210,8 @@ def details_text(
         for path, details in by_file.items():
             out.append(f"  {_relative(path, report.path) if path else '(service)'}")
             out += [f"    {d.where or '-'}: {d.severity}: {d.message}" for d in details]
-        if not quiet:
-            out += [f"  wrote {path}" for path in report.written]
+        if not quiet and report.written:
+            out.append("  wrote " + ", ".join(_relative(p, report.path) for p in report.written))
         if verbose:
             out += [f"  uv ({seconds:.2f} s): {command}" for command, seconds in report.uv_runs]
             out.append(f"  {report.seconds:.2f} s in all")

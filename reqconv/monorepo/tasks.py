@@ -197,6 +197,22 @@ def _packages(root: Path) -> int | None:
     return sum(1 for package in summary.packages if not package.root)
 
 
+def _groups(root: Path) -> tuple[str, ...]:
+    """The groups (and extras) of the service's pyproject.toml, for ``lock``'s summary."""
+    import tomllib
+
+    try:
+        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ()
+    project = data.get("project")
+    extras = project.get("optional-dependencies") if isinstance(project, dict) else None
+    groups = data.get("dependency-groups")
+    return tuple(
+        str(name) for table in (groups, extras) if isinstance(table, dict) for name in table
+    )
+
+
 def _convert(job: Job[ConvertSettings], report: ServiceReport) -> None:
     from reqconv import service
 
@@ -297,6 +313,7 @@ def _lock(job: Job[LockRunSettings], report: ServiceReport) -> None:
             upgrade_packages=options.upgrade_packages,
             offline=options.offline,
         )
+    report.groups = _groups(job.root)
     report.written = [path.as_posix() for path in result.written]
     report.status = "locked" if result.written else "up to date"
     report.moved = tuple(change.reason for change in result.changed)

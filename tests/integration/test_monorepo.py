@@ -11,6 +11,7 @@ Python it does not have, and downloads are off).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
@@ -208,3 +209,20 @@ def test_one_broken_service_leaves_the_others_converted(
         assert re.search(rf"^{re.escape(name)}\s+converted\s", out, re.MULTILINE), out
         assert (monorepo / name / "pyproject.toml").read_text() == _expected_pyproject(name)
         assert (monorepo / name / "requirements.lock").is_file()
+
+
+def test_monorepo_bench_prints_the_ratio_of_two_jobs_to_one(
+    uv_env: UvEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What `nox -s bench` runs, at its smallest: it works and says the ratio; no time is asserted.
+    spec = importlib.util.spec_from_file_location(
+        "monorepo_bench", ROOT / "bench" / "monorepo_bench.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    results = bench.main(["--runs", "1", "--services", "3", "--packages", "12"])
+    assert set(results) == {"monorepo-j1", "monorepo-j2", "monorepo-ratio"}
+    assert results["monorepo-ratio"] == results["monorepo-j2"] / results["monorepo-j1"]
+    assert "ratio -j 2 / -j 1" in capsys.readouterr().out
