@@ -9,8 +9,10 @@ import pty
 import re
 import select
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from reqconv.commands import WriteMode
 from reqconv.errors import InputError, Location
 from reqconv.monorepo import report, run, tasks, walk
 from reqconv.monorepo.report import Detail, ServiceReport
-from tests._builders import write_files
+from tests._builders import fake_uv, write_files
 from tests.integration.test_lock import exit_code_of, snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -367,3 +369,30 @@ def test_jobs_and_verbose_need_all(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_code_of(["convert", "-j", "2", "."]) == 2
     assert "only with --all" in capsys.readouterr().err
     assert exit_code_of(["convert", "--all", "--color", "sometimes", "."]) == 2
+
+
+def test_sigterm_stops_every_worker_and_each_restores_its_service(tmp_path: Path) -> None:
+    # A cancelled CI job: the parent is told to stop while two workers wait on `uv lock`.
+    repo = tmp_path / "repo"
+    shutil.copytree(MONOREPO, repo)
+    before = snapshot(repo)
+    started = tmp_path / "started"
+    uv_bin = fake_uv(tmp_path / "uv", f"echo lock >> {started}\nexec sleep 60\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UV_")}
+    env.update(UV=str(uv_bin), PRIVATE_PYPI_TOKEN="x")
+    argv = [sys.executable, "-m", "reqconv", "convert", "--all", "-j", "2", "--no-docker", "."]
+    process = subprocess.Popen(
+        argv, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    for _ in range(600):  # up to a minute for both workers to reach their lock
+        if started.exists() and len(started.read_text().splitlines()) >= 2:
+            break
+        time.sleep(0.1)
+    assert started.exists(), "no worker reached uv lock"
+    assert (repo / "apps/backend/pyproject.toml").exists()  # written, inside its transaction
+
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+
+    assert process.returncode == 130, err
+    assert snapshot(repo) == before  # every service as it was, no temp file left

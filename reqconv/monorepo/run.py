@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import os
 import queue as queue_module
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from reqconv import fs
 from reqconv.monorepo.report import Detail, ServiceReport
 
 if TYPE_CHECKING:
@@ -56,7 +58,27 @@ def stage(path: Path, name: str) -> None:
 
 
 def _init_worker(events: multiprocessing.queues.Queue[tuple[Path, str]]) -> None:
+    # Ctrl-C is the parent's to handle: it stops each worker once, with SIGTERM, which a worker's
+    # transaction turns into a rollback of its service (fs.terminate_as_interrupt). A second
+    # signal in the middle of that rollback would leave the service half restored.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _posts[:] = [lambda path, name: events.put((path, name))]
+
+
+# Set in a worker once a task of it was interrupted: the services queued to it never start.
+_interrupted: list[bool] = []
+
+
+def _guarded(task: Callable[[J], ServiceReport], job: J) -> ServiceReport:
+    """``task(job)`` in a worker, unless an earlier task there was interrupted (SIGTERM from the
+    parent): ProcessPoolExecutor hands a worker its next queued job even then."""
+    if _interrupted:
+        raise KeyboardInterrupt
+    try:
+        return task(job)
+    except KeyboardInterrupt:
+        _interrupted.append(True)
+        raise
 
 
 def workers_for(asked: int | None, services: int) -> int:
@@ -115,12 +137,15 @@ def run_all(
     context = multiprocessing.get_context("spawn")
     events: multiprocessing.queues.Queue[tuple[Path, str]] = context.Queue()
     results: dict[int, ServiceReport] = {}
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(events,)
-    ) as pool:
+    with (
+        fs.terminate_as_interrupt(),  # SIGTERM/SIGHUP stop the workers as Ctrl-C does
+        ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(events,)
+        ) as pool,
+    ):
         try:
             futures: dict[Future[ServiceReport], int] = {
-                pool.submit(task, job): i for i, job in enumerate(jobs)
+                pool.submit(_guarded, task, job): i for i, job in enumerate(jobs)
             }
             pending = set(futures)
             while pending:
@@ -136,7 +161,9 @@ def run_all(
                     results[index] = report
                     on_event(Event(jobs[index].root, "done", report))
         except KeyboardInterrupt:
-            # The workers got the same Ctrl-C and roll their own service back.
+            # Each worker rolls its own service back on SIGTERM; queued services never start.
+            for child in multiprocessing.active_children():
+                child.terminate()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
     _drain(events, on_event)  # the workers have exited: what they said has all arrived
