@@ -396,3 +396,14 @@ def test_sigterm_stops_every_worker_and_each_restores_its_service(tmp_path: Path
 
     assert process.returncode == 130, err
     assert snapshot(repo) == before  # every service as it was, no temp file left
+
+
+def test_options_that_name_one_services_files_are_refused_with_all(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert exit_code_of(["convert", "--all", "--main", "requirements.txt", str(MONOREPO)]) == 2
+    assert "--main, --group and --name name one service's files: not with --all" in (
+        capsys.readouterr().err
+    )
+    assert exit_code_of(["docker", "--all", "--dockerfile", "Dockerfile", str(MONOREPO)]) == 2
+    assert "--dockerfile names one service's files" in capsys.readouterr().err

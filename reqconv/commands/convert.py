@@ -25,6 +25,7 @@ from reqconv.commands import (
     unified_diff,
     wait_notice,
 )
+from reqconv.errors import InputError
 from reqconv.service import ServiceConversion
 
 if TYPE_CHECKING:
@@ -116,6 +117,9 @@ def run(options: ConvertOptions, out: Output) -> int:
     """Convert every service in ``options.paths``; returns 0, or 1 when ``--check`` finds work."""
     if options.every is not None:
         from reqconv.commands._all import run_all
+
+        if options.main is not None or options.groups or options.name is not None:
+            raise InputError("--main, --group and --name name one service's files: not with --all")
 
         each = dataclasses.replace(options, every=None)  # what a worker process gets
         mode = options.mode

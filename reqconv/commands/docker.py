@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from reqconv import fs
 from reqconv.commands import Output, WriteMode, diagnostic_json, unified_diff
 from reqconv.docker.plan import ServicePlan, missing_locks, plan_service, resolve_uv_version
+from reqconv.errors import InputError
 
 if TYPE_CHECKING:
     from reqconv.commands._all import AllOptions
@@ -60,6 +61,9 @@ def run(options: DockerOptions, out: Output, *, uv_version: str | None = None) -
     mode = options.mode
     if options.every is not None:
         from reqconv.commands._all import run_all
+
+        if options.dockerfiles:
+            raise InputError("--dockerfile names one service's files: not with --all")
 
         each = dataclasses.replace(options, every=None)  # what a worker process gets
         return run_all("docker", options.paths, each, out, options.every, mode=mode)
