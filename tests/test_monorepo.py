@@ -407,3 +407,22 @@ def test_options_that_name_one_services_files_are_refused_with_all(
     )
     assert exit_code_of(["docker", "--all", "--dockerfile", "Dockerfile", str(MONOREPO)]) == 2
     assert "--dockerfile names one service's files" in capsys.readouterr().err
+
+
+def test_an_interrupt_names_the_services_that_had_finished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reqconv.commands import _all
+
+    def task(job: tasks.Job[_Settings]) -> ServiceReport:
+        if job.root.name == "worker":
+            raise KeyboardInterrupt
+        return ServiceReport(path=job.root, status="converted", written=["pyproject.toml"])
+
+    monkeypatch.setitem(_all._TASKS, "convert", task)
+    assert exit_code_of(["convert", "--all", "-j", "1", str(MONOREPO / "apps")]) == 130
+    err = capsys.readouterr().err
+    assert (
+        f"reqconv: stopped; these services had finished and keep their changes: "
+        f"{(MONOREPO / 'apps/backend').as_posix()}; every other one is as it was"
+    ) in err

@@ -61,10 +61,25 @@ def run_all(
         )
     jobs = tasks.jobs([(f.path, f.why) for f in found.services], options)
     workers = run.workers_for(how.jobs, len(jobs))
+    finished: list[str] = []  # what an interrupt leaves done
+
+    def heard(event: run.Event) -> None:
+        progress.event(event)
+        if event.report is not None and event.report.written:
+            finished.append(event.path.as_posix())
+
     with how.terminal.progress_for(len(jobs)) as progress:
-        reports = run.run_all(
-            _TASKS[command], jobs, workers=workers, on_event=progress.event, tick=progress.tick
-        )
+        try:
+            reports = run.run_all(
+                _TASKS[command], jobs, workers=workers, on_event=heard, tick=progress.tick
+            )
+        except KeyboardInterrupt:
+            if finished:
+                out.err(
+                    f"reqconv: stopped; these services had finished and keep their changes: "
+                    f"{', '.join(finished)}; every other one is as it was"
+                )
+            raise
     if mode.json:
         out.out(json.dumps(report.reports_json(reports), indent=2))
         return report.worst(reports)
