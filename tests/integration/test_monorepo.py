@@ -189,6 +189,15 @@ def test_convert_all_converts_locks_and_rewrites_every_service(
         assert re.search(rf"^{re.escape(name)}\s+unchanged\s", out, re.MULTILINE), out
     assert exit_code_of(["convert", "--all", "--check", "-j", "1", "."]) == 0
 
+    # lock --all and docker --all see the same services, each already done.
+    capsys.readouterr()
+    assert exit_code_of(["lock", "--all", "--json", "."]) == 0
+    locked = {r["path"]: r for r in json.loads(capsys.readouterr().out)}
+    assert {r["status"] for r in locked.values()} == {"up to date"}
+    assert locked["apps/backend"]["groups"] == ["dev"]
+    assert exit_code_of(["docker", "--all", "--check", "."]) == 0
+    assert snapshot(monorepo) == before
+
 
 def test_one_broken_service_leaves_the_others_converted(
     monorepo: Path, capsys: pytest.CaptureFixture[str]
