@@ -246,7 +246,10 @@ def _refuse_a_root(root: Path) -> None:
     ``--all`` (``reqconv convert .`` at the top of a monorepo)."""
     from reqconv.monorepo.walk import find_services
 
-    below = find_services([root]).services
+    try:
+        below = find_services([root]).services
+    except InputError:  # a folder below that cannot be listed: the plain message then
+        return
     if below:
         names = ", ".join(found.path.as_posix() for found in below[:8])
         more = f" and {len(below) - 8} more" if len(below) > 8 else ""
