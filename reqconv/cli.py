@@ -520,7 +520,8 @@ _EPILOGS = {
         "  reqconv convert apps/backend\n"
         "  reqconv convert --dry-run --no-lock plugins/public/file-manager\n"
         "  reqconv convert --main requirements/prod.txt --group dev=requirements/dev.txt .\n"
-        "  reqconv convert --check apps/*   # in CI: exit 1 when a conversion is pending"
+        "  reqconv convert --check apps/*   # in CI: exit 1 when a conversion is pending\n"
+        "  reqconv convert --all -j 2 .     # every service below ., two at a time"
     ),
     "lock": (
         "Examples:\n\n\b\n"

@@ -102,7 +102,9 @@ class Progress:
             from rich.progress import Progress as Live
 
             console = Console(file=self._terminal.stream, force_terminal=True, highlight=False)
-            # auto_refresh off: no thread of rich's (``tick`` redraws); stdout is left alone.
+            # rich's refresh thread keeps the spinner and the clock going while a service locks
+            # (the workers are spawned, not forked: no thread is copied into them); stdout is
+            # left alone.
             self._live = Live(
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
@@ -111,7 +113,7 @@ class Progress:
                 TimeElapsedColumn(),
                 console=console,
                 transient=True,
-                auto_refresh=False,
+                refresh_per_second=8,
                 redirect_stdout=False,
                 redirect_stderr=False,
             )
