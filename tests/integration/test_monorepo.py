@@ -235,3 +235,26 @@ def test_monorepo_bench_prints_the_ratio_of_two_jobs_to_one(
     assert set(results) == {"monorepo-j1", "monorepo-j2", "monorepo-ratio"}
     assert results["monorepo-ratio"] == results["monorepo-j2"] / results["monorepo-j1"]
     assert "ratio -j 2 / -j 1" in capsys.readouterr().out
+
+
+def test_the_exit_code_is_the_worst_of_the_services(
+    monorepo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # uv cannot lock the backend (3), file-manager has a bad line (2): the run exits 3, and the
+    # backend, whose pyproject was written before its lock failed, is restored byte for byte.
+    with (monorepo / "apps/backend/requirements.txt").open("a") as f:
+        f.write("no-such-package>=1\n")
+    with (monorepo / "plugins/public/file-manager/requirements.txt").open("a") as f:
+        f.write("numpy>>=2\n")
+    backend = snapshot(monorepo / "apps/backend")
+    capsys.readouterr()
+
+    assert exit_code_of(["convert", "--all", "--json", "."]) == 3
+
+    reports = {r["path"]: r for r in json.loads(capsys.readouterr().out)}
+    assert reports["apps/backend"]["status"] == "failed"
+    assert reports["apps/backend"]["exit_code"] == 3
+    assert reports["plugins/public/file-manager"]["exit_code"] == 2
+    assert snapshot(monorepo / "apps/backend") == backend
+    assert reports["apps/worker"]["status"] == "converted"
+    assert reports["plugins/private-plugin"]["status"] == "converted"
