@@ -3,10 +3,11 @@
 Lists folders and reads ``.gitignore`` files; never writes. A folder is a service when it has
 requirements files (``requirements.discover``: roles, or uv exports) or a ``pyproject.toml`` that
 reqconv wrote (a ``.reqconv-fingerprint`` beside it). The walk skips ``.git`` and every other
-hidden folder, virtualenvs (a ``pyvenv.cfg``), ``node_modules``, ``__pycache__``, build output
-(``build``, ``dist``, ``*.egg-info``) and whatever a ``.gitignore`` ignores (gitignore semantics
-through ``pathspec``: the files from the repository top down to each folder, the deepest that
-matches decides). A folder inside another service's folder is its own service only when it has
+hidden folder, virtualenvs (a ``pyvenv.cfg``), ``node_modules``, ``__pycache__``,
+``site-packages``, build output (``build``, ``dist``, ``*.egg-info``) and whatever a
+``.gitignore`` ignores (gitignore semantics through ``pathspec``, imported only when there is a
+``.gitignore``: the files from the repository top down to each folder, the deepest that matches
+decides). A folder inside another service's folder is its own service only when it has
 its own Dockerfile or a compose file builds from it; otherwise it is part of the outer service,
 and the walk says so.
 """
@@ -83,6 +84,8 @@ class _Ignores:
         return _Ignores((*self._specs, (folder, pathspec.GitIgnoreSpec.from_lines(lines))))
 
     def ignored(self, folder: Path) -> bool:
+        if not self._specs:
+            return False
         import pathspec
 
         for base, spec in reversed(self._specs):
