@@ -57,6 +57,12 @@ if TYPE_CHECKING:
     DevOpt = bool
     UpgradeSpec = bool
     WaitOpt = float
+    AllOpt = bool
+    JobsOpt = int | None
+    ColorOpt = str
+    VerboseOpt = bool
+
+    from reqconv.commands._all import AllOptions
 
 
 class _Echo:
@@ -250,6 +256,41 @@ def _aliases() -> dict[str, object]:
                 help="How long to wait for another reqconv run on the same service.",
             ),
         ],
+        "AllOpt": Annotated[
+            bool,
+            typer.Option(
+                "--all",
+                help="Every service below each PATH (folders with requirements files or a "
+                "pyproject.toml reqconv wrote), in parallel, each in its own transaction; one "
+                "summary.",
+            ),
+        ],
+        "JobsOpt": Annotated[
+            int | None,
+            typer.Option(
+                "--jobs",
+                "-j",
+                min=1,
+                metavar="N",
+                help="With --all: services at a time, each in its own process (default and "
+                "most: the core count).",
+            ),
+        ],
+        "ColorOpt": Annotated[
+            str,
+            typer.Option(
+                "--color",
+                metavar="auto|always|never",
+                help="With --all: color in the summary and a live progress display (auto: when "
+                "a terminal, and NO_COLOR unset).",
+            ),
+        ],
+        "VerboseOpt": Annotated[
+            bool,
+            typer.Option(
+                "--verbose", "-v", help="With --all: uv's commands and timings per service."
+            ),
+        ],
         "VersionOpt": Annotated[
             bool,
             typer.Option(
@@ -269,6 +310,26 @@ def _exit(code: int) -> typer.Exit:
     import typer
 
     return typer.Exit(code)
+
+
+def _every(
+    all_: bool, jobs: int | None, color: str, verbose: bool, *, quiet: bool, json: bool
+) -> AllOptions | None:
+    """``--all``'s options, or ``None`` without ``--all`` (then ``-j``/``--verbose`` are refused)."""
+    import typer
+
+    if color not in ("auto", "always", "never"):
+        raise typer.BadParameter("must be 'auto', 'always' or 'never'", param_hint="--color")
+    if not all_:
+        if jobs is not None or verbose:
+            hint = "--jobs" if jobs is not None else "--verbose"
+            raise typer.BadParameter("only with --all", param_hint=hint)
+        return None
+    from reqconv.commands._all import AllOptions
+    from reqconv.monorepo.terminal import Terminal
+
+    terminal = Terminal.detect(color, quiet=quiet, json=json)  # type: ignore[arg-type]  # checked
+    return AllOptions(jobs=jobs, verbose=verbose, terminal=terminal)
 
 
 def _paths(paths: list[Path] | None) -> tuple[Path, ...]:
@@ -294,6 +355,10 @@ def convert(
     check: Check = False,
     json: Json = False,
     quiet: Quiet = False,
+    all_: AllOpt = False,
+    jobs: JobsOpt = None,
+    color: ColorOpt = "auto",
+    verbose: VerboseOpt = False,
 ) -> None:
     """Convert requirements files into pyproject.toml (then lock, then rewrite Dockerfiles)."""
     import typer
@@ -316,6 +381,7 @@ def convert(
         python=python,
         name=name,
         mode=_mode(dry_run, check, json, quiet),
+        every=_every(all_, jobs, color, verbose, quiet=quiet, json=json),
     )
     raise _exit(cmd.run(options, _Echo()))
 
@@ -330,6 +396,10 @@ def lock(
     check: Check = False,
     json: Json = False,
     quiet: Quiet = False,
+    all_: AllOpt = False,
+    jobs: JobsOpt = None,
+    color: ColorOpt = "auto",
+    verbose: VerboseOpt = False,
 ) -> None:
     """Lock with uv (uv.lock) and export a hashed requirements.lock for `uv pip sync`."""
     from reqconv.commands import lock as cmd
@@ -342,6 +412,7 @@ def lock(
         upgrade_packages=tuple(upgrade_package or ()),
         offline=offline,
         mode=_mode(False, check, json, quiet),
+        every=_every(all_, jobs, color, verbose, quiet=quiet, json=json),
     )
     raise _exit(cmd.run(options, _Echo()))
 
@@ -353,6 +424,10 @@ def docker(
     check: Check = False,
     json: Json = False,
     quiet: Quiet = False,
+    all_: AllOpt = False,
+    jobs: JobsOpt = None,
+    color: ColorOpt = "auto",
+    verbose: VerboseOpt = False,
 ) -> None:
     """Rewrite `pip install -r` in Dockerfiles to `uv pip sync` of the exported lock."""
     from reqconv.commands import docker as cmd
@@ -361,6 +436,7 @@ def docker(
         paths=_paths(paths),
         dockerfiles=tuple(dockerfile or ()),
         mode=_mode(dry_run, check, json, quiet),
+        every=_every(all_, jobs, color, verbose, quiet=quiet, json=json),
     )
     raise _exit(cmd.run(options, _Echo()))
 
@@ -475,7 +551,8 @@ _EPILOGS = {
         "  reqconv convert apps/backend\n"
         "  reqconv convert --dry-run --no-lock plugins/public/file-manager\n"
         "  reqconv convert --main requirements/prod.txt --group dev=requirements/dev.txt .\n"
-        "  reqconv convert --check apps/*   # in CI: exit 1 when a conversion is pending"
+        "  reqconv convert --check apps/*   # in CI: exit 1 when a conversion is pending\n"
+        "  reqconv convert --all -j 2 .     # every service below ., two at a time"
     ),
     "lock": (
         "Examples:\n\n\b\n"

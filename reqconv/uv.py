@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import time
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -39,6 +40,7 @@ __all__ = [
     "find_uv",
     "is_stale_lock_error",
     "name_from_compile",
+    "observed",
     "read_lock",
     "run",
     "uv_version",
@@ -348,6 +350,40 @@ def run(
     base = os.environ if env is None else env
     child_env = {k: v for k, v in base.items() if k not in OVERRIDING_VARIABLES}
     shown = tuple(redact_text(arg) for arg in argv)
+    if not _observers:
+        return _run(argv, shown, cwd=cwd, env=child_env, timeout=timeout, input=input)
+    started = time.monotonic()
+    try:
+        return _run(argv, shown, cwd=cwd, env=child_env, timeout=timeout, input=input)
+    finally:
+        for observer in list(_observers):
+            observer(shown, time.monotonic() - started)
+
+
+#: Who hears of each uv run (its redacted argv and how long it took): ``--verbose``.
+_observers: list[Callable[[tuple[str, ...], float], None]] = []
+
+
+@contextlib.contextmanager
+def observed(observer: Callable[[tuple[str, ...], float], None]) -> Iterator[None]:
+    """``observer`` hears of every uv run (redacted argv, seconds) while the block runs."""
+    _observers.append(observer)
+    try:
+        yield
+    finally:
+        _observers.remove(observer)
+
+
+def _run(
+    argv: Sequence[str],
+    shown: tuple[str, ...],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float | None,
+    input: str | None,
+) -> str:
+    child_env = env
     with _signals_held() as held:
         process = _start(argv, cwd=cwd, env=child_env, shown=shown, stdin=input is not None)
     with process:

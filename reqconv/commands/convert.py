@@ -9,6 +9,7 @@ removes the files it created. This module reads the options and renders what hap
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,9 +25,11 @@ from reqconv.commands import (
     unified_diff,
     wait_notice,
 )
+from reqconv.errors import InputError
 from reqconv.service import ServiceConversion
 
 if TYPE_CHECKING:
+    from reqconv.commands._all import AllOptions
     from reqconv.lock.locking import LockResult
     from reqconv.lock.stale import StaleFile
     from reqconv.project.pythons import PythonChoice
@@ -49,6 +52,7 @@ class ConvertOptions:
     python: str | None = None  # --python X.Y: requires-python = ">=X.Y"
     name: str | None = None  # --name: the project name of a new pyproject.toml
     mode: WriteMode = WriteMode()
+    every: AllOptions | None = None  # --all: every service below the paths, in parallel
 
 
 ON_UV = "pyproject.toml and uv.lock are its source, nothing to convert"
@@ -127,6 +131,15 @@ def _report(services: Sequence[ServiceConversion], *, pending: bool) -> str:
 
 def run(options: ConvertOptions, out: Output) -> int:
     """Convert every service in ``options.paths``; returns 0, or 1 when ``--check`` finds work."""
+    if options.every is not None:
+        from reqconv.commands._all import run_all
+
+        if options.main is not None or options.groups or options.name is not None:
+            raise InputError("--main, --group and --name name one service's files: not with --all")
+
+        each = dataclasses.replace(options, every=None)  # what a worker process gets
+        mode = options.mode
+        return run_all("convert", options.paths, each, out, options.every, mode=mode)
     if not options.mode.writes:
         return _run(options, out)
     # Held from before the first read to the last write: another reqconv run on one of these

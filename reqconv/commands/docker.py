@@ -7,14 +7,20 @@ contents and the findings of each service and writes nothing: ``run`` writes the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reqconv import fs
 from reqconv.commands import Output, WriteMode, diagnostic_json, unified_diff
 from reqconv.docker.plan import ServicePlan, missing_locks, plan_service, resolve_uv_version
+from reqconv.errors import InputError
+
+if TYPE_CHECKING:
+    from reqconv.commands._all import AllOptions
 
 __all__ = ["DockerOptions", "run"]
 
@@ -24,6 +30,7 @@ class DockerOptions:
     paths: tuple[Path, ...]
     dockerfiles: tuple[Path, ...] = ()
     mode: WriteMode = WriteMode()
+    every: AllOptions | None = None  # --all: every service below the paths, in parallel
 
 
 def _report(plans: Sequence[ServicePlan], *, pending: bool, written: Sequence[Path]) -> str:
@@ -52,6 +59,14 @@ def run(options: DockerOptions, out: Output, *, uv_version: str | None = None) -
     ``uv_version`` (the pin for the uv image) defaults to the version of the uv reqconv finds.
     """
     mode = options.mode
+    if options.every is not None:
+        from reqconv.commands._all import run_all
+
+        if options.dockerfiles:
+            raise InputError("--dockerfile names one service's files: not with --all")
+
+        each = dataclasses.replace(options, every=None)  # what a worker process gets
+        return run_all("docker", options.paths, each, out, options.every, mode=mode)
     if uv_version is None:
         uv_version = resolve_uv_version()
     plans = [
