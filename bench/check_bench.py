@@ -29,8 +29,7 @@ if str(ROOT) not in sys.path:  # run as a script: make reqconv and the test buil
     sys.path.insert(0, str(ROOT))
 
 from bench.lock_bench import bench_env, chain_index  # noqa: E402
-from reqconv import uv  # noqa: E402
-from reqconv.lock import fingerprint  # noqa: E402
+from reqconv import fingerprint, uv  # noqa: E402
 
 TARGET_RATIO = 0.5
 

@@ -661,7 +661,7 @@ def _check_fast(paths: list[str], format: str, strict: bool, quiet: bool) -> int
     """0 when every PATH is a service whose fingerprint matches (no import beyond hashlib)."""
     if strict or format == "json":
         return None
-    from reqconv.lock import fingerprint
+    from reqconv import fingerprint
 
     roots = paths or ["."]
     if not all(fingerprint.matches(root) for root in roots):

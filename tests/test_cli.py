@@ -210,7 +210,7 @@ def _imports_of(argv: list[str], cwd: Path) -> tuple[int, set[str]]:
 def test_check_with_a_matching_fingerprint_imports_neither_typer_nor_pathlib(
     tmp_path: Path,
 ) -> None:
-    from reqconv.lock import fingerprint
+    from reqconv import fingerprint
 
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0"\n')
     (tmp_path / fingerprint.FILE_NAME).write_text(

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from reqconv import fingerprint
 from reqconv.commands import Output, display_path
 from reqconv.drift import check
 from reqconv.drift.check import ServiceCheck
-from reqconv.lock import fingerprint
 
 if TYPE_CHECKING:
     from reqconv.drift import Finding

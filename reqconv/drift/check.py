@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reqconv import fs
+from reqconv import fingerprint, fs
 from reqconv.errors import InputError, Location, PyprojectError, UvError
-from reqconv.lock import fingerprint
 
 if TYPE_CHECKING:
     from reqconv.drift import Export, Finding

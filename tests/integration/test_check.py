@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from reqconv import fingerprint
 from reqconv.drift.check import check_service
-from reqconv.lock import fingerprint
 from tests.integration.conftest import UvEnv
 from tests.integration.test_lock import exit_code_of
 
