@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -1616,3 +1618,21 @@ def test_a_lock_whose_requirements_install_the_project_installs_it_after_the_syn
             other,
         ).text
     )
+
+
+def test_package_rewrite_is_the_function_even_after_its_module_is_imported() -> None:
+    """``reqconv.docker`` loads its ``rewrite`` driver on first use; importing the submodule of
+    that name (as ``docker.plan`` does) must not turn the package's ``rewrite`` into a module."""
+    code = (
+        "import reqconv.docker.plan\n"
+        "from reqconv.docker import referenced_requirement_files, rewrite\n"
+        "import reqconv.docker\n"
+        "assert callable(rewrite) and reqconv.docker.rewrite is rewrite, rewrite\n"
+        "import sys\n"
+        "print(referenced_requirement_files(sys.stdin.read()))\n"
+    )
+    text = (FIXTURES / "dev-stage.in.Dockerfile").read_text()
+    run = subprocess.run(
+        [sys.executable, "-c", code], input=text, capture_output=True, text=True, check=True
+    )
+    assert run.stdout == "('requirements.txt', 'requirements-dev.txt')\n"

@@ -156,7 +156,8 @@ def _requirements(
 
 def check_service(root: Path, *, strict: bool = False) -> ServiceCheck:
     """Every finding for one service (the full comparison; no fingerprint), and what it read."""
-    from reqconv import drift, uv
+    from reqconv import drift
+    from reqconv.lock.uvlock import read_lock
     from reqconv.model import Conversion
 
     findings: list[Finding] = []
@@ -168,7 +169,7 @@ def check_service(root: Path, *, strict: bool = False) -> ServiceCheck:
     lock: LockSummary | None = None
     if lock_file is not None:
         try:
-            lock = uv.read_lock(lock_file.text)
+            lock = read_lock(lock_file.text)
         except UvError as e:
             raise InputError(e.message, Location(lock_path)) from e
 
