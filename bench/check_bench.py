@@ -7,9 +7,14 @@ service has: pyproject.toml, uv.lock, requirements.lock and the ``.reqconv-finge
 step records. The two commands run alternately in one session (so that a noisy neighbour slows both
 alike); whole-process medians, start-up included. Goal: reqconv's check at most half of uv's.
 
-Also measured, to show where the time goes: the full comparison (the fingerprint removed), the
-bare interpreter (``python -c pass``, the floor of any Python command) and ``python -X importtime``
-of the fast path.
+Also measured, to show where the time goes: the full comparison (the fingerprint removed; goal
+150 ms), the bare interpreter (``python -c pass``, the floor of any Python command) and ``python -X
+importtime`` of the fast path and of the full comparison.
+
+And a monorepo root (issue 19): four services converted from requirement files naming different
+packages of the same index, plus a plugin never migrated (requirements files and a pip
+Dockerfile). ``reqconv check .`` at the root, alternating with ``uv lock --check --offline`` in each
+of the four; goal: reqconv's check at most half of the sum of uv's four.
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ from reqconv import uv  # noqa: E402
 from reqconv.lock import fingerprint  # noqa: E402
 
 TARGET_RATIO = 0.5
+TARGET_FULL_SECONDS = 0.150
+MONOREPO_SERVICES = ("apps/backend", "apps/worker", "apps/scheduler", "plugins/public/file-manager")
+UNMIGRATED = "plugins/private/acme"
 
 
 def build_service(root: Path, packages: int) -> tuple[Path, Path]:
@@ -45,6 +53,26 @@ def build_service(root: Path, packages: int) -> tuple[Path, Path]:
         "".join(f"pkg{i:04d}>=1.0\n" for i in range(0, packages, 5))
     )
     return page, service
+
+
+def build_monorepo(root: Path, packages: int) -> list[Path]:
+    """Four services (requirements naming every fifth package, from a different offset each) and
+    one never migrated; returns the four, not yet converted."""
+    services = []
+    for offset, name in enumerate(MONOREPO_SERVICES):
+        service = root / name
+        service.mkdir(parents=True)
+        (service / "requirements.txt").write_text(
+            "".join(f"pkg{i:04d}>=1.0\n" for i in range(offset, packages, 5))
+        )
+        services.append(service)
+    plugin = root / UNMIGRATED
+    plugin.mkdir(parents=True)
+    (plugin / "requirements.txt").write_text("pkg0001>=1.0\npkg0002>=1.0\n")
+    (plugin / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    )
+    return services
 
 
 def _time(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> float:
@@ -94,6 +122,31 @@ def _importtime(argv: Sequence[str], cwd: Path, env: Mapping[str, str], top: int
     return lines
 
 
+def monorepo_medians(
+    reqconv: Path, uv_bin: Path, root: Path, env: Mapping[str, str], runs: int
+) -> dict[str, float]:
+    """``reqconv check .`` at the root against ``uv lock --check --offline`` in each migrated
+    service, all in turn; medians, and the sum of uv's."""
+    services = build_monorepo(root, 150)
+    for service in services:
+        _time([str(reqconv), "convert", "--no-docker", "--quiet", str(service)], service, env)
+        assert (service / fingerprint.FILE_NAME).is_file(), "convert recorded no fingerprint"
+    commands: dict[str, Sequence[str]] = {"root-reqconv": [str(reqconv), "check", "--quiet", "."]}
+    for service in services:
+        relative = service.relative_to(root).as_posix()
+        commands[f"root-uv {relative}"] = [
+            str(uv_bin),
+            "lock",
+            "--check",
+            "--offline",
+            "--directory",
+            str(service),
+        ]
+    medians = alternating_medians(commands, cwd=root, env=env, runs=runs)
+    uv_sum = sum(v for k, v in medians.items() if k.startswith("root-uv "))
+    return {**medians, "root-uv-sum": uv_sum, "root-ratio": medians["root-reqconv"] / uv_sum}
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     """Measure and print; returns seconds and ``check-ratio`` (reqconv / uv, fast path)."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -141,9 +194,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         )
         full_breakdown = _importtime([str(reqconv), "check", "."], service, env, top=12)
         stamp.write_bytes(saved)
+        monorepo = Path(tmp) / "monorepo"
+        root = monorepo_medians(reqconv, uv_bin, monorepo, env, args.runs)
 
     ratio = fast["check-reqconv"] / fast["check-uv"]
-    results = {**fast, **full, "check-ratio": ratio}
+    results = {**fast, **full, **root, "check-ratio": ratio}
     results["check-ratio-full"] = full["check-reqconv-full"] / full["check-uv-again"]
     results["check-floor-ratio"] = fast["check-python-floor"] / fast["check-uv"]
     results["check-script-floor-ratio"] = fast["check-script-floor"] / fast["check-uv"]
@@ -165,6 +220,26 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     print(
         f"  reqconv check, full comparison {full['check-reqconv-full'] * 1000:7.1f} ms"
         f"  (uv {full['check-uv-again'] * 1000:.1f} ms, ratio {results['check-ratio-full']:.2f})"
+    )
+    full_verdict = "ok" if full["check-reqconv-full"] <= TARGET_FULL_SECONDS else "OVER"
+    print(f"  full comparison target         {TARGET_FULL_SECONDS * 1000:7.1f} ms  {full_verdict}")
+    root_verdict = "ok" if root["root-ratio"] <= TARGET_RATIO else "OVER"
+    print(
+        f"  monorepo root: {len(MONOREPO_SERVICES)} migrated services + 1 not migrated "
+        f"({UNMIGRATED})"
+    )
+    for name, seconds in root.items():
+        if name.startswith("root-uv "):
+            print(f"    uv lock --check --offline in {name[8:]:28s} {seconds * 1000:7.1f} ms")
+    print(
+        f"    sum of uv's four                                {root['root-uv-sum'] * 1000:7.1f} ms"
+    )
+    print(
+        f"    reqconv check . at the root                     {root['root-reqconv'] * 1000:7.1f} ms"
+    )
+    print(
+        f"    ratio                                           {root['root-ratio']:7.2f}"
+        f"   target <= {TARGET_RATIO}  {root_verdict}"
     )
     print("  imports of the fast path (python -X importtime):")
     for line in breakdown:

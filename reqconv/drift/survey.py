@@ -6,17 +6,21 @@ pyproject.toml ``[project]``: M504, told from file names and one look at pyproje
 others need the full comparison (``check.check_service``), and pay for its imports. ``render`` turns
 answers into text, GitHub annotations or JSON, for both paths alike.
 
-Start-up matters here as in ``fingerprint``: this module imports ``os`` and ``re`` (through
-``requirements.filenames``) only, takes ``str`` paths, and never prints (``render`` returns lines).
+Start-up matters here as in ``fingerprint``: this module imports ``os`` and the fingerprint only;
+``re`` and the naming rule (``requirements.filenames``) when a folder has neither pyproject.toml nor
+uv.lock, ``json`` for ``--format json``. It takes ``str`` paths and never prints (``render`` returns
+lines).
 """
 
 from __future__ import annotations
 
 import os
-import re
 
 from reqconv.lock import fingerprint
-from reqconv.requirements import filenames
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    import re
 
 __all__ = [
     "JSON_VERSION",
@@ -46,7 +50,8 @@ NOT_MIGRATED_FIX = "reqconv convert PATH"
 _SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox"})
 _GROUP_LOCK = ("requirements-", ".lock")
 # A [project] table (or a [project.x] one): convert wrote it, or the project was on it already.
-_PROJECT_TABLE_RE = re.compile(r"^[ \t]*\[[ \t]*project[ \t]*[\].]", re.MULTILINE)
+_PROJECT_TABLE = r"^[ \t]*\[[ \t]*project[ \t]*[\].]"
+_COMPILED: list[re.Pattern[str]] = []
 
 
 class ListError(Exception):
@@ -72,12 +77,14 @@ def _file_names(folder: str) -> list[str]:
 
 def requirements_files(folder: str) -> list[str]:
     """The requirements files ``discover`` would find by name (POSIX, relative), main ones first."""
+    from reqconv.requirements import filenames
+
     names = [name for name in _file_names(folder) if filenames.label(name) is not None]
-    subdir = os.path.join(folder, filenames.SUBDIR)
+    subdir = filenames.SUBDIR
     names += [
-        f"{filenames.SUBDIR}/{name}"
-        for name in _file_names(subdir)
-        if filenames.label(f"{filenames.SUBDIR}/{name}") is not None
+        f"{subdir}/{name}"
+        for name in _file_names(os.path.join(folder, subdir))
+        if filenames.label(f"{subdir}/{name}") is not None
     ]
     return sorted(names, key=lambda name: (filenames.label(name) != "", name.count("/"), name))
 
@@ -227,9 +234,13 @@ class Answer:
 
 
 def _has_project_table(root: str) -> bool:
+    if not _COMPILED:
+        import re
+
+        _COMPILED.append(re.compile(_PROJECT_TABLE, re.MULTILINE))
     try:
         with open(os.path.join(root, "pyproject.toml"), encoding="utf-8", errors="replace") as f:
-            return _PROJECT_TABLE_RE.search(f.read()) is not None
+            return _COMPILED[0].search(f.read()) is not None
     except FileNotFoundError:
         return False
     except OSError:
