@@ -259,6 +259,8 @@ def test_check_at_a_root_answers_fingerprints_and_unmigrated_services_without_th
         code, modules = _imports_of(argv, tmp_path)
         assert code == expected, argv
         assert not {"typer", "packaging", "reqconv.drift.compare", "pathlib"} & modules, argv
+        if "json" not in argv:  # json needs re; the naming rule does not
+            assert "re" not in modules, argv
     # The same root with the plugin's requirements in a [project]: compared in full.
     (plugin / "pyproject.toml").write_text('[project]\nname = "acme"\nversion = "0"\n')
     code, modules = _imports_of(["check"], tmp_path)

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
+from pathlib import Path, PurePosixPath
 
 import pytest
+from packaging.utils import canonicalize_name
 
 from reqconv.drift import survey
 from reqconv.requirements import discover, filenames
@@ -112,3 +114,88 @@ def test_services_are_found_below_a_root(tmp_path: Path) -> None:
     ]
     with pytest.raises(survey.ListError):
         survey.find_services([str(tmp_path / "missing")])
+
+
+def _label_by_regex(name: str) -> str | None:
+    """The naming rule as discover spelt it with ``re`` before the fast path needed it without."""
+    posix = PurePosixPath(name)
+    if posix.suffix.lower() not in (".txt", ".in"):
+        return None
+    parts = posix.parts
+    if len(parts) > 2 or (len(parts) == 2 and parts[0] != "requirements"):
+        return None
+    if posix.stem.lower() == "requirements":
+        return ""
+    match = re.match(r"^requirements[-_.](?P<label>.+)$", posix.stem, re.IGNORECASE) or re.match(
+        r"^(?P<label>.+?)[-_.]requirements$", posix.stem, re.IGNORECASE
+    )
+    found = match["label"] if match else posix.stem if len(parts) == 2 else None
+    if found is None:
+        return None
+    normalized = str(canonicalize_name(found))
+    valid = re.match(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", normalized, re.IGNORECASE)
+    if not valid or normalized in filenames.IGNORED_NAMES:
+        return None
+    return "" if normalized in filenames.MAIN_NAMES else normalized
+
+
+NAMES = [
+    *(
+        f"{stem}{suffix}"
+        for stem in ("requirements", "Requirements", "REQUIREMENTS")
+        for suffix in (".txt", ".in", ".TXT", ".cfg")
+    ),
+    *(
+        f"requirements{sep}{label}.txt"
+        for sep in "-_."
+        for label in ("dev", "Dev_Tests", "prod", "a", "-x", "x-", "lock", "..", "é")
+    ),
+    *(
+        f"{label}{sep}requirements.in"
+        for sep in "-_."
+        for label in ("dev", "a.b", "x", "-", "base", "frozen")
+    ),
+    "requirements/base.txt",
+    "requirements/Test_Requirements.txt",
+    "requirements/requirements.in",
+    "requirements/x.y.txt",
+    "requirements/.txt",
+    "requirements/-.txt",
+    "requirements/a/b.txt",
+    "requirements--dev.txt",
+    "requirementsdev.txt",
+    "dev-requirements",
+    "..txt",
+    ".txt",
+    "requirements-.txt",
+    "requirements.txt.bak",
+    "other/requirements.txt",
+    "notes.txt",
+]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_naming_rule_without_re_is_the_regex_rule(name: str) -> None:
+    assert filenames.label(name) == _label_by_regex(name)
+
+
+@pytest.mark.parametrize("text", ["Dev", "a__b", "a-_.b", "._x_.", "A.B-C", "", "--"])
+def test_normalize_is_canonicalize_name(text: str) -> None:
+    assert filenames.normalize(text) == canonicalize_name(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "project"),
+    [
+        ('[project]\nname = "x"\n', True),
+        ("  [ project ]\n", True),
+        ("[project.urls]\n", True),
+        ("[[project]]\n", False),
+        ("[projects]\n", False),
+        ("[tool.project]\n", False),
+        ("# [project]\n[tool.ruff]\n", False),
+    ],
+)
+def test_a_project_table_is_found_by_its_header(tmp_path: Path, text: str, project: bool) -> None:
+    _tree(tmp_path, {"requirements.txt": "a\n", "pyproject.toml": text})
+    assert (survey.not_migrated(str(tmp_path)) is None) == project

@@ -7,9 +7,9 @@ others need the full comparison (``check.check_service``), and pay for its impor
 answers into text, GitHub annotations or JSON, for both paths alike.
 
 Start-up matters here as in ``fingerprint``: this module imports ``os`` and the fingerprint only;
-``re`` and the naming rule (``requirements.filenames``) when a folder has neither pyproject.toml nor
-uv.lock, ``json`` for ``--format json``. It takes ``str`` paths and never prints (``render`` returns
-lines).
+the naming rule (``requirements.filenames``, which needs no ``re``) when a folder has neither
+pyproject.toml nor uv.lock, ``json`` for ``--format json``. It takes ``str`` paths and never prints
+(``render`` returns lines).
 """
 
 from __future__ import annotations
@@ -17,10 +17,6 @@ from __future__ import annotations
 import os
 
 from reqconv.lock import fingerprint
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
-if TYPE_CHECKING:
-    import re
 
 __all__ = [
     "JSON_VERSION",
@@ -49,9 +45,6 @@ NOT_MIGRATED_FIX = "reqconv convert PATH"
 
 _SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox"})
 _GROUP_LOCK = ("requirements-", ".lock")
-# A [project] table (or a [project.x] one): convert wrote it, or the project was on it already.
-_PROJECT_TABLE = r"^[ \t]*\[[ \t]*project[ \t]*[\].]"
-_COMPILED: list[re.Pattern[str]] = []
 
 
 class ListError(Exception):
@@ -233,14 +226,20 @@ class Answer:
         }
 
 
-def _has_project_table(root: str) -> bool:
-    if not _COMPILED:
-        import re
+def _opens_project_table(line: str) -> bool:
+    """A line opening ``[project]`` or ``[project.x]`` (blanks allowed around the name): convert
+    wrote it, or the project was on it already."""
+    rest = line.lstrip(" \t")
+    if not rest.startswith("["):
+        return False
+    rest = rest[1:].lstrip(" \t")
+    return rest.startswith("project") and rest[7:].lstrip(" \t")[:1] in ("]", ".")
 
-        _COMPILED.append(re.compile(_PROJECT_TABLE, re.MULTILINE))
+
+def _has_project_table(root: str) -> bool:
     try:
         with open(os.path.join(root, "pyproject.toml"), encoding="utf-8", errors="replace") as f:
-            return _COMPILED[0].search(f.read()) is not None
+            return any(_opens_project_table(line) for line in f)
     except FileNotFoundError:
         return False
     except OSError:

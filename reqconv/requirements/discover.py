@@ -113,7 +113,8 @@ GROUP_NAMES = frozenset(
 )
 
 _SUBDIR = filenames.SUBDIR
-_VALID_NAME_RE = filenames.VALID_NAME_RE
+# PEP 735 / PEP 508 name syntax (filenames.is_name spells the same rule without re).
+_VALID_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
 
 def group_name(label: str) -> str:

@@ -1,16 +1,15 @@
 """Which file names are requirements files, and which table each feeds: the naming rule alone.
 
 ``discover`` builds roles on it; ``reqconv check``'s fast path (``drift.survey``) uses it to tell a
-service that was never migrated without importing the parser. So it imports only ``re``: no
-pathlib, no packaging (``canonicalize_name`` is one ``re.sub``, spelt out below). The rule itself
-is documented in ``discover``'s docstring and docs/convert.md.
+service that was never migrated without importing the parser. So it imports nothing: no pathlib,
+no packaging, not even ``re`` (whose import and compiles cost a root's whole check again); the
+patterns are spelt out as string tests below. The rule itself is documented in ``discover``'s
+docstring and docs/convert.md.
 """
 
 from __future__ import annotations
 
-import re
-
-__all__ = ["IGNORED_NAMES", "MAIN_NAMES", "SUBDIR", "SUFFIXES", "label", "normalize"]
+__all__ = ["IGNORED_NAMES", "MAIN_NAMES", "SUBDIR", "SUFFIXES", "is_name", "label", "normalize"]
 
 #: Labels whose requirements are the application's own runtime dependencies.
 MAIN_NAMES = frozenset(
@@ -22,19 +21,45 @@ IGNORED_NAMES = frozenset({"constraints", "constraint", "lock", "locked", "froze
 
 SUFFIXES = (".txt", ".in")
 SUBDIR = "requirements"
-# requirements-dev, requirements_dev, requirements.dev
-_PREFIX_RE = re.compile(r"^requirements[-_.](?P<label>.+)$", re.IGNORECASE)
-# dev-requirements, dev_requirements
-_SUFFIX_RE = re.compile(r"^(?P<label>.+?)[-_.]requirements$", re.IGNORECASE)
-# PEP 735 / PEP 508 name syntax.
-VALID_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
-_SEPARATORS_RE = re.compile(r"[-_.]+")
+_SEPARATORS = "-_."
+_STEM = "requirements"
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_NAME_CHARS = _ALNUM | frozenset(_SEPARATORS)
 
 
 def normalize(label: str) -> str:
-    """A PEP 735 group name as written: lower case, runs of ``-_.`` as one ``-`` (PEP 503's rule,
-    what ``packaging.utils.canonicalize_name`` does)."""
-    return _SEPARATORS_RE.sub("-", label).lower()
+    """A PEP 735 group name as written: lower case, runs of ``-_.`` as one ``-`` (PEP 503's rule:
+    ``re.sub(r"[-_.]+", "-", label).lower()``, what ``packaging.utils.canonicalize_name`` does)."""
+    out: list[str] = []
+    for ch in label:
+        if ch not in _SEPARATORS:
+            out.append(ch)
+        elif not out or out[-1] != "\0":
+            out.append("\0")  # one mark per run; a label holds no NUL (a file name cannot)
+    return "".join(out).replace("\0", "-").lower()
+
+
+def is_name(name: str) -> bool:
+    """PEP 508 / PEP 735 name syntax: ASCII letters and digits, ``-_.`` inside
+    (``^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$``, any case)."""
+    return (
+        bool(name)
+        and name[0] in _ALNUM
+        and name[-1] in _ALNUM
+        and all(ch in _NAME_CHARS for ch in name)
+    )
+
+
+def _affixed(stem: str) -> str | None:
+    """The label of ``requirements-X`` / ``requirements_X`` / ``requirements.X`` (tried first) or
+    ``X-requirements`` / ``X_requirements`` / ``X.requirements``, any case; ``None`` otherwise."""
+    size = len(_STEM)
+    if len(stem) > size + 1:
+        if stem[:size].lower() == _STEM and stem[size] in _SEPARATORS:
+            return stem[size + 1 :]
+        if stem[-size:].lower() == _STEM and stem[-size - 1] in _SEPARATORS:
+            return stem[: -size - 1]
+    return None
 
 
 def _split(name: str) -> tuple[str, str]:
@@ -57,14 +82,12 @@ def label(name: str) -> str | None:
         return None
     if stem.lower() == "requirements":
         return ""
-    match = _PREFIX_RE.match(stem) or _SUFFIX_RE.match(stem)
-    if match is not None:
-        found = match["label"]  # requirements/test_requirements.txt is "test" too
-    elif len(parts) == 2:
+    found = _affixed(stem)  # requirements/test_requirements.txt is "test" too
+    if found is None:
+        if len(parts) != 2:
+            return None
         found = stem
-    else:
-        return None
     normalized = normalize(found)
-    if not VALID_NAME_RE.match(normalized) or normalized in IGNORED_NAMES:
+    if not is_name(normalized) or normalized in IGNORED_NAMES:
         return None
     return "" if normalized in MAIN_NAMES else normalized
