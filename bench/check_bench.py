@@ -177,6 +177,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=21)
     parser.add_argument("--packages", type=int, default=150)
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="also run the full comparison with the reqconv package found in DIR (e.g. `git "
+        "archive REV reqconv | tar -x -C DIR`), in turn with this tree's, both as `python -c`",
+    )
     args = parser.parse_args([] if argv is None else argv)
 
     uv_bin = uv.find_uv()
@@ -211,12 +218,21 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         )
         saved = stamp.read_bytes()
         stamp.unlink()
-        full = alternating_medians(
-            {"check-reqconv-full": check, "check-uv-again": uv_check},
-            cwd=service,
-            env=env,
-            runs=max(5, args.runs // 3),
-        )
+        full_commands: dict[str, Sequence[str]] = {
+            "check-reqconv-full": check,
+            "check-uv-again": uv_check,
+        }
+        if args.baseline is not None:
+            for name, tree in (("this-tree", ROOT), ("baseline", args.baseline.resolve())):
+                full_commands[f"check-full-{name}"] = [
+                    sys.executable,
+                    "-c",
+                    f"import sys; sys.path.insert(0, {str(tree)!r}); "
+                    "from reqconv.cli import main; main()",
+                    "check",
+                    ".",
+                ]
+        full = alternating_medians(full_commands, cwd=service, env=env, runs=max(5, args.runs // 3))
         full_breakdown = _importtime([str(reqconv), "check", "."], service, env, top=12)
         stamp.write_bytes(saved)
         monorepo = Path(tmp) / "monorepo"
@@ -250,6 +266,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         f"    its CPU time (user + system) {full['cpu:check-reqconv-full'] * 1000:7.1f} ms"
         f"  (python -c pass: {fast['cpu:check-python-floor'] * 1000:.1f} ms)"
     )
+    if args.baseline is not None:
+        for name in ("this-tree", "baseline"):
+            print(
+                f"    {name:10s} (python -c)    {full[f'check-full-{name}'] * 1000:7.1f} ms,"
+                f" CPU {full[f'cpu:check-full-{name}'] * 1000:.1f} ms"
+            )
     full_verdict = "ok" if full["check-reqconv-full"] <= TARGET_FULL_SECONDS else "OVER"
     print(f"  full comparison target         {TARGET_FULL_SECONDS * 1000:7.1f} ms  {full_verdict}")
     root_verdict = "ok" if root["root-ratio"] <= TARGET_RATIO else "OVER"

@@ -139,6 +139,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     parser.add_argument(
         "--no-check-bench", action="store_true", help="skip the uv lock --check comparison"
     )
+    parser.add_argument(
+        "--check-baseline",
+        metavar="DIR",
+        help="check bench: also time the full comparison of the reqconv package in DIR",
+    )
     args = parser.parse_args(argv)
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -163,7 +168,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         sys.path.insert(0, str(HERE.parent))
         from bench import check_bench
 
-        results.update(check_bench.main())
+        baseline = ["--baseline", args.check_baseline] if args.check_baseline else []
+        results.update(check_bench.main(baseline))
     return results
 
 
