@@ -275,7 +275,8 @@ def test_check_without_a_fingerprint_runs_the_comparison_without_typer(tmp_path:
     assert code == 1  # alpha is not in pyproject
     assert "reqconv.drift.compare" in modules
     # what this service has no use for: no Dockerfile to rewrite, no uv to run, nothing to write
-    unused = {"typer", "reqconv.docker.rewrite", "reqconv.uv", "tempfile", "uuid", "difflib"}
+    unused = {"typer", "reqconv.uv", "tempfile", "uuid", "difflib"}
+    unused |= {f"reqconv.docker.{m}" for m in ("rewrite", "model", "reasons", "dockerignore")}
     assert not unused & modules
 
 

@@ -1621,13 +1621,15 @@ def test_a_lock_whose_requirements_install_the_project_installs_it_after_the_syn
 
 
 def test_package_rewrite_is_the_function_even_after_its_module_is_imported() -> None:
-    """``reqconv.docker`` loads its ``rewrite`` driver on first use; importing the submodule of
-    that name (as ``docker.plan`` does) must not turn the package's ``rewrite`` into a module."""
+    """``reqconv.docker`` loads what it exports on first use; importing the submodules named
+    like two of its functions (as ``docker.plan`` and ``docker.builds`` do) must not turn the
+    package's ``rewrite`` or ``instructions`` into a module."""
     code = (
-        "import reqconv.docker.plan\n"
-        "from reqconv.docker import referenced_requirement_files, rewrite\n"
+        "import reqconv.docker.plan, reqconv.docker.builds\n"
+        "from reqconv.docker import instructions, referenced_requirement_files, rewrite\n"
         "import reqconv.docker\n"
         "assert callable(rewrite) and reqconv.docker.rewrite is rewrite, rewrite\n"
+        "assert callable(instructions) and reqconv.docker.instructions is instructions\n"
         "import sys\n"
         "print(referenced_requirement_files(sys.stdin.read()))\n"
     )
