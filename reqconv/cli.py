@@ -431,11 +431,20 @@ def check(
 
     if format not in _FORMATS:
         raise typer.BadParameter("must be 'text', 'json' or 'github'", param_hint="--format")
-    raise _exit(_run_check(_paths(paths), format, strict, quiet, require_migrated))
+    raise _exit(
+        _run_check(
+            _paths(paths), format, strict=strict, quiet=quiet, require_migrated=require_migrated
+        )
+    )
 
 
 def _run_check(
-    paths: tuple[Path, ...], format: str, strict: bool, quiet: bool, require_migrated: bool
+    paths: tuple[Path, ...],
+    format: str,
+    *,
+    strict: bool,
+    quiet: bool,
+    require_migrated: bool = False,
 ) -> int:
     from reqconv.commands import check as cmd
 
@@ -597,7 +606,11 @@ def _check_main(args: list[str]) -> int | None:
 
     paths, format, strict, quiet, require_migrated = parsed
     return _run_check(
-        tuple(Path(p) for p in paths or ["."]), format, strict, quiet, require_migrated
+        tuple(Path(p) for p in paths or ["."]),
+        format,
+        strict=strict,
+        quiet=quiet,
+        require_migrated=require_migrated,
     )
 
 

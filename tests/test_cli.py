@@ -299,3 +299,14 @@ def test_check_options_reach_command(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert options == check.CheckOptions(
         paths=(tmp_path, Path("b")), format="json", strict=True, quiet=True
     )
+    seen.clear()
+    assert _exit_code(["check", "--require-migrated", "--strict", str(tmp_path)]) == 0
+    assert seen == [
+        check.CheckOptions(paths=(tmp_path,), strict=True, require_migrated=True),
+    ]
+
+
+def test_check_help_names_require_migrated(capsys: pytest.CaptureFixture[str]) -> None:
+    """typer declares the option too (``--help``, and arguments the lean reader leaves to it)."""
+    assert _exit_code(["check", "--help"]) == 0
+    assert "--require-migrated" in capsys.readouterr().out
