@@ -199,3 +199,16 @@ def test_normalize_is_canonicalize_name(text: str) -> None:
 def test_a_project_table_is_found_by_its_header(tmp_path: Path, text: str, project: bool) -> None:
     _tree(tmp_path, {"requirements.txt": "a\n", "pyproject.toml": text})
     assert (survey.not_migrated(str(tmp_path)) is None) == project
+
+
+@pytest.mark.parametrize(
+    "path", ["svc", "./svc", "svc/", "a/./b", ".", "/elsewhere/./x/", "../up/svc", "/"]
+)
+def test_paths_are_shown_as_the_full_comparison_shows_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    from reqconv.commands import display_path
+
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    assert survey.display(path) == display_path(Path(path))

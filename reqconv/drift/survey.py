@@ -153,7 +153,9 @@ def display(path: str) -> str:
         return "."
     if full.startswith(here.rstrip(os.sep) + os.sep):
         return full[len(here.rstrip(os.sep)) + 1 :].replace(os.sep, "/")
-    return path.replace(os.sep, "/")
+    posix = path.replace(os.sep, "/")  # as pathlib spells it: no "." parts, no trailing "/"
+    shown = "/".join(part for part in posix.split("/") if part not in (".", ""))
+    return ("/" + shown if posix.startswith("/") else shown) or "."
 
 
 class Item:
