@@ -144,6 +144,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     parser.add_argument(
         "--no-monorepo-bench", action="store_true", help="skip convert --all -j 2 against -j 1"
     )
+    parser.add_argument(
+        "--check-baseline",
+        metavar="DIR",
+        help="check bench: also time the full comparison of the reqconv package in DIR",
+    )
     args = parser.parse_args(argv)
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -168,7 +173,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         sys.path.insert(0, str(HERE.parent))
         from bench import check_bench
 
-        results.update(check_bench.main())
+        baseline = ["--baseline", args.check_baseline] if args.check_baseline else []
+        results.update(check_bench.main(baseline))
     if not args.no_monorepo_bench and (HERE / "monorepo_bench.py").exists():
         sys.path.insert(0, str(HERE))
         import monorepo_bench  # type: ignore[import-not-found]

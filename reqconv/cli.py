@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     Offline = bool
     FormatOpt = str
     Strict = bool
+    RequireMigrated = bool
     MainOpt = Path | None
     GroupOpt = list[str] | None
     VariantOpt = list[str] | None
@@ -140,6 +141,13 @@ def _aliases() -> dict[str, object]:
             bool,
             typer.Option(
                 "--strict", help="Also run `uv lock --check --offline` and report its verdict."
+            ),
+        ],
+        "RequireMigrated": Annotated[
+            bool,
+            typer.Option(
+                "--require-migrated",
+                help="A service not migrated yet (M504) is an error (exit 1), not a note.",
             ),
         ],
         "MainOpt": Annotated[
@@ -522,6 +530,7 @@ def check(
     paths: PathsArg = None,
     format: FormatOpt = "text",
     strict: Strict = False,
+    require_migrated: RequireMigrated = False,
     quiet: Quiet = False,
 ) -> None:
     """Report drift between requirements files, pyproject.toml, uv.lock, exports and Dockerfiles."""
@@ -529,10 +538,21 @@ def check(
 
     if format not in _FORMATS:
         raise typer.BadParameter("must be 'text', 'json' or 'github'", param_hint="--format")
-    raise _exit(_run_check(_paths(paths), format, strict=strict, quiet=quiet))
+    raise _exit(
+        _run_check(
+            _paths(paths), format, strict=strict, quiet=quiet, require_migrated=require_migrated
+        )
+    )
 
 
-def _run_check(paths: tuple[Path, ...], format: str, *, strict: bool, quiet: bool) -> int:
+def _run_check(
+    paths: tuple[Path, ...],
+    format: str,
+    *,
+    strict: bool,
+    quiet: bool,
+    require_migrated: bool = False,
+) -> int:
     from reqconv.commands import check as cmd
 
     options = cmd.CheckOptions(
@@ -540,6 +560,7 @@ def _run_check(paths: tuple[Path, ...], format: str, *, strict: bool, quiet: boo
         format=format,  # type: ignore[arg-type]  # one of _FORMATS, checked by the caller
         strict=strict,
         quiet=quiet,
+        require_migrated=require_migrated,
     )
     return cmd.run(options, _Echo())
 
@@ -570,7 +591,8 @@ _EPILOGS = {
         "Examples:\n\n\b\n"
         "  reqconv check                  # every service below the current folder\n"
         "  reqconv check --format github apps/backend\n"
-        "  reqconv check --strict .       # also `uv lock --check --offline`"
+        "  reqconv check --strict .       # also `uv lock --check --offline`\n"
+        "  reqconv check --require-migrated   # a service not migrated yet fails the run"
     ),
     "add": (
         "Examples:\n\n\b\n"
@@ -627,16 +649,18 @@ def __getattr__(name: str) -> object:
     return _get_app()
 
 
-def _lean_check(args: list[str]) -> tuple[list[str], str, bool, bool] | None:
-    """``check``'s arguments read without typer: (paths, format, strict, quiet); ``None`` for
-    anything else (``--help``, an unknown option, a bad value), which typer then reports."""
+def _lean_check(args: list[str]) -> tuple[list[str], str, bool, bool, bool] | None:
+    """``check``'s arguments read without typer: (paths, format, strict, quiet, require_migrated);
+    ``None`` for anything else (``--help``, an unknown option, a bad value), which typer reports."""
     paths: list[str] = []
-    format, strict, quiet = "text", False, False
+    format, strict, quiet, require_migrated = "text", False, False, False
     i = 0
     while i < len(args):
         arg = args[i]
         if arg == "--strict":
             strict = True
+        elif arg == "--require-migrated":
+            require_migrated = True
         elif arg in ("--quiet", "-q"):
             quiet = True
         elif arg == "--format" and i + 1 < len(args):
@@ -654,21 +678,28 @@ def _lean_check(args: list[str]) -> tuple[list[str], str, bool, bool] | None:
         i += 1
     if format not in _FORMATS:
         return None
-    return paths, format, strict, quiet
+    return paths, format, strict, quiet, require_migrated
 
 
-def _check_fast(paths: list[str], format: str, strict: bool, quiet: bool) -> int | None:
-    """0 when every PATH is a service whose fingerprint matches (no import beyond hashlib)."""
-    if strict or format == "json":
+def _check_fast(
+    paths: list[str], format: str, strict: bool, quiet: bool, require_migrated: bool
+) -> int | None:
+    """The exit code when every service is answered without the comparison (drift.survey: its
+    fingerprint matches, or it is not migrated yet); ``None`` when one needs it."""
+    if strict:
         return None
-    from reqconv import fingerprint
+    from reqconv.drift import survey
 
-    roots = paths or ["."]
-    if not all(fingerprint.matches(root) for root in roots):
+    answered = survey.answer_all(
+        paths or ["."], format=format, quiet=quiet, required=require_migrated
+    )
+    if answered is None:
         return None
-    if not quiet:
-        sys.stderr.write(f"check: {len(roots)} service(s) in sync (fingerprint)\n")
-    return 0
+    stdout, stderr, code = answered
+    for text, stream in ((stdout, sys.stdout), (stderr, sys.stderr)):
+        if text:
+            stream.write("\n".join(text) + "\n")
+    return code
 
 
 def _check_main(args: list[str]) -> int | None:
@@ -681,8 +712,14 @@ def _check_main(args: list[str]) -> int | None:
         return fast
     from pathlib import Path
 
-    paths, format, strict, quiet = parsed
-    return _run_check(tuple(Path(p) for p in paths or ["."]), format, strict=strict, quiet=quiet)
+    paths, format, strict, quiet, require_migrated = parsed
+    return _run_check(
+        tuple(Path(p) for p in paths or ["."]),
+        format,
+        strict=strict,
+        quiet=quiet,
+        require_migrated=require_migrated,
+    )
 
 
 def _usage_errors() -> tuple[type[Exception], ...]:

@@ -228,13 +228,56 @@ def test_check_with_a_matching_fingerprint_imports_neither_typer_nor_pathlib(
     assert not {"typer", "click", "pathlib", "typing", "hashlib", "packaging"} & modules
 
 
+def test_check_at_a_root_answers_fingerprints_and_unmigrated_services_without_the_comparison(
+    tmp_path: Path,
+) -> None:
+    """A root with a service whose fingerprint matches and one never migrated: neither needs the
+    full comparison, so neither packaging nor the comparison module is imported."""
+    from reqconv import fingerprint
+
+    service = tmp_path / "apps" / "backend"
+    service.mkdir(parents=True)
+    (service / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0"\n')
+    (service / fingerprint.FILE_NAME).write_text(
+        fingerprint.render(
+            str(service),
+            files=["pyproject.toml"],
+            probed=[],
+            folders=[],
+            uv_version=None,
+            in_sync=True,
+        )
+    )
+    plugin = tmp_path / "plugins" / "acme"
+    plugin.mkdir(parents=True)
+    (plugin / "requirements.txt").write_text("alpha\n")
+    for argv, expected in (
+        (["check"], 0),
+        (["check", "--format", "json"], 0),
+        (["check", "--require-migrated"], 1),
+    ):
+        code, modules = _imports_of(argv, tmp_path)
+        assert code == expected, argv
+        assert not {"typer", "packaging", "reqconv.drift.compare", "pathlib"} & modules, argv
+        if "json" not in argv:  # json needs re; the naming rule does not
+            assert "re" not in modules, argv
+    # The same root with the plugin's requirements in a [project]: compared in full.
+    (plugin / "pyproject.toml").write_text('[project]\nname = "acme"\nversion = "0"\n')
+    code, modules = _imports_of(["check"], tmp_path)
+    assert code == 1  # alpha is not in pyproject
+    assert "reqconv.drift.compare" in modules
+
+
 def test_check_without_a_fingerprint_runs_the_comparison_without_typer(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0"\n')
     (tmp_path / "requirements.txt").write_text("alpha\n")
     code, modules = _imports_of(["check", "--format", "github", "."], tmp_path)
     assert code == 1  # alpha is not in pyproject
-    assert "reqconv.drift" in modules
-    assert "typer" not in modules
+    assert "reqconv.drift.compare" in modules
+    # what this service has no use for: no Dockerfile to rewrite, no uv to run, nothing to write
+    unused = {"typer", "reqconv.uv", "tempfile", "uuid", "difflib"}
+    unused |= {f"reqconv.docker.{m}" for m in ("rewrite", "model", "reasons", "dockerignore")}
+    assert not unused & modules
 
 
 @pytest.mark.parametrize(
@@ -256,3 +299,14 @@ def test_check_options_reach_command(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert options == check.CheckOptions(
         paths=(tmp_path, Path("b")), format="json", strict=True, quiet=True
     )
+    seen.clear()
+    assert _exit_code(["check", "--require-migrated", "--strict", str(tmp_path)]) == 0
+    assert seen == [
+        check.CheckOptions(paths=(tmp_path,), strict=True, require_migrated=True),
+    ]
+
+
+def test_check_help_names_require_migrated(capsys: pytest.CaptureFixture[str]) -> None:
+    """typer declares the option too (``--help``, and arguments the lean reader leaves to it)."""
+    assert _exit_code(["check", "--help"]) == 0
+    assert "--require-migrated" in capsys.readouterr().out
