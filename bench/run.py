@@ -5,7 +5,9 @@ Measures what a user waits for, process start included:
 - ``reqconv convert --no-lock --dry-run`` on a typical 50-line service and on a generated 2,000-line file;
 - ``reqconv lock`` against ``uv lock`` alone on the same local-index project (bench/lock_bench.py);
 - ``reqconv check`` against ``uv lock --check --offline`` on a locked ~150-package service
-  (bench/check_bench.py; goal: a ratio of at most 0.5).
+  (bench/check_bench.py; goal: a ratio of at most 0.5);
+- ``reqconv convert --all`` on 8 services, ``-j 2`` against ``-j 1`` (bench/monorepo_bench.py;
+  the ratio, below 1 when the services overlap).
 Targets on the 2-core machines: 0.15 s, 0.3 s, 1.0 s, and reqconv's own overhead <= 20 % of the lock.
 Never asserted in tests: timings are read here, by a person or CI's log.
 """
@@ -139,6 +141,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     parser.add_argument(
         "--no-check-bench", action="store_true", help="skip the uv lock --check comparison"
     )
+    parser.add_argument(
+        "--no-monorepo-bench", action="store_true", help="skip convert --all -j 2 against -j 1"
+    )
+    parser.add_argument(
+        "--check-baseline",
+        metavar="DIR",
+        help="check bench: also time the full comparison of the reqconv package in DIR",
+    )
     args = parser.parse_args(argv)
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -163,7 +173,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         sys.path.insert(0, str(HERE.parent))
         from bench import check_bench
 
-        results.update(check_bench.main())
+        baseline = ["--baseline", args.check_baseline] if args.check_baseline else []
+        results.update(check_bench.main(baseline))
+    if not args.no_monorepo_bench and (HERE / "monorepo_bench.py").exists():
+        sys.path.insert(0, str(HERE))
+        import monorepo_bench  # type: ignore[import-not-found]
+
+        results.update(monorepo_bench.main())
     return results
 
 

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     Offline = bool
     FormatOpt = str
     Strict = bool
+    RequireMigrated = bool
     MainOpt = Path | None
     GroupOpt = list[str] | None
     VariantOpt = list[str] | None
@@ -60,6 +61,12 @@ if TYPE_CHECKING:
     DevOpt = bool
     UpgradeSpec = bool
     WaitOpt = float
+    AllOpt = bool
+    JobsOpt = int | None
+    ColorOpt = str
+    VerboseOpt = bool
+
+    from reqconv.commands._all import AllOptions
 
 
 class _Echo:
@@ -137,6 +144,13 @@ def _aliases() -> dict[str, object]:
             bool,
             typer.Option(
                 "--strict", help="Also run `uv lock --check --offline` and report its verdict."
+            ),
+        ],
+        "RequireMigrated": Annotated[
+            bool,
+            typer.Option(
+                "--require-migrated",
+                help="A service not migrated yet (M504) is an error (exit 1), not a note.",
             ),
         ],
         "MainOpt": Annotated[
@@ -278,6 +292,41 @@ def _aliases() -> dict[str, object]:
                 help="How long to wait for another reqconv run on the same service.",
             ),
         ],
+        "AllOpt": Annotated[
+            bool,
+            typer.Option(
+                "--all",
+                help="Every service below each PATH (folders with requirements files or a "
+                "pyproject.toml reqconv wrote), in parallel, each in its own transaction; one "
+                "summary.",
+            ),
+        ],
+        "JobsOpt": Annotated[
+            int | None,
+            typer.Option(
+                "--jobs",
+                "-j",
+                min=1,
+                metavar="N",
+                help="With --all: services at a time, each in its own process (default and "
+                "most: the core count).",
+            ),
+        ],
+        "ColorOpt": Annotated[
+            str,
+            typer.Option(
+                "--color",
+                metavar="auto|always|never",
+                help="With --all: color in the summary and a live progress display (auto: when "
+                "a terminal, and NO_COLOR unset).",
+            ),
+        ],
+        "VerboseOpt": Annotated[
+            bool,
+            typer.Option(
+                "--verbose", "-v", help="With --all: uv's commands and timings per service."
+            ),
+        ],
         "VersionOpt": Annotated[
             bool,
             typer.Option(
@@ -297,6 +346,26 @@ def _exit(code: int) -> typer.Exit:
     import typer
 
     return typer.Exit(code)
+
+
+def _every(
+    all_: bool, jobs: int | None, color: str, verbose: bool, *, quiet: bool, json: bool
+) -> AllOptions | None:
+    """``--all``'s options, or ``None`` without ``--all`` (then ``-j``/``--verbose`` are refused)."""
+    import typer
+
+    if color not in ("auto", "always", "never"):
+        raise typer.BadParameter("must be 'auto', 'always' or 'never'", param_hint="--color")
+    if not all_:
+        if jobs is not None or verbose:
+            hint = "--jobs" if jobs is not None else "--verbose"
+            raise typer.BadParameter("only with --all", param_hint=hint)
+        return None
+    from reqconv.commands._all import AllOptions
+    from reqconv.monorepo.terminal import Terminal
+
+    terminal = Terminal.detect(color, quiet=quiet, json=json)  # type: ignore[arg-type]  # checked
+    return AllOptions(jobs=jobs, verbose=verbose, terminal=terminal)
 
 
 def _paths(paths: list[Path] | None) -> tuple[Path, ...]:
@@ -325,6 +394,10 @@ def convert(
     check: Check = False,
     json: Json = False,
     quiet: Quiet = False,
+    all_: AllOpt = False,
+    jobs: JobsOpt = None,
+    color: ColorOpt = "auto",
+    verbose: VerboseOpt = False,
 ) -> None:
     """Convert requirements files into pyproject.toml (then lock, then rewrite Dockerfiles)."""
     import typer
@@ -333,6 +406,7 @@ def convert(
 
     if dev_style not in (None, "groups", "extras"):
         raise typer.BadParameter("must be 'groups' or 'extras'", param_hint="--dev-style")
+    _one_service(all_, verify, multi_stage)
     options = cmd.ConvertOptions(
         paths=_paths(paths),
         main=main_file,
@@ -350,6 +424,7 @@ def convert(
         verify=verify,
         build_args=tuple(build_arg or ()),
         mode=_mode(dry_run, check, json, quiet),
+        every=_every(all_, jobs, color, verbose, quiet=quiet, json=json),
     )
     raise _exit(cmd.run(options, _Echo()))
 
@@ -364,6 +439,10 @@ def lock(
     check: Check = False,
     json: Json = False,
     quiet: Quiet = False,
+    all_: AllOpt = False,
+    jobs: JobsOpt = None,
+    color: ColorOpt = "auto",
+    verbose: VerboseOpt = False,
 ) -> None:
     """Lock with uv (uv.lock) and export a hashed requirements.lock for `uv pip sync`."""
     from reqconv.commands import lock as cmd
@@ -376,6 +455,7 @@ def lock(
         upgrade_packages=tuple(upgrade_package or ()),
         offline=offline,
         mode=_mode(False, check, json, quiet),
+        every=_every(all_, jobs, color, verbose, quiet=quiet, json=json),
     )
     raise _exit(cmd.run(options, _Echo()))
 
@@ -390,9 +470,15 @@ def docker(
     check: Check = False,
     json: Json = False,
     quiet: Quiet = False,
+    all_: AllOpt = False,
+    jobs: JobsOpt = None,
+    color: ColorOpt = "auto",
+    verbose: VerboseOpt = False,
 ) -> None:
     """Rewrite `pip install -r` in Dockerfiles to `uv pip sync` of the exported lock."""
     from reqconv.commands import docker as cmd
+
+    _one_service(all_, verify, multi_stage)
 
     options = cmd.DockerOptions(
         paths=_paths(paths),
@@ -401,8 +487,19 @@ def docker(
         verify=verify,
         build_args=tuple(build_arg or ()),
         mode=_mode(dry_run, check, json, quiet),
+        every=_every(all_, jobs, color, verbose, quiet=quiet, json=json),
     )
     raise _exit(cmd.run(options, _Echo()))
+
+
+def _one_service(all_: bool, verify: bool, multi_stage: bool) -> None:
+    """--verify and --multi-stage are per-service runs (builds on the user's engine, a split
+    reviewed file by file): not with --all."""
+    import typer
+
+    if all_ and (verify or multi_stage):
+        option = "--verify" if verify else "--multi-stage"
+        raise typer.BadParameter("runs one service at a time: not with --all", param_hint=option)
 
 
 def _group(group: str | None, dev: bool, variant: str | None = None) -> str | None:
@@ -486,6 +583,7 @@ def check(
     paths: PathsArg = None,
     format: FormatOpt = "text",
     strict: Strict = False,
+    require_migrated: RequireMigrated = False,
     quiet: Quiet = False,
 ) -> None:
     """Report drift between requirements files, pyproject.toml, uv.lock, exports and Dockerfiles."""
@@ -493,10 +591,21 @@ def check(
 
     if format not in _FORMATS:
         raise typer.BadParameter("must be 'text', 'json' or 'github'", param_hint="--format")
-    raise _exit(_run_check(_paths(paths), format, strict=strict, quiet=quiet))
+    raise _exit(
+        _run_check(
+            _paths(paths), format, strict=strict, quiet=quiet, require_migrated=require_migrated
+        )
+    )
 
 
-def _run_check(paths: tuple[Path, ...], format: str, *, strict: bool, quiet: bool) -> int:
+def _run_check(
+    paths: tuple[Path, ...],
+    format: str,
+    *,
+    strict: bool,
+    quiet: bool,
+    require_migrated: bool = False,
+) -> int:
     from reqconv.commands import check as cmd
 
     options = cmd.CheckOptions(
@@ -504,6 +613,7 @@ def _run_check(paths: tuple[Path, ...], format: str, *, strict: bool, quiet: boo
         format=format,  # type: ignore[arg-type]  # one of _FORMATS, checked by the caller
         strict=strict,
         quiet=quiet,
+        require_migrated=require_migrated,
     )
     return cmd.run(options, _Echo())
 
@@ -515,7 +625,8 @@ _EPILOGS = {
         "  reqconv convert apps/backend\n"
         "  reqconv convert --dry-run --no-lock plugins/public/file-manager\n"
         "  reqconv convert --main requirements/prod.txt --group dev=requirements/dev.txt .\n"
-        "  reqconv convert --check apps/*   # in CI: exit 1 when a conversion is pending"
+        "  reqconv convert --check apps/*   # in CI: exit 1 when a conversion is pending\n"
+        "  reqconv convert --all -j 2 .     # every service below ., two at a time"
     ),
     "lock": (
         "Examples:\n\n\b\n"
@@ -534,7 +645,8 @@ _EPILOGS = {
         "Examples:\n\n\b\n"
         "  reqconv check                  # every service below the current folder\n"
         "  reqconv check --format github apps/backend\n"
-        "  reqconv check --strict .       # also `uv lock --check --offline`"
+        "  reqconv check --strict .       # also `uv lock --check --offline`\n"
+        "  reqconv check --require-migrated   # a service not migrated yet fails the run"
     ),
     "add": (
         "Examples:\n\n\b\n"
@@ -591,16 +703,18 @@ def __getattr__(name: str) -> object:
     return _get_app()
 
 
-def _lean_check(args: list[str]) -> tuple[list[str], str, bool, bool] | None:
-    """``check``'s arguments read without typer: (paths, format, strict, quiet); ``None`` for
-    anything else (``--help``, an unknown option, a bad value), which typer then reports."""
+def _lean_check(args: list[str]) -> tuple[list[str], str, bool, bool, bool] | None:
+    """``check``'s arguments read without typer: (paths, format, strict, quiet, require_migrated);
+    ``None`` for anything else (``--help``, an unknown option, a bad value), which typer reports."""
     paths: list[str] = []
-    format, strict, quiet = "text", False, False
+    format, strict, quiet, require_migrated = "text", False, False, False
     i = 0
     while i < len(args):
         arg = args[i]
         if arg == "--strict":
             strict = True
+        elif arg == "--require-migrated":
+            require_migrated = True
         elif arg in ("--quiet", "-q"):
             quiet = True
         elif arg == "--format" and i + 1 < len(args):
@@ -618,21 +732,28 @@ def _lean_check(args: list[str]) -> tuple[list[str], str, bool, bool] | None:
         i += 1
     if format not in _FORMATS:
         return None
-    return paths, format, strict, quiet
+    return paths, format, strict, quiet, require_migrated
 
 
-def _check_fast(paths: list[str], format: str, strict: bool, quiet: bool) -> int | None:
-    """0 when every PATH is a service whose fingerprint matches (no import beyond hashlib)."""
-    if strict or format == "json":
+def _check_fast(
+    paths: list[str], format: str, strict: bool, quiet: bool, require_migrated: bool
+) -> int | None:
+    """The exit code when every service is answered without the comparison (drift.survey: its
+    fingerprint matches, or it is not migrated yet); ``None`` when one needs it."""
+    if strict:
         return None
-    from reqconv.lock import fingerprint
+    from reqconv.drift import survey
 
-    roots = paths or ["."]
-    if not all(fingerprint.matches(root) for root in roots):
+    answered = survey.answer_all(
+        paths or ["."], format=format, quiet=quiet, required=require_migrated
+    )
+    if answered is None:
         return None
-    if not quiet:
-        sys.stderr.write(f"check: {len(roots)} service(s) in sync (fingerprint)\n")
-    return 0
+    stdout, stderr, code = answered
+    for text, stream in ((stdout, sys.stdout), (stderr, sys.stderr)):
+        if text:
+            stream.write("\n".join(text) + "\n")
+    return code
 
 
 def _check_main(args: list[str]) -> int | None:
@@ -645,8 +766,14 @@ def _check_main(args: list[str]) -> int | None:
         return fast
     from pathlib import Path
 
-    paths, format, strict, quiet = parsed
-    return _run_check(tuple(Path(p) for p in paths or ["."]), format, strict=strict, quiet=quiet)
+    paths, format, strict, quiet, require_migrated = parsed
+    return _run_check(
+        tuple(Path(p) for p in paths or ["."]),
+        format,
+        strict=strict,
+        quiet=quiet,
+        require_migrated=require_migrated,
+    )
 
 
 def _usage_errors() -> tuple[type[Exception], ...]:

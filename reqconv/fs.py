@@ -14,7 +14,6 @@ import contextlib
 import os
 import signal
 import stat
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -118,6 +117,8 @@ def atomic_write(path: Path, data: bytes) -> None:
     except FileNotFoundError:
         mode = _new_file_mode()
     try:
+        import tempfile  # writers only: `reqconv check` reads
+
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as e:
         raise InputError(f"cannot write: {e.strerror or e}", Location(path)) from e

@@ -225,6 +225,7 @@ def plan_service(
     if not roles and exports:
         return _already_on_uv(root, export_notes)
     if not roles:
+        _refuse_a_root(root)
         raise InputError(
             "no requirements files found (looked for requirements*.txt, *-requirements.txt, "
             "requirements/*.txt; name them with --main/--group)",
@@ -310,6 +311,25 @@ def plan_service(
             *variants.describe(root, conversion.spec, sets),
         ],
     )
+
+
+def _refuse_a_root(root: Path) -> None:
+    """A folder with no requirements files of its own but services below it: name them and say
+    ``--all`` (``reqconv convert .`` at the top of a monorepo)."""
+    from reqconv.monorepo.walk import find_services
+
+    try:
+        below = find_services([root]).services
+    except InputError:  # a folder below that cannot be listed: the plain message then
+        return
+    if below:
+        names = ", ".join(found.path.as_posix() for found in below[:8])
+        more = f" and {len(below) - 8} more" if len(below) > 8 else ""
+        raise InputError(
+            f"no requirements files here, but {len(below)} service(s) below: {names}{more}; "
+            f"convert them all with `reqconv convert --all {root.as_posix()}`",
+            Location(root),
+        )
 
 
 def _export_note(export: UvExport, root: Path) -> Diagnostic:

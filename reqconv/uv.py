@@ -1,4 +1,5 @@
-"""Everything reqconv asks of uv: find it, build its argv (pure), run it (the one seam), read uv.lock.
+"""Everything reqconv asks of uv: find it, build its argv (pure), run it (the one seam), read uv.lock
+(``read_lock``, from ``lock/uvlock.py``: reading a lock needs no subprocess).
 
 The only importer of ``subprocess`` besides ``docker/engine.py`` (the Docker client of
 ``--verify``). Every failure (missing binary, exit status, signal, timeout) becomes a ``UvError``
@@ -15,17 +16,17 @@ import shutil
 import signal
 import subprocess
 import threading
-import tomllib
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any, Literal
+from typing import Literal
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from reqconv.errors import UvError, UvNotFoundError
-from reqconv.model import Edge, LockedPackage, LockedRequirement, LockSummary
+from reqconv.lock.uvlock import read_lock
 from reqconv.redact import redact_text
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "find_uv",
     "is_stale_lock_error",
     "name_from_compile",
+    "observed",
     "read_lock",
     "run",
     "uv_version",
@@ -349,6 +351,40 @@ def run(
     base = os.environ if env is None else env
     child_env = {k: v for k, v in base.items() if k not in OVERRIDING_VARIABLES}
     shown = tuple(redact_text(arg) for arg in argv)
+    if not _observers:
+        return _run(argv, shown, cwd=cwd, env=child_env, timeout=timeout, input=input)
+    started = time.monotonic()
+    try:
+        return _run(argv, shown, cwd=cwd, env=child_env, timeout=timeout, input=input)
+    finally:
+        for observer in list(_observers):
+            observer(shown, time.monotonic() - started)
+
+
+#: Who hears of each uv run (its redacted argv and how long it took): ``--verbose``.
+_observers: list[Callable[[tuple[str, ...], float], None]] = []
+
+
+@contextlib.contextmanager
+def observed(observer: Callable[[tuple[str, ...], float], None]) -> Iterator[None]:
+    """``observer`` hears of every uv run (redacted argv, seconds) while the block runs."""
+    _observers.append(observer)
+    try:
+        yield
+    finally:
+        _observers.remove(observer)
+
+
+def _run(
+    argv: Sequence[str],
+    shown: tuple[str, ...],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float | None,
+    input: str | None,
+) -> str:
+    child_env = env
     with _signals_held() as held:
         process = _start(argv, cwd=cwd, env=child_env, shown=shown, stdin=input is not None)
     with process:
@@ -387,100 +423,3 @@ def run(
             stderr=redact_text(stderr),
         )
     return stdout
-
-
-def _hashes(package: Mapping[str, object]) -> tuple[str, ...]:
-    artifacts: list[object] = []
-    sdist = package.get("sdist")
-    if isinstance(sdist, dict):
-        artifacts.append(sdist)
-    wheels = package.get("wheels")
-    if isinstance(wheels, list):
-        artifacts.extend(wheels)
-    found = [a["hash"] for a in artifacts if isinstance(a, dict) and isinstance(a.get("hash"), str)]
-    return tuple(found)
-
-
-_SOURCE_KEYS = ("git", "path", "url", "editable", "directory", "index")
-
-
-def _requirement(raw: object) -> LockedRequirement | None:
-    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
-        return None
-    extras = raw.get("extras")
-    specifier = raw.get("specifier")
-    marker = raw.get("marker")
-    return LockedRequirement(
-        name=canonicalize_name(raw["name"]),
-        extras=tuple(str(canonicalize_name(e)) for e in extras if isinstance(e, str))
-        if isinstance(extras, list)
-        else (),
-        specifier=specifier if isinstance(specifier, str) else "",
-        marker=marker if isinstance(marker, str) else None,
-        source=next((key for key in _SOURCE_KEYS if key in raw), ""),
-    )
-
-
-def _requirements(raw: object) -> tuple[LockedRequirement, ...]:
-    found = (_requirement(item) for item in raw) if isinstance(raw, list) else ()
-    return tuple(item for item in found if item is not None)
-
-
-def _edges(raw: object) -> tuple[Edge, ...]:
-    edges: list[Edge] = []
-    for item in raw if isinstance(raw, list) else ():
-        if isinstance(item, dict) and isinstance(item.get("name"), str):
-            extra = item.get("extra")
-            extras = (
-                tuple(e for e in extra if isinstance(e, str)) if isinstance(extra, list) else ()
-            )
-            edges.append((canonicalize_name(item["name"]), extras))
-    return tuple(edges)
-
-
-def _tables(raw: object, read: Callable[[object], tuple[object, ...]]) -> tuple[Any, ...]:
-    if not isinstance(raw, dict):
-        return ()
-    return tuple((str(canonicalize_name(key)), read(value)) for key, value in raw.items())
-
-
-def read_lock(text: str) -> LockSummary:
-    """The packages (name, version, source kind, artifact hashes) of a uv.lock text."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise UvError(f"uv.lock is not valid TOML: {e}") from e
-    packages: list[LockedPackage] = []
-    raw_packages = data.get("package", [])
-    for raw in raw_packages if isinstance(raw_packages, list) else ():
-        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
-            continue
-        version = raw.get("version")
-        source = raw.get("source")
-        kind = next(iter(source), "") if isinstance(source, dict) else ""
-        root = isinstance(source, dict) and source.get(kind) == "."
-        metadata = raw.get("metadata")
-        metadata = metadata if isinstance(metadata, dict) else {}
-        packages.append(
-            LockedPackage(
-                name=canonicalize_name(raw["name"]),
-                version=version if isinstance(version, str) else None,
-                source=kind,
-                hashes=_hashes(raw),
-                root=root,
-                dependencies=_edges(raw.get("dependencies")),
-                optional=_tables(raw.get("optional-dependencies"), _edges),
-                dev=_tables(raw.get("dev-dependencies"), _edges),
-                requires_dist=_requirements(metadata.get("requires-dist")),
-                requires_dev=_tables(metadata.get("requires-dev"), _requirements),
-            )
-        )
-    requires_python = data.get("requires-python")
-    manifest = data.get("manifest")
-    manifest = manifest if isinstance(manifest, dict) else {}
-    return LockSummary(
-        requires_python=requires_python if isinstance(requires_python, str) else None,
-        packages=tuple(packages),
-        constraints=_requirements(manifest.get("constraints")),
-        overrides=_requirements(manifest.get("overrides")),
-    )

@@ -118,6 +118,35 @@ def test_remove_options_reach_command(monkeypatch: pytest.MonkeyPatch) -> None:
     assert options.mode.check
 
 
+def test_docker_verify_options_reach_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[docker.DockerOptions] = []
+    monkeypatch.setattr(docker, "run", _recorder(seen))
+    argv = ["docker", "svc", "--multi-stage", "--verify", "--build-arg", "PY=3.11"]
+    assert _exit_code(argv) == 0
+    (options,) = seen
+    assert options.multi_stage
+    assert options.verify
+    assert options.build_args == ("PY=3.11",)
+
+
+def test_convert_verify_options_reach_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[convert.ConvertOptions] = []
+    monkeypatch.setattr(convert, "run", _recorder(seen))
+    assert _exit_code(["convert", "svc", "--verify", "--multi-stage"]) == 0
+    (options,) = seen
+    assert options.verify
+    assert options.multi_stage
+
+
+@pytest.mark.parametrize("command", ["docker", "convert"])
+@pytest.mark.parametrize("option", ["--verify", "--multi-stage"])
+def test_verify_and_multi_stage_refuse_all(
+    command: str, option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _exit_code([command, "--all", option, "."]) == 2
+    assert "not with --all" in capsys.readouterr().err
+
+
 def test_group_and_dev_together_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert _exit_code(["add", "x", "--dev", "--group", "docs"]) == 2
     assert "--group NAME or --dev" in capsys.readouterr().err
@@ -210,7 +239,7 @@ def _imports_of(argv: list[str], cwd: Path) -> tuple[int, set[str]]:
 def test_check_with_a_matching_fingerprint_imports_neither_typer_nor_pathlib(
     tmp_path: Path,
 ) -> None:
-    from reqconv.lock import fingerprint
+    from reqconv import fingerprint
 
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0"\n')
     (tmp_path / fingerprint.FILE_NAME).write_text(
@@ -228,13 +257,56 @@ def test_check_with_a_matching_fingerprint_imports_neither_typer_nor_pathlib(
     assert not {"typer", "click", "pathlib", "typing", "hashlib", "packaging"} & modules
 
 
+def test_check_at_a_root_answers_fingerprints_and_unmigrated_services_without_the_comparison(
+    tmp_path: Path,
+) -> None:
+    """A root with a service whose fingerprint matches and one never migrated: neither needs the
+    full comparison, so neither packaging nor the comparison module is imported."""
+    from reqconv import fingerprint
+
+    service = tmp_path / "apps" / "backend"
+    service.mkdir(parents=True)
+    (service / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0"\n')
+    (service / fingerprint.FILE_NAME).write_text(
+        fingerprint.render(
+            str(service),
+            files=["pyproject.toml"],
+            probed=[],
+            folders=[],
+            uv_version=None,
+            in_sync=True,
+        )
+    )
+    plugin = tmp_path / "plugins" / "acme"
+    plugin.mkdir(parents=True)
+    (plugin / "requirements.txt").write_text("alpha\n")
+    for argv, expected in (
+        (["check"], 0),
+        (["check", "--format", "json"], 0),
+        (["check", "--require-migrated"], 1),
+    ):
+        code, modules = _imports_of(argv, tmp_path)
+        assert code == expected, argv
+        assert not {"typer", "packaging", "reqconv.drift.compare", "pathlib"} & modules, argv
+        if "json" not in argv:  # json needs re; the naming rule does not
+            assert "re" not in modules, argv
+    # The same root with the plugin's requirements in a [project]: compared in full.
+    (plugin / "pyproject.toml").write_text('[project]\nname = "acme"\nversion = "0"\n')
+    code, modules = _imports_of(["check"], tmp_path)
+    assert code == 1  # alpha is not in pyproject
+    assert "reqconv.drift.compare" in modules
+
+
 def test_check_without_a_fingerprint_runs_the_comparison_without_typer(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0"\n')
     (tmp_path / "requirements.txt").write_text("alpha\n")
     code, modules = _imports_of(["check", "--format", "github", "."], tmp_path)
     assert code == 1  # alpha is not in pyproject
-    assert "reqconv.drift" in modules
-    assert "typer" not in modules
+    assert "reqconv.drift.compare" in modules
+    # what this service has no use for: no Dockerfile to rewrite, no uv to run, nothing to write
+    unused = {"typer", "reqconv.uv", "tempfile", "uuid", "difflib"}
+    unused |= {f"reqconv.docker.{m}" for m in ("rewrite", "model", "reasons", "dockerignore")}
+    assert not unused & modules
 
 
 @pytest.mark.parametrize(
@@ -256,3 +328,14 @@ def test_check_options_reach_command(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert options == check.CheckOptions(
         paths=(tmp_path, Path("b")), format="json", strict=True, quiet=True
     )
+    seen.clear()
+    assert _exit_code(["check", "--require-migrated", "--strict", str(tmp_path)]) == 0
+    assert seen == [
+        check.CheckOptions(paths=(tmp_path,), strict=True, require_migrated=True),
+    ]
+
+
+def test_check_help_names_require_migrated(capsys: pytest.CaptureFixture[str]) -> None:
+    """typer declares the option too (``--help``, and arguments the lean reader leaves to it)."""
+    assert _exit_code(["check", "--help"]) == 0
+    assert "--require-migrated" in capsys.readouterr().out

@@ -6,7 +6,6 @@ write (through ``fs``). They never print: they hand text to an ``Output``, which
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -86,6 +85,8 @@ def diagnostic_json(diag: Diagnostic) -> dict[str, str | None]:
 
 def unified_diff(change: FileChange) -> str:
     """A unified diff of one planned change (``/dev/null`` for a new file), git-style names."""
+    import difflib  # only a command that shows a diff needs it (not `reqconv check`)
+
     name = display_path(change.path)
     prefix_a, prefix_b = ("a/", "b/") if not name.startswith("/") else ("", "")
     return "".join(

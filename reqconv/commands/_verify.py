@@ -3,11 +3,13 @@ the builds run in ``reqconv.docker.verify``; this prints each Dockerfile's table
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reqconv.commands import Output
+from reqconv.errors import VerifyError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
     from reqconv.docker.verify import Verification
     from reqconv.service import ServiceConversion
 
-__all__ = ["require_engine", "service_verifier", "verify_plans"]
+__all__ = ["reported_on_failure", "require_engine", "service_verifier", "verify_plans"]
 
 
 def verify_plans(
@@ -52,11 +54,13 @@ def require_engine() -> None:
 
 
 def service_verifier(
-    build_args: Sequence[str], out: Output, *, quiet: bool
-) -> Callable[[ServiceConversion], bool]:
-    """``convert --verify``'s hook for ``service.write``: verify a service's planned Dockerfiles
-    (its lock just written) and keep them on the service (``verified``); True when every
-    rewrite passed."""
+    enabled: bool, build_args: Sequence[str], out: Output, quiet: bool
+) -> Callable[[ServiceConversion], bool] | None:
+    """``convert --verify``'s hook for ``service.write`` (None without ``enabled``): verify a
+    service's planned Dockerfiles (its lock just written) and keep them on the service
+    (``verified``); True when every rewrite passed."""
+    if not enabled:
+        return None
 
     def verify(planned: ServiceConversion) -> bool:
         if planned.docker is None:
@@ -65,3 +69,15 @@ def service_verifier(
         return all(v.ok for v in planned.verified)
 
     return verify
+
+
+@contextmanager
+def reported_on_failure(report: Callable[[], None], enabled: bool) -> Iterator[None]:
+    """With ``enabled`` (``--json``), run ``report`` (the report with the builds' figures) when
+    ``--verify``'s ``VerifyError`` passes through, before cli.py prints it and exits 1."""
+    try:
+        yield
+    except VerifyError:
+        if enabled:
+            report()
+        raise

@@ -9,6 +9,7 @@ removes the files it created. This module reads the options and renders what hap
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,11 +25,12 @@ from reqconv.commands import (
     unified_diff,
     wait_notice,
 )
-from reqconv.commands._verify import require_engine, service_verifier
-from reqconv.errors import VerifyError
+from reqconv.commands._verify import reported_on_failure, require_engine, service_verifier
+from reqconv.errors import InputError
 from reqconv.service import ServiceConversion
 
 if TYPE_CHECKING:
+    from reqconv.commands._all import AllOptions
     from reqconv.lock.locking import LockResult
     from reqconv.lock.stale import StaleFile
     from reqconv.project.pythons import PythonChoice
@@ -54,6 +56,7 @@ class ConvertOptions:
     verify: bool = False  # --verify: build each rewrite after the lock, before it is written
     build_args: tuple[str, ...] = ()  # --build-arg NAME=VALUE for --verify's builds
     mode: WriteMode = WriteMode()
+    every: AllOptions | None = None  # --all: every service below the paths, in parallel
 
 
 ON_UV = "pyproject.toml and uv.lock are its source, nothing to convert"
@@ -135,6 +138,15 @@ def _report(services: Sequence[ServiceConversion], *, pending: bool) -> str:
 
 def run(options: ConvertOptions, out: Output) -> int:
     """Convert every service in ``options.paths``; returns 0, or 1 when ``--check`` finds work."""
+    if options.every is not None:
+        from reqconv.commands._all import run_all
+
+        if options.main is not None or options.groups or options.name is not None:
+            raise InputError("--main, --group and --name name one service's files: not with --all")
+
+        each = dataclasses.replace(options, every=None)  # what a worker process gets
+        mode = options.mode
+        return run_all("convert", options.paths, each, out, options.every, mode=mode)
     if not options.mode.writes:
         return _run(options, out)
     # Held from before the first read to the last write: another reqconv run on one of these
@@ -182,12 +194,8 @@ def _run(options: ConvertOptions, out: Output) -> int:
             out.out(_report(services, pending=pending))
         return 1 if (mode.check and pending) else 0
 
-    try:
+    with reported_on_failure(lambda: out.out(_report(services, pending=pending)), mode.json):
         _write(services, options, out)
-    except VerifyError:
-        if mode.json:  # the builds' figures, then the error (exit 1) from cli.py
-            out.out(_report(services, pending=pending))
-        raise
     if mode.json:  # written: nothing is pending any more
         out.out(_report(services, pending=False))
     return 0
@@ -228,9 +236,7 @@ def _write(services: Sequence[ServiceConversion], options: ConvertOptions, out: 
         export_groups=options.export_groups,
         offline=options.offline,
         on_locked=locked,
-        verify=service_verifier(options.build_args, out, quiet=mode.quiet or mode.json)
-        if options.verify
-        else None,
+        verify=service_verifier(options.verify, options.build_args, out, mode.quiet or mode.json),
     )
     if mode.json or mode.quiet:
         return

@@ -7,6 +7,7 @@ contents and the findings of each service and writes nothing: ``run`` writes the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,10 @@ from reqconv import fs
 from reqconv.commands import Output, WriteMode, diagnostic_json, unified_diff
 from reqconv.commands._verify import verify_plans
 from reqconv.docker.plan import ServicePlan, missing_locks, plan_service, resolve_uv_version
+from reqconv.errors import InputError
+
+if TYPE_CHECKING:
+    from reqconv.commands._all import AllOptions
 
 if TYPE_CHECKING:
     from reqconv.docker.verify import Verification
@@ -32,6 +37,7 @@ class DockerOptions:
     verify: bool = False  # build both files on the user's engine before writing (docker/verify.py)
     build_args: tuple[str, ...] = ()  # NAME=VALUE for --verify's builds
     mode: WriteMode = WriteMode()
+    every: AllOptions | None = None  # --all: every service below the paths, in parallel
 
 
 def _report(
@@ -71,6 +77,14 @@ def run(options: DockerOptions, out: Output, *, uv_version: str | None = None) -
     ``uv_version`` (the pin for the uv image) defaults to the version of the uv reqconv finds.
     """
     mode = options.mode
+    if options.every is not None:
+        from reqconv.commands._all import run_all
+
+        if options.dockerfiles:
+            raise InputError("--dockerfile names one service's files: not with --all")
+
+        each = dataclasses.replace(options, every=None)  # what a worker process gets
+        return run_all("docker", options.paths, each, out, options.every, mode=mode)
     if uv_version is None:
         uv_version = resolve_uv_version()
     plans = [

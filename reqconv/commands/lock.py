@@ -6,9 +6,11 @@ the text, ``--check`` diff and ``--json`` forms of what the lock step did or wou
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reqconv import fs, uv
 from reqconv.commands import (
@@ -22,6 +24,9 @@ from reqconv.lock import locking
 from reqconv.lock.stale import check_service
 from reqconv.model import FileChange
 
+if TYPE_CHECKING:
+    from reqconv.commands._all import AllOptions
+
 __all__ = ["LockOptions", "run"]
 
 
@@ -34,6 +39,7 @@ class LockOptions:
     upgrade_packages: tuple[str, ...] = ()
     offline: bool = False
     mode: WriteMode = WriteMode()
+    every: AllOptions | None = None  # --all: every service below the paths, in parallel
 
 
 def _check(options: LockOptions, out: Output, uv_path: Path) -> int:
@@ -76,6 +82,11 @@ def _check(options: LockOptions, out: Output, uv_path: Path) -> int:
 
 def run(options: LockOptions, out: Output) -> int:
     """Lock every service in ``options.paths`` in one transaction; 1 when ``--check`` finds work."""
+    if options.every is not None:
+        from reqconv.commands._all import run_all
+
+        each = dataclasses.replace(options, every=None)  # what a worker process gets
+        return run_all("lock", options.paths, each, out, options.every, mode=options.mode)
     uv_path = uv.find_uv()
     uv.uv_version(uv_path)
     if options.mode.check:

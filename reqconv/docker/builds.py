@@ -59,6 +59,7 @@ __all__ = [
     "MAX_UP",
     "Build",
     "BuildScan",
+    "compose_folders",
     "find_builds",
     "find_dockerfiles",
     "interpolate",
@@ -610,6 +611,23 @@ def scan(root: Path) -> BuildScan:
 
 def _skipped(error: ReqconvError) -> Diagnostic:
     return Diagnostic(code="build-file-skipped", message=error.message, location=error.location)
+
+
+def compose_folders(top: Path) -> dict[Path, Location]:
+    """The folders a compose file under ``top`` builds from: each ``build:``'s context and its
+    Dockerfile's folder (absolute), with the entry that names it; unreadable compose files are
+    skipped (``scan`` reports them for the service they concern)."""
+    top = _absolute(top)
+    found: dict[Path, Location] = {}
+    for compose in _compose_files(top):
+        try:
+            entries = _entries(compose, top)
+        except ReqconvError:
+            continue
+        for entry in entries:
+            found.setdefault(entry.context, entry.origin)
+            found.setdefault(entry.dockerfile.parent, entry.origin)
+    return found
 
 
 def find_builds(root: Path) -> tuple[Build, ...]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from reqconv.drift import survey
 from reqconv.errors import Location
 
 __all__ = ["CODES", "Code", "Finding", "codes_table", "finding", "line_of"]
@@ -224,6 +225,17 @@ CODES: dict[str, Code] = {
             fix="reqconv lock",
             summary="A Dockerfile that copies or syncs a lock file that is not there.",
             example="Dockerfile:6: M503: requirements.lock does not exist",
+        ),
+        Code(
+            code=survey.NOT_MIGRATED,
+            name=survey.NOT_MIGRATED_NAME,
+            kind="missing",
+            fix=survey.NOT_MIGRATED_FIX,
+            summary="A service never migrated: requirements files, no uv.lock and no "
+            "pyproject.toml [project]. A note (exit 0) unless --require-migrated makes it an "
+            "error; told from file names alone, before any comparison.",
+            example="plugins/acme/requirements.txt:1: M504: plugins/acme is not migrated yet: "
+            "requirements files, no pyproject.toml [project] and no uv.lock",
         ),
         Code(
             code="S601",

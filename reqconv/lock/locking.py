@@ -342,9 +342,9 @@ def record_fingerprint(root: Path, tx: fs.Transaction, uv_path: Path) -> list[Pa
 
     Returns the fingerprint's path when it was written (the run lists every file it wrote).
     """
+    from reqconv import fingerprint
     from reqconv.drift import check
     from reqconv.errors import ReqconvError
-    from reqconv.lock import fingerprint
 
     # An input the check cannot read, a uv that does not say its version: `reqconv check` will
     # compare everything (and say what it cannot read); the lock stands.

@@ -18,9 +18,9 @@ which layout to use (tomlkit misplaces sub-tables of dotted keys such as ``[tool
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -454,7 +454,7 @@ _side_tables: ContextVar[dict[str, Table]] = ContextVar("_side_tables")
 def _put_array(container: Container | Table | InlineTable, key: str, text: str) -> None:
     """Set ``key`` to the TOML array ``text`` (spliced in by ``_edit``); keeps the key's comment."""
     splices = _splices.get()
-    token = f"reqconv-splice-{uuid.uuid4().hex}"
+    token = f"reqconv-splice-{os.urandom(16).hex()}"
     splices[f'"{token}"'] = text
     container[key] = token
 
@@ -985,7 +985,7 @@ def _dependency_groups(doc: tomlkit.TOMLDocument) -> Table:
     # splices its text in, once every group has been merged into it.
     side = tomlkit.document()
     side["dependency-groups"] = table
-    token = f"reqconv-splice-{uuid.uuid4().hex}"
+    token = f"reqconv-splice-{os.urandom(16).hex()}"
     _splices.get()[token] = side.as_string
     cast(Table, doc["project"]).add(tomlkit.comment(token))
     _side_tables.get()["dependency-groups"] = table

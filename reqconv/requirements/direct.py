@@ -10,7 +10,6 @@ it. Credentials in a URL are removed (and reported). See ``parse`` for the whole
 
 from __future__ import annotations
 
-import configparser
 import os
 import re
 import tomllib
@@ -227,6 +226,8 @@ def _name_from_project(folder: Path) -> str | None:
     for table in (data.get("project"), data.get("tool", {}).get("poetry")):
         if isinstance(table, dict) and isinstance(table.get("name"), str):
             return str(table["name"])
+    import configparser  # setup.cfg only: not on check's path
+
     config = configparser.ConfigParser(interpolation=None)
     try:
         config.read(folder / "setup.cfg", encoding="utf-8")

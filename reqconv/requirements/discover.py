@@ -51,6 +51,8 @@ from packaging.utils import canonicalize_name
 
 from reqconv.errors import InputError
 from reqconv.model import Role
+from reqconv.requirements import filenames
+from reqconv.requirements.filenames import IGNORED_NAMES, MAIN_NAMES
 
 __all__ = [
     "GROUP_NAMES",
@@ -68,11 +70,6 @@ __all__ = [
     "recorded_variants",
     "with_variants",
 ]
-
-#: Labels whose requirements are the application's own runtime dependencies.
-MAIN_NAMES = frozenset(
-    {"base", "common", "prod", "production", "main", "runtime", "core", "default"}
-)
 
 #: Labels (or ``-`` parts of one) of tools production never imports: always a group.
 GROUP_NAMES = frozenset(
@@ -120,16 +117,8 @@ GROUP_NAMES = frozenset(
     }
 )
 
-#: File stems that are never a role (constraint files, exported locks).
-IGNORED_NAMES = frozenset({"constraints", "constraint", "lock", "locked", "frozen", "pinned"})
-
-_SUFFIXES = (".txt", ".in")
-_SUBDIR = "requirements"
-# requirements-dev, requirements_dev, requirements.dev
-_PREFIX_RE = re.compile(r"^requirements[-_.](?P<label>.+)$", re.IGNORECASE)
-# dev-requirements, dev_requirements
-_SUFFIX_RE = re.compile(r"^(?P<label>.+?)[-_.]requirements$", re.IGNORECASE)
-# PEP 735 / PEP 508 name syntax.
+_SUBDIR = filenames.SUBDIR
+# PEP 735 / PEP 508 name syntax (filenames.is_name spells the same rule without re).
 _VALID_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
 
@@ -158,27 +147,10 @@ def project_name(folder: str, *, taken: Iterable[str] = ()) -> str:
 
 
 def _label(name: str) -> tuple[str, str] | None:
-    """``(stem, label)`` of a candidate POSIX path, label ``""`` for main; ``None`` when no role."""
-    posix = PurePosixPath(name)
-    if posix.suffix.lower() not in _SUFFIXES:
-        return None
-    stem = posix.stem
-    parts = posix.parts
-    if len(parts) > 2 or (len(parts) == 2 and parts[0] != _SUBDIR):
-        return None
-    if stem.lower() == "requirements":
-        return stem, ""
-    match = _PREFIX_RE.match(stem) or _SUFFIX_RE.match(stem)
-    if match is not None:
-        label = match["label"]  # requirements/test_requirements.txt is "test" too
-    elif len(parts) == 2:
-        label = stem
-    else:
-        return None
-    normalized = group_name(label)
-    if not _VALID_NAME_RE.match(normalized) or normalized in IGNORED_NAMES:
-        return None
-    return stem, "" if normalized in MAIN_NAMES else normalized
+    """``(name, label)`` of a candidate POSIX path, label ``""`` for main; ``None`` when no role
+    (the rule: ``filenames.label``, which check's fast path shares)."""
+    found = filenames.label(name)
+    return None if found is None else (name, found)
 
 
 def is_group_label(label: str) -> bool:

@@ -5,7 +5,6 @@ The real uv runs in ``tests/integration/test_variants.py``."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tomllib
 from pathlib import Path
@@ -174,10 +173,9 @@ def test_no_sets_when_one_image_installs_both() -> None:
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "variants" / "api-worker"
 GOLDENS = FIXTURE.with_name("api-worker.expected")
-UPDATE = os.environ.get("REQCONV_UPDATE_GOLDENS") == "1"
 
 
-def test_golden_api_and_worker_sets(tmp_path: Path) -> None:
+def test_golden_api_and_worker_sets(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     """docs/variants.md's example: the pyproject.toml convert writes, then each Dockerfile as the
     Docker step rewrites it, reading the sets back from that pyproject.toml."""
     from reqconv.docker.plan import plan_service
@@ -191,7 +189,7 @@ def test_golden_api_and_worker_sets(tmp_path: Path) -> None:
     written |= {change.path.name: change.after_text for change in plan.changes}
     for name in ("pyproject.toml", "Dockerfile.api", "Dockerfile.worker"):
         golden = GOLDENS / name
-        if UPDATE:
+        if request.config.getoption("--update-goldens", default=False):  # pragma: no cover
             golden.parent.mkdir(exist_ok=True)
             golden.write_text(written[name])
         assert written[name] == golden.read_text(), name

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -1682,3 +1684,23 @@ def test_pip_cache_mount_elsewhere_becomes_uv_cache_dir() -> None:
     result = rewrite(text, PLAN)
     assert "--mount=type=cache,id=pip,target=/root/.cache/uv,sharing=locked" in result.text
     assert "UV_CACHE_DIR=/root/.cache/uv" in result.text
+
+
+def test_package_rewrite_is_the_function_even_after_its_module_is_imported() -> None:
+    """``reqconv.docker`` loads what it exports on first use; importing the submodules named
+    like two of its functions (as ``docker.plan`` and ``docker.builds`` do) must not turn the
+    package's ``rewrite`` or ``instructions`` into a module."""
+    code = (
+        "import reqconv.docker.plan, reqconv.docker.builds\n"
+        "from reqconv.docker import instructions, referenced_requirement_files, rewrite\n"
+        "import reqconv.docker\n"
+        "assert callable(rewrite) and reqconv.docker.rewrite is rewrite, rewrite\n"
+        "assert callable(instructions) and reqconv.docker.instructions is instructions\n"
+        "import sys\n"
+        "print(referenced_requirement_files(sys.stdin.read()))\n"
+    )
+    text = (FIXTURES / "dev-stage.in.Dockerfile").read_text()
+    run = subprocess.run(
+        [sys.executable, "-c", code], input=text, capture_output=True, text=True, check=True
+    )
+    assert run.stdout == "('requirements.txt', 'requirements-dev.txt')\n"

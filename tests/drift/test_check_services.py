@@ -2,7 +2,8 @@
 (no lock, no Docker: offline): no finding. A service already on uv upstream (CTFd: pyproject.toml,
 uv.lock, and a requirements.txt that is ``uv export``'s output) is left as it was by convert, and
 check finds only its Dockerfile's ``pip install -r`` (D401), no requirements drift; a service
-convert refuses is refused by check with the same exit code."""
+convert refuses is refused by check with the same exit code, or, when it has no pyproject.toml
+[project] nor uv.lock, named as not migrated yet (M504)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from reqconv import cli
+from reqconv.drift import survey
 from reqconv.drift.check import check_service
 
 SERVICES = Path(__file__).resolve().parents[2] / ".." / "shared" / "services"
@@ -52,7 +54,11 @@ def test_no_finding_after_convert(trees: Path, folder: str, service: str) -> Non
     converted = _code(["convert", "--no-lock", "--no-docker", "--offline", "-q", str(root)])
     if converted != 0:
         assert converted == 2
-        assert _code(["check", str(root)]) == 2  # the same bad input, the same exit code
+        if survey.not_migrated(str(root)) is None:
+            assert _code(["check", str(root)]) == 2  # the same bad input, the same exit code
+        else:  # nothing was written: check names it as not migrated yet, without parsing it
+            assert _code(["check", str(root)]) == 0
+            assert _code(["check", "--require-migrated", str(root)]) == 1
         return
     findings = check_service(root).findings
     if had_lock:

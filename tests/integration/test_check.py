@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from reqconv import fingerprint
 from reqconv.drift.check import check_service
-from reqconv.lock import fingerprint
 from tests.integration.conftest import UvEnv
 from tests.integration.test_lock import exit_code_of
 
@@ -377,7 +377,9 @@ def test_text_json_and_github_formats_are_the_ones_docs_show(
         "line": 5,
         "message": "'zeta>=1.0' is not in [project] dependencies of pyproject.toml",
         "fix": "reqconv convert",
+        "severity": "error",
     }
+    assert report["services"][0]["checked_by"] == "full"
     assert f"```json\n{out}```" in docs
 
     assert exit_code_of(["convert", "svc"]) == 0

@@ -1,0 +1,101 @@
+"""``--all``: ``convert``, ``lock`` or ``docker`` of every service below the paths given.
+
+No subcommand of its own: the shell those three share. It walks (``monorepo.walk``), runs one task
+per service in parallel (``monorepo.run``, ``monorepo.tasks``: each service in its own
+transaction under its own folder lock), shows progress (``monorepo.terminal``), then one summary:
+the table, the folders taken or left and why, the details per service and file; or, with
+``--json``, the list of service reports. Exit code: the worst of the services'.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from reqconv.commands import Output, WriteMode
+from reqconv.errors import InputError, Location
+from reqconv.monorepo import report, run, tasks, walk
+from reqconv.monorepo.terminal import Terminal, table
+
+__all__ = ["AllOptions", "run_all"]
+
+OptionsT = TypeVar("OptionsT", bound=tasks.DockerSettings)
+
+# Each task takes the options of its own command (the job carries them).
+_TASKS: dict[str, Callable[..., report.ServiceReport]] = {
+    "convert": tasks.convert_service,
+    "lock": tasks.lock_service,
+    "docker": tasks.docker_service,
+}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AllOptions:
+    """How a run over many services runs and shows itself (``--all``, ``-j``, ``--color``...)."""
+
+    jobs: int | None = None  # -j N (default: the core count)
+    verbose: bool = False
+    terminal: Terminal = field(default_factory=Terminal)
+
+
+def run_all(
+    command: Literal["convert", "lock", "docker"],
+    paths: Sequence[Path],
+    options: OptionsT,
+    out: Output,
+    how: AllOptions,
+    *,
+    mode: WriteMode,
+) -> int:
+    """``command`` on every service below ``paths``; the worst exit code of them."""
+    found = walk.find_services(paths)
+    if not found.services:
+        shown = ", ".join(p.as_posix() for p in paths)
+        raise InputError(
+            "no service found below (a folder with requirements files or a pyproject.toml "
+            "reqconv wrote)",
+            Location(Path(shown)),
+        )
+    jobs = tasks.jobs([(f.path, f.why) for f in found.services], options)
+    workers = run.workers_for(how.jobs, len(jobs))
+    finished: list[str] = []  # what an interrupt leaves done
+
+    def heard(event: run.Event) -> None:
+        progress.event(event)
+        if event.report is not None and event.report.written:
+            finished.append(event.path.as_posix())
+
+    with how.terminal.progress_for(len(jobs)) as progress:
+        try:
+            reports = run.run_all(
+                _TASKS[command], jobs, workers=workers, on_event=heard, tick=progress.tick
+            )
+        except KeyboardInterrupt:
+            if finished:
+                out.err(
+                    f"reqconv: stopped; these services had finished and keep their changes: "
+                    f"{', '.join(finished)}; every other one is as it was"
+                )
+            raise
+    if mode.json:
+        out.out(json.dumps(report.reports_json(reports), indent=2))
+        return report.worst(reports)
+    out.out(table(report.rows(reports), color=how.terminal.color))
+    details = report.details_text(
+        reports,
+        quiet=mode.quiet,
+        verbose=how.verbose,
+        left=[(f.path, f.why) for f in found.left],
+    )
+    if details:
+        out.out("")
+        out.out(details)
+    for service in reports:
+        for diff in service.diffs:
+            out.out(diff.rstrip("\n"))
+    if how.verbose:
+        out.err(f"{len(reports)} service(s), {workers} process(es)")
+    return report.worst(reports)
