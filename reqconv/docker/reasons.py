@@ -118,6 +118,12 @@ RULES: dict[str, Rule] = _rules(
     Rule("system-install", "advice", "info",
          "a venv would hide packages or not be seen (base CMD, CMD by path, earlier pip, copied "
          "site-packages)", "nothing: `uv pip install --system -r <lock>` installs where pip did"),
+    Rule("uv-pip-install", "advice", "info",
+         "a `pip install` after the sync, into the venv it made",
+         "nothing: it runs as `uv pip install` (uv mounted), so the venv needs no pip"),
+    Rule("pip-seeded", "advice", "info",
+         "a pip command left after the sync runs in the venv it made, which then gets pip",
+         "make it a plain `pip install` (or `uv pip install`) to keep pip out of the image"),
     Rule("buildkit", "advice", "info", "the rewrite adds `RUN --mount`s, which need BuildKit",
          "build with BuildKit (Docker 23.0+, or `docker buildx build`)"),
     Rule("no-require-hashes", "advice", "info", "the lock has entries without hashes (git, folders)",

@@ -419,7 +419,7 @@ def test_a_rewritten_dockerfile_is_reported_as_such_not_as_kept_installs(tmp_pat
     (tmp_path / "requirements.txt").write_text("alpha==1.0\n")
     (tmp_path / "Dockerfile").write_text(
         "FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
-        "RUN pip install flake8==6.0.0\n"
+        "RUN pip install $LINT flake8==6.0.0\n"  # words known at build time only: stays pip
     )
     first = plan_service(tmp_path, uv_version=UV_VERSION)
     rewritten = next(c for c in first.changes if c.path.name == "Dockerfile")
@@ -429,7 +429,7 @@ def test_a_rewritten_dockerfile_is_reported_as_such_not_as_kept_installs(tmp_pat
     assert message.startswith("it already installs with uv (rewritten before); the other installs")
     assert "every pip install -r" not in message
     (tmp_path / "Dockerfile").write_text(
-        rewritten.after_text.replace("RUN pip install f", "RUN : f")
+        rewritten.after_text.replace("RUN pip install $LINT f", "RUN : f")
     )
     assert _unchanged_message(tmp_path) == "it already installs with uv (rewritten before)"
 
