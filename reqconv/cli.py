@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     NoLock = bool
     NoDocker = bool
     DockerfileOpt = list[Path] | None
+    ContextOpt = Path | None
     VersionOpt = bool
     NameUrl = list[str] | None
     PythonOpt = str | None
@@ -169,6 +170,16 @@ def _aliases() -> dict[str, object]:
                 "--dockerfile", help="A Dockerfile to rewrite (repeatable; replaces discovery)."
             ),
         ],
+        "ContextOpt": Annotated[
+            Path | None,
+            typer.Option(
+                "--context",
+                metavar="DIR",
+                help="The build context of the Dockerfiles no compose file builds (what `docker "
+                "build -f FILE DIR` is given); default: found from CI files and scripts, else "
+                "where their COPY sources exist.",
+            ),
+        ],
         "NameUrl": Annotated[
             list[str] | None,
             typer.Option(
@@ -268,6 +279,7 @@ def convert(
     name_url: NameUrl = None,
     python: PythonOpt = None,
     name: NameOpt = None,
+    context: ContextOpt = None,
     dry_run: DryRun = False,
     check: Check = False,
     json: Json = False,
@@ -292,6 +304,7 @@ def convert(
         name_urls=tuple(name_url or ()),
         python=python,
         name=name,
+        context=context,
         mode=_mode(dry_run, check, json, quiet),
     )
     raise _exit(cmd.run(options, _Echo()))
@@ -326,6 +339,7 @@ def lock(
 def docker(
     paths: PathsArg = None,
     dockerfile: DockerfileOpt = None,
+    context: ContextOpt = None,
     dry_run: DryRun = False,
     check: Check = False,
     json: Json = False,
@@ -337,6 +351,7 @@ def docker(
     options = cmd.DockerOptions(
         paths=_paths(paths),
         dockerfiles=tuple(dockerfile or ()),
+        context=context,
         mode=_mode(dry_run, check, json, quiet),
     )
     raise _exit(cmd.run(options, _Echo()))

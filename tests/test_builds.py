@@ -296,3 +296,55 @@ def test_bind_mounts_are_sources_and_sources_found_nowhere_fall_back(tmp_path: P
     (other,) = find_builds(repo / "svc" / "other")
     assert (other.context, other.how, other.ambiguous) == (repo / "svc" / "other", "folder", False)
     assert "none of its COPY/ADD sources exist" in other.note
+
+
+def _root_context_layout(repo: Path) -> Path:
+    """Issue 15 item 2: svc/a/Dockerfile built from the top, its requirements brought by a
+    directory copy with an ENV path, and a folder only the top holds."""
+    service = repo / "svc" / "a"
+    service.mkdir(parents=True)
+    (repo / "pkg").mkdir()
+    (service / "requirements.txt").write_text("six==1.16.0\n")
+    (service / "Dockerfile").write_text(
+        "FROM python:3.11-slim\n"
+        "ENV APP_DIR svc/a\n"
+        "ADD ./pkg/ /opt/app/pkg/\n"
+        "ADD ./${APP_DIR}/ /opt/app/${APP_DIR}/\n"
+        "WORKDIR /opt/app/${APP_DIR}\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\n"
+    )
+    return service
+
+
+def test_env_paths_expand_in_copy_sources_for_the_inferred_context(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    service = _root_context_layout(repo)
+    (repo / ".git").mkdir()
+    (repo / "pkg").rmdir()  # only the ENV path tells now: ./svc/a/ exists from the top alone
+    (build,) = scan(service).builds
+    assert (build.context, build.how, build.ambiguous) == (repo, "inferred", False)
+
+
+def test_without_git_the_context_is_looked_for_above_the_guessed_top(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    service = _root_context_layout(repo)  # no .git, and nothing above svc/a looks like a top
+    (build,) = scan(service).builds
+    assert (build.context, build.how, build.note) == (repo, "inferred", "")
+
+
+def test_context_given_replaces_the_inferred_one(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    service = _root_context_layout(repo)
+    (build,) = scan(service, service).builds
+    assert (build.context, build.how) == (service, "given")
+
+
+def test_an_ambiguous_context_names_the_other_folders(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "svc").mkdir()
+    for folder in (repo, repo / "svc"):
+        (folder / "requirements.txt").write_text("six\n")
+    (repo / "svc" / "Dockerfile").write_text("FROM python:3.11\nCOPY requirements.txt .\n")
+    (build,) = scan(repo / "svc").builds
+    assert (build.context, build.ambiguous, build.others) == (repo / "svc", True, (repo,))

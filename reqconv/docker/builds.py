@@ -30,8 +30,9 @@ Lists folders and reads Dockerfiles and compose files (never writes). The rules 
   ``COPY``/``ADD`` source, resolved in its context (``ARG`` defaults and compose ``args``
   expanded), is the service folder or inside it.
 - **Inferred context:** of the Dockerfile's folder and its ancestors up to the top, the one where
-  the most ``COPY``/``ADD`` (and ``RUN --mount=type=bind``) sources exist, nearest on a tie (then
-  ``ambiguous``). A Dockerfile that copies nothing from its context (or only ``.``), or none of
+  the most ``COPY``/``ADD`` (and ``RUN --mount=type=bind``) sources exist (``ARG``/``ENV``
+  expanded), nearest on a tie (then ``ambiguous``); when some source exists in none of them and no
+  ``.git`` marks the top, the first of the top's ``MAX_UP`` ancestors where more of them exist. A Dockerfile that copies nothing from its context (or only ``.``), or none of
   whose sources exist anywhere, is built from the folder holding its ``docker/`` folder when it
   lies in one (``docker build -f docker/Dockerfile .``), else from the service folder when it lies
   in it, else from its own folder (``how="folder"``).
@@ -64,6 +65,7 @@ __all__ = [
     "interpolate",
     "is_compose_file",
     "is_dockerfile",
+    "missing_sources",
     "repository_top",
     "scan",
 ]
@@ -85,19 +87,20 @@ _GLOB_CHARS = frozenset("*?[")
 class Build:
     """One way a Dockerfile is built: the file, its build context, and where that was learned.
 
-    ``how``: ``compose`` (a compose file's ``build:``, at ``origin``), ``inferred`` (the folder
-    where its ``COPY``/``ADD`` sources exist), ``folder`` (nothing copied tells: the service folder
-    or the Dockerfile's own). ``args`` are the compose ``args`` as ``(name, value)`` after
+    ``how``: ``compose`` (a compose file's ``build:``, at ``origin``), ``given`` (``--context
+    DIR``), ``inferred`` (the folder where its ``COPY``/``ADD`` sources exist), ``folder`` (nothing
+    copied tells: the service folder or the Dockerfile's own). ``args`` are the compose ``args`` as ``(name, value)`` after
     interpolation; ``ambiguous`` says another folder would have fitted as well, ``note`` why.
     """
 
     dockerfile: Path
     context: Path
-    how: Literal["compose", "folder", "inferred"]
+    how: Literal["compose", "given", "folder", "inferred"]
     origin: Location | None = None
     args: tuple[tuple[str, str], ...] = ()
     target: str | None = None
     ambiguous: bool = False
+    others: tuple[Path, ...] = ()  # when ``ambiguous``: the other folders that fit as well
     note: str = ""
 
 
@@ -458,6 +461,18 @@ def _exists(context: Path, source: str) -> bool:
     return (context / source).exists()
 
 
+def missing_sources(text: str, build: Build) -> frozenset[str]:
+    """The ``COPY``/``ADD``/bind-mount sources of ``text`` (``ARG``/``ENV`` and the build's args
+    expanded) that do not exist in ``build``'s context: context-relative, no ``./`` or ``/``."""
+    return frozenset(
+        source
+        for source, _line in (
+            (_clean(s), line) for s, line in context_sources(text, dict(build.args))
+        )
+        if source != "." and not _exists(build.context, source)
+    )
+
+
 def _belongs(build: Build, root: Path, sources: Sequence[tuple[str, int]]) -> bool:
     if build.dockerfile.is_relative_to(root):
         return True
@@ -496,6 +511,17 @@ def _infer(dockerfile: Path, root: Path, top: Path, sources: Sequence[tuple[str,
         folders.append(folders[-1].parent)
     scores = [sum(_exists(folder, source) for source in telling) for folder in folders]
     best = max(scores)
+    if best < len(telling) and not (top / ".git").exists():
+        # No `.git` marks the top, which was only guessed: a folder above it where more of the
+        # sources exist is the context (`docker build -f svc/a/Dockerfile .` from a plain top).
+        for folder in list(top.parents)[:MAX_UP]:
+            score = sum(_exists(folder, source) for source in telling)
+            if score > best:
+                folders.append(folder)
+                scores.append(score)
+                best = score
+            if best == len(telling):
+                break
     if best == 0:
         # No folder fits better than another: the default `docker build` folder (as when nothing
         # is copied), and every source is reported missing from it.
@@ -521,6 +547,7 @@ def _infer(dockerfile: Path, root: Path, top: Path, sources: Sequence[tuple[str,
         context=context,
         how="inferred",
         ambiguous=len(winners) > 1,
+        others=tuple(winners[1:]),
         note="; ".join(notes),
     )
 
@@ -536,8 +563,9 @@ def _relocate(path: Path, root: Path, given: Path) -> Path:
     return Path(os.path.normpath(given / os.path.relpath(path, root)))
 
 
-def scan(root: Path) -> BuildScan:
-    """Every build of a Dockerfile that builds the service in ``root``, and what was skipped."""
+def scan(root: Path, context: Path | None = None) -> BuildScan:
+    """Every build of a Dockerfile that builds the service in ``root``, and what was skipped.
+    ``context`` (``--context DIR``): the context of every Dockerfile no compose file builds."""
     given = root
     root = _absolute(root)
     if not root.is_dir():
@@ -585,6 +613,13 @@ def scan(root: Path) -> BuildScan:
                 diagnostics.append(_skipped(e))
             continue
         build = _infer(dockerfile, root, top, sources)
+        if context is not None:
+            build = Build(
+                dockerfile=dockerfile,
+                context=_absolute(context),
+                how="given",
+                note=f"--context {context.as_posix()}",
+            )
         if _belongs(build, root, sources):
             builds.append(build)
     builds.sort(key=lambda b: (str(b.dockerfile), b.how != "compose", str(b.origin or "")))
@@ -600,6 +635,7 @@ def scan(root: Path) -> BuildScan:
                 args=b.args,
                 target=b.target,
                 ambiguous=b.ambiguous,
+                others=tuple(_relocate(other, root, given) for other in b.others),
                 note=b.note,
             )
             for b in builds
@@ -612,6 +648,6 @@ def _skipped(error: ReqconvError) -> Diagnostic:
     return Diagnostic(code="build-file-skipped", message=error.message, location=error.location)
 
 
-def find_builds(root: Path) -> tuple[Build, ...]:
+def find_builds(root: Path, context: Path | None = None) -> tuple[Build, ...]:
     """Every build of a Dockerfile that builds the service in ``root`` (see the module's rules)."""
-    return scan(root).builds
+    return scan(root, context).builds

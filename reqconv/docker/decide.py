@@ -397,6 +397,19 @@ class Decider:
         return any(d.system and d.stage in chain for d in self.decided)
 
 
+def _absent(plan: DockerPlan, source: str) -> str | None:
+    """The missing COPY source (``plan.missing``) that ``source`` (a context path) came from;
+    only for a service with requirements files (``lock_for``): then the file is somewhere, and
+    a source the context lacks says the context is another folder."""
+    if not plan.lock_for:
+        return None
+    path = norm(source).lstrip("/")
+    for missing in plan.missing:
+        if path == missing or path.startswith(missing + "/"):
+            return missing
+    return None
+
+
 def _uv_install_args(pip: PipInstall, venv: str) -> list[str] | None:
     """``uv pip install``'s arguments for a later ``pip install`` into ``venv`` run by name
     (``pip``, ``python -m pip``, or that venv's own pip by path), not under ``sudo``."""
@@ -535,6 +548,15 @@ def _locks(
     for ref in pip.requirements:
         # the file in the build context that a COPY put at ``ref`` names the lock best
         source = doc.copied_from(stage, line, ref)
+        absent = None if source is None else _absent(plan, source)
+        if absent is not None:
+            findings.kept(
+                line,
+                "not-in-context",
+                f"{ref} comes from {absent} of the build context, which is not there: the "
+                "image is built from another folder, where the lock's path would differ",
+            )
+            return None
         relative = None if source is None else service_relative(source, plan.context)
         if relative is not None and relative in plan.unlocked:
             findings.kept(

@@ -58,6 +58,9 @@ RULES: dict[str, Rule] = _rules(
          "install the exported lock instead of generating the file"),
     Rule("no-lock", "kept", "warning", "no exported lock covers the `-r` file",
          "convert it too (reqconv convert --group NAME=FILE)"),
+    Rule("not-in-context", "kept", "warning",
+         "the `-r` file comes from a path the build context reqconv found does not hold",
+         "name the context: --context DIR (or a compose file's `build.context`)"),
     Rule("requirements-not-copied", "kept", "warning", "no COPY or bind mount brings the file in",
          "COPY the file (or bind-mount it) from the context before this RUN"),
     # the stage it runs in
@@ -107,8 +110,12 @@ RULES: dict[str, Rule] = _rules(
          "the build context does not hold the service folder (where the lock is)",
          "build from a folder that holds the service, or rewrite by hand"),
     Rule("build-context-ambiguous", "advice", "warning",
-         "the context (no compose file names it) fits more than one folder",
-         "name it in a compose file's `build.context`, or check the lock path"),
+         "the context (named by no compose file, CI workflow or script) fits more than one "
+         "folder: the install is kept",
+         "choose it: --context DIR (or name it in a compose file's `build.context`)"),
+    Rule("build-context-missing", "advice", "warning",
+         "the rewrite would mount a path its build context does not hold",
+         "name the context: --context DIR (or a compose file's `build.context`)"),
     Rule("dockerfile-unchanged", "advice", "info", "a Dockerfile that builds the service is left",
          "nothing, or see its kept lines"),
     # notes: what the rewrite did differently, and why

@@ -246,6 +246,17 @@ CODES: dict[str, Code] = {
             example="Dockerfile:6: M503: requirements.lock does not exist",
         ),
         Code(
+            code="M504",
+            name="lock-outside-context",
+            kind="missing",
+            fix="reqconv docker --context DIR",
+            summary="A Dockerfile that mounts or copies a lock from a path its build context "
+            "(found as `reqconv docker` finds it) does not hold, while the service's lock exists: "
+            "the image would fail with `not found`.",
+            example="svc/a/Dockerfile:6: M504: mounts requirements.lock, which the build "
+            "context . does not hold (the lock is svc/a/requirements.lock)",
+        ),
+        Code(
             code="S601",
             name="uv-lock-check-failed",
             kind="strict",
@@ -1174,6 +1185,38 @@ def compare_dockerfile_locks(
                 )
             elif not exists(ref):
                 findings.append(_finding("M503", path, number, f"{name} does not exist"))
+    return findings
+
+
+def compare_lock_sources(
+    path: Path,
+    sources: Sequence[tuple[str, int]],
+    exists: Callable[[str], bool],
+    shown_context: str,
+    service_lock: Callable[[str], str | None],
+) -> list[Finding]:
+    """M504: each lock a ``COPY``/``ADD`` or bind mount reads from the context is there, when the
+    service's lock of that name exists (else M503 says it is missing altogether).
+
+    ``exists(source)`` answers for a path relative to the context; ``service_lock(name)`` is the
+    service's lock of that name as shown, or None when there is none.
+    """
+    findings = []
+    for source, line in sources:
+        name = source.rstrip("/").rsplit("/", 1)[-1]
+        if not LOCK_REF_RE.fullmatch(name) or exists(source):
+            continue
+        lock = service_lock(name)
+        if lock is not None:
+            findings.append(
+                _finding(
+                    "M504",
+                    path,
+                    line,
+                    f"mounts {source}, which the build context {shown_context} does not hold "
+                    f"(the lock is {lock})",
+                )
+            )
     return findings
 
 

@@ -445,3 +445,90 @@ def test_a_dockerfile_with_only_inline_installs_runs_no_pip_install_r(tmp_path: 
     assert _unchanged_message(tmp_path) == (
         "every pip install -r in it is kept (the lines above say why)"
     )
+
+
+def _root_context_service(repo: Path) -> Path:
+    """Issue 15 item 2's layout: svc/a/Dockerfile built from the top (no compose file), a folder
+    only the top holds, the requirements brought in by a directory copy with an ENV path."""
+    service = repo / "svc" / "a"
+    service.mkdir(parents=True)
+    (repo / "pkg").mkdir()
+    (repo / "pkg" / "__init__.py").write_text("")
+    (service / "requirements.txt").write_text("six==1.16.0\n")
+    (service / "Dockerfile").write_text(
+        "FROM python:3.11-slim\n"
+        "ENV APP_DIR svc/a\n"
+        "ADD ./pkg/ /opt/app/pkg/\n"
+        "ADD ./${APP_DIR}/ /opt/app/${APP_DIR}/\n"
+        "WORKDIR /opt/app/${APP_DIR}\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\n"
+    )
+    return service
+
+
+def _dockerfile_change(plan_root: Path, **kwargs: object) -> tuple[str, list[str]]:
+    plan = plan_service(plan_root, uv_version=UV_VERSION, **kwargs)  # type: ignore[arg-type]
+    change = next(c for c in plan.changes if c.path.name == "Dockerfile")
+    return change.after_text, [str(d) for d in plan.diagnostics]
+
+
+def test_a_context_nobody_declared_is_the_top_its_sources_name(tmp_path: Path) -> None:
+    service = _root_context_service(tmp_path / "repo")
+    text, _notes = _dockerfile_change(service)
+    # the lock is mounted by its path in the top's context, where the image is built from
+    assert "--mount=type=bind,source=svc/a/requirements.lock,target=" in text
+    assert "source=requirements.lock" not in text
+
+
+def test_a_context_that_lacks_the_requirements_source_keeps_the_install(tmp_path: Path) -> None:
+    service = _root_context_service(tmp_path / "repo")
+    before = (service / "Dockerfile").read_text()
+    text, notes = _dockerfile_change(service, build_context=service)  # --context svc/a: wrong
+    assert text == before  # no mount of a lock where the image will not find it
+    (note,) = [n for n in notes if "not-in-context" in n or "comes from svc/a" in n]
+    assert note.startswith(
+        f"{service / 'Dockerfile'}:6: warning: requirements.txt comes from svc/a"
+    )
+    assert "--context DIR" in note
+
+
+def test_two_possible_contexts_keep_the_install_and_name_both(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    service = repo / "svc"
+    service.mkdir()
+    for folder in (repo, service):
+        (folder / "requirements.txt").write_text("six==1.16.0\n")
+    dockerfile = (
+        "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    )
+    (service / "Dockerfile").write_text(dockerfile)
+    text, notes = _dockerfile_change(service)
+    assert text == dockerfile
+    (note,) = [n for n in notes if "could be" in n]
+    assert note.startswith(f"{service / 'Dockerfile'}:3: warning: its build context could be ")
+    assert f"{service.as_posix()} or {repo.as_posix()}" in note
+    assert "--context DIR" in note
+    chosen, _ = _dockerfile_change(service, build_context=service)
+    assert "source=requirements.lock,target=/tmp/requirements.lock" in chosen
+
+
+def test_a_rewrite_that_would_mount_a_path_the_context_lacks_is_not_made(tmp_path: Path) -> None:
+    from reqconv.docker.builds import Build
+    from reqconv.docker.model import DockerResult
+    from reqconv.docker.plan import _absent_mounts
+
+    (tmp_path / "requirements.lock").write_text("")
+    build = Build(dockerfile=tmp_path / "Dockerfile", context=tmp_path, how="inferred")
+    before = "FROM python:3.11\nRUN pip install -r requirements.txt\n"
+    mounted = "RUN --mount=type=bind,source={},target=/tmp/x.lock uv pip sync /tmp/x.lock\n"
+    for source, absent in [
+        ("requirements.lock", []),  # there
+        ("requirements-dev.lock", []),  # not yet: the lock step writes it into the service folder
+        ("other/requirements.lock", ["other/requirements.lock"]),
+    ]:
+        result = DockerResult(
+            text="FROM python:3.11\n" + mounted.format(source),
+            locks=("requirements.lock", "requirements-dev.lock"),
+        )
+        assert _absent_mounts(before, result, build, tmp_path) == absent
