@@ -22,6 +22,11 @@ Lists folders and reads Dockerfiles and compose files (never writes). The rules 
   each ancestor holding a compose file is tried, nearest first (DocsGPT's ``optional/`` files).
   Which file comes first is not written anywhere; an overlay whose paths also exist from its own
   folder is read as its own project.
+- **Declared builds:** ``docker build -f FILE CTX`` (``declared``) in ``run:`` steps of
+  ``.github/workflows/*.yml`` (from their ``working-directory``) and their
+  ``docker/build-push-action`` steps (``context``/``file`` of the repository), in Makefiles (from
+  their folder) and shell scripts (from their folder, else the top), ``COMPOSE_DEPTH`` deep; they
+  count as compose builds do.
 - **Dockerfiles by name** (``Dockerfile``, ``Dockerfile.*``, ``*.Dockerfile``, any case): in the
   service folder, its ``docker/`` folder (two levels), its other immediate subfolders, and in each
   ancestor up to the top and that ancestor's ``docker/`` folder (two levels). One that no compose
@@ -48,6 +53,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
 from reqconv import fs
+from reqconv.docker.declared import DeclaredBuild, docker_builds
 from reqconv.docker.instructions import context_sources
 from reqconv.errors import DockerfileError, Location, ReqconvError
 from reqconv.model import Diagnostic
@@ -87,7 +93,9 @@ _GLOB_CHARS = frozenset("*?[")
 class Build:
     """One way a Dockerfile is built: the file, its build context, and where that was learned.
 
-    ``how``: ``compose`` (a compose file's ``build:``, at ``origin``), ``given`` (``--context
+    ``how``: ``compose`` (a compose file's ``build:``, at ``origin``), ``declared`` (a ``docker
+    build -f FILE CTX`` of a CI workflow, a Makefile or a shell script, or a workflow's
+    ``docker/build-push-action``, at ``origin``), ``given`` (``--context
     DIR``), ``inferred`` (the folder where its ``COPY``/``ADD`` sources exist), ``folder`` (nothing
     copied tells: the service folder or the Dockerfile's own). ``args`` are the compose ``args`` as ``(name, value)`` after
     interpolation; ``ambiguous`` says another folder would have fitted as well, ``note`` why.
@@ -95,7 +103,7 @@ class Build:
 
     dockerfile: Path
     context: Path
-    how: Literal["compose", "given", "folder", "inferred"]
+    how: Literal["compose", "declared", "given", "folder", "inferred"]
     origin: Location | None = None
     args: tuple[tuple[str, str], ...] = ()
     target: str | None = None
@@ -359,6 +367,140 @@ def _entries(path: Path, top: Path) -> list[_Entry]:
 
 
 # --------------------------------------------------------------------------------------------
+# docker build in CI workflows, Makefiles and shell scripts
+
+_MAKEFILE_RE = re.compile(r"^(GNUmakefile|[Mm]akefile|.+\.mk)$")
+_SCRIPT_RE = re.compile(r"^.+\.(sh|bash)$")
+_MAX_SCRIPT = 512 * 1024  # a larger "script" is no build script
+
+
+def _declaring_files(top: Path) -> list[Path]:
+    """Workflows (``.github/workflows/*.yml``), Makefiles and shell scripts (``COMPOSE_DEPTH``
+    folders deep) that may run ``docker build``."""
+    workflows = top / ".github" / "workflows"
+    found = sorted(
+        path
+        for path in (workflows.iterdir() if workflows.is_dir() else ())
+        if path.suffix in (".yml", ".yaml") and path.is_file()
+    )
+    top_depth = len(top.parts)
+    for folder, dirs, files in os.walk(top):
+        depth = len(Path(folder).parts) - top_depth
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS) if depth < COMPOSE_DEPTH else []
+        for name in sorted(files):
+            if _MAKEFILE_RE.match(name) or _SCRIPT_RE.match(name):
+                found.append(Path(folder) / name)
+    return found
+
+
+def _resolved(declared: DeclaredBuild, bases: Sequence[Path], origin: Location) -> _Entry | None:
+    """The build of ``declared`` run from the first of ``bases`` where its context and
+    Dockerfile exist."""
+    for base in bases:
+        context = Path(os.path.normpath(base / declared.context))
+        if declared.dockerfile is None:
+            dockerfile = context / "Dockerfile"
+        else:
+            dockerfile = Path(os.path.normpath(base / declared.dockerfile))
+        if context.is_dir() and dockerfile.is_file():
+            return _Entry(dockerfile, context, origin, declared.args, declared.target)
+    return None
+
+
+def _declared_entries(path: Path, top: Path) -> list[_Entry]:
+    """The builds ``path`` (a workflow, a Makefile, a script) declares."""
+    if path.parent.name == "workflows" and path.parent.parent.name == ".github":
+        return _workflow_entries(path, top)
+    if path.stat().st_size > _MAX_SCRIPT:
+        return []
+    text = fs.read_text(path).text
+    # A Makefile's recipes run in its folder; a script, from its folder or the top (./ci/build.sh)
+    bases = [path.parent] if _MAKEFILE_RE.match(path.name) else [path.parent, top]
+    entries = []
+    for declared in docker_builds(text):
+        entry = _resolved(declared, bases, Location(path, declared.line))
+        if entry is not None:
+            entries.append(entry)
+    return entries
+
+
+def _workflow_entries(path: Path, top: Path) -> list[_Entry]:
+    """``docker/build-push-action`` steps (``context``, ``file``, ``build-args``, ``target``;
+    relative to the repository) and ``docker build`` in ``run:`` steps (from the step's, the
+    job's or the workflow's ``working-directory``)."""
+    data = _load_compose(path)
+    if not isinstance(data, Mapping) or not isinstance(data.get("jobs"), Mapping):
+        return []
+    jobs = data["jobs"]
+    entries: list[_Entry] = []
+    workflow_dir = _working_directory(data)
+    for job in jobs.values():
+        if not isinstance(job, Mapping) or not isinstance(job.get("steps"), list):
+            continue
+        job_dir = _working_directory(job) or workflow_dir
+        for step in job["steps"]:
+            if not isinstance(step, _Map):
+                continue
+            uses = step.get("uses")
+            if isinstance(uses, str) and uses.startswith("docker/build-push-action"):
+                entry = _build_push_entry(step, path, top)
+                if entry is not None:
+                    entries.append(entry)
+            run = step.get("run")
+            if isinstance(run, str):
+                step_dir = step.get("working-directory")
+                folder = step_dir if isinstance(step_dir, str) else job_dir
+                if folder is not None and "${{" in folder:
+                    continue
+                base = top / (folder or ".")
+                first = step.lines.get("run", 0) + (1 if "\n" in run.rstrip("\n") else 0)
+                for declared in docker_builds(run):
+                    line = first + declared.line - 1
+                    entry = _resolved(declared, [base], Location(path, line))
+                    if entry is not None:
+                        entries.append(entry)
+    return entries
+
+
+def _working_directory(owner: Mapping[str, Any]) -> str | None:
+    defaults = owner.get("defaults")
+    run = defaults.get("run") if isinstance(defaults, Mapping) else None
+    folder = run.get("working-directory") if isinstance(run, Mapping) else None
+    return folder if isinstance(folder, str) else None
+
+
+def _build_push_entry(step: _Map, path: Path, top: Path) -> _Entry | None:
+    options = step.get("with")
+    if not isinstance(options, Mapping):
+        options = {}
+    context = str(options.get("context") or ".")
+    # `{{defaultContext}}` is the repository at the workflow's commit; `{{defaultContext}}:sub`
+    # a folder of it.
+    context = re.sub(r"^\{\{\s*defaultContext\s*\}\}(?::|$)", "", context) or "."
+    file = options.get("file")
+    args = []
+    raw_args = options.get("build-args")
+    if isinstance(raw_args, str):
+        for item in raw_args.splitlines():
+            name, sep, value = item.strip().partition("=")
+            if sep and "${{" not in value:
+                args.append((name, value))
+    target = options.get("target")
+    declared = DeclaredBuild(
+        dockerfile=str(file) if isinstance(file, str) else None,
+        context=context,
+        line=step.lines.get("uses", 0),
+        args=tuple(args),
+        target=target if isinstance(target, str) and "${{" not in target else None,
+    )
+    if "${{" in declared.context or "${{" in (declared.dockerfile or ""):
+        return None
+    if "://" in declared.context:
+        return None
+    return _resolved(declared, [top], Location(path, declared.line))
+
+
+# --------------------------------------------------------------------------------------------
 # Finding the builds
 
 
@@ -575,13 +717,19 @@ def scan(root: Path, context: Path | None = None) -> BuildScan:
     builds: list[Build] = []
     seen: set[tuple[Path, Path, tuple[tuple[str, str], ...], str | None]] = set()
     composed: set[Path] = set()
+    found: list[tuple[_Entry, Literal["compose", "declared"]]] = []
     for compose in _compose_files(top):
         try:
-            entries = _entries(compose, top)
+            found += [(entry, "compose") for entry in _entries(compose, top)]
         except ReqconvError as e:
             diagnostics.append(_skipped(e))
-            continue
-        for entry in entries:
+    for path in _declaring_files(top):
+        try:
+            found += [(entry, "declared") for entry in _declared_entries(path, top)]
+        except ReqconvError as e:
+            diagnostics.append(_skipped(e))
+    for entry, how in found:
+        if entry.dockerfile.is_file():
             composed.add(entry.dockerfile)
             key = (entry.dockerfile, entry.context, entry.args, entry.target)
             if key in seen:
@@ -589,7 +737,7 @@ def scan(root: Path, context: Path | None = None) -> BuildScan:
             build = Build(
                 dockerfile=entry.dockerfile,
                 context=entry.context,
-                how="compose",
+                how=how,
                 origin=entry.origin,
                 args=entry.args,
                 target=entry.target,
@@ -622,7 +770,9 @@ def scan(root: Path, context: Path | None = None) -> BuildScan:
             )
         if _belongs(build, root, sources):
             builds.append(build)
-    builds.sort(key=lambda b: (str(b.dockerfile), b.how != "compose", str(b.origin or "")))
+    builds.sort(
+        key=lambda b: (str(b.dockerfile), b.how not in ("compose", "declared"), str(b.origin or ""))
+    )
     return BuildScan(
         builds=tuple(
             Build(
