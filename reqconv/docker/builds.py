@@ -729,28 +729,27 @@ def scan(root: Path, context: Path | None = None) -> BuildScan:
         except ReqconvError as e:
             diagnostics.append(_skipped(e))
     for entry, how in found:
-        if entry.dockerfile.is_file():
-            composed.add(entry.dockerfile)
-            key = (entry.dockerfile, entry.context, entry.args, entry.target)
-            if key in seen:
-                continue
-            build = Build(
-                dockerfile=entry.dockerfile,
-                context=entry.context,
-                how=how,
-                origin=entry.origin,
-                args=entry.args,
-                target=entry.target,
-            )
-            try:
-                sources = _sources(entry.dockerfile, entry.args)
-            except DockerfileError as e:
-                sources = []
-                if entry.dockerfile.is_relative_to(root):
-                    diagnostics.append(_skipped(e))
-            if _belongs(build, root, sources):
-                seen.add(key)
-                builds.append(build)
+        composed.add(entry.dockerfile)
+        key = (entry.dockerfile, entry.context, entry.args, entry.target)
+        if key in seen:
+            continue
+        build = Build(
+            dockerfile=entry.dockerfile,
+            context=entry.context,
+            how=how,
+            origin=entry.origin,
+            args=entry.args,
+            target=entry.target,
+        )
+        try:
+            sources = _sources(entry.dockerfile, entry.args)
+        except DockerfileError as e:
+            sources = []
+            if entry.dockerfile.is_relative_to(root):
+                diagnostics.append(_skipped(e))
+        if _belongs(build, root, sources):
+            seen.add(key)
+            builds.append(build)
     for dockerfile in _candidates(root, top):
         if dockerfile in composed:
             continue

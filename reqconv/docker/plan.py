@@ -230,6 +230,31 @@ def _absent_mounts(text: str, result: DockerResult, build: Build, root: Path) ->
     return list(dict.fromkeys(absent))
 
 
+def _chosen_context(path: Path, build: Build) -> Diagnostic | None:
+    """Which context a Dockerfile is rewritten for, and why: said where it is not the
+    Dockerfile's own folder, or where a file or ``--context`` named it."""
+    own = Path(os.path.normpath(path.absolute())).parent
+    if build.how == "inferred" and Path(os.path.normpath(build.context.absolute())) == own:
+        return None
+    if build.how == "folder" and not build.note:
+        return None
+    why = {
+        "compose": f"the compose file {build.origin} builds it so",
+        "declared": f"{build.origin} builds it so",
+        "given": "--context",
+        "inferred": "its COPY/ADD sources exist there",
+        "folder": build.note,
+    }[build.how]
+    if build.how == "inferred" and build.note:
+        why += f" ({build.note})"
+    return Diagnostic(
+        code="build-context",
+        message=f"built from the context {build.context.as_posix()}: {why}",
+        location=Location(path),
+        severity="info",
+    )
+
+
 def _ambiguous(path: Path, text: str, result: DockerResult, build: Build) -> list[Diagnostic]:
     """Each install the rewrite would change, kept: its inferred context fits several folders,
     where the lock's path differs."""
@@ -288,6 +313,9 @@ def plan_service(
     for path, its_builds in targets.items():
         context, context_dir, notes = _context_of(root, path, its_builds)
         diagnostics.extend(notes)
+        chosen = _chosen_context(path, its_builds[0]) if context_dir is not None else None
+        if chosen is not None:
+            diagnostics.append(chosen)
         if context is None or context_dir is None:
             continue
         source = fs.read_text(path)

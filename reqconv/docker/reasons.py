@@ -116,6 +116,9 @@ RULES: dict[str, Rule] = _rules(
     Rule("build-context-missing", "advice", "warning",
          "the rewrite would mount a path its build context does not hold",
          "name the context: --context DIR (or a compose file's `build.context`)"),
+    Rule("build-context", "advice", "info",
+         "the build context taken, where it is not the Dockerfile's own folder, and why",
+         "nothing, or choose another: --context DIR"),
     Rule("dockerfile-unchanged", "advice", "info", "a Dockerfile that builds the service is left",
          "nothing, or see its kept lines"),
     # notes: what the rewrite did differently, and why

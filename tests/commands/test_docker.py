@@ -355,8 +355,9 @@ def test_another_folders_requirements_in_the_context_are_never_this_services_loc
     plan = plan_service(backend, uv_version=UV_VERSION, roles=roles)
     assert not plan.pending
     codes = [d.code for d in plan.diagnostics]
-    assert codes == ["no-lock", "dockerfile-unchanged"]
-    assert "outside this service's folder" in plan.diagnostics[0].message
+    assert codes == ["build-context", "no-lock", "dockerfile-unchanged"]
+    assert plan.diagnostics[0].message.startswith(f"built from the context {top.as_posix()}: ")
+    assert "outside this service's folder" in plan.diagnostics[1].message
     # named with --main, the top's file is this service's main table: its lock is backend's
     plan = plan_service(
         backend, uv_version=UV_VERSION, roles=(Role(path=top / "requirements.txt"),)
@@ -474,10 +475,31 @@ def _dockerfile_change(plan_root: Path, **kwargs: object) -> tuple[str, list[str
 
 def test_a_context_nobody_declared_is_the_top_its_sources_name(tmp_path: Path) -> None:
     service = _root_context_service(tmp_path / "repo")
-    text, _notes = _dockerfile_change(service)
+    text, notes = _dockerfile_change(service)
     # the lock is mounted by its path in the top's context, where the image is built from
     assert "--mount=type=bind,source=svc/a/requirements.lock,target=" in text
     assert "source=requirements.lock" not in text
+    repo = (tmp_path / "repo").as_posix()
+    assert f"{service / 'Dockerfile'}: info: built from the context {repo}: its COPY/ADD " in (
+        "\n".join(notes)
+    )
+
+
+def test_the_context_a_script_declares_is_reported_with_the_script_s_line(
+    tmp_path: Path,
+) -> None:
+    service = _root_context_service(tmp_path / "repo")
+    (tmp_path / "repo" / ".git").mkdir()  # the top, where scripts are looked for
+    (tmp_path / "repo" / "ci").mkdir()
+    (tmp_path / "repo" / "ci" / "build.sh").write_text(
+        "#!/bin/sh\nset -e\ndocker build -f svc/a/Dockerfile -t a .\n"
+    )
+    text, notes = _dockerfile_change(service)
+    assert "source=svc/a/requirements.lock" in text
+    script = tmp_path / "repo" / "ci" / "build.sh"
+    assert f"built from the context {(tmp_path / 'repo').as_posix()}: {script}:3 builds it so" in (
+        "\n".join(notes)
+    )
 
 
 def test_a_context_that_lacks_the_requirements_source_keeps_the_install(tmp_path: Path) -> None:
