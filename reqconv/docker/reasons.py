@@ -182,6 +182,10 @@ class Findings:
         assert rule.kind == "advice", code
         self._add(line, rule, message)
 
+    def drop(self, line: int, codes: frozenset[str]) -> None:
+        """Forget the findings of ``codes`` at ``line`` (what they said no longer holds)."""
+        self.items = [f for f in self.items if not (f.line == line and f.code in codes)]
+
     def _add(self, line: int, rule: Rule, message: str) -> None:
         finding = DockerFinding(
             line=line, code=rule.code, message=redact_text(message), severity=rule.severity

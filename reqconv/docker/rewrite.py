@@ -46,15 +46,19 @@ def _now_uv(findings: Findings, line: int, venv: str, cmd: Cmd) -> None:
     """The kept finding of a pip install that now runs as ``uv pip install`` gives way to a note
     saying so (its packages, named inline, are still not locked)."""
     pip = pip_install(cmd)
-    inline = pip is not None and bool(pip.packages) and not pip.editables
-    gone = {"inline-packages", "local-project"}
-    findings.items = [f for f in findings.items if not (f.line == line and f.code in gone)]
+    named = (
+        pip is not None
+        and bool(pip.packages)
+        and not pip.editables
+        and not any(p.startswith((".", "/")) for p in pip.packages)
+    )
+    findings.drop(line, frozenset({"inline-packages", "local-project"}))
     message = (
         f"this pip install runs in the venv {venv} that the sync made: now `uv pip install`, "
         "so that the venv needs no pip of its own (`uv venv --seed` would add pip and "
         "setuptools to the image)"
     )
-    if inline and pip is not None and not any(p.startswith((".", "/")) for p in pip.packages):
+    if named:  # packages by name, not the project: the lock does not pin them
         message += "; the packages it names are not in the lock: add them to the requirements"
     findings.advise(line, "uv-pip-install", message)
 
