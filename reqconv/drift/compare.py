@@ -246,14 +246,14 @@ CODES: dict[str, Code] = {
             example="Dockerfile:6: M503: requirements.lock does not exist",
         ),
         Code(
-            code="M504",
+            code="M505",
             name="lock-outside-context",
             kind="missing",
             fix="reqconv docker --context DIR",
             summary="A Dockerfile that mounts or copies a lock from a path its build context "
             "(found as `reqconv docker` finds it) does not hold, while the service's lock exists: "
             "the image would fail with `not found`.",
-            example="svc/a/Dockerfile:6: M504: mounts requirements.lock, which the build "
+            example="svc/a/Dockerfile:6: M505: mounts requirements.lock, which the build "
             "context . does not hold (the lock is svc/a/requirements.lock)",
         ),
         Code(
@@ -1195,7 +1195,7 @@ def compare_lock_sources(
     shown_context: str,
     service_lock: Callable[[str], str | None],
 ) -> list[Finding]:
-    """M504: each lock a ``COPY``/``ADD`` or bind mount reads from the context is there, when the
+    """M505: each lock a ``COPY``/``ADD`` or bind mount reads from the context is there, when the
     service's lock of that name exists (else M503 says it is missing altogether).
 
     ``exists(source)`` answers for a path relative to the context; ``service_lock(name)`` is the
@@ -1210,7 +1210,7 @@ def compare_lock_sources(
         if lock is not None:
             findings.append(
                 _finding(
-                    "M504",
+                    "M505",
                     path,
                     line,
                     f"mounts {source}, which the build context {shown_context} does not hold "

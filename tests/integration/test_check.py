@@ -538,11 +538,11 @@ def test_a_lock_mounted_from_a_path_its_build_context_lacks_is_found(
     """Issue 15 item 2: the rewrite mounted `source=requirements.lock` (the Dockerfile's folder)
     while the image is built from the repository top, where that path does not exist."""
     service = _converted(tmp_path)
-    assert not [f for f in _codes(service) if f[0] == "M504"]  # built from svc/: it is there
+    assert not [f for f in _codes(service) if f[0] == "M505"]  # built from svc/: it is there
     (tmp_path / "docker-compose.yml").write_text(
         "services:\n  api:\n    build:\n      context: .\n      dockerfile: svc/Dockerfile\n"
     )
-    found = [f for f in check_service(service).findings if f.code == "M504"]
+    found = [f for f in check_service(service).findings if f.code == "M505"]
     # each RUN that mounts a lock (base: the main one, dev: the dev one), at its first line
     runs = [
         number
