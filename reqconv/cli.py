@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     NoLock = bool
     NoDocker = bool
     DockerfileOpt = list[Path] | None
+    ContextOpt = Path | None
     VersionOpt = bool
     NameUrl = list[str] | None
     PythonOpt = str | None
@@ -192,6 +193,16 @@ def _aliases() -> dict[str, object]:
             list[Path] | None,
             typer.Option(
                 "--dockerfile", help="A Dockerfile to rewrite (repeatable; replaces discovery)."
+            ),
+        ],
+        "ContextOpt": Annotated[
+            Path | None,
+            typer.Option(
+                "--context",
+                metavar="DIR",
+                help="The build context of the Dockerfiles no compose file builds (what `docker "
+                "build -f FILE DIR` is given); default: found from CI files and scripts, else "
+                "where their COPY sources exist.",
             ),
         ],
         "NameUrl": Annotated[
@@ -359,6 +370,7 @@ def convert(
     name_url: NameUrl = None,
     python: PythonOpt = None,
     name: NameOpt = None,
+    context: ContextOpt = None,
     dry_run: DryRun = False,
     check: Check = False,
     json: Json = False,
@@ -388,6 +400,7 @@ def convert(
         name_urls=tuple(name_url or ()),
         python=python,
         name=name,
+        context=context,
         mode=_mode(dry_run, check, json, quiet),
         every=_every(all_, jobs, color, verbose, quiet=quiet, json=json),
     )
@@ -428,6 +441,7 @@ def lock(
 def docker(
     paths: PathsArg = None,
     dockerfile: DockerfileOpt = None,
+    context: ContextOpt = None,
     dry_run: DryRun = False,
     check: Check = False,
     json: Json = False,
@@ -443,6 +457,7 @@ def docker(
     options = cmd.DockerOptions(
         paths=_paths(paths),
         dockerfiles=tuple(dockerfile or ()),
+        context=context,
         mode=_mode(dry_run, check, json, quiet),
         every=_every(all_, jobs, color, verbose, quiet=quiet, json=json),
     )

@@ -51,6 +51,7 @@ class ConvertOptions:
     name_urls: tuple[str, ...] = ()  # NAME=URL: the package of an unnamed URL or path line
     python: str | None = None  # --python X.Y: requires-python = ">=X.Y"
     name: str | None = None  # --name: the project name of a new pyproject.toml
+    context: Path | None = None  # --context DIR: the build context of the Dockerfiles
     mode: WriteMode = WriteMode()
     every: AllOptions | None = None  # --all: every service below the paths, in parallel
 

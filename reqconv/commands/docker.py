@@ -29,6 +29,7 @@ __all__ = ["DockerOptions", "run"]
 class DockerOptions:
     paths: tuple[Path, ...]
     dockerfiles: tuple[Path, ...] = ()
+    context: Path | None = None  # --context DIR: the build context of the Dockerfiles
     mode: WriteMode = WriteMode()
     every: AllOptions | None = None  # --all: every service below the paths, in parallel
 
@@ -70,7 +71,12 @@ def run(options: DockerOptions, out: Output, *, uv_version: str | None = None) -
     if uv_version is None:
         uv_version = resolve_uv_version()
     plans = [
-        plan_service(root, uv_version=uv_version, dockerfiles=options.dockerfiles)
+        plan_service(
+            root,
+            uv_version=uv_version,
+            dockerfiles=options.dockerfiles,
+            build_context=options.context,
+        )
         for root in options.paths
     ]
     pending = any(plan.pending for plan in plans)
