@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     VerifyOpt = bool
     MultiStageOpt = bool
     BuildArgOpt = list[str] | None
+    ContextOpt = Path | None
     VersionOpt = bool
     NameUrl = list[str] | None
     PythonOpt = str | None
@@ -222,6 +223,16 @@ def _aliases() -> dict[str, object]:
                 help="A build argument for --verify's builds (repeatable; after compose's).",
             ),
         ],
+        "ContextOpt": Annotated[
+            Path | None,
+            typer.Option(
+                "--context",
+                metavar="DIR",
+                help="The build context of the Dockerfiles no compose file builds (what `docker "
+                "build -f FILE DIR` is given); default: found from CI files and scripts, else "
+                "where their COPY sources exist.",
+            ),
+        ],
         "NameUrl": Annotated[
             list[str] | None,
             typer.Option(
@@ -390,6 +401,7 @@ def convert(
     multi_stage: MultiStageOpt = False,
     verify: VerifyOpt = False,
     build_arg: BuildArgOpt = None,
+    context: ContextOpt = None,
     dry_run: DryRun = False,
     check: Check = False,
     json: Json = False,
@@ -423,6 +435,7 @@ def convert(
         multi_stage=multi_stage,
         verify=verify,
         build_args=tuple(build_arg or ()),
+        context=context,
         mode=_mode(dry_run, check, json, quiet),
         every=_every(all_, jobs, color, verbose, quiet=quiet, json=json),
     )
@@ -466,6 +479,7 @@ def docker(
     multi_stage: MultiStageOpt = False,
     verify: VerifyOpt = False,
     build_arg: BuildArgOpt = None,
+    context: ContextOpt = None,
     dry_run: DryRun = False,
     check: Check = False,
     json: Json = False,
@@ -486,6 +500,7 @@ def docker(
         multi_stage=multi_stage,
         verify=verify,
         build_args=tuple(build_arg or ()),
+        context=context,
         mode=_mode(dry_run, check, json, quiet),
         every=_every(all_, jobs, color, verbose, quiet=quiet, json=json),
     )

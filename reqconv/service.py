@@ -67,6 +67,8 @@ class PlanOptions(Protocol):
     def name(self) -> str | None: ...
     @property
     def variants(self) -> tuple[str, ...]: ...  # NAME=FILE
+    @property
+    def context(self) -> Path | None: ...  # --context DIR: the Dockerfiles' build context
 
 
 @dataclass(kw_only=True, slots=True)
@@ -250,7 +252,7 @@ def plan_service(
 
     from reqconv.docker import builds
 
-    scan = builds.scan(root)
+    scan = builds.scan(root, options.context)
     pyproject_path = root / "pyproject.toml"
     tf, before = _read_or_empty(pyproject_path)
     meta, python, meta_diagnostics = project.project_meta(

@@ -287,14 +287,14 @@ def test_check_at_a_root_answers_fingerprints_and_unmigrated_services_without_th
     ):
         code, modules = _imports_of(argv, tmp_path)
         assert code == expected, argv
-        assert not {"typer", "packaging", "reqconv.drift.compare", "pathlib"} & modules, argv
+        assert not {"typer", "packaging", "reqconv.drift.codes", "pathlib"} & modules, argv
         if "json" not in argv:  # json needs re; the naming rule does not
             assert "re" not in modules, argv
     # The same root with the plugin's requirements in a [project]: compared in full.
     (plugin / "pyproject.toml").write_text('[project]\nname = "acme"\nversion = "0"\n')
     code, modules = _imports_of(["check"], tmp_path)
     assert code == 1  # alpha is not in pyproject
-    assert "reqconv.drift.compare" in modules
+    assert "reqconv.drift.codes" in modules
 
 
 def test_check_without_a_fingerprint_runs_the_comparison_without_typer(tmp_path: Path) -> None:
@@ -302,7 +302,7 @@ def test_check_without_a_fingerprint_runs_the_comparison_without_typer(tmp_path:
     (tmp_path / "requirements.txt").write_text("alpha\n")
     code, modules = _imports_of(["check", "--format", "github", "."], tmp_path)
     assert code == 1  # alpha is not in pyproject
-    assert "reqconv.drift.compare" in modules
+    assert "reqconv.drift.codes" in modules
     # what this service has no use for: no Dockerfile to rewrite, no uv to run, nothing to write
     unused = {"typer", "reqconv.uv", "tempfile", "uuid", "difflib"}
     unused |= {f"reqconv.docker.{m}" for m in ("rewrite", "model", "reasons", "dockerignore")}

@@ -46,11 +46,13 @@ def verify_plans(
     return verified
 
 
-def require_engine() -> None:
-    """``DockerEngineError`` (exit 3, saying what to do) unless a Docker engine answers."""
-    from reqconv.docker.engine import find_engine
+def require_engine(enabled: bool) -> None:
+    """With ``enabled`` (``--verify`` that writes): ``DockerEngineError`` (exit 3, saying what
+    to do) unless a Docker engine answers."""
+    if enabled:
+        from reqconv.docker.engine import find_engine
 
-    find_engine()
+        find_engine()
 
 
 def service_verifier(

@@ -55,6 +55,7 @@ class ConvertOptions:
     multi_stage: bool = False  # --multi-stage: builder and runtime stages (docker/multistage.py)
     verify: bool = False  # --verify: build each rewrite after the lock, before it is written
     build_args: tuple[str, ...] = ()  # --build-arg NAME=VALUE for --verify's builds
+    context: Path | None = None  # --context DIR: the build context of the Dockerfiles
     mode: WriteMode = WriteMode()
     every: AllOptions | None = None  # --all: every service below the paths, in parallel
 
@@ -157,8 +158,7 @@ def run(options: ConvertOptions, out: Output) -> int:
 
 def _run(options: ConvertOptions, out: Output) -> int:
     mode = options.mode
-    if options.verify and mode.writes:
-        require_engine()  # none: exit 3 before anything is planned, locked or written
+    require_engine(options.verify and mode.writes)  # none: exit 3 before anything is done
     services = service.plan_services(options.paths, options)
     if options.docker:
         service.plan_docker(services, lock=options.lock, multi_stage=options.multi_stage)

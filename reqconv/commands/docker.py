@@ -36,6 +36,7 @@ class DockerOptions:
     multi_stage: bool = False  # builder + runtime stages (docker/multistage.py)
     verify: bool = False  # build both files on the user's engine before writing (docker/verify.py)
     build_args: tuple[str, ...] = ()  # NAME=VALUE for --verify's builds
+    context: Path | None = None  # --context DIR: the build context of the Dockerfiles
     mode: WriteMode = WriteMode()
     every: AllOptions | None = None  # --all: every service below the paths, in parallel
 
@@ -93,6 +94,7 @@ def run(options: DockerOptions, out: Output, *, uv_version: str | None = None) -
             uv_version=uv_version,
             dockerfiles=options.dockerfiles,
             multi_stage=options.multi_stage,
+            build_context=options.context,
         )
         for root in options.paths
     ]

@@ -22,6 +22,11 @@ Lists folders and reads Dockerfiles and compose files (never writes). The rules 
   each ancestor holding a compose file is tried, nearest first (DocsGPT's ``optional/`` files).
   Which file comes first is not written anywhere; an overlay whose paths also exist from its own
   folder is read as its own project.
+- **Declared builds:** ``docker build -f FILE CTX`` (``declared``) in ``run:`` steps of
+  ``.github/workflows/*.yml`` (from their ``working-directory``) and their
+  ``docker/build-push-action`` steps (``context``/``file`` of the repository), in Makefiles (from
+  their folder) and shell scripts (from their folder, else the top), ``COMPOSE_DEPTH`` deep; they
+  count as compose builds do.
 - **Dockerfiles by name** (``Dockerfile``, ``Dockerfile.*``, ``*.Dockerfile``, any case): in the
   service folder, its ``docker/`` folder (two levels), its other immediate subfolders, and in each
   ancestor up to the top and that ancestor's ``docker/`` folder (two levels). One that no compose
@@ -30,8 +35,9 @@ Lists folders and reads Dockerfiles and compose files (never writes). The rules 
   ``COPY``/``ADD`` source, resolved in its context (``ARG`` defaults and compose ``args``
   expanded), is the service folder or inside it.
 - **Inferred context:** of the Dockerfile's folder and its ancestors up to the top, the one where
-  the most ``COPY``/``ADD`` (and ``RUN --mount=type=bind``) sources exist, nearest on a tie (then
-  ``ambiguous``). A Dockerfile that copies nothing from its context (or only ``.``), or none of
+  the most ``COPY``/``ADD`` (and ``RUN --mount=type=bind``) sources exist (``ARG``/``ENV``
+  expanded), nearest on a tie (then ``ambiguous``); when some source exists in none of them and no
+  ``.git`` marks the top, the first of the top's ``MAX_UP`` ancestors where more of them exist. A Dockerfile that copies nothing from its context (or only ``.``), or none of
   whose sources exist anywhere, is built from the folder holding its ``docker/`` folder when it
   lies in one (``docker build -f docker/Dockerfile .``), else from the service folder when it lies
   in it, else from its own folder (``how="folder"``).
@@ -47,6 +53,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
 from reqconv import fs
+from reqconv.docker.declared import DeclaredBuild, docker_builds
 from reqconv.docker.instructions import context_sources
 from reqconv.errors import DockerfileError, Location, ReqconvError
 from reqconv.model import Diagnostic
@@ -65,6 +72,7 @@ __all__ = [
     "interpolate",
     "is_compose_file",
     "is_dockerfile",
+    "missing_sources",
     "repository_top",
     "scan",
 ]
@@ -86,19 +94,22 @@ _GLOB_CHARS = frozenset("*?[")
 class Build:
     """One way a Dockerfile is built: the file, its build context, and where that was learned.
 
-    ``how``: ``compose`` (a compose file's ``build:``, at ``origin``), ``inferred`` (the folder
-    where its ``COPY``/``ADD`` sources exist), ``folder`` (nothing copied tells: the service folder
-    or the Dockerfile's own). ``args`` are the compose ``args`` as ``(name, value)`` after
+    ``how``: ``compose`` (a compose file's ``build:``, at ``origin``), ``declared`` (a ``docker
+    build -f FILE CTX`` of a CI workflow, a Makefile or a shell script, or a workflow's
+    ``docker/build-push-action``, at ``origin``), ``given`` (``--context
+    DIR``), ``inferred`` (the folder where its ``COPY``/``ADD`` sources exist), ``folder`` (nothing
+    copied tells: the service folder or the Dockerfile's own). ``args`` are the compose ``args`` as ``(name, value)`` after
     interpolation; ``ambiguous`` says another folder would have fitted as well, ``note`` why.
     """
 
     dockerfile: Path
     context: Path
-    how: Literal["compose", "folder", "inferred"]
+    how: Literal["compose", "declared", "given", "folder", "inferred"]
     origin: Location | None = None
     args: tuple[tuple[str, str], ...] = ()
     target: str | None = None
     ambiguous: bool = False
+    others: tuple[Path, ...] = ()  # when ``ambiguous``: the other folders that fit as well
     note: str = ""
 
 
@@ -357,6 +368,140 @@ def _entries(path: Path, top: Path) -> list[_Entry]:
 
 
 # --------------------------------------------------------------------------------------------
+# docker build in CI workflows, Makefiles and shell scripts
+
+_MAKEFILE_RE = re.compile(r"^(GNUmakefile|[Mm]akefile|.+\.mk)$")
+_SCRIPT_RE = re.compile(r"^.+\.(sh|bash)$")
+_MAX_SCRIPT = 512 * 1024  # a larger "script" is no build script
+
+
+def _declaring_files(top: Path) -> list[Path]:
+    """Workflows (``.github/workflows/*.yml``), Makefiles and shell scripts (``COMPOSE_DEPTH``
+    folders deep) that may run ``docker build``."""
+    workflows = top / ".github" / "workflows"
+    found = sorted(
+        path
+        for path in (workflows.iterdir() if workflows.is_dir() else ())
+        if path.suffix in (".yml", ".yaml") and path.is_file()
+    )
+    top_depth = len(top.parts)
+    for folder, dirs, files in os.walk(top):
+        depth = len(Path(folder).parts) - top_depth
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS) if depth < COMPOSE_DEPTH else []
+        for name in sorted(files):
+            if _MAKEFILE_RE.match(name) or _SCRIPT_RE.match(name):
+                found.append(Path(folder) / name)
+    return found
+
+
+def _resolved(declared: DeclaredBuild, bases: Sequence[Path], origin: Location) -> _Entry | None:
+    """The build of ``declared`` run from the first of ``bases`` where its context and
+    Dockerfile exist."""
+    for base in bases:
+        context = Path(os.path.normpath(base / declared.context))
+        if declared.dockerfile is None:
+            dockerfile = context / "Dockerfile"
+        else:
+            dockerfile = Path(os.path.normpath(base / declared.dockerfile))
+        if context.is_dir() and dockerfile.is_file():
+            return _Entry(dockerfile, context, origin, declared.args, declared.target)
+    return None
+
+
+def _declared_entries(path: Path, top: Path) -> list[_Entry]:
+    """The builds ``path`` (a workflow, a Makefile, a script) declares."""
+    if path.parent.name == "workflows" and path.parent.parent.name == ".github":
+        return _workflow_entries(path, top)
+    if path.stat().st_size > _MAX_SCRIPT:
+        return []
+    text = fs.read_text(path).text
+    # A Makefile's recipes run in its folder; a script, from its folder or the top (./ci/build.sh)
+    bases = [path.parent] if _MAKEFILE_RE.match(path.name) else [path.parent, top]
+    entries = []
+    for declared in docker_builds(text):
+        entry = _resolved(declared, bases, Location(path, declared.line))
+        if entry is not None:
+            entries.append(entry)
+    return entries
+
+
+def _workflow_entries(path: Path, top: Path) -> list[_Entry]:
+    """``docker/build-push-action`` steps (``context``, ``file``, ``build-args``, ``target``;
+    relative to the repository) and ``docker build`` in ``run:`` steps (from the step's, the
+    job's or the workflow's ``working-directory``)."""
+    data = _load_compose(path)
+    if not isinstance(data, Mapping) or not isinstance(data.get("jobs"), Mapping):
+        return []
+    jobs = data["jobs"]
+    entries: list[_Entry] = []
+    workflow_dir = _working_directory(data)
+    for job in jobs.values():
+        if not isinstance(job, Mapping) or not isinstance(job.get("steps"), list):
+            continue
+        job_dir = _working_directory(job) or workflow_dir
+        for step in job["steps"]:
+            if not isinstance(step, _Map):
+                continue
+            uses = step.get("uses")
+            if isinstance(uses, str) and uses.startswith("docker/build-push-action"):
+                entry = _build_push_entry(step, path, top)
+                if entry is not None:
+                    entries.append(entry)
+            run = step.get("run")
+            if isinstance(run, str):
+                step_dir = step.get("working-directory")
+                folder = step_dir if isinstance(step_dir, str) else job_dir
+                if folder is not None and "${{" in folder:
+                    continue
+                base = top / (folder or ".")
+                first = step.lines.get("run", 0) + (1 if "\n" in run.rstrip("\n") else 0)
+                for declared in docker_builds(run):
+                    line = first + declared.line - 1
+                    entry = _resolved(declared, [base], Location(path, line))
+                    if entry is not None:
+                        entries.append(entry)
+    return entries
+
+
+def _working_directory(owner: Mapping[str, Any]) -> str | None:
+    defaults = owner.get("defaults")
+    run = defaults.get("run") if isinstance(defaults, Mapping) else None
+    folder = run.get("working-directory") if isinstance(run, Mapping) else None
+    return folder if isinstance(folder, str) else None
+
+
+def _build_push_entry(step: _Map, path: Path, top: Path) -> _Entry | None:
+    options = step.get("with")
+    if not isinstance(options, Mapping):
+        options = {}
+    context = str(options.get("context") or ".")
+    # `{{defaultContext}}` is the repository at the workflow's commit; `{{defaultContext}}:sub`
+    # a folder of it.
+    context = re.sub(r"^\{\{\s*defaultContext\s*\}\}(?::|$)", "", context) or "."
+    file = options.get("file")
+    args = []
+    raw_args = options.get("build-args")
+    if isinstance(raw_args, str):
+        for item in raw_args.splitlines():
+            name, sep, value = item.strip().partition("=")
+            if sep and "${{" not in value:
+                args.append((name, value))
+    target = options.get("target")
+    declared = DeclaredBuild(
+        dockerfile=str(file) if isinstance(file, str) else None,
+        context=context,
+        line=step.lines.get("uses", 0),
+        args=tuple(args),
+        target=target if isinstance(target, str) and "${{" not in target else None,
+    )
+    if "${{" in declared.context or "${{" in (declared.dockerfile or ""):
+        return None
+    if "://" in declared.context:
+        return None
+    return _resolved(declared, [top], Location(path, declared.line))
+
+
+# --------------------------------------------------------------------------------------------
 # Finding the builds
 
 
@@ -459,6 +604,18 @@ def _exists(context: Path, source: str) -> bool:
     return (context / source).exists()
 
 
+def missing_sources(text: str, build: Build) -> frozenset[str]:
+    """The ``COPY``/``ADD``/bind-mount sources of ``text`` (``ARG``/``ENV`` and the build's args
+    expanded) that do not exist in ``build``'s context: context-relative, no ``./`` or ``/``."""
+    return frozenset(
+        source
+        for source, _line in (
+            (_clean(s), line) for s, line in context_sources(text, dict(build.args))
+        )
+        if source != "." and not _exists(build.context, source)
+    )
+
+
 def _belongs(build: Build, root: Path, sources: Sequence[tuple[str, int]]) -> bool:
     if build.dockerfile.is_relative_to(root):
         return True
@@ -497,6 +654,17 @@ def _infer(dockerfile: Path, root: Path, top: Path, sources: Sequence[tuple[str,
         folders.append(folders[-1].parent)
     scores = [sum(_exists(folder, source) for source in telling) for folder in folders]
     best = max(scores)
+    if best < len(telling) and not (top / ".git").exists():
+        # No `.git` marks the top, which was only guessed: a folder above it where more of the
+        # sources exist is the context (`docker build -f svc/a/Dockerfile .` from a plain top).
+        for folder in list(top.parents)[:MAX_UP]:
+            score = sum(_exists(folder, source) for source in telling)
+            if score > best:
+                folders.append(folder)
+                scores.append(score)
+                best = score
+            if best == len(telling):
+                break
     if best == 0:
         # No folder fits better than another: the default `docker build` folder (as when nothing
         # is copied), and every source is reported missing from it.
@@ -522,6 +690,7 @@ def _infer(dockerfile: Path, root: Path, top: Path, sources: Sequence[tuple[str,
         context=context,
         how="inferred",
         ambiguous=len(winners) > 1,
+        others=tuple(winners[1:]),
         note="; ".join(notes),
     )
 
@@ -537,8 +706,9 @@ def _relocate(path: Path, root: Path, given: Path) -> Path:
     return Path(os.path.normpath(given / os.path.relpath(path, root)))
 
 
-def scan(root: Path) -> BuildScan:
-    """Every build of a Dockerfile that builds the service in ``root``, and what was skipped."""
+def scan(root: Path, context: Path | None = None) -> BuildScan:
+    """Every build of a Dockerfile that builds the service in ``root``, and what was skipped.
+    ``context`` (``--context DIR``): the context of every Dockerfile no compose file builds."""
     given = root
     root = _absolute(root)
     if not root.is_dir():
@@ -548,34 +718,39 @@ def scan(root: Path) -> BuildScan:
     builds: list[Build] = []
     seen: set[tuple[Path, Path, tuple[tuple[str, str], ...], str | None]] = set()
     composed: set[Path] = set()
+    found: list[tuple[_Entry, Literal["compose", "declared"]]] = []
     for compose in _compose_files(top):
         try:
-            entries = _entries(compose, top)
+            found += [(entry, "compose") for entry in _entries(compose, top)]
         except ReqconvError as e:
             diagnostics.append(_skipped(e))
+    for path in _declaring_files(top):
+        try:
+            found += [(entry, "declared") for entry in _declared_entries(path, top)]
+        except ReqconvError as e:
+            diagnostics.append(_skipped(e))
+    for entry, how in found:
+        composed.add(entry.dockerfile)
+        key = (entry.dockerfile, entry.context, entry.args, entry.target)
+        if key in seen:
             continue
-        for entry in entries:
-            composed.add(entry.dockerfile)
-            key = (entry.dockerfile, entry.context, entry.args, entry.target)
-            if key in seen:
-                continue
-            build = Build(
-                dockerfile=entry.dockerfile,
-                context=entry.context,
-                how="compose",
-                origin=entry.origin,
-                args=entry.args,
-                target=entry.target,
-            )
-            try:
-                sources = _sources(entry.dockerfile, entry.args)
-            except DockerfileError as e:
-                sources = []
-                if entry.dockerfile.is_relative_to(root):
-                    diagnostics.append(_skipped(e))
-            if _belongs(build, root, sources):
-                seen.add(key)
-                builds.append(build)
+        build = Build(
+            dockerfile=entry.dockerfile,
+            context=entry.context,
+            how=how,
+            origin=entry.origin,
+            args=entry.args,
+            target=entry.target,
+        )
+        try:
+            sources = _sources(entry.dockerfile, entry.args)
+        except DockerfileError as e:
+            sources = []
+            if entry.dockerfile.is_relative_to(root):
+                diagnostics.append(_skipped(e))
+        if _belongs(build, root, sources):
+            seen.add(key)
+            builds.append(build)
     for dockerfile in _candidates(root, top):
         if dockerfile in composed:
             continue
@@ -586,9 +761,18 @@ def scan(root: Path) -> BuildScan:
                 diagnostics.append(_skipped(e))
             continue
         build = _infer(dockerfile, root, top, sources)
+        if context is not None:
+            build = Build(
+                dockerfile=dockerfile,
+                context=_absolute(context),
+                how="given",
+                note=f"--context {context.as_posix()}",
+            )
         if _belongs(build, root, sources):
             builds.append(build)
-    builds.sort(key=lambda b: (str(b.dockerfile), b.how != "compose", str(b.origin or "")))
+    builds.sort(
+        key=lambda b: (str(b.dockerfile), b.how not in ("compose", "declared"), str(b.origin or ""))
+    )
     return BuildScan(
         builds=tuple(
             Build(
@@ -601,6 +785,7 @@ def scan(root: Path) -> BuildScan:
                 args=b.args,
                 target=b.target,
                 ambiguous=b.ambiguous,
+                others=tuple(_relocate(other, root, given) for other in b.others),
                 note=b.note,
             )
             for b in builds
@@ -630,6 +815,6 @@ def compose_folders(top: Path) -> dict[Path, Location]:
     return found
 
 
-def find_builds(root: Path) -> tuple[Build, ...]:
+def find_builds(root: Path, context: Path | None = None) -> tuple[Build, ...]:
     """Every build of a Dockerfile that builds the service in ``root`` (see the module's rules)."""
-    return scan(root).builds
+    return scan(root, context).builds

@@ -27,7 +27,13 @@ from reqconv.docker.model import (
     norm,
     service_relative,
 )
-from reqconv.docker.pip import PipInstall, is_setup_upgrade, only_setup_packages, pip_install
+from reqconv.docker.pip import (
+    PipInstall,
+    is_setup_upgrade,
+    only_setup_packages,
+    pip_install,
+    uv_install_args,
+)
 from reqconv.docker.reasons import Findings, Kept
 from reqconv.docker.shell import Cmd, venv_created
 from reqconv.redact import has_credentials, redact_text
@@ -43,7 +49,10 @@ class Decision:
     locks: list[tuple[str, str, str]] = field(default_factory=list)  # (ref, lock, image path)
     venv: str = DEFAULT_VENV
     new_venv: bool = False
-    seed: bool = False  # pip kept after the sync needs pip in the new venv
+    seed: bool = False  # a pip command left after the sync needs pip in the new venv
+    # later ``pip install``s into the new venv, run as ``uv pip install`` instead (the venv then
+    # needs no pip): (stage, RUN, command, uv pip install's arguments)
+    to_uv: list[tuple[Stage, Any, Cmd, list[str]]] = field(default_factory=list)
     system_site: bool = False  # the base image's own packages stay importable
     follow: list[tuple[Stage, Any]] = field(default_factory=list)  # COPYs of a --user site
     # ``pip wheel`` here, ``pip install /wheels/*`` in a later stage: the installs replaced by the
@@ -134,12 +143,14 @@ class Decider:
         return 0, 0
 
     def later_pips_fit(self, decision: Decision, kept_refs: set[str]) -> bool:
-        """Kept pip installs after a new venv run the venv's pip, so it gets one (``--seed``); a
+        """Kept pip installs after a new venv run in that venv: each becomes ``uv pip install``
+        (``to_uv``) where its words allow, else the venv gets pip (``--seed``, said at that
+        line), since pip and setuptools in the venv make the image larger than pip's own; a
         ``--user`` install cannot run in a venv, so then the decision is dropped, with a finding."""
         if not decision.new_venv:
             return True
         stage, command, cmd = decision.stage, decision.command, decision.pip.cmd
-        later: list[tuple[int, PipInstall]] = []
+        later: list[tuple[Stage, Any, Cmd, PipInstall]] = []
         for kept_stage, kept_command, kept_cmd in self.kept_pips:
             same_run_after = kept_command is command and kept_cmd.node.pos[0] > cmd.node.pos[0]
             if (kept_stage is stage and kept_command.start_line > command.start_line) or (
@@ -147,8 +158,8 @@ class Decider:
             ):
                 pip = pip_install(kept_cmd)
                 if pip is not None:
-                    later.append((kept_command.start_line, pip))
-        users = [line for line, pip in later if pip.user]
+                    later.append((kept_stage, kept_command, kept_cmd, pip))
+        users = [run.start_line for _s, run, _c, pip in later if pip.user]
         if users:
             self.findings.kept(
                 command.start_line,
@@ -158,7 +169,21 @@ class Decider:
             )
             kept_refs.update(norm(ref) for ref in decision.pip.requirements)
             return False
-        decision.seed = bool(later)
+        decision.to_uv = []
+        decision.seed = False
+        for kept_stage, kept_command, kept_cmd, pip in later:
+            args = _uv_install_args(pip, decision.venv)
+            if args is not None:
+                decision.to_uv.append((kept_stage, kept_command, kept_cmd, args))
+                continue
+            decision.seed = True
+            self.findings.advise(
+                kept_command.start_line,
+                "pip-seeded",
+                f"this pip command stays pip ({_why_pip_stays(pip)}) and runs in the venv "
+                f"{decision.venv} that line {command.start_line}'s sync makes: that venv gets pip "
+                "(`uv venv --seed`), which adds pip and setuptools to the image",
+            )
         return True
 
     def decide(
@@ -372,6 +397,45 @@ class Decider:
         return any(d.system and d.stage in chain for d in self.decided)
 
 
+def _absent(plan: DockerPlan, source: str) -> str | None:
+    """The missing COPY source (``plan.missing``) that ``source`` (a context path) came from;
+    only for a service with requirements files (``lock_for``): then the file is somewhere, and
+    a source the context lacks says the context is another folder."""
+    if not plan.lock_for:
+        return None
+    path = norm(source).lstrip("/")
+    for missing in plan.missing:
+        if path == missing or path.startswith(missing + "/"):
+            return missing
+    return None
+
+
+def _uv_install_args(pip: PipInstall, venv: str) -> list[str] | None:
+    """``uv pip install``'s arguments for a later ``pip install`` into ``venv`` run by name
+    (``pip``, ``python -m pip``, or that venv's own pip by path), not under ``sudo``."""
+    prefixes = [w.word for w in pip.cmd.words[: pip.start_word]]
+    if any(PurePosixPath(w).name in ("sudo", "su", "gosu", "su-exec") for w in prefixes):
+        return None
+    if pip.venv is not None and norm(pip.venv) != norm(venv):
+        return None
+    first = pip.cmd.words[pip.start_word].word
+    if "/" in first and pip.venv is None:
+        return None  # ``/usr/local/bin/pip``: the image's own Python, not the venv
+    return uv_install_args(pip)
+
+
+def _why_pip_stays(pip: PipInstall) -> str:
+    if pip.subcommand != "install":
+        return f"pip {pip.subcommand}"
+    if pip.unknown:
+        return f"{' '.join(pip.unknown)} has no `uv pip install` equivalent"
+    if pip.variables or pip.substituted or any("$" in a or "`" in a for a in pip.args):
+        return "its arguments expand at build time"
+    if pip.target is not None:
+        return f"pip install {pip.target}"
+    return "it runs under another user or by a path outside the venv"
+
+
 def _refusal(command: Any, cmd: Cmd, pip: PipInstall, findings: Findings) -> Kept | None:
     if pip.substituted:
         return Kept("conditional-requirements", "the -r file is built by a shell substitution")
@@ -484,6 +548,15 @@ def _locks(
     for ref in pip.requirements:
         # the file in the build context that a COPY put at ``ref`` names the lock best
         source = doc.copied_from(stage, line, ref)
+        absent = None if source is None else _absent(plan, source)
+        if absent is not None:
+            findings.kept(
+                line,
+                "not-in-context",
+                f"{ref} comes from {absent} of the build context, which is not there: the "
+                "image is built from another folder, where the lock's path would differ",
+            )
+            return None
         relative = None if source is None else service_relative(source, plan.context)
         if relative is not None and relative in plan.unlocked:
             findings.kept(

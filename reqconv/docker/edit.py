@@ -292,6 +292,31 @@ class Editor:
             self.follow_copy(later, follow)
         return True
 
+    def uv_install(self, stage: Stage, command: Any, cmd: Cmd, args: list[str]) -> None:
+        """A later ``pip install`` into the venv a sync made becomes ``uv pip install <args>``,
+        with uv (and its cache) mounted into its RUN: the venv then needs no pip of its own."""
+        pip = pip_install(cmd)
+        assert pip is not None
+        script = cmd.script
+        words = cmd.words
+        start, _ = script.span(words[pip.start_word].pos[0], words[pip.start_word].pos[1])
+        _, end = script.span(cmd.node.pos[0], cmd.node.pos[1])
+        edit = Edit(start, end, " ".join(quote(w) for w in ["uv", "pip", "install", *args]))
+        if edit in self.log.edits:
+            return
+        self.log.edits.append(edit)
+        uv_mount = self.mounts.uv_mount(stage, command.start_line)
+        if uv_mount is not None:
+            self.mounts.add_mount(command, uv_mount)
+        cache_dir = environment.uv_cache_dir(self.doc, stage, command.start_line) or UV_CACHE_TARGET
+        if self.doc.removes(stage, command, cache_dir) is None and not any(
+            f.startswith("--mount=") and "type=cache" in f and f"target={cache_dir}" in f
+            for f in command.flags
+        ):
+            self.mounts.add_mount(command, uv_cache_mount(cache_dir))
+        self.log.mounted.append(command.start_line)
+        self.log.rewritten.add(command.start_line)
+
     def adds_to_earlier_sync(self, decision: Decision) -> bool:
         """Whether an earlier sync filled the venv this decision installs into, with what a sync
         of its locks would remove (pip added to it), so that this install adds instead (``uv pip

@@ -303,7 +303,8 @@ def context_sources(
     of a ``RUN --mount=type=bind,source=…`` (not ``from=``).
 
     ``$VAR``/``${VAR:-x}`` expand from the ``ARG`` defaults in scope (global ones before the first
-    ``FROM``, redeclared in a stage) and ``build_args`` (which win, as ``--build-arg`` does).
+    ``FROM``, redeclared in a stage), ``build_args`` (which win, as ``--build-arg`` does) and the
+    stage's earlier ``ENV`` (``ENV APP_DIR svc/a``, then ``COPY ./${APP_DIR}/ …``).
     Sources with a variable that has no value, URLs (``ADD https://…``) and heredocs are left out.
     """
     given = dict(build_args or {})
@@ -328,6 +329,13 @@ def context_sources(
                         target[name] = value
                 elif in_stage and name in globals_:
                     target[name] = globals_[name]
+        elif keyword == "ENV" and in_stage:
+            for name, value in env_pairs(command):
+                expanded = expand(value, scope)
+                if expanded is not None:
+                    scope[name] = expanded
+                else:
+                    scope.pop(name, None)
         elif keyword == "RUN" and in_stage:
             for source in _bind_sources(command.flags):
                 expanded = expand(unquote(source), scope)

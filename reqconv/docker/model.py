@@ -65,6 +65,10 @@ class DockerPlan:
     #: the exports leave the project out, so the sync is followed by ``uv pip install --no-deps``
     #: of it (the source is where pip found it, at the RUN's working directory).
     projects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: ``COPY``/``ADD`` sources (context-relative, ``ARG``/``ENV`` expanded, no ``./`` or trailing
+    #: ``/``) that do not exist in the build context: a ``-r`` file brought by one of them tells
+    #: that the context is another folder, so its install is kept (``not-in-context``).
+    missing: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -1,12 +1,12 @@
 """``--multi-stage``: a rewritten single-stage Dockerfile split into a builder and a runtime stage.
 
 The builder starts from the same base and holds what the install needs: ``ARG``/``ENV``/
-``WORKDIR``, the ``COPY``s before it, every system-package install as written, and the venv and
-its sync. The runtime stage is the original file in its order, with the venv copied from the
+``WORKDIR``, the ``COPY``s before it, every system-package install as written, and the venv with
+its sync and any later ``uv pip install`` into it (the rewrite's form of a later pip install). The runtime stage is the original file in its order, with the venv copied from the
 builder where the sync was, and each system-package install without what only the build needs
 (``packages.PACKAGES``; a ``-dev`` package becomes its library). A full ``python:X`` base becomes
 ``python:X-slim`` in the runtime stage when every system package was classified. A file whose
-later steps compile (a ``pip install`` after the sync, ``make``, a compiler), that installs into
+later steps compile (a ``pip install`` kept on pip, ``make``, a compiler), that installs into
 no venv, or that has stages already, stays as the rewrite left it, with the reason.
 
 Pure: text in, text out; the findings say what was done and why not.

@@ -15,7 +15,13 @@ from typing import Any
 
 from reqconv.docker.shell import PYTHON_NAME_RE, Cmd, command_start, has_substitution
 
-__all__ = ["PipInstall", "is_setup_upgrade", "only_setup_packages", "pip_install"]
+__all__ = [
+    "PipInstall",
+    "is_setup_upgrade",
+    "only_setup_packages",
+    "pip_install",
+    "uv_install_args",
+]
 
 # pip options (https://pip.pypa.io/en/stable/cli/pip_install/), by what becomes of them.
 _REQUIREMENT_OPTS = frozenset({"-r", "--requirement"})
@@ -104,6 +110,7 @@ class PipInstall:
     upgrade: bool = False
     substituted: bool = False
     variables: list[str] = field(default_factory=list)  # ``$VAR`` words: options or packages
+    args: list[str] = field(default_factory=list)  # every word but the executable and subcommand
 
 
 def _exec_venv(word: str) -> str | None:
@@ -147,6 +154,7 @@ def pip_install(cmd: Cmd) -> PipInstall | None:
         index += 1
         break
     pip = PipInstall(cmd=cmd, venv=venv, start_word=at, subcommand=subcommand)
+    pip.args = [w.word for w in [*pre_options, *words[index:]]]
     _parse_pip_args(pip, [*pre_options, *words[index:]])
     return pip
 
@@ -239,3 +247,74 @@ def only_setup_packages(cmd: Cmd) -> bool:
             for package in pip.packages
         )
     )
+
+
+# ``pip install`` options as ``uv pip install`` takes them (https://docs.astral.sh/uv/reference/
+# cli/#uv-pip-install): the same word, another word, or nothing (pip's output, cache and checks).
+_UV_SAME_FLAGS = frozenset(
+    {"-U", "--upgrade", "--no-deps", "--no-index", "--no-build-isolation", "--require-hashes"}
+)
+_UV_RENAMED_FLAGS = {
+    "--pre": "--prerelease=allow",
+    "--force-reinstall": "--reinstall",
+    "-I": "--reinstall",
+    "--ignore-installed": "--reinstall",
+}
+_UV_SAME_VALUE_OPTS = frozenset(
+    {
+        "-r",
+        "--requirement",
+        "-c",
+        "--constraint",
+        "-e",
+        "--editable",
+        "-i",
+        "--index-url",
+        "--extra-index-url",
+        "-f",
+        "--find-links",
+        "--no-binary",
+        "--only-binary",
+    }
+)
+_UV_DROPPED_FLAGS = _DROP_FLAGS - _UV_SAME_FLAGS - frozenset(_UV_RENAMED_FLAGS)
+_UV_DROPPED_VALUE_OPTS = _DROP_VALUE_OPTS - _UV_SAME_VALUE_OPTS
+
+
+def uv_install_args(pip: PipInstall) -> list[str] | None:
+    """The arguments of ``uv pip install`` that does what ``pip``, a plain ``pip install``,
+    did; None when one of its words has no uv equivalent (or is not known before the build)."""
+    if (
+        pip.subcommand != "install"
+        or pip.user
+        or pip.target is not None
+        or pip.unknown
+        or pip.variables
+        or pip.substituted
+        or pip.cmd.in_substitution
+    ):
+        return None
+    out: list[str] = []
+    words = iter(pip.args)
+    for raw in words:
+        if "$" in raw or "`" in raw:
+            return None
+        opt, eq, value = raw.partition("=") if raw.startswith("--") else (raw, "", "")
+        if not raw.startswith("-") or raw == "-" or (opt in _UV_SAME_FLAGS and not eq):
+            out.append(raw)
+        elif opt in _UV_RENAMED_FLAGS and not eq:
+            out.append(_UV_RENAMED_FLAGS[opt])
+        elif opt in _UV_DROPPED_FLAGS and not eq:
+            continue
+        elif opt == "--trusted-host":
+            out += ["--allow-insecure-host", value if eq else next(words, "")]
+        elif opt in _UV_SAME_VALUE_OPTS:
+            out += [raw] if eq else [raw, next(words, "")]
+        elif opt in _UV_DROPPED_VALUE_OPTS:
+            if not eq:
+                next(words, "")
+        elif raw[:2] in ("-r", "-c", "-e", "-i", "-f") and len(raw) > 2 and raw[1] != "-":
+            out.append(raw)  # ``-rfile``: the same in uv
+        else:
+            return None
+    return out

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reqconv import fs, uv
-from reqconv.docker.builds import Build, find_dockerfiles, scan
+from reqconv.docker.builds import Build, find_dockerfiles, missing_sources, scan
 from reqconv.docker.dockerignore import dockerignore_check
-from reqconv.docker.instructions import copied_files
+from reqconv.docker.instructions import context_sources, copied_files
 from reqconv.docker.model import DockerPlan, DockerResult, service_relative
 from reqconv.docker.multistage import split
 from reqconv.docker.reasons import RULES
@@ -150,14 +150,17 @@ def buildkit_diagnostic(path: Path, line: int) -> Diagnostic:
 
 
 def _targets(
-    root: Path, dockerfiles: Sequence[Path], builds: Sequence[Build] | None
+    root: Path,
+    dockerfiles: Sequence[Path],
+    builds: Sequence[Build] | None,
+    context: Path | None = None,
 ) -> tuple[dict[Path, list[Build]], tuple[Diagnostic, ...]]:
     """Each Dockerfile to plan and the builds of it (``builds``): every Dockerfile that
     builds the service, or the ones given, built from the service folder when no build names
     them. Also what the scan could not read."""
     diagnostics: tuple[Diagnostic, ...] = ()
     if builds is None:
-        found = scan(root)
+        found = scan(root, context)
         builds, diagnostics = found.builds, found.diagnostics
     by_file: dict[Path, list[Build]] = {}
     for build in builds:
@@ -170,7 +173,10 @@ def _targets(
     targets: dict[Path, list[Build]] = {}
     for path in dockerfiles:
         same = [b for f, bs in by_file.items() if f.resolve() == path.resolve() for b in bs]
-        targets[path] = same or [Build(dockerfile=path, context=root, how="folder")]
+        default = Build(
+            dockerfile=path, context=context or root, how="given" if context else "folder"
+        )
+        targets[path] = same or [default]
     return targets, diagnostics
 
 
@@ -207,16 +213,80 @@ def _context_of(
             )
         )
         return None, None, notes
-    if build.ambiguous:
-        notes.append(
-            Diagnostic(
-                code="build-context-ambiguous",
-                message=f"build context taken to be {build.context.as_posix()}: {build.note}",
-                location=Location(path),
-            )
-        )
     context = "" if relative == "." else Path(relative).as_posix()
     return context, contexts[0], notes
+
+
+def _absent_mounts(text: str, result: DockerResult, build: Build, root: Path) -> list[str]:
+    """The paths the rewrite adds to mount or copy from the build context that the context does
+    not hold, but for the locks the lock step writes into the service folder."""
+    args = dict(build.args)
+    before = {s for s, _line in context_sources(text, args)}
+    context = Path(os.path.normpath(build.context.absolute()))
+    service = Path(os.path.normpath(root.absolute()))
+    written = {service / lock for lock in result.locks}
+    absent = []
+    for added, _line in context_sources(result.text, args):
+        if added in before:
+            continue
+        path = Path(os.path.normpath(context / added.lstrip("/")))
+        if path not in written and not path.exists():
+            absent.append(added)
+    return list(dict.fromkeys(absent))
+
+
+def _chosen_context(path: Path, build: Build) -> Diagnostic | None:
+    """Which context a Dockerfile is rewritten for, and why: said where it is not the
+    Dockerfile's own folder, or where a file or ``--context`` named it."""
+    own = Path(os.path.normpath(path.absolute())).parent
+    if build.how == "inferred" and Path(os.path.normpath(build.context.absolute())) == own:
+        return None
+    if build.how == "folder" and not build.note:
+        return None
+    why = {
+        "compose": f"the compose file {build.origin} builds it so",
+        "declared": f"{build.origin} builds it so",
+        "given": "--context",
+        "inferred": "its COPY/ADD sources exist there",
+        "folder": build.note,
+    }[build.how]
+    if build.how == "inferred" and build.note:
+        why += f" ({build.note})"
+    return Diagnostic(
+        code="build-context",
+        message=f"built from the context {build.context.as_posix()}: {why}",
+        location=Location(path),
+        severity="info",
+    )
+
+
+def _ambiguous(path: Path, text: str, result: DockerResult, build: Build) -> list[Diagnostic]:
+    """Each install the rewrite would change, kept: its inferred context fits several folders,
+    where the lock's path differs."""
+    folders = [build.context, *build.others]
+    named = " or ".join(folder.as_posix() for folder in folders)
+    lines = text.split("\n")
+    installs = [n for n in result.rewritten if "pip" in lines[n - 1]] or [0]  # 0: the file
+    return [
+        Diagnostic(
+            code="build-context-ambiguous",
+            message=f"its build context could be {named} (no compose file, CI workflow or script "
+            "names it, and its COPY/ADD sources exist in each), where the lock's path differs; "
+            f"kept: choose with --context DIR (e.g. --context {build.context.as_posix()})",
+            location=Location(path, line),
+        )
+        for line in installs
+    ]
+
+
+def _context_mismatch(path: Path, build: Build, absent: Sequence[str]) -> Diagnostic:
+    return Diagnostic(
+        code="build-context-missing",
+        message=f"the rewrite would mount {', '.join(absent)} from the build context "
+        f"{build.context.as_posix()} ({build.how}{f', {build.origin}' if build.origin else ''}), "
+        "which does not hold it: left as it is; name the context with --context DIR",
+        location=Location(path),
+    )
 
 
 def plan_service(
@@ -229,6 +299,7 @@ def plan_service(
     builds: Sequence[Build] | None = None,
     projects: Mapping[str, tuple[str, ...]] | None = None,
     multi_stage: bool = False,
+    build_context: Path | None = None,
 ) -> ServicePlan:
     """Plan the rewrite of every Dockerfile that builds ``root`` (or of ``dockerfiles``), each
     for its build context (``builds``, default ``builds.scan``); write nothing.
@@ -237,25 +308,29 @@ def plan_service(
     entries without hashes when they do not exist yet. ``projects``: lock -> the project's own
     folder its requirements install (convert's ``project_locks``), installed after the sync.
     ``multi_stage``: a rewritten single-stage file is split into builder and runtime stages
-    (``multistage.split``), or says why not."""
+    (``multistage.split``), or says why not.
+    ``build_context`` (``--context DIR``): the context of every Dockerfile no compose file builds."""
     lock_for, groups = lock_table(root, roles)
     unhashed = hashmode.unhashed_locks(root, groups, spec)
     changes: list[FileChange] = []
-    targets, scanned = _targets(root, dockerfiles, builds)
+    targets, scanned = _targets(root, dockerfiles, builds, build_context)
     diagnostics: list[Diagnostic] = list(scanned)
     locks: list[str] = []
     # per build context that got a rewrite: (service folder in it, its locks)
     touched: dict[Path, tuple[str, list[str]]] = {}
-    chosen: dict[Path, tuple[Build, ...]] = {}
+    verify_builds: dict[Path, tuple[Build, ...]] = {}
     for path, its_builds in targets.items():
         context, context_dir, notes = _context_of(root, path, its_builds)
         diagnostics.extend(notes)
+        chosen = _chosen_context(path, its_builds[0]) if context_dir is not None else None
+        if chosen is not None:
+            diagnostics.append(chosen)
         if context is None or context_dir is None:
             continue
         distinct: dict[tuple[str | None, tuple[tuple[str, str], ...]], Build] = {}
         for build in its_builds:
             distinct.setdefault((build.target, build.args), build)
-        chosen[path] = tuple(distinct.values())
+        verify_builds[path] = tuple(distinct.values())
         source = fs.read_text(path)
         try:
             copied = [service_relative(s, context) for s in copied_files(source.text)]
@@ -266,12 +341,22 @@ def plan_service(
                 unlocked=_unlocked(root, copied, lock_for),
                 unhashed=unhashed,
                 projects=projects or {},
+                missing=missing_sources(source.text, its_builds[0]),
             )
             result = rewrite(source.text, plan)
-            if multi_stage:
+            absent = _absent_mounts(source.text, result, its_builds[0], root)
+            if multi_stage and not absent:
                 result = split(source.text, result, plan)
         except DockerfileError as e:
             raise DockerfileError(e.message, Location(path)) from e
+        if absent:
+            diagnostics.append(_context_mismatch(path, its_builds[0], absent))
+            changes.append(_change(path, source, source.text))
+            continue
+        if its_builds[0].ambiguous and result.changed:
+            diagnostics.extend(_ambiguous(path, source.text, result, its_builds[0]))
+            changes.append(_change(path, source, source.text))
+            continue
         for finding in result.findings:
             diagnostics.append(
                 Diagnostic(
@@ -324,7 +409,7 @@ def plan_service(
         diagnostics=tuple(diagnostics),
         locks=tuple(locks),
         lock_groups=tuple(dict.fromkeys(lock_groups)),
-        builds=chosen,
+        builds=verify_builds,
     )
 
 

@@ -58,6 +58,9 @@ RULES: dict[str, Rule] = _rules(
          "install the exported lock instead of generating the file"),
     Rule("no-lock", "kept", "warning", "no exported lock covers the `-r` file",
          "convert it too (reqconv convert --group NAME=FILE)"),
+    Rule("not-in-context", "kept", "warning",
+         "the `-r` file comes from a path the build context reqconv found does not hold",
+         "name the context: --context DIR (or a compose file's `build.context`)"),
     Rule("requirements-not-copied", "kept", "warning", "no COPY or bind mount brings the file in",
          "COPY the file (or bind-mount it) from the context before this RUN"),
     # the stage it runs in
@@ -107,8 +110,15 @@ RULES: dict[str, Rule] = _rules(
          "the build context does not hold the service folder (where the lock is)",
          "build from a folder that holds the service, or rewrite by hand"),
     Rule("build-context-ambiguous", "advice", "warning",
-         "the context (no compose file names it) fits more than one folder",
-         "name it in a compose file's `build.context`, or check the lock path"),
+         "the context (named by no compose file, CI workflow or script) fits more than one "
+         "folder: the install is kept",
+         "choose it: --context DIR (or name it in a compose file's `build.context`)"),
+    Rule("build-context-missing", "advice", "warning",
+         "the rewrite would mount a path its build context does not hold",
+         "name the context: --context DIR (or a compose file's `build.context`)"),
+    Rule("build-context", "advice", "info",
+         "the build context taken, where it is not the Dockerfile's own folder, and why",
+         "nothing, or choose another: --context DIR"),
     Rule("dockerfile-unchanged", "advice", "info", "a Dockerfile that builds the service is left",
          "nothing, or see its kept lines"),
     # notes: what the rewrite did differently, and why
@@ -118,6 +128,12 @@ RULES: dict[str, Rule] = _rules(
     Rule("system-install", "advice", "info",
          "a venv would hide packages or not be seen (base CMD, CMD by path, earlier pip, copied "
          "site-packages)", "nothing: `uv pip install --system -r <lock>` installs where pip did"),
+    Rule("uv-pip-install", "advice", "info",
+         "a `pip install` after the sync, into the venv it made",
+         "nothing: it runs as `uv pip install` (uv mounted), so the venv needs no pip"),
+    Rule("pip-seeded", "advice", "info",
+         "a pip command left after the sync runs in the venv it made, which then gets pip",
+         "make it a plain `pip install` (or `uv pip install`) to keep pip out of the image"),
     Rule("buildkit", "advice", "info", "the rewrite adds `RUN --mount`s, which need BuildKit",
          "build with BuildKit (Docker 23.0+, or `docker buildx build`)"),
     Rule("no-require-hashes", "advice", "info", "the lock has entries without hashes (git, folders)",
@@ -178,6 +194,10 @@ class Findings:
         rule = RULES[code]
         assert rule.kind == "advice", code
         self._add(line, rule, message)
+
+    def drop(self, line: int, codes: frozenset[str]) -> None:
+        """Forget the findings of ``codes`` at ``line`` (what they said no longer holds)."""
+        self.items = [f for f in self.items if not (f.line == line and f.code in codes)]
 
     def _add(self, line: int, rule: Rule, message: str) -> None:
         finding = DockerFinding(

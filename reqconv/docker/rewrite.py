@@ -42,6 +42,27 @@ def referenced_requirement_files(text: str) -> tuple[str, ...]:
     return rewrite(text, DockerPlan(uv_version="0")).requirement_files
 
 
+def _now_uv(findings: Findings, line: int, venv: str, cmd: Cmd) -> None:
+    """The kept finding of a pip install that now runs as ``uv pip install`` gives way to a note
+    saying so (its packages, named inline, are still not locked)."""
+    pip = pip_install(cmd)
+    named = (
+        pip is not None
+        and bool(pip.packages)
+        and not pip.editables
+        and not any(p.startswith((".", "/")) for p in pip.packages)
+    )
+    findings.drop(line, frozenset({"inline-packages", "local-project"}))
+    message = (
+        f"this pip install runs in the venv {venv} that the sync made: now `uv pip install`, "
+        "so that the venv needs no pip of its own (`uv venv --seed` would add pip and "
+        "setuptools to the image)"
+    )
+    if named:  # packages by name, not the project: the lock does not pin them
+        message += "; the packages it names are not in the lock: add them to the requirements"
+    findings.advise(line, "uv-pip-install", message)
+
+
 def _one_pass(
     text: str,
     plan: DockerPlan,
@@ -92,6 +113,10 @@ def _one_pass(
     failed = frozenset(decision_key(d) for d in decisions) - {
         decision_key(d) for d in editor.applied
     }
+    for decision in editor.applied:
+        for stage, command, cmd, args in decision.to_uv:
+            editor.uv_install(stage, command, cmd, args)
+            _now_uv(findings, command.start_line, decision.venv, cmd)
     # pip self-upgrades go only where pip no longer installs the requirements
     removals: dict[int, tuple[Any, Cmd, list[Any]]] = {}
     for stage, command, cmd in upgrades:

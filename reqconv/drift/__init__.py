@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from reqconv.drift.dockerfiles import (
         compare_copy_sources,
         compare_dockerfile_locks,
+        compare_lock_sources,
         compare_pip_left,
         compare_uv_image,
     )
@@ -40,6 +41,7 @@ _WHERE = {
     "line_of": "codes",
     "compare_copy_sources": "dockerfiles",
     "compare_dockerfile_locks": "dockerfiles",
+    "compare_lock_sources": "dockerfiles",
     "compare_pip_left": "dockerfiles",
     "compare_uv_image": "dockerfiles",
     "Export": "exports",
@@ -67,6 +69,7 @@ __all__ = [
     "compare_exports",
     "compare_hashes",
     "compare_lock",
+    "compare_lock_sources",
     "compare_pip_left",
     "compare_requirements",
     "compare_set_exports",

@@ -348,6 +348,17 @@ def _check_dockerfiles(
                 functools.partial(probes.matches, build.context),
                 display_path(build.context),
             )
+
+            def service_lock(name: str) -> str | None:
+                return display_path(root / name) if probes.exists(root / name) else None
+
+            findings += drift.compare_lock_sources(
+                path,
+                sources,
+                functools.partial(probes.matches, build.context),
+                display_path(build.context),
+                service_lock,
+            )
         findings += drift.compare_uv_image(path, text, made_by)
     if locked and dockerfiles:
         from reqconv import uv

@@ -238,6 +238,17 @@ CODES: dict[str, Code] = {
             "requirements files, no pyproject.toml [project] and no uv.lock",
         ),
         Code(
+            code="M505",
+            name="lock-outside-context",
+            kind="missing",
+            fix="reqconv docker --context DIR",
+            summary="A Dockerfile that mounts or copies a lock from a path its build context "
+            "(found as `reqconv docker` finds it) does not hold, while the service's lock exists: "
+            "the image would fail with `not found`.",
+            example="svc/a/Dockerfile:6: M505: mounts requirements.lock, which the build "
+            "context . does not hold (the lock is svc/a/requirements.lock)",
+        ),
+        Code(
             code="S601",
             name="uv-lock-check-failed",
             kind="strict",

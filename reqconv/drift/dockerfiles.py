@@ -68,6 +68,38 @@ def compare_dockerfile_locks(
     return findings
 
 
+def compare_lock_sources(
+    path: Path,
+    sources: Sequence[tuple[str, int]],
+    exists: Callable[[str], bool],
+    shown_context: str,
+    service_lock: Callable[[str], str | None],
+) -> list[Finding]:
+    """M505: each lock a ``COPY``/``ADD`` or bind mount reads from the context is there, when the
+    service's lock of that name exists (else M503 says it is missing altogether).
+
+    ``exists(source)`` answers for a path relative to the context; ``service_lock(name)`` is the
+    service's lock of that name as shown, or None when there is none.
+    """
+    findings = []
+    for source, line in sources:
+        name = source.rstrip("/").rsplit("/", 1)[-1]
+        if not LOCK_REF_RE.fullmatch(name) or exists(source):
+            continue
+        lock = service_lock(name)
+        if lock is not None:
+            findings.append(
+                finding(
+                    "M505",
+                    path,
+                    line,
+                    f"mounts {source}, which the build context {shown_context} does not hold "
+                    f"(the lock is {lock})",
+                )
+            )
+    return findings
+
+
 def compare_copy_sources(
     path: Path,
     sources: Sequence[tuple[str, int]],

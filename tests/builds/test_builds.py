@@ -4,12 +4,15 @@ For each case: build the original Dockerfile(s) (pip, against the loopback index
 ``reqconv convert`` (real uv lock against the same index), check a second run would change nothing,
 build the rewritten Dockerfile(s), then, in the built stage of both images, run the interpreter that
 the image's own CMD runs with and import every package of the stage's lock at its locked version,
-plus the app's own modules. No build reaches anything but the loopback index.
+plus the app's own modules, and check the rewritten image is no larger than pip's beyond the
+venv's own files (``docker image inspect``'s size; ``REQCONV_BUILD_SIZES=<file>`` appends each
+pair to that file as a JSON line, the table of docs/benchmarks.md). No build reaches anything but the loopback index.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -22,6 +25,7 @@ from packaging.markers import Marker
 from tests._dockerbuild import (
     IndexProxy,
     build,
+    docker,
     final_interpreter,
     module_name,
     reqconv_env,
@@ -123,6 +127,37 @@ def _uv_cache_left(tag: str, dockerfile_text: str) -> list[str]:
     return [path for path in uv_cache_paths(tag) if path not in targets]
 
 
+# What a rewritten image holds that pip's cannot avoid holding less of: the venv's own files
+# (`uv venv` writes activation scripts for eight shells, pyvenv.cfg and _virtualenv.py: 32 KB with
+# uv 0.13.9, and has no option to leave them out) and the files `reqconv convert` adds to the
+# service (pyproject.toml, uv.lock, the exports: 1-9 KB here) where a `COPY . .` brings them in.
+# Measured on every case: 0-40 KB. What made images larger than pip's in the field (pip and
+# setuptools seeded into the venv: 20 MB; uv's cache in a layer: hundreds of MB) is far above it.
+_SIZE_ALLOWANCE = 64 * 1024
+
+
+def _size(tag: str) -> int:
+    """The image's size in bytes, as ``docker image inspect`` gives it."""
+    return int(docker("image", "inspect", "--format", "{{.Size}}", tag).stdout.strip())
+
+
+def _check_size(case: Case, number: int, session_id: str) -> None:
+    """The rewritten image (uv) is no larger than the original (pip), but for the venv's own
+    files and the converted service's files (``_SIZE_ALLOWANCE``): issue 15 item 4."""
+    spec = case.builds[number]
+    pip = _size(f"reqconv-build/{case.name}-{number}-pip:{session_id}")
+    uv = _size(f"reqconv-build/{case.name}-{number}-uv:{session_id}")
+    record = os.environ.get("REQCONV_BUILD_SIZES")
+    if record:
+        with open(record, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"case": case.name, "build": spec.name, "pip": pip, "uv": uv}))
+            out.write("\n")
+    assert uv <= pip + _SIZE_ALLOWANCE, (
+        f"{case.name} {spec.name}: the rewritten image is {uv - pip} bytes larger than pip's "
+        f"({uv} > {pip}, more than the venv's own files); see `docker history` of both"
+    )
+
+
 def _convert(service: Path, case: Case, index: IndexProxy, tmp_path: Path, *extra: str) -> None:
     env = reqconv_env(index, tmp_path)
     done = subprocess.run(
@@ -183,4 +218,5 @@ def test_case_builds_and_imports_before_and_after_the_rewrite(
                     packages,
                     case.imports,
                 )
+            _check_size(case, number, session_id)
     assert index.refused == [], f"builds asked for something other than the index: {index.refused}"

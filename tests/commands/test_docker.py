@@ -355,8 +355,9 @@ def test_another_folders_requirements_in_the_context_are_never_this_services_loc
     plan = plan_service(backend, uv_version=UV_VERSION, roles=roles)
     assert not plan.pending
     codes = [d.code for d in plan.diagnostics]
-    assert codes == ["no-lock", "dockerfile-unchanged"]
-    assert "outside this service's folder" in plan.diagnostics[0].message
+    assert codes == ["build-context", "no-lock", "dockerfile-unchanged"]
+    assert plan.diagnostics[0].message.startswith(f"built from the context {top.as_posix()}: ")
+    assert "outside this service's folder" in plan.diagnostics[1].message
     # named with --main, the top's file is this service's main table: its lock is backend's
     plan = plan_service(
         backend, uv_version=UV_VERSION, roles=(Role(path=top / "requirements.txt"),)
@@ -419,7 +420,7 @@ def test_a_rewritten_dockerfile_is_reported_as_such_not_as_kept_installs(tmp_pat
     (tmp_path / "requirements.txt").write_text("alpha==1.0\n")
     (tmp_path / "Dockerfile").write_text(
         "FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
-        "RUN pip install flake8==6.0.0\n"
+        "RUN pip install $LINT flake8==6.0.0\n"  # words known at build time only: stays pip
     )
     first = plan_service(tmp_path, uv_version=UV_VERSION)
     rewritten = next(c for c in first.changes if c.path.name == "Dockerfile")
@@ -429,7 +430,7 @@ def test_a_rewritten_dockerfile_is_reported_as_such_not_as_kept_installs(tmp_pat
     assert message.startswith("it already installs with uv (rewritten before); the other installs")
     assert "every pip install -r" not in message
     (tmp_path / "Dockerfile").write_text(
-        rewritten.after_text.replace("RUN pip install f", "RUN : f")
+        rewritten.after_text.replace("RUN pip install $LINT f", "RUN : f")
     )
     assert _unchanged_message(tmp_path) == "it already installs with uv (rewritten before)"
 
@@ -445,3 +446,111 @@ def test_a_dockerfile_with_only_inline_installs_runs_no_pip_install_r(tmp_path: 
     assert _unchanged_message(tmp_path) == (
         "every pip install -r in it is kept (the lines above say why)"
     )
+
+
+def _root_context_service(repo: Path) -> Path:
+    """Issue 15 item 2's layout: svc/a/Dockerfile built from the top (no compose file), a folder
+    only the top holds, the requirements brought in by a directory copy with an ENV path."""
+    service = repo / "svc" / "a"
+    service.mkdir(parents=True)
+    (repo / "pkg").mkdir()
+    (repo / "pkg" / "__init__.py").write_text("")
+    (service / "requirements.txt").write_text("six==1.16.0\n")
+    (service / "Dockerfile").write_text(
+        "FROM python:3.11-slim\n"
+        "ENV APP_DIR svc/a\n"
+        "ADD ./pkg/ /opt/app/pkg/\n"
+        "ADD ./${APP_DIR}/ /opt/app/${APP_DIR}/\n"
+        "WORKDIR /opt/app/${APP_DIR}\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\n"
+    )
+    return service
+
+
+def _dockerfile_change(plan_root: Path, **kwargs: object) -> tuple[str, list[str]]:
+    plan = plan_service(plan_root, uv_version=UV_VERSION, **kwargs)  # type: ignore[arg-type]
+    change = next(c for c in plan.changes if c.path.name == "Dockerfile")
+    return change.after_text, [str(d) for d in plan.diagnostics]
+
+
+def test_a_context_nobody_declared_is_the_top_its_sources_name(tmp_path: Path) -> None:
+    service = _root_context_service(tmp_path / "repo")
+    text, notes = _dockerfile_change(service)
+    # the lock is mounted by its path in the top's context, where the image is built from
+    assert "--mount=type=bind,source=svc/a/requirements.lock,target=" in text
+    assert "source=requirements.lock" not in text
+    repo = (tmp_path / "repo").as_posix()
+    assert f"{service / 'Dockerfile'}: info: built from the context {repo}: its COPY/ADD " in (
+        "\n".join(notes)
+    )
+
+
+def test_the_context_a_script_declares_is_reported_with_the_script_s_line(
+    tmp_path: Path,
+) -> None:
+    service = _root_context_service(tmp_path / "repo")
+    (tmp_path / "repo" / ".git").mkdir()  # the top, where scripts are looked for
+    (tmp_path / "repo" / "ci").mkdir()
+    (tmp_path / "repo" / "ci" / "build.sh").write_text(
+        "#!/bin/sh\nset -e\ndocker build -f svc/a/Dockerfile -t a .\n"
+    )
+    text, notes = _dockerfile_change(service)
+    assert "source=svc/a/requirements.lock" in text
+    script = tmp_path / "repo" / "ci" / "build.sh"
+    assert f"built from the context {(tmp_path / 'repo').as_posix()}: {script}:3 builds it so" in (
+        "\n".join(notes)
+    )
+
+
+def test_a_context_that_lacks_the_requirements_source_keeps_the_install(tmp_path: Path) -> None:
+    service = _root_context_service(tmp_path / "repo")
+    before = (service / "Dockerfile").read_text()
+    text, notes = _dockerfile_change(service, build_context=service)  # --context svc/a: wrong
+    assert text == before  # no mount of a lock where the image will not find it
+    (note,) = [n for n in notes if "not-in-context" in n or "comes from svc/a" in n]
+    assert note.startswith(
+        f"{service / 'Dockerfile'}:6: warning: requirements.txt comes from svc/a"
+    )
+    assert "--context DIR" in note
+
+
+def test_two_possible_contexts_keep_the_install_and_name_both(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    service = repo / "svc"
+    service.mkdir()
+    for folder in (repo, service):
+        (folder / "requirements.txt").write_text("six==1.16.0\n")
+    dockerfile = (
+        "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    )
+    (service / "Dockerfile").write_text(dockerfile)
+    text, notes = _dockerfile_change(service)
+    assert text == dockerfile
+    (note,) = [n for n in notes if "could be" in n]
+    assert note.startswith(f"{service / 'Dockerfile'}:3: warning: its build context could be ")
+    assert f"{service.as_posix()} or {repo.as_posix()}" in note
+    assert "--context DIR" in note
+    chosen, _ = _dockerfile_change(service, build_context=service)
+    assert "source=requirements.lock,target=/tmp/requirements.lock" in chosen
+
+
+def test_a_rewrite_that_would_mount_a_path_the_context_lacks_is_not_made(tmp_path: Path) -> None:
+    from reqconv.docker.builds import Build
+    from reqconv.docker.model import DockerResult
+    from reqconv.docker.plan import _absent_mounts
+
+    (tmp_path / "requirements.lock").write_text("")
+    build = Build(dockerfile=tmp_path / "Dockerfile", context=tmp_path, how="inferred")
+    before = "FROM python:3.11\nRUN pip install -r requirements.txt\n"
+    mounted = "RUN --mount=type=bind,source={},target=/tmp/x.lock uv pip sync /tmp/x.lock\n"
+    for source, absent in [
+        ("requirements.lock", []),  # there
+        ("requirements-dev.lock", []),  # not yet: the lock step writes it into the service folder
+        ("other/requirements.lock", ["other/requirements.lock"]),
+    ]:
+        result = DockerResult(
+            text="FROM python:3.11\n" + mounted.format(source),
+            locks=("requirements.lock", "requirements-dev.lock"),
+        )
+        assert _absent_mounts(before, result, build, tmp_path) == absent

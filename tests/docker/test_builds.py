@@ -296,3 +296,124 @@ def test_bind_mounts_are_sources_and_sources_found_nowhere_fall_back(tmp_path: P
     (other,) = find_builds(repo / "svc" / "other")
     assert (other.context, other.how, other.ambiguous) == (repo / "svc" / "other", "folder", False)
     assert "none of its COPY/ADD sources exist" in other.note
+
+
+def _root_context_layout(repo: Path) -> Path:
+    """Issue 15 item 2: svc/a/Dockerfile built from the top, its requirements brought by a
+    directory copy with an ENV path, and a folder only the top holds."""
+    service = repo / "svc" / "a"
+    service.mkdir(parents=True)
+    (repo / "pkg").mkdir()
+    (service / "requirements.txt").write_text("six==1.16.0\n")
+    (service / "Dockerfile").write_text(
+        "FROM python:3.11-slim\n"
+        "ENV APP_DIR svc/a\n"
+        "ADD ./pkg/ /opt/app/pkg/\n"
+        "ADD ./${APP_DIR}/ /opt/app/${APP_DIR}/\n"
+        "WORKDIR /opt/app/${APP_DIR}\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\n"
+    )
+    return service
+
+
+def test_env_paths_expand_in_copy_sources_for_the_inferred_context(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    service = _root_context_layout(repo)
+    (repo / ".git").mkdir()
+    (repo / "pkg").rmdir()  # only the ENV path tells now: ./svc/a/ exists from the top alone
+    (build,) = scan(service).builds
+    assert (build.context, build.how, build.ambiguous) == (repo, "inferred", False)
+
+
+def test_without_git_the_context_is_looked_for_above_the_guessed_top(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    service = _root_context_layout(repo)  # no .git, and nothing above svc/a looks like a top
+    (build,) = scan(service).builds
+    assert (build.context, build.how, build.note) == (repo, "inferred", "")
+
+
+def test_context_given_replaces_the_inferred_one(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    service = _root_context_layout(repo)
+    (build,) = scan(service, service).builds
+    assert (build.context, build.how) == (service, "given")
+
+
+def test_an_ambiguous_context_names_the_other_folders(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "svc").mkdir()
+    for folder in (repo, repo / "svc"):
+        (folder / "requirements.txt").write_text("six\n")
+    (repo / "svc" / "Dockerfile").write_text("FROM python:3.11\nCOPY requirements.txt .\n")
+    (build,) = scan(repo / "svc").builds
+    assert (build.context, build.ambiguous, build.others) == (repo / "svc", True, (repo,))
+
+
+def _svc_from_top(repo: Path) -> Path:
+    """svc/a/Dockerfile whose sources exist in svc/a and at the top alike (inference cannot tell)."""
+    (repo / ".git").mkdir(parents=True)
+    service = repo / "svc" / "a"
+    service.mkdir(parents=True)
+    for folder in (repo, service):
+        (folder / "requirements.txt").write_text("six\n")
+    (service / "Dockerfile").write_text("FROM python:3.11\nCOPY requirements.txt .\n")
+    return service
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "line"),
+    [
+        pytest.param(
+            "Makefile", "image:\n\tdocker build -f svc/a/Dockerfile .\n", 2, id="makefile"
+        ),
+        pytest.param(
+            "ci/build.sh",
+            "#!/bin/sh\nset -eu\ndocker build -t app -f svc/a/Dockerfile .\n",
+            3,
+            id="script-run-from-the-top",
+        ),
+        pytest.param(
+            ".github/workflows/image.yml",
+            "on: push\njobs:\n  image:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - uses: actions/checkout@v4\n"
+            "      - name: build\n        run: |\n          echo building\n"
+            "          docker build -f svc/a/Dockerfile .\n",
+            10,
+            id="workflow-run-step",
+        ),
+        pytest.param(
+            ".github/workflows/image.yml",
+            "on: push\njobs:\n  image:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "      - uses: docker/build-push-action@v6\n        with:\n"
+            "          context: .\n          file: svc/a/Dockerfile\n",
+            6,
+            id="build-push-action",
+        ),
+    ],
+)
+def test_a_context_declared_by_ci_or_a_script_is_taken(
+    tmp_path: Path, path: str, text: str, line: int
+) -> None:
+    repo = tmp_path / "repo"
+    service = _svc_from_top(repo)
+    (build,) = scan(service).builds
+    assert build.ambiguous  # nothing declares it yet: the service folder or the top
+    (repo / path).parent.mkdir(parents=True, exist_ok=True)
+    (repo / path).write_text(text)
+    (build,) = scan(service).builds
+    assert (build.context, build.how, build.ambiguous) == (repo, "declared", False)
+    assert build.origin is not None
+    assert (build.origin.path, build.origin.line) == (repo / path, line)
+
+
+def test_a_workflow_working_directory_is_where_its_run_step_builds_from(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    service = _svc_from_top(repo)
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / "ci.yaml").write_text(
+        "jobs:\n  image:\n    defaults:\n      run:\n        working-directory: svc\n"
+        "    steps:\n      - run: docker build -f a/Dockerfile a\n"
+    )
+    (build,) = scan(service).builds
+    assert (build.context, build.how) == (service, "declared")

@@ -470,7 +470,7 @@ def test_unknown_pip_option_is_kept() -> None:
     assert _codes(result) == [(3, "unknown-option")]
 
 
-def test_exec_form_copy_gets_a_lock_copy_and_other_pip_keeps_its_cache() -> None:
+def test_exec_form_copy_gets_a_lock_copy_and_the_other_install_runs_with_uv() -> None:
     result = _rewrite(
         """\
         FROM python:3.12
@@ -485,11 +485,11 @@ def test_exec_form_copy_gets_a_lock_copy_and_other_pip_keeps_its_cache() -> None
             CACHE_MOUNT,
             _lock_mount(),
             "--mount=type=cache,target=/root/.cache/pip "
-            "uv pip sync --require-hashes /tmp/requirements.lock && pip install gunicorn",
+            "uv pip sync --require-hashes /tmp/requirements.lock && uv pip install gunicorn",
         )
         in result.text
     )
-    assert _codes(result) == [(3, "inline-packages")]
+    assert _codes(result) == [(3, "uv-pip-install")]
 
 
 def test_lock_names_come_from_the_plan() -> None:
@@ -511,7 +511,8 @@ def test_lock_names_come_from_the_plan() -> None:
     )
     assert _lock_mount("requirements-dev.lock") in result.text
     assert "uv pip sync --require-hashes /tmp/requirements-dev.lock" in result.text
-    assert _codes(result) == [(4, "no-lock")]
+    assert "    uv pip install -r /src/requirements/other.txt\n" in result.text
+    assert _codes(result) == [(4, "no-lock"), (4, "uv-pip-install")]
     assert result.locks == ("requirements-dev.lock",)
 
 
@@ -637,36 +638,82 @@ def test_python2_from_the_system_packages_is_too_old() -> None:
     assert "line 4" in result.findings[0].message
 
 
-def test_pip_kept_after_the_sync_gets_pip_in_the_new_venv() -> None:
+def test_a_later_pip_install_in_the_new_venv_becomes_uv_pip_install() -> None:
     result = _rewrite(
         """\
         FROM python:3.12-slim
         WORKDIR /app
         COPY requirements.txt .
         COPY . .
-        RUN pip install -r requirements.txt && pip install -e .
+        RUN pip install -r requirements.txt && pip install --no-cache-dir -e .
         CMD ["myapp"]
         """
     )
-    # without pip in the venv, `pip` would be the system's and install the project there
-    assert "uv venv --seed /opt/venv\n" in result.text
+    # no pip in the venv (pip and setuptools would make the image larger than pip's): the
+    # project goes into the venv with uv, mounted for this RUN like the sync's
+    assert "uv venv /opt/venv\n" in result.text
     assert (
-        "uv pip sync --require-hashes /tmp/requirements.lock && pip install -e .\n" in result.text
+        "uv pip sync --require-hashes /tmp/requirements.lock && uv pip install -e .\n"
+        in result.text
     )
-    assert _codes(result) == [(5, "local-project")]
+    assert _codes(result) == [(5, "uv-pip-install")]
+    assert rewrite(result.text, PLAN).text == result.text
 
 
-def test_pip_kept_in_a_later_stage_built_from_it_gets_pip_in_the_new_venv() -> None:
+def test_a_pip_install_in_a_later_stage_built_from_it_becomes_uv_pip_install() -> None:
     result = _rewrite(
         """\
         FROM python:3.12-slim AS base
         COPY requirements.txt .
         RUN pip install -r requirements.txt
         FROM base AS dev
-        RUN pip install debugpy
+        RUN pip install --pre --trusted-host pypi.internal debugpy
         """
     )
+    assert "uv venv /opt/venv\n" in result.text
+    assert result.text.endswith(
+        "FROM base AS dev\n"
+        + _run(
+            UV_MOUNT,
+            CACHE_MOUNT,
+            "uv pip install --prerelease=allow --allow-insecure-host pypi.internal debugpy",
+        )
+    )
+    message = {(f.line, f.code): f.message for f in result.findings}[(5, "uv-pip-install")]
+    assert "not in the lock: add them to the requirements" in message
+
+
+@pytest.mark.parametrize(
+    ("later", "why"),
+    [
+        pytest.param("RUN pip install $EXTRA", "expand at build time", id="variable"),
+        pytest.param("RUN pip install --src /src -e git+x", "", id="dropped-value"),
+        pytest.param("RUN pip install --global-option=x y", "--global-option", id="unknown"),
+        pytest.param("RUN /usr/local/bin/pip install y", "by a path", id="system-pip-by-path"),
+        pytest.param("RUN sudo pip install y", "another user", id="sudo"),
+    ],
+)
+def test_a_later_pip_that_must_stay_pip_gets_pip_in_the_new_venv_and_says_so(
+    later: str, why: str
+) -> None:
+    result = _rewrite(
+        f"""\
+        FROM python:3.12-slim
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        {later}
+        """
+    )
+    if not why:  # --src only matters to pip: uv takes the rest
+        assert "uv venv /opt/venv\n" in result.text
+        assert "uv pip install -e git+x\n" in result.text
+        return
     assert "uv venv --seed /opt/venv\n" in result.text
+    assert f"{later}\n" in result.text
+    seeded = [f for f in result.findings if f.code == "pip-seeded"]
+    assert [f.line for f in seeded] == [4]
+    assert why in seeded[0].message
+    assert "uv venv --seed" in seeded[0].message
 
 
 def test_packages_pip_installed_before_a_new_venv_stay_beside_the_lock() -> None:
@@ -868,7 +915,7 @@ def test_a_pip_install_left_for_want_of_its_lock_counts_as_kept() -> None:
     assert _codes(result) == [(2, "requirements-not-copied"), (4, "system-install")]
 
 
-def test_a_pip_install_left_after_the_sync_gets_pip_in_the_venv() -> None:
+def test_a_pip_install_r_left_after_the_sync_runs_with_uv_in_the_venv() -> None:
     result = _rewrite(
         """\
         FROM python:3.12-slim
@@ -877,8 +924,9 @@ def test_a_pip_install_left_after_the_sync_gets_pip_in_the_venv() -> None:
         RUN pip install -r /elsewhere/extra.txt
         """
     )
-    assert "uv venv --seed /opt/venv\n" in result.text
-    assert _codes(result) == [(4, "requirements-not-copied")]
+    assert "uv venv /opt/venv\n" in result.text
+    assert "    uv pip install -r /elsewhere/extra.txt\n" in result.text
+    assert _codes(result) == [(4, "requirements-not-copied"), (4, "uv-pip-install")]
 
 
 def test_pinned_pip_tooling_before_a_new_venv_does_not_stop_the_rewrite() -> None:
@@ -1119,11 +1167,11 @@ def test_a_later_stage_sync_would_remove_a_project_installed_after_the_first() -
         """
     )
     result = rewrite(text, PLAN)
-    assert "uv pip sync --require-hashes requirements.lock && pip install --no-deps -e .\n" in (
+    assert "uv pip sync --require-hashes requirements.lock && uv pip install --no-deps -e .\n" in (
         result.text
     )
     assert "uv pip install --require-hashes -r requirements-dev.lock\n" in result.text
-    assert _codes(result) == [(3, "local-project")]
+    assert _codes(result) == [(3, "uv-pip-install")]
     assert rewrite(result.text, PLAN).text == result.text
 
 

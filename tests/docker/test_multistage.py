@@ -103,7 +103,7 @@ def test_an_unclassified_package_stays_in_both_stages_with_a_note_and_no_slim() 
 @pytest.mark.parametrize(
     "later",
     [
-        pytest.param("RUN pip install --no-binary :all: extra-thing", id="pip-install-after"),
+        pytest.param("RUN pip wheel --no-deps -w /wheels extra-thing", id="pip-wheel-after"),
         pytest.param("RUN make -C native", id="make"),
         pytest.param("RUN apt-get install -y gcc", id="compiler-installed-later"),
     ],
@@ -122,6 +122,23 @@ def test_a_file_that_compiles_after_the_install_stays_single_stage(later: str) -
     (finding,) = [f for f in result.findings if f.code == "multi-stage-kept"]
     assert finding.line == 4
     assert "left single-stage" in finding.message
+
+
+def test_a_later_install_into_the_venv_moves_to_the_builder_with_the_sync() -> None:
+    text, codes, _ = _split("""\
+        FROM python:3.11
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+        COPY . .
+        RUN pip install --no-binary :all: extra-thing
+        CMD ["python", "app.py"]
+        """)
+    builder, runtime = text.split("\nFROM python:3.11-slim\n")
+    assert "uv pip sync" in builder
+    assert "uv pip install --no-binary :all: extra-thing" in builder
+    assert "pip install" not in runtime
+    assert runtime.index("COPY . .") < runtime.index("COPY --from=builder /opt/venv /opt/venv")
+    assert "multi-stage" in codes
 
 
 @pytest.mark.parametrize(

@@ -532,3 +532,28 @@ def test_strict_with_a_uv_that_fails_otherwise_exits_3(
     monkeypatch.setenv("UV", str(broken))
     assert exit_code_of(["check", "--strict", str(service)]) == 3
     assert exit_code_of(["check", str(service)]) == 0  # without --strict, uv is not run
+
+
+def test_a_lock_mounted_from_a_path_its_build_context_lacks_is_found(
+    uv_env: UvEnv, tmp_path: Path
+) -> None:
+    """Issue 15 item 2: the rewrite mounted `source=requirements.lock` (the Dockerfile's folder)
+    while the image is built from the repository top, where that path does not exist."""
+    service = _converted(tmp_path)
+    assert not [f for f in _codes(service) if f[0] == "M505"]  # built from svc/: it is there
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  api:\n    build:\n      context: .\n      dockerfile: svc/Dockerfile\n"
+    )
+    found = [f for f in check_service(service).findings if f.code == "M505"]
+    # each RUN that mounts a lock (base: the main one, dev: the dev one), at its first line
+    runs = [
+        number
+        for number, line in enumerate((service / "Dockerfile").read_text().splitlines(), 1)
+        if line.startswith("RUN --mount")
+        and "requirements"
+        in line + "".join((service / "Dockerfile").read_text().splitlines()[number : number + 3])
+    ]
+    assert [(f.path.name, f.line) for f in found] == [("Dockerfile", n) for n in runs]
+    assert found[0].message.startswith("mounts requirements.lock, which the build context ")
+    assert found[0].message.endswith("svc/requirements.lock)")
+    assert found[1].message.startswith("mounts requirements-dev.lock, ")

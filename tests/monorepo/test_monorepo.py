@@ -25,7 +25,7 @@ from reqconv.monorepo.report import Detail, ServiceReport
 from tests._builders import fake_uv, write_files
 from tests.integration.test_lock import exit_code_of, snapshot
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MONOREPO = ROOT / "fixtures" / "monorepo"
 ESCAPE = re.compile(rb"\x1b[\[\]()]")
 
