@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,8 +137,13 @@ def _runtime_install(raw: str, shell: str, installs: list[Installed]) -> str:
 
 
 def _learn(
-    commands: Sequence[Any], lines: Sequence[str], findings: Findings, line_of: Any
+    commands: Sequence[Any],
+    lines: Sequence[str],
+    findings: Findings,
+    line_of: Callable[[Any], int],
 ) -> _Stage | None:
+    """What the split needs of the stage, or None (with a finding when the reason is not simply
+    that nothing syncs a venv)."""
     syncs = [
         i
         for i, c in enumerate(commands)
@@ -146,61 +151,17 @@ def _learn(
     ]
     if not syncs:
         return None
-    sync = syncs[-1]
-    first = line_of(commands[0])
-    for i in syncs:
-        if _NO_VENV.search(" " + commands[i].value[0]):
-            findings.advise(
-                line_of(commands[i]),
-                "multi-stage-kept",
-                "left single-stage: the install goes to the system Python (--system, --target "
-                "or --prefix), so there is no venv to copy into a runtime stage",
-            )
-            return None
-    for command in commands[sync + 1 :]:
-        if command.cmd.upper() != "RUN" or not command.value:
-            continue
-        shell = " ".join(command.value)
-        compiles = _COMPILES.search(" " + shell)
-        builds = [
-            name
-            for install in system_packages(shell)
-            for name in install.names or ()
-            if (rule := classify(install.manager, name)) is not None and rule.kind == "build"
-        ]
-        if compiles or builds:
-            what = f"`{compiles.group(0).strip()}`" if compiles else ", ".join(builds)
-            findings.advise(
-                line_of(command),
-                "multi-stage-kept",
-                f"left single-stage: a step after the install needs the build tools ({what}), "
-                "which a runtime stage would not have",
-            )
-            return None
-    for i, command in enumerate(commands[:sync]):
-        if command.cmd.upper() != "RUN" or not command.value or i in syncs:
-            continue
-        shell = " ".join(command.value)
-        if _UV_VENV.search(shell) or system_packages(shell):
-            continue  # the venv, and system packages: the builder has them
-        compiles = _COMPILES.search(" " + shell)
-        if compiles:
-            findings.advise(
-                line_of(command),
-                "multi-stage-kept",
-                f"left single-stage: a step before the install builds or installs packages "
-                f"(`{compiles.group(0).strip()}`), which the runtime stage would run again "
-                "without the build tools",
-            )
-            return None
+    why = _why_single_stage(commands, syncs)
+    if why is not None:
+        command, message = why
+        findings.advise(line_of(command), "multi-stage-kept", f"left single-stage: {message}")
+        return None
     unclassified: list[tuple[Any, str]] = []
     runtime_apt: dict[int, str] = {}
-    for i, command in enumerate(commands[:sync]):
+    for i, command in enumerate(commands[: syncs[-1]]):
         if command.cmd.upper() != "RUN" or not command.value or command.json:
             continue
         installs = system_packages(command.value[0])
-        if not installs:
-            continue
         for install in installs:
             if install.names is None:
                 unclassified.append((command, "(a word of unknown content)"))
@@ -208,11 +169,49 @@ def _learn(
             unclassified += [
                 (command, n) for n in install.names if classify(install.manager, n) is None
             ]
-        if any(i.names is None for i in installs):
-            continue  # unknown words: the RUN stays whole in both stages
-        runtime_apt[i] = _runtime_install(_lines_of(lines, command), command.value[0], installs)
-    del first
-    return _Stage(commands=commands, sync=sync, unclassified=unclassified, runtime_apt=runtime_apt)
+        if installs and all(install.names is not None for install in installs):
+            # (with unknown words the RUN stays whole in both stages)
+            runtime_apt[i] = _runtime_install(_lines_of(lines, command), command.value[0], installs)
+    return _Stage(
+        commands=commands, sync=syncs[-1], unclassified=unclassified, runtime_apt=runtime_apt
+    )
+
+
+def _why_single_stage(commands: Sequence[Any], syncs: Sequence[int]) -> tuple[Any, str] | None:
+    """The instruction that keeps the stage whole, and why: an install into no venv, or a step
+    before or after the install that needs the build tools."""
+    for i in syncs:
+        if _NO_VENV.search(" " + commands[i].value[0]):
+            return commands[i], (
+                "the install goes to the system Python (--system, --target or --prefix), so "
+                "there is no venv to copy into a runtime stage"
+            )
+    sync = syncs[-1]
+    for i, command in enumerate(commands):
+        if command.cmd.upper() != "RUN" or not command.value or i in syncs:
+            continue
+        shell = " ".join(command.value)
+        compiles = _COMPILES.search(" " + shell)
+        if i > sync:
+            builds = [
+                name
+                for install in system_packages(shell)
+                for name in install.names or ()
+                if (rule := classify(install.manager, name)) is not None and rule.kind == "build"
+            ]
+            if compiles or builds:
+                what = f"`{compiles.group(0).strip()}`" if compiles else ", ".join(builds)
+                return command, (
+                    f"a step after the install needs the build tools ({what}), which a runtime "
+                    "stage would not have"
+                )
+        elif compiles and not _UV_VENV.search(shell) and not system_packages(shell):
+            return command, (
+                f"a step before the install builds or installs packages "
+                f"(`{compiles.group(0).strip()}`), which the runtime stage would run again "
+                "without the build tools"
+            )
+    return None
 
 
 def _line_map(original: str, text: str) -> dict[int, int]:
