@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     Upgrade = bool
     UpgradePackage = list[str] | None
     Offline = bool
-    FormatOpt = str
+    FormatOpt = str | None
     Strict = bool
     MainOpt = Path | None
     GroupOpt = list[str] | None
@@ -121,11 +121,13 @@ def _aliases() -> dict[str, object]:
             bool, typer.Option("--offline", help="Lock from uv's cache only (no network).")
         ],
         "FormatOpt": Annotated[
-            str,
+            str | None,
             typer.Option(
                 "--format",
                 metavar="text|json|github",
-                help="Findings as text (path:line: code: message), JSON, or GitHub annotations.",
+                help="Findings as text (path:line: code: message, the default), JSON, or GitHub "
+                "annotations.",
+                show_default=False,
             ),
         ],
         "Strict": Annotated[
@@ -411,18 +413,31 @@ def remove(
 _FORMATS = ("text", "json", "github")
 
 
+def _check_format(format: str | None, json: bool) -> str | None:
+    """The format ``--format``/``--json`` ask for (``--json`` is ``--format json``, as every other
+    command's ``--json`` is its report); ``None`` when they contradict or name no format."""
+    if json:
+        return "json" if format in (None, "json") else None
+    chosen = format or "text"
+    return chosen if chosen in _FORMATS else None
+
+
 def check(
     paths: PathsArg = None,
-    format: FormatOpt = "text",
+    format: FormatOpt = None,
     strict: Strict = False,
+    json: Json = False,
     quiet: Quiet = False,
 ) -> None:
     """Report drift between requirements files, pyproject.toml, uv.lock, exports and Dockerfiles."""
     import typer
 
-    if format not in _FORMATS:
+    chosen = _check_format(format, json)
+    if chosen is None:
+        if json:
+            raise typer.BadParameter(f"--json is --format json, not --format {format}")
         raise typer.BadParameter("must be 'text', 'json' or 'github'", param_hint="--format")
-    raise _exit(_run_check(_paths(paths), format, strict=strict, quiet=quiet))
+    raise _exit(_run_check(_paths(paths), chosen, strict=strict, quiet=quiet))
 
 
 def _run_check(paths: tuple[Path, ...], format: str, *, strict: bool, quiet: bool) -> int:
@@ -462,6 +477,7 @@ _EPILOGS = {
         "Examples:\n\n\b\n"
         "  reqconv check                  # every service below the current folder\n"
         "  reqconv check --format github apps/backend\n"
+        "  reqconv check --json .         # the same as --format json\n"
         "  reqconv check --strict .       # also `uv lock --check --offline`"
     ),
     "add": (
@@ -523,12 +539,15 @@ def _lean_check(args: list[str]) -> tuple[list[str], str, bool, bool] | None:
     """``check``'s arguments read without typer: (paths, format, strict, quiet); ``None`` for
     anything else (``--help``, an unknown option, a bad value), which typer then reports."""
     paths: list[str] = []
-    format, strict, quiet = "text", False, False
+    format: str | None = None
+    strict, quiet, json = False, False, False
     i = 0
     while i < len(args):
         arg = args[i]
         if arg == "--strict":
             strict = True
+        elif arg == "--json":
+            json = True
         elif arg in ("--quiet", "-q"):
             quiet = True
         elif arg == "--format" and i + 1 < len(args):
@@ -544,9 +563,10 @@ def _lean_check(args: list[str]) -> tuple[list[str], str, bool, bool] | None:
         else:
             paths.append(arg)
         i += 1
-    if format not in _FORMATS:
+    chosen = _check_format(format, json)
+    if chosen is None:
         return None
-    return paths, format, strict, quiet
+    return paths, chosen, strict, quiet
 
 
 def _check_fast(paths: list[str], format: str, strict: bool, quiet: bool) -> int | None:
