@@ -22,6 +22,9 @@ def _isolate_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
         for name in list(os.environ):
             if name.startswith(("UV_", "PIP_")):
                 mp.delenv(name)
+        # Goldens are rewritten only by `--update-goldens` (tests/_goldens.py), never by a variable
+        # left exported in a shell or a CI job.
+        mp.delenv("REQCONV_UPDATE_GOLDENS", raising=False)
         mp.setenv("HOME", str(home))
         mp.setenv("XDG_CACHE_HOME", str(home / ".cache"))
         mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
