@@ -43,6 +43,21 @@ def _sigint_raises_keyboard_interrupt() -> Iterator[None]:
     signal.signal(signal.SIGINT, previous)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked ``needs_tree(folder)`` (tests/_shared.py) fails under CI when the folder is
+    missing, and skips elsewhere; before its fixtures copy anything."""
+    from tests import _shared
+
+    for mark in item.iter_markers("needs_tree"):
+        problem = _shared.missing(mark.args[0])
+        if problem is None:
+            continue
+        if _shared.in_ci():
+            pytest.fail(f"CI is set and {problem}", pytrace=False)
+        pytest.skip(problem)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-goldens",
