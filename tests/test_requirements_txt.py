@@ -974,9 +974,26 @@ def test_env_var_in_a_requirement_is_refused_with_the_reason() -> None:
     assert "pip expands ${VAR} from the environment" in message
 
 
+# A bad marker after a URL with credentials: reqconv's message quotes the requirement, and
+# packaging's own explanation repeats the line with a caret under the fault.
+CREDENTIALED = "foo @ https://user:s3cret@example.com/x.zip ; python_version >>\n"
+
+
 def test_error_redacts_credentials() -> None:
-    message = str(_error("https://user:pw@example.com/x.zip#egg=bad name\n"))
-    assert "pw@" not in message
+    message = str(_error(CREDENTIALED))
+    assert "foo @ https://***@example.com/x.zip ; python_version >>" in message  # the line, shown
+    assert "s3cret" not in message
+    assert "user:" not in message
+
+
+def test_error_shows_the_credentials_when_redaction_is_bypassed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What the test above guards against: the same message with redact_text made the identity.
+    from reqconv.requirements import direct
+
+    monkeypatch.setattr(direct, "redact_text", lambda text: text)
+    assert "https://user:s3cret@example.com/x.zip" in str(_error(CREDENTIALED))
 
 
 # --------------------------------------------------------------------------------------------
