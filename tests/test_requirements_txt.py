@@ -964,6 +964,14 @@ def test_invalid_lines_are_refused_with_location(text: str, start: str) -> None:
     assert str(_error(text)).startswith(start)
 
 
+def test_every_jinja_line_of_a_file_is_refused() -> None:
+    text = "alpha\n{%- if cookiecutter.celery %}\ncelery\n{{ extra }}\n{%- endif %}\nbeta\n"
+    error = _error(text)
+    assert isinstance(error, InputErrors)
+    assert [str(e.location) for e in error.errors] == [f"{FILE}:{n}" for n in (2, 4, 5)]
+    assert all("Jinja template syntax" in str(e) for e in error.errors)
+
+
 def test_word_for_a_version_is_refused_with_the_reason() -> None:
     assert "('dev' is not a PEP 440 version)" in str(_error("pytz>dev\n"))
 
