@@ -46,9 +46,11 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Check that every command page's before/after example is what reqconv produces today."""
+    """Every file example and printed run of the docs is what reqconv produces today (local
+    index, offline); ``-- --network`` also reruns the run against PyPI, ``-- --update`` rewrites
+    stale runs."""
     session.install("-e", ".[test]")
-    session.run("python", "docs/check_docs.py")
+    session.run("python", "docs/check_docs.py", *session.posargs)
 
 
 @nox.session
