@@ -1,4 +1,5 @@
-"""Development sessions: tests, tests-newest, tests-lowest, lint, typecheck, docs, bench, bench-docker."""
+"""Development sessions: tests, tests-newest, tests-lowest, lint, typecheck, docs, bench, bench-docker,
+mutation."""
 
 from __future__ import annotations
 
@@ -71,3 +72,12 @@ def bench_docker(session: nox.Session) -> None:
     python = f"{session.bin}/python"
     session.run("bash", "scripts/docker-setup.sh", env={"PYTHON": python}, external=True)
     session.run("python", "bench/docker_bench.py", *session.posargs)
+
+
+@nox.session
+def mutation(session: nox.Session) -> None:
+    """mutmut over the pure core that parses and compares ([tool.mutmut] in pyproject.toml; the
+    score and what survives: docs/reliability.md). Slow (about 20 minutes on 2 cores); not in CI."""
+    session.install("-e", ".[test]", "mutmut==3.8.1")
+    session.run("mutmut", "run", "--max-children", "2", *session.posargs)
+    session.run("mutmut", "results")
