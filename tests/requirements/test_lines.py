@@ -1,0 +1,116 @@
+"""requirements/lines.py: how an ``-r``/``-c`` it cannot follow is reported, word for word and with
+its severity (an ``-r`` not followed loses requirements: an error; a ``-c``: a warning). Written to
+kill the mutants of ``FileParser.include`` that survived tests/test_requirements_txt.py
+(docs/reliability.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reqconv.errors import Location, ParseError
+from reqconv.requirements.parse import parse_text
+
+FILE = Path("svc/requirements.txt")
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "severity", "message"),
+    [
+        pytest.param(
+            "-r https://example.com/base.txt",
+            "remote-include",
+            "error",
+            "-r https://example.com/base.txt names a URL, which reqconv does not download: save "
+            "the file in the service and name it by its path",
+            id="r-url",
+        ),
+        pytest.param(
+            "-c s3://bucket/constraints.txt",
+            "remote-include",
+            "warning",
+            "-c s3://bucket/constraints.txt names a URL, which reqconv does not download: save "
+            "the file in the service and name it by its path",
+            id="c-two-letter-scheme",
+        ),
+        pytest.param(
+            "-r ${BASE}/requirements.txt",
+            "unresolved-include",
+            "error",
+            "-r ${BASE}/requirements.txt names its file through an environment variable, which "
+            "pip and uv expand when they install; reqconv reads the files once: write the path "
+            "itself",
+            id="r-variable",
+        ),
+        pytest.param(
+            "-c ${BASE}/constraints.txt",
+            "unresolved-include",
+            "warning",
+            "-c ${BASE}/constraints.txt names its file through an environment variable, which "
+            "pip and uv expand when they install; reqconv reads the files once: write the path "
+            "itself",
+            id="c-variable",
+        ),
+    ],
+)
+def test_an_include_not_followed_is_reported(
+    line: str, code: str, severity: str, message: str
+) -> None:
+    reqfile = parse_text(f"alpha\n{line}\n", FILE)
+    assert reqfile.includes == ()
+    (diagnostic,) = [d for d in reqfile.diagnostics if d.code == code]
+    assert (diagnostic.severity, diagnostic.message) == (severity, message)
+    assert diagnostic.location == Location(FILE, 2)
+
+
+def test_a_one_letter_scheme_is_a_windows_drive_not_a_url() -> None:
+    reqfile = parse_text("-c C:/deps/constraints.txt\n", FILE)
+    assert [d.code for d in reqfile.diagnostics] == []
+    (include,) = reqfile.includes
+    assert (include.kind, include.target) == ("constraint", "C:/deps/constraints.txt")
+
+
+@pytest.mark.parametrize(("flag", "kind"), [("-r", "requirement"), ("-c", "constraint")])
+def test_a_nul_byte_names_no_file(flag: str, kind: str) -> None:
+    with pytest.raises(ParseError) as info:
+        parse_text(f"{flag} base\0.txt\n", FILE)
+    assert (
+        str(info.value) == f"{FILE}:1: {flag} 'base\\x00.txt' names no file (it holds a NUL byte)"
+    )
+    assert info.value.location == Location(FILE, 1)
+
+
+def _requirements(text: str) -> list[tuple[int | None, str]]:
+    return [(r.origin.line, str(r.requirement)) for r in parse_text(text, FILE).requirements]
+
+
+def test_a_line_continuing_a_comment_is_ignored_and_said_so() -> None:
+    text = "alpha\nbeta  # pinned by ops \\\ngamma\ndelta\n"
+    reqfile = parse_text(text, FILE)
+    assert [str(r.requirement) for r in reqfile.requirements] == ["alpha", "beta", "delta"]
+    (diagnostic,) = reqfile.diagnostics
+    assert diagnostic.code == "continued-comment"
+    assert diagnostic.message == (
+        "pip reads this line as part of the comment on line 2, which ends with '\\'; it is ignored"
+    )
+    assert diagnostic.location == Location(FILE, 3)
+
+
+def test_continued_requirements_give_no_diagnostic() -> None:
+    text = "alpha>=1 \\\n    ,<2\nbeta \\\n    >=1.0\n"
+    reqfile = parse_text(text, FILE)
+    assert reqfile.diagnostics == ()
+    assert _requirements(text) == [(1, "alpha<2,>=1"), (3, "beta>=1.0")]
+
+
+def test_a_comment_line_inside_a_continuation_ends_it() -> None:
+    assert _requirements("alpha>=1 \\\n# a comment\nbeta\n") == [(1, "alpha>=1"), (3, "beta")]
+
+
+def test_a_continuation_that_runs_to_the_end_of_the_file() -> None:
+    assert _requirements("alpha>=1 \\\n    ,<2 \\") == [(1, "alpha<2,>=1")]
+
+
+def test_a_continued_line_keeps_its_first_letters() -> None:
+    assert _requirements("Xpkg>=1 \\\n    ,<2\n") == [(1, "Xpkg<2,>=1")]
