@@ -114,3 +114,92 @@ def test_a_continuation_that_runs_to_the_end_of_the_file() -> None:
 
 def test_a_continued_line_keeps_its_first_letters() -> None:
     assert _requirements("Xpkg>=1 \\\n    ,<2\n") == [(1, "Xpkg<2,>=1")]
+
+
+def _reported(text: str) -> list[tuple[str, str, str]]:
+    return [(d.code, d.message, str(d.location)) for d in parse_text(text, FILE).diagnostics]
+
+
+def _ignored(what: str) -> tuple[str, str, str]:
+    return ("ignored-option", f"pip ignores {what}; not carried over", f"{FILE}:1")
+
+
+@pytest.mark.parametrize(
+    ("text", "reported"),
+    [
+        pytest.param(
+            "-r sub\\dev.txt\n",
+            [
+                (
+                    "windows-separator",
+                    "pip reads '\\' in options as an escape and would drop it from "
+                    "'-r sub\\dev.txt'; read as '-r sub/dev.txt' (write '/' so that pip reads it "
+                    "the same)",
+                    f"{FILE}:1",
+                )
+            ],
+            id="windows-separator",
+        ),
+        pytest.param(
+            "--index-url https://x/simple extra1 extra2\n",
+            [_ignored("argument(s) 'extra1 extra2' after an option")],
+            id="arguments-after-an-option",
+        ),
+        pytest.param(
+            "-e ./a -e ./b\n", [_ignored("a second requirement (-e ./b)")], id="second-editable"
+        ),
+        pytest.param(
+            "-e ./lib --hash=sha256:abc\n",
+            [_ignored("--hash on an editable requirement")],
+            id="hash-on-editable",
+        ),
+        pytest.param(
+            "alpha --no-binary a --no-binary b\n",
+            [_ignored("--no-binary a b on a requirement line")],
+            id="option-values",
+        ),
+    ],
+)
+def test_what_pip_ignores_or_reads_otherwise_is_reported(
+    text: str, reported: list[tuple[str, str, str]]
+) -> None:
+    assert _reported(text) == reported
+
+
+def test_config_settings_on_an_editable_are_kept() -> None:
+    (unnamed,) = parse_text("-e ./lib --config-settings k=v\n", FILE).unnamed
+    assert unnamed.options == ("--config-settings=k=v",)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        pytest.param(
+            "{{ x }}",
+            "Jinja template syntax is not pip syntax: '{{ x }}' (render the template first)",
+            id="jinja",
+        ),
+        pytest.param(
+            "alpha --config-settings novalue",
+            "--config-settings 'novalue': pip takes KEY=VALUE (pip would refuse this line)",
+            id="config-settings-without-a-value",
+        ),
+        pytest.param(
+            "alpha --hash=md5:abc --no-binary :all:",
+            "--hash 'md5:abc': pip allows sha256, sha384, sha512 only",
+            id="hash-algorithm-beside-an-option",
+        ),
+    ],
+)
+def test_a_refused_line_says_where_and_why(line: str, message: str) -> None:
+    with pytest.raises(ParseError) as info:
+        parse_text(f"{line}\n", FILE)
+    assert str(info.value) == f"{FILE}:1: {message}"
+
+
+def test_an_unnamed_url_keeps_its_hashes_and_options_and_loses_its_credentials() -> None:
+    text = "https://u:p@example.com/archive.zip --hash=sha256:abc --global-option=x\n"
+    (unnamed,) = parse_text(text, FILE).unnamed
+    assert unnamed.text == "https://***@example.com/archive.zip --hash=sha256:abc --global-option=x"
+    assert unnamed.hashes == ("sha256:abc",)
+    assert unnamed.options == ("--global-option=x",)
