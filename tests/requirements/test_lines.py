@@ -203,3 +203,23 @@ def test_an_unnamed_url_keeps_its_hashes_and_options_and_loses_its_credentials()
     assert unnamed.text == "https://***@example.com/archive.zip --hash=sha256:abc --global-option=x"
     assert unnamed.hashes == ("sha256:abc",)
     assert unnamed.options == ("--global-option=x",)
+
+
+def test_a_comment_line_ends_a_continuation_with_no_space_before_the_backslash() -> None:
+    assert _requirements("alpha\\\n# a comment\nbeta\n") == [(1, "alpha"), (3, "beta")]
+
+
+def test_an_escaped_backslash_in_an_option_is_no_windows_separator() -> None:
+    reqfile = parse_text('--index-url "https://x/simple\\\\"\n', FILE)
+    assert reqfile.diagnostics == ()
+    assert [(o.name, o.value) for o in reqfile.options] == [("index-url", "https://x/simple\\")]
+
+
+def test_a_legacy_option_is_reported() -> None:
+    assert _reported("--always-unzip\n") == [
+        (
+            "unsupported-option",
+            "--always-unzip is a legacy pip option without effect since pip 10; ignored",
+            f"{FILE}:1",
+        )
+    ]
