@@ -77,7 +77,7 @@ def bench_docker(session: nox.Session) -> None:
 @nox.session
 def mutation(session: nox.Session) -> None:
     """mutmut over the pure core that parses and compares ([tool.mutmut] in pyproject.toml; the
-    score and what survives: docs/reliability.md). Slow (about 20 minutes on 2 cores); not in CI."""
+    score and what survives: docs/reliability.md). About 5 minutes on 2 cores; not in CI."""
     session.install("-e", ".[test]", "mutmut==3.8.1")
     session.run("mutmut", "run", "--max-children", "2", *session.posargs)
     session.run("mutmut", "results")

@@ -223,3 +223,13 @@ def test_a_legacy_option_is_reported() -> None:
             f"{FILE}:1",
         )
     ]
+
+
+def test_every_line_a_comment_swallows_names_the_line_of_that_comment() -> None:
+    text = "alpha  # one \\\nbeta # two \\\ngamma\ndelta\n"
+    reqfile = parse_text(text, FILE)
+    assert [str(r.requirement) for r in reqfile.requirements] == ["alpha", "delta"]
+    assert [(d.location, d.message.split(",")[0]) for d in reqfile.diagnostics] == [
+        (Location(FILE, line), "pip reads this line as part of the comment on line 1")
+        for line in (2, 3)
+    ]
