@@ -66,9 +66,10 @@ def bench_docker(session: nox.Session) -> None:
     """Real image builds of the backend fixture: pip's Dockerfile against the rewritten one.
 
     Needs root and Docker: runs scripts/docker-setup.sh first (for this session's uv version), then
-    writes the table into docs/benchmarks.md. The first run downloads the wheels (PyPI).
+    writes the table into docs/benchmarks.md. The first run downloads the wheels (PyPI) with
+    ``pip download``, which a uv-made session has no pip for until it is installed.
     """
-    session.install("-e", ".")
+    session.install("-e", ".", "pip")
     python = f"{session.bin}/python"
     session.run("bash", "scripts/docker-setup.sh", env={"PYTHON": python}, external=True)
     session.run("python", "bench/docker_bench.py", *session.posargs)

@@ -150,15 +150,13 @@ class Run:
         return self.install - self.upgrade
 
 
-# pip's own tools: what `pip install --upgrade pip setuptools wheel` collects before the -r install.
-_PIP_TOOLS = frozenset({"pip", "setuptools", "wheel"})
-
-
 def _self_upgrade_seconds(log: Build) -> float:
     """Seconds of pip's install step spent before its ``-r`` install started: BuildKit's plain log
     stamps each output line with the seconds since its step began (``#9 7.204 Collecting
-    fastapi==...``), and the first ``Collecting`` of a package other than pip's own tools is where
-    ``pip install -r`` begins. 0.0 when the step was cached."""
+    fastapi==...``). The ``-r`` install begins at the first ``Collecting`` line after the
+    self-upgrade's ``Successfully installed`` (its own dependencies, such as wheel's
+    ``packaging``, are collected before that), or at the first one pip marks ``(from -r ...)``.
+    0.0 when the step was cached."""
     steps: dict[str, str] = {}
     for line in log.log.splitlines():
         head = re.match(r"#(\d+) \[[^\]]*\] (.*)", line)
@@ -167,9 +165,15 @@ def _self_upgrade_seconds(log: Build) -> float:
     number = next((n for n, text in steps.items() if "pip install" in text), None)
     if number is None or f"#{number} CACHED" in log.log.splitlines():
         return 0.0
+    upgraded = False
     for line in log.log.splitlines():
-        found = re.match(rf"#{number} (\d+(?:\.\d+)?) Collecting ([A-Za-z0-9._-]+)", line)
-        if found is not None and found.group(2).lower() not in _PIP_TOOLS:
+        found = re.match(rf"#{number} (\d+(?:\.\d+)?) (.*)", line)
+        if found is None:
+            continue
+        text = found.group(2)
+        if text.startswith("Successfully installed") and not upgraded:
+            upgraded = True
+        elif text.startswith("Collecting ") and (upgraded or "(from -r " in text):
             return float(found.group(1))
     raise SystemExit("bench: no `Collecting` line of the -r install in pip's build log")
 

@@ -14,15 +14,26 @@ LOG = """\
 #9 0.845 Requirement already satisfied: pip in /usr/local/lib/python3.11/site-packages (23.0.1)
 #9 1.210 Collecting pip
 #9 2.002 Collecting setuptools
-#9 6.913 Successfully installed pip-25.3 setuptools-80.9.0 wheel-0.45.1
-#9 7.402 Collecting fastapi==0.115.0 (from -r requirements.txt (line 2))
+#9 2.100 Collecting packaging>=24.0
+#9 6.913 Successfully installed packaging-26.4 pip-25.3 setuptools-80.9.0 wheel-0.48.0
+#9 7.402 Collecting fastapi==0.115.0
 #9 25.01 Successfully installed fastapi-0.115.0
 #9 DONE 25.4s
 """
 
 
-def test_the_self_upgrade_ends_at_the_first_collecting_of_the_requirements() -> None:
+def test_the_self_upgrade_and_its_own_dependencies_end_before_the_requirements() -> None:
     assert _self_upgrade_seconds(Build(tag="t", seconds=27.0, log=LOG)) == pytest.approx(7.402)
+
+
+def test_an_upgrade_that_installs_nothing_ends_at_the_first_requirement_of_the_file() -> None:
+    log = (
+        "#9 [base 5/6] RUN pip install --upgrade pip && pip install -r requirements.txt\n"
+        "#9 0.845 Requirement already satisfied: pip in /usr/local/lib/python3.11/site-packages\n"
+        "#9 1.500 Collecting fastapi==0.115.0 (from -r requirements.txt (line 2))\n"
+        "#9 DONE 9.0s\n"
+    )
+    assert _self_upgrade_seconds(Build(tag="t", seconds=9.5, log=log)) == pytest.approx(1.5)
 
 
 def test_a_cached_step_has_no_self_upgrade() -> None:
