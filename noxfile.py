@@ -1,4 +1,5 @@
-"""Development sessions: tests, tests-newest, tests-lowest, lint, typecheck, docs, bench, bench-docker."""
+"""Development sessions: tests, tests-newest, tests-lowest, lint, typecheck, docs, bench, bench-docker,
+mutation."""
 
 from __future__ import annotations
 
@@ -46,9 +47,11 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Check that every command page's before/after example is what reqconv produces today."""
+    """Every file example and printed run of the docs is what reqconv produces today (local
+    index, offline); ``-- --network`` also reruns the run against PyPI, ``-- --update`` rewrites
+    stale runs."""
     session.install("-e", ".[test]")
-    session.run("python", "docs/check_docs.py")
+    session.run("python", "docs/check_docs.py", *session.posargs)
 
 
 @nox.session
@@ -64,10 +67,20 @@ def bench_docker(session: nox.Session) -> None:
     the C-extension fixture single-stage against ``--multi-stage`` (bench/multistage_bench.py).
 
     Needs root and Docker: runs scripts/docker-setup.sh first (for this session's uv version), then
-    writes the table into docs/benchmarks.md. The first run downloads the wheels (PyPI).
+    writes the table into docs/benchmarks.md. The first run downloads the wheels (PyPI) with
+    ``pip download``, which a uv-made session has no pip for until it is installed.
     """
-    session.install("-e", ".")
+    session.install("-e", ".", "pip")
     python = f"{session.bin}/python"
     session.run("bash", "scripts/docker-setup.sh", env={"PYTHON": python}, external=True)
     session.run("python", "bench/docker_bench.py", *session.posargs)
     session.run("python", "bench/multistage_bench.py", *session.posargs)
+
+
+@nox.session
+def mutation(session: nox.Session) -> None:
+    """mutmut over the pure core that parses and compares ([tool.mutmut] in pyproject.toml; the
+    score and what survives: docs/reliability.md). About 5 minutes on 2 cores; not in CI."""
+    session.install("-e", ".[test]", "mutmut==3.8.1")
+    session.run("mutmut", "run", "--max-children", "2", *session.posargs)
+    session.run("mutmut", "results")

@@ -12,8 +12,9 @@ builds use no network. Three scenarios, each run ``--runs`` times (median report
   ``reqconv add`` for the converted service, which re-locks and re-exports), then the rebuild.
 
 For each: the whole ``docker build``, the install step(s) (BuildKit's own step times: pip's ``RUN
-pip install``; uv's ``RUN uv venv`` plus ``RUN ... uv pip sync``; 0 when the step was cached), and
-the image size. Writes the table into docs/benchmarks.md (``--no-write``: print only).
+pip install``; uv's ``RUN uv venv`` plus ``RUN ... uv pip sync``; 0 when the step was cached), the
+part of pip's step spent upgrading pip, setuptools and wheel (which the rewrite drops: the 4x target
+is judged on pip's install without it), and the image size. Writes the table into docs/benchmarks.md (``--no-write``: print only).
 """
 
 from __future__ import annotations
@@ -148,8 +149,42 @@ def _missing_dependencies(folder: Path) -> set[str]:
 @dataclass(frozen=True)
 class Run:
     build: float
-    install: float
+    install: float  # the install step(s) as the Dockerfile has them
     size: int
+    upgrade: float = 0.0  # of ``install``: pip upgrading itself, setuptools and wheel (pip only)
+
+    @property
+    def install_alone(self) -> float:
+        """The install step without pip's self-upgrade, which the rewrite drops."""
+        return self.install - self.upgrade
+
+
+def _self_upgrade_seconds(log: Build) -> float:
+    """Seconds of pip's install step spent before its ``-r`` install started: BuildKit's plain log
+    stamps each output line with the seconds since its step began (``#9 7.204 Collecting
+    fastapi==...``). The ``-r`` install begins at the first ``Collecting`` line after the
+    self-upgrade's ``Successfully installed`` (its own dependencies, such as wheel's
+    ``packaging``, are collected before that), or at the first one pip marks ``(from -r ...)``.
+    0.0 when the step was cached."""
+    steps: dict[str, str] = {}
+    for line in log.log.splitlines():
+        head = re.match(r"#(\d+) \[[^\]]*\] (.*)", line)
+        if head is not None:
+            steps.setdefault(head.group(1), head.group(2))
+    number = next((n for n, text in steps.items() if "pip install" in text), None)
+    if number is None or f"#{number} CACHED" in log.log.splitlines():
+        return 0.0
+    upgraded = False
+    for line in log.log.splitlines():
+        found = re.match(rf"#{number} (\d+(?:\.\d+)?) (.*)", line)
+        if found is None:
+            continue
+        text = found.group(2)
+        if text.startswith("Successfully installed") and not upgraded:
+            upgraded = True
+        elif text.startswith("Collecting ") and (upgraded or "(from -r " in text):
+            return float(found.group(1))
+    raise SystemExit("bench: no `Collecting` line of the -r install in pip's build log")
 
 
 def _install_seconds(log: Build, kind: str) -> float:
@@ -247,7 +282,10 @@ class Bench:
         log = build(tree, text, tag, self.index, self.scratch, extra=extra)
         LOGS.mkdir(parents=True, exist_ok=True)
         (LOGS / f"{kind}-{self.scenario}.log").write_text(log.log, "utf-8")
-        return Run(build=log.seconds, install=_install_seconds(log, kind), size=_size(tag))
+        upgrade = _self_upgrade_seconds(log) if kind == "pip" else 0.0
+        return Run(
+            build=log.seconds, install=_install_seconds(log, kind), size=_size(tag), upgrade=upgrade
+        )
 
     def cold(self, kind: str) -> Run:
         self.new_base()
@@ -279,6 +317,7 @@ def _median(runs: list[Run]) -> Run:
         build=statistics.median(r.build for r in runs),
         install=statistics.median(r.install for r in runs),
         size=int(statistics.median(r.size for r in runs)),
+        upgrade=statistics.median(r.upgrade for r in runs),
     )
 
 
@@ -313,8 +352,9 @@ def render(results: dict[str, dict[str, Run]], runs: int, uv_version: str, packa
         f"({packages} packages downloaded once from PyPI, served on loopback), uv {uv_version}, medians of {runs}.",
         f"Machine: {_machine()}; shared with other jobs, so runs vary.",
         "",
-        "| scenario | pip build | uv build | pip install step | uv install step | pip image | uv image |",
-        "|---|---|---|---|---|---|---|",
+        "| scenario | pip build | uv build | pip install step | of which pip's self-upgrade "
+        "| uv install step | pip image | uv image |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     names = {
         "cold": "cold (`--no-cache`)",
@@ -325,10 +365,12 @@ def render(results: dict[str, dict[str, Run]], runs: int, uv_version: str, packa
         pip, uv = results[key]["pip"], results[key]["uv"]
         lines.append(
             f"| {label} | {_seconds(pip.build)} | {_seconds(uv.build)} | {_seconds(pip.install)} "
-            f"| {_seconds(uv.install)} | {pip.size / 1e6:.0f} MB | {uv.size / 1e6:.0f} MB |"
+            f"| {_seconds(pip.upgrade)} | {_seconds(uv.install)} | {pip.size / 1e6:.0f} MB "
+            f"| {uv.size / 1e6:.0f} MB |"
         )
     cold_pip, cold_uv = results["cold"]["pip"], results["cold"]["uv"]
-    ratio = cold_pip.install / cold_uv.install if cold_uv.install else float("inf")
+    as_file = cold_pip.install / cold_uv.install if cold_uv.install else float("inf")
+    ratio = cold_pip.install_alone / cold_uv.install if cold_uv.install else float("inf")
     add_pip, add_uv = results["add"]["pip"], results["add"]["uv"]
     add_ratio = add_pip.build / add_uv.build if add_uv.build else float("inf")
     edit = results["edit"]["uv"].install
@@ -336,11 +378,14 @@ def render(results: dict[str, dict[str, Run]], runs: int, uv_version: str, packa
     lines += [
         "",
         "Install step: pip's `RUN pip install --upgrade pip setuptools wheel && pip install -r`; uv's",
-        "`RUN uv venv` plus `RUN uv pip sync` (BuildKit's step times).",
+        "`RUN uv venv` plus `RUN uv pip sync` (BuildKit's step times). pip's self-upgrade: the part",
+        "of its step before the `-r` install's first `Collecting` line (BuildKit stamps each line).",
+        "Both ratios are against the same uv run: uv's cold install step (median).",
         "",
         "| target | measured | met |",
         "|---|---|---|",
-        f"| uv install step ≥ 4x faster than pip's, cold | {ratio:.1f}x | {'yes' if ratio >= 4 else '**no**'} |",
+        f"| uv install step ≥ 4x faster than pip's install alone (its step without the self-upgrade the rewrite drops), cold | {ratio:.1f}x | {'yes' if ratio >= 4 else '**no**'} |",
+        f"| (for reference) against pip's step as the file has it, self-upgrade included | {as_file:.1f}x | not judged |",
         f"| a source edit reinstalls nothing | uv install step {_seconds(edit)} | {'yes' if edit == 0 else '**no**'} |",
         f"| rebuild after adding one dependency ≥ 5x faster than pip's | {add_ratio:.1f}x | {'yes' if add_ratio >= 5 else '**no**'} |",
         f"| uv image no larger than pip's | {size_diff:+.0f} MB | {'yes' if size_diff <= 0 else '**no**'} |",

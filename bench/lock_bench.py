@@ -89,25 +89,30 @@ def bench_env(uv_bin: Path, page: Path, cache: Path) -> dict[str, str]:
     return env
 
 
-def median_seconds(
-    argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], runs: int, clean: Sequence[Path]
-) -> float:
-    """Median wall time of ``runs`` whole-process runs, after one warm-up; ``clean`` is removed
-    before every run so that each one locks from scratch."""
-    times = []
+Command = tuple[Sequence[str], Path, Sequence[Path]]  # argv, folder, files removed before each run
+
+
+def alternating_medians(
+    commands: Mapping[str, Command], *, env: Mapping[str, str], runs: int
+) -> dict[str, float]:
+    """Median wall time of each command, the commands run in turn ``runs`` times after one warm-up
+    round (so that a noisy neighbour on these shared machines slows them alike); each command's
+    files are removed before each of its runs, so that every lock starts from scratch."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
     for attempt in range(runs + 1):
-        for path in clean:
-            path.unlink(missing_ok=True)
-        start = time.perf_counter()
-        result = subprocess.run(argv, cwd=cwd, env=dict(env), capture_output=True, check=False)
-        elapsed = time.perf_counter() - start
-        if result.returncode != 0:
-            raise SystemExit(
-                f"{' '.join(argv)} failed ({result.returncode}):\n{result.stderr.decode()}"
-            )
-        if attempt:  # the first run warms uv's cache and the OS's file cache
-            times.append(elapsed)
-    return statistics.median(times)
+        for name, (argv, cwd, clean) in commands.items():
+            for path in clean:
+                path.unlink(missing_ok=True)
+            start = time.perf_counter()
+            result = subprocess.run(argv, cwd=cwd, env=dict(env), capture_output=True, check=False)
+            elapsed = time.perf_counter() - start
+            if result.returncode != 0:
+                raise SystemExit(
+                    f"{' '.join(argv)} failed ({result.returncode}):\n{result.stderr.decode()}"
+                )
+            if attempt:  # the first round warms uv's cache and the OS's file cache
+                times[name].append(elapsed)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def in_process_median(project: Path, env: Mapping[str, str], runs: int) -> float:
@@ -144,55 +149,63 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
 
     uv_bin = uv.find_uv()
     version = uv.uv_version(uv_bin)
+    script = Path(sys.executable).with_name("reqconv")  # the installed console script
+    if not script.is_file():
+        raise SystemExit(f"no reqconv console script beside {sys.executable}: install reqconv")
     with tempfile.TemporaryDirectory(prefix="reqconv-lock-bench-") as tmp:
         page, project = build_project(Path(tmp), args.packages)
         env = bench_env(uv_bin, page, Path(tmp) / "cache")
+        source_env = dict(env)  # the in-process breakdown imports reqconv from this tree
+        env.pop("PYTHONPATH", None)  # the installed reqconv, as a user runs it
         lock_file = project / "uv.lock"
         exports = [project / "requirements.lock"]
-        uv_lock = [str(uv_bin), "lock", "--project", str(project)]
-        uv_export = uv.build_export_argv(uv_bin, project, output=None)
-        reqconv = [sys.executable, "-m", "reqconv", "lock", "--quiet", str(project)]
-        startup = [sys.executable, "-m", "reqconv", "lock", "--help"]
-
-        runs = args.runs
-        lock_s = median_seconds(uv_lock, cwd=project, env=env, runs=runs, clean=[lock_file])
-        export_s = median_seconds(uv_export, cwd=project, env=env, runs=runs, clean=[])
-        version_s = median_seconds(
-            [str(uv_bin), "--version"], cwd=project, env=env, runs=runs, clean=[]
-        )
-        startup_s = median_seconds(startup, cwd=project, env=env, runs=runs, clean=[])
-        in_process_s = in_process_median(project, env, runs)
-        reqconv_s = median_seconds(
-            reqconv, cwd=project, env=env, runs=runs, clean=[lock_file, *exports]
-        )
-        locked = sum(1 for line in lock_file.read_text().splitlines() if line == "[[package]]")
 
         # `reqconv convert` (parse, write pyproject, lock, export) from a requirements file that
-        # lists the same direct dependencies, against `uv lock` of the finished project.
+        # lists the same direct dependencies, against `uv lock` of the project it wrote.
         service = Path(tmp) / "req-service"
         service.mkdir()
         (service / "requirements.txt").write_text(
             "".join(f"pkg{i:04d}>=1.0\n" for i in range(0, args.packages, 5))
         )
-        convert = [
-            sys.executable,
-            "-m",
-            "reqconv",
-            "convert",
-            "--no-docker",
-            "--quiet",
-            str(service),
-        ]
         made = [service / "pyproject.toml", service / "uv.lock", service / "requirements.lock"]
-        convert_s = median_seconds(convert, cwd=service, env=env, runs=runs, clean=made)
-        subprocess.run(convert, cwd=service, env=dict(env), capture_output=True, check=True)
-        convert_lock_s = median_seconds(
-            [str(uv_bin), "lock", "--project", str(service)],
-            cwd=service,
+
+        runs = args.runs
+        # In this order each round: uv export reads the uv.lock `uv lock` just wrote, and `uv lock`
+        # of the converted service reads the pyproject.toml convert just wrote.
+        medians = alternating_medians(
+            {
+                "uv-lock": ([str(uv_bin), "lock", "--project", str(project)], project, [lock_file]),
+                "uv-export": (uv.build_export_argv(uv_bin, project, output=None), project, []),
+                "uv-version": ([str(uv_bin), "--version"], project, []),
+                "cli-help": ([str(script), "lock", "--help"], project, []),
+                "reqconv-lock": (
+                    [str(script), "lock", "--quiet", str(project)],
+                    project,
+                    [lock_file, *exports],
+                ),
+                "reqconv-convert": (
+                    [str(script), "convert", "--no-docker", "--quiet", str(service)],
+                    service,
+                    made,
+                ),
+                "uv-lock-converted": (
+                    [str(uv_bin), "lock", "--project", str(service)],
+                    service,
+                    [service / "uv.lock"],
+                ),
+            },
             env=env,
             runs=runs,
-            clean=[service / "uv.lock"],
         )
+        lock_s, export_s, version_s = (
+            medians["uv-lock"],
+            medians["uv-export"],
+            medians["uv-version"],
+        )
+        startup_s, reqconv_s = medians["cli-help"], medians["reqconv-lock"]
+        convert_s, convert_lock_s = medians["reqconv-convert"], medians["uv-lock-converted"]
+        in_process_s = in_process_median(project, source_env, runs)
+        locked = sum(1 for line in lock_file.read_text().splitlines() if line == "[[package]]")
 
     overhead = (reqconv_s - lock_s) / lock_s * 100
     own = in_process_s - lock_s - export_s - version_s
@@ -212,8 +225,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         "convert-overhead-pct": (convert_s - convert_lock_s) / convert_lock_s * 100,
     }
     verdict = "ok" if overhead <= TARGET_OVERHEAD_PCT else "OVER"
-    print(f"lock bench: uv {version}, {locked} locked packages, medians of {runs} runs")
-    print(f"  uv lock alone          {lock_s:8.3f}s")
+    print(
+        f"lock bench: uv {version}, {locked} locked packages, alternating medians of {runs} runs "
+        "(the installed console script)"
+    )
+    print(f"  uv lock alone          {lock_s:8.3f}s  (the ratios below are against this run)")
     print(f"  reqconv lock           {reqconv_s:8.3f}s")
     print("  of which, besides uv lock:")
     print(f"    uv export            {export_s:8.3f}s")
@@ -226,7 +242,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         f"  reqconv overhead       {overhead:7.1f}%   target <= {TARGET_OVERHEAD_PCT:.0f}%  {verdict}"
     )
     convert_overhead = results["convert-overhead-pct"]
-    print(f"  reqconv convert (lock)  {convert_s:8.3f}s  vs uv lock alone {convert_lock_s:.3f}s")
+    print(
+        f"  reqconv convert (lock)  {convert_s:8.3f}s  vs uv lock of the converted service "
+        f"{convert_lock_s:.3f}s"
+    )
     verdict = "ok" if convert_overhead <= TARGET_OVERHEAD_PCT else "OVER"
     print(
         f"  convert overhead       {convert_overhead:7.1f}%   target <= {TARGET_OVERHEAD_PCT:.0f}%  {verdict}"

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     Upgrade = bool
     UpgradePackage = list[str] | None
     Offline = bool
-    FormatOpt = str
+    FormatOpt = str | None
     Strict = bool
     RequireMigrated = bool
     MainOpt = Path | None
@@ -134,11 +134,13 @@ def _aliases() -> dict[str, object]:
             bool, typer.Option("--offline", help="Lock from uv's cache only (no network).")
         ],
         "FormatOpt": Annotated[
-            str,
+            str | None,
             typer.Option(
                 "--format",
                 metavar="text|json|github",
-                help="Findings as text (path:line: code: message), JSON, or GitHub annotations.",
+                help="Findings as text (path:line: code: message, the default), JSON, or GitHub "
+                "annotations.",
+                show_default=False,
             ),
         ],
         "Strict": Annotated[
@@ -594,21 +596,34 @@ def remove(
 _FORMATS = ("text", "json", "github")
 
 
+def _check_format(format: str | None, json: bool) -> str | None:
+    """The format ``--format``/``--json`` ask for (``--json`` is ``--format json``, as every other
+    command's ``--json`` is its report); ``None`` when they contradict or name no format."""
+    if json:
+        return "json" if format in (None, "json") else None
+    chosen = format or "text"
+    return chosen if chosen in _FORMATS else None
+
+
 def check(
     paths: PathsArg = None,
-    format: FormatOpt = "text",
+    format: FormatOpt = None,
     strict: Strict = False,
     require_migrated: RequireMigrated = False,
+    json: Json = False,
     quiet: Quiet = False,
 ) -> None:
     """Report drift between requirements files, pyproject.toml, uv.lock, exports and Dockerfiles."""
     import typer
 
-    if format not in _FORMATS:
+    chosen = _check_format(format, json)
+    if chosen is None:
+        if json:
+            raise typer.BadParameter(f"--json is --format json, not --format {format}")
         raise typer.BadParameter("must be 'text', 'json' or 'github'", param_hint="--format")
     raise _exit(
         _run_check(
-            _paths(paths), format, strict=strict, quiet=quiet, require_migrated=require_migrated
+            _paths(paths), chosen, strict=strict, quiet=quiet, require_migrated=require_migrated
         )
     )
 
@@ -660,6 +675,7 @@ _EPILOGS = {
         "Examples:\n\n\b\n"
         "  reqconv check                  # every service below the current folder\n"
         "  reqconv check --format github apps/backend\n"
+        "  reqconv check --json .         # the same as --format json\n"
         "  reqconv check --strict .       # also `uv lock --check --offline`\n"
         "  reqconv check --require-migrated   # a service not migrated yet fails the run"
     ),
@@ -722,7 +738,8 @@ def _lean_check(args: list[str]) -> tuple[list[str], str, bool, bool, bool] | No
     """``check``'s arguments read without typer: (paths, format, strict, quiet, require_migrated);
     ``None`` for anything else (``--help``, an unknown option, a bad value), which typer reports."""
     paths: list[str] = []
-    format, strict, quiet, require_migrated = "text", False, False, False
+    format: str | None = None
+    strict, quiet, json, require_migrated = False, False, False, False
     i = 0
     while i < len(args):
         arg = args[i]
@@ -730,6 +747,8 @@ def _lean_check(args: list[str]) -> tuple[list[str], str, bool, bool, bool] | No
             strict = True
         elif arg == "--require-migrated":
             require_migrated = True
+        elif arg == "--json":
+            json = True
         elif arg in ("--quiet", "-q"):
             quiet = True
         elif arg == "--format" and i + 1 < len(args):
@@ -745,9 +764,10 @@ def _lean_check(args: list[str]) -> tuple[list[str], str, bool, bool, bool] | No
         else:
             paths.append(arg)
         i += 1
-    if format not in _FORMATS:
+    chosen = _check_format(format, json)
+    if chosen is None:
         return None
-    return paths, format, strict, quiet, require_migrated
+    return paths, chosen, strict, quiet, require_migrated
 
 
 def _check_fast(

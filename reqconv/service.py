@@ -575,7 +575,7 @@ def write(
                     uv_path=uv_path,
                     python_origin=service.python_origin,
                 )
-                service.written.extend(result.written)
+                service.written.extend(p for p in result.written if p not in service.written)
                 service.diagnostics.extend(result.diagnostics)
                 service.lock = result
                 on_locked(service, result)

@@ -22,6 +22,9 @@ def _isolate_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
         for name in list(os.environ):
             if name.startswith(("UV_", "PIP_")):
                 mp.delenv(name)
+        # Goldens are rewritten only by `--update-goldens` (tests/_goldens.py), never by a variable
+        # left exported in a shell or a CI job.
+        mp.delenv("REQCONV_UPDATE_GOLDENS", raising=False)
         mp.setenv("HOME", str(home))
         mp.setenv("XDG_CACHE_HOME", str(home / ".cache"))
         mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
@@ -38,6 +41,21 @@ def _sigint_raises_keyboard_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, previous)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked ``needs_tree(folder)`` (tests/_shared.py) fails under CI when the folder is
+    missing, and skips elsewhere; before its fixtures copy anything."""
+    from tests import _shared
+
+    for mark in item.iter_markers("needs_tree"):
+        problem = _shared.missing(mark.args[0])
+        if problem is None:
+            continue
+        if _shared.in_ci():
+            pytest.fail(f"CI is set and {problem}", pytrace=False)
+        pytest.skip(problem)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

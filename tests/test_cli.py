@@ -339,3 +339,54 @@ def test_check_help_names_require_migrated(capsys: pytest.CaptureFixture[str]) -
     """typer declares the option too (``--help``, and arguments the lean reader leaves to it)."""
     assert _exit_code(["check", "--help"]) == 0
     assert "--require-migrated" in capsys.readouterr().out
+
+
+def _options_of(command: str) -> set[str]:
+    import typer
+    from typer.core import TyperGroup
+
+    app = cli.app
+    assert isinstance(app, typer.Typer)
+    group = typer.main.get_command(app)
+    assert isinstance(group, TyperGroup)
+    return {opt for param in group.commands[command].params for opt in param.opts}
+
+
+def test_the_options_the_readme_promises_every_command_takes() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    said = " ".join(readme.split())
+    commands = ["convert", "lock", "docker", "check", "add", "remove"]
+    assert [c for c in commands if f"| `reqconv {c} " in readme] == commands  # the README's table
+    assert "Every command takes `--json` (a machine report; for `check`, the same as" in said
+    assert "and `--quiet`. Every command but `check`, which only reads, takes `--check`" in said
+    assert "`convert`, `docker`, `add` and `remove` also take `--dry-run`" in said
+    for command in commands:
+        options = _options_of(command)
+        assert {"--json", "--quiet"} <= options, command
+        assert ("--check" in options) == (command != "check"), command
+        assert ("--dry-run" in options) == (command in {"convert", "docker", "add", "remove"})
+
+
+@pytest.mark.parametrize("lean", [True, False], ids=["without-typer", "typer"])
+def test_check_json_is_format_json(
+    lean: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0"\n')
+    (tmp_path / "requirements.txt").write_text("alpha\n")
+    if not lean:  # what typer parses when check's own reader hands the arguments on
+        monkeypatch.setattr(cli, "_lean_check", lambda args: None)
+    assert _exit_code(["check", "--format", "json", str(tmp_path)]) == 1
+    expected = capsys.readouterr().out
+    assert '"code": "R101"' in expected
+
+    assert _exit_code(["check", "--json", str(tmp_path)]) == 1
+    assert capsys.readouterr().out == expected
+    assert _exit_code(["check", "--json", "--format", "json", str(tmp_path)]) == 1
+    assert capsys.readouterr().out == expected
+
+
+def test_check_json_with_another_format_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _exit_code(["check", "--json", "--format", "github", str(tmp_path)]) == 2
+    assert "--json is --format json, not --format github" in capsys.readouterr().err

@@ -25,12 +25,10 @@ from reqconv.model import Dependency
 from reqconv.project import pyproject
 from reqconv.requirements.parse import parse_tree
 from reqconv.service import ServiceConversion, plan_service
+from tests import _shared
 from tests.requirements.test_corpus_parse import REQUIREMENTS, lay_out
 
-pytestmark = pytest.mark.skipif(
-    not REQUIREMENTS.is_dir(),
-    reason=f"the corpus is not beside the checkout ({REQUIREMENTS}); CI always has it",
-)
+pytestmark = _shared.needs(REQUIREMENTS)
 
 
 @dataclass

@@ -25,23 +25,31 @@ from reqconv import cli
 from reqconv.commands.convert import ConvertOptions
 from reqconv.requirements import discover
 from reqconv.service import plan_service
+from tests import _shared
 
-SERVICES = Path(__file__).parent.parent.parent / "shared" / "services"
+SERVICES = _shared.SERVICES
 _EGG_RE = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 _INCLUDE_RE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
 _LOCATION_RE = re.compile(r"^reqconv: error: \S+:\d+: ", re.MULTILINE)
 
 
 def _rows() -> list[dict[str, str]]:
+    if not SERVICES.is_dir():
+        return []
     with (SERVICES / "MANIFEST.tsv").open(newline="") as f:
         return list(csv.DictReader(f, delimiter="\t"))
 
 
-SERVICE_DIRS = [
-    pytest.param(row["folder"], folder, id=f"{row['folder']}:{folder}")
-    for row in _rows()
-    for folder in row["service_dirs"].split(",")
-]
+SERVICE_DIRS = _shared.params(
+    (
+        pytest.param(row["folder"], folder, id=f"{row['folder']}:{folder}")
+        for row in _rows()
+        for folder in row["service_dirs"].split(",")
+    ),
+    SERVICES,
+    arity=2,
+)
+pytestmark = _shared.needs(SERVICES)
 
 
 # Folders refused before issue 17 (two images' files pinning one package apart) that convert as

@@ -228,7 +228,9 @@ def apply(
                 refreshed = locking.record_fingerprint(root, tx, uv_path)
         except UvError as e:
             raise _lock_failure(plan, e) from e
-        written += [path for path in (*result.written, *refreshed) if path not in written]
+        for path in (*result.written, *refreshed):  # the fingerprint can be in both
+            if path not in written:
+                written.append(path)
         diagnostics.extend(result.diagnostics)
         moves = _moves(before, lock_path.read_text(encoding="utf-8"))
     return Result(

@@ -61,7 +61,8 @@ def _invalid_requirement(project: Project) -> PyprojectError | None:
                 next((n for n, raw in enumerate(lines, start=1) if text in raw), 0),
             )
             return PyprojectError(
-                f"{where} {text!r} is not a valid requirement: {e}", Location(project.path, line)
+                f"{where} {redact_text(text)!r} is not a valid requirement: {redact_text(str(e))}",
+                Location(project.path, line),
             )
     return None
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from reqconv.errors import InputError, InputErrors, Location
 from reqconv.model import Conversion, Diagnostic, ProjectMeta
+from reqconv.redact import redact_text
 
 if TYPE_CHECKING:
     from reqconv.docker.builds import Build
@@ -196,7 +197,8 @@ def self_install(
                 try:
                     name = canonicalize_name(Requirement(item.requirement).name)
                 except InvalidRequirement as e:
-                    errors.append(InputError(f"{item.requirement!r}: {e}", item.origin))
+                    message = f"{redact_text(item.requirement)!r}: {redact_text(str(e))}"
+                    errors.append(InputError(message, item.origin))
                     continue
                 if name not in have:
                     errors.append(

@@ -46,6 +46,7 @@ from reqconv.model import (
     Source,
     UvSettings,
 )
+from reqconv.redact import redact_text
 
 __all__ = [
     "DEV_LIKE_EXTRAS",
@@ -139,7 +140,8 @@ def _requirement(text: str, path: Path, where: str) -> Requirement:
     try:
         return Requirement(text)
     except InvalidRequirement as e:
-        raise _fail(path, where, f"is not a valid requirement: {e}") from e
+        # packaging's message repeats the requirement, URL and all.
+        raise _fail(path, where, f"is not a valid requirement: {redact_text(str(e))}") from e
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,7 +168,9 @@ def pep508(spec: str, origin: Location) -> Requirement:
             hint = " ('=' is not an operator: did you mean '=='?)"
         elif found := re.search(r"(?:[<>!~]=?|==)\s*([A-Za-z][\w.]*)", spec.split(";", 1)[0]):
             hint = f" ({found.group(1)!r} is not a PEP 440 version)"
-        raise ParseError(f"invalid requirement {redact_text(spec)!r}{hint}: {e}", origin) from e
+        # packaging's message repeats the line, URL and all.
+        why = redact_text(str(e))
+        raise ParseError(f"invalid requirement {redact_text(spec)!r}{hint}: {why}", origin) from e
 
 
 def _extras(req: Requirement) -> str:

@@ -78,7 +78,7 @@ from reqconv.errors import InputError, InputErrors, Location, ParseError
 from reqconv.model import Diagnostic, Include, Req, ReqFile, Unnamed
 from reqconv.redact import redact_text
 from reqconv.requirements.direct import pep508
-from reqconv.requirements.lines import JINJA_RE, FileParser, logical_lines, normal_path
+from reqconv.requirements.lines import FileParser, logical_lines, normal_path
 
 __all__ = ["export_command", "name_unnamed", "parse_file", "parse_text", "parse_tree", "with_names"]
 
@@ -132,15 +132,11 @@ def _parse(text: str, path: Path) -> tuple[ReqFile, list[ParseError]]:
     """The file's good lines, and one error per bad line (each bad line is skipped)."""
     parser = FileParser(path)
     errors: list[ParseError] = []
-    template = False
     for number, line in logical_lines(text, parser.diagnostics, path):
-        if template and JINJA_RE.search(line):
-            continue  # a template is refused once, at its first template line
         try:
             parser.line(number, line)
-        except ParseError as e:
+        except ParseError as e:  # every bad line, Jinja template lines too (README: Guarantees)
             errors.append(e)
-            template = template or JINJA_RE.search(line) is not None
     return ReqFile(
         path=path,
         requirements=tuple(parser.requirements),

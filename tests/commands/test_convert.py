@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -12,11 +11,11 @@ import pytest
 from reqconv.commands import CollectedOutput, WriteMode
 from reqconv.commands.convert import ConvertOptions, run
 from reqconv.errors import InputError, InputErrors, ParseError
+from tests._goldens import check_golden
 
 ROOT = Path(__file__).resolve().parents[2]
 MONOREPO = ROOT / "fixtures" / "monorepo"
 SERVICES = ["apps/backend", "apps/worker", "plugins/private-plugin", "plugins/public/file-manager"]
-UPDATE = os.environ.get("REQCONV_UPDATE_GOLDENS") == "1"
 
 
 def _options(*paths: Path, **mode: bool) -> ConvertOptions:
@@ -41,14 +40,11 @@ def test_every_fixture_service_has_a_golden() -> None:
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_golden_pyproject(tmp_path: Path, service: str) -> None:
+def test_golden_pyproject(tmp_path: Path, service: str, request: pytest.FixtureRequest) -> None:
     target = _copy_service(tmp_path, service)
     assert run(_options(target), CollectedOutput()) == 0
-    got = (target / "pyproject.toml").read_text()
-    expected_path = MONOREPO / service / "pyproject.expected.toml"
-    if UPDATE:
-        expected_path.write_text(got)
-    assert got == expected_path.read_text()
+    got = (target / "pyproject.toml").read_bytes()
+    check_golden(request, MONOREPO / service / "pyproject.expected.toml", got)
 
 
 @pytest.mark.parametrize("service", SERVICES)

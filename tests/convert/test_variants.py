@@ -16,6 +16,7 @@ from reqconv.commands.convert import ConvertOptions, run
 from reqconv.convert.variants import find_sets
 from reqconv.errors import ConflictError, InputError
 from reqconv.model import Role
+from tests._goldens import check_golden
 
 
 def _options(root: Path, *variants: str, **mode: bool) -> ConvertOptions:
@@ -188,11 +189,7 @@ def test_golden_api_and_worker_sets(tmp_path: Path, request: pytest.FixtureReque
     written = {"pyproject.toml": (root / "pyproject.toml").read_text()}
     written |= {change.path.name: change.after_text for change in plan.changes}
     for name in ("pyproject.toml", "Dockerfile.api", "Dockerfile.worker"):
-        golden = GOLDENS / name
-        if request.config.getoption("--update-goldens", default=False):  # pragma: no cover
-            golden.parent.mkdir(exist_ok=True)
-            golden.write_text(written[name])
-        assert written[name] == golden.read_text(), name
+        check_golden(request, GOLDENS / name, written[name].encode("utf-8"))
 
 
 def test_sets_from_two_stages_of_one_dockerfile(tmp_path: Path) -> None:

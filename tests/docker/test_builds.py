@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from reqconv.docker.builds import Build, find_builds, find_dockerfiles, interpolate, scan
+from tests import _shared
 from tests._builders import write_files
 
-SERVICES = Path(__file__).parents[3] / "shared" / "services"
+SERVICES = _shared.SERVICES
 
 
 def _tree(root: Path, files: dict[str, str]) -> Path:
@@ -246,6 +247,7 @@ def _rows(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(f, delimiter="\t"))
 
 
+@_shared.needs(SERVICES)
 def test_every_context_of_the_services(tmp_path: Path) -> None:
     """Each row of CONTEXTS.tsv is found: the Dockerfile, its context and how it was learned, from
     one of its repository's service folders or the Dockerfile's own folder."""

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from reqconv.docker import DockerPlan, DockerResult, instructions, rewrite
+from tests import _shared
 
-CORPUS = Path(__file__).parents[2].parent / "shared" / "corpus" / "dockerfiles"
+CORPUS = _shared.CORPUS / "dockerfiles"
 PLAN = DockerPlan(uv_version="0.9.5")
 
 # The test's own oracle, independent of reqconv's shell parsing: a RUN that mentions pip (or
@@ -28,7 +29,35 @@ def _dockerfiles() -> list[Path]:
     return sorted(p for p in CORPUS.iterdir() if p.is_file())
 
 
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS}")
+pytestmark = _shared.needs(CORPUS)
+
+# The README's figures: "half of the corpus's `pip install -r` runs and nine in ten of the real
+# services' are rewritten". Floors as (numerator, denominator) of the rewritten share.
+README_SAYS = "half of the corpus's `pip install -r` runs and nine in ten of the real services'"
+CORPUS_FLOOR = (1, 2)
+SERVICES_FLOOR = (9, 10)
+
+
+def _at_least(rewritten: int, total: int, floor: tuple[int, int]) -> bool:
+    return rewritten * floor[1] >= total * floor[0]
+
+
+def test_the_readme_quotes_the_floors_checked_here() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert README_SAYS in " ".join(readme.split())
+
+
+@pytest.mark.parametrize(
+    ("rewritten", "total", "floor", "met"),
+    [
+        (10, 20, CORPUS_FLOOR, True),
+        (9, 20, CORPUS_FLOOR, False),
+        (108, 120, SERVICES_FLOOR, True),
+        (107, 120, SERVICES_FLOOR, False),
+    ],
+)
+def test_at_least(rewritten: int, total: int, floor: tuple[int, int], met: bool) -> None:
+    assert _at_least(rewritten, total, floor) is met
 
 
 def _install_lines(text: str) -> list[int]:
@@ -49,7 +78,7 @@ def _results() -> dict[str, tuple[str, DockerResult]]:
     return results
 
 
-@pytest.mark.parametrize("path", _dockerfiles(), ids=lambda p: p.name[:60])
+@pytest.mark.parametrize("path", _shared.params(_dockerfiles(), CORPUS), ids=lambda p: p.name[:60])
 def test_no_crash_and_every_install_accounted_for(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     result = rewrite(text, PLAN)
@@ -80,6 +109,7 @@ def test_corpus_figures(capsys: pytest.CaptureFixture[str]) -> None:
                 reasons[by_line[line]] += 1
     total = rewritten + sum(reasons.values())
     assert total > 0
+    assert _at_least(rewritten, total, CORPUS_FLOOR), f"{rewritten} of {total} rewritten"
     with capsys.disabled():
         print(
             f"\ncorpus: {len(_dockerfiles())} Dockerfiles, {files_changed} rewritten; "
@@ -91,7 +121,7 @@ def test_corpus_figures(capsys: pytest.CaptureFixture[str]) -> None:
 
 # -- the real service trees (../shared/services): every Dockerfile that builds each service --------
 
-SERVICES = Path(__file__).parents[2].parent / "shared" / "services"
+SERVICES = _shared.SERVICES
 
 
 def _service_dirs() -> list[tuple[str, str]]:
@@ -156,11 +186,12 @@ def _service_figures(copy: Path) -> tuple[int, Counter[str], int]:
     return rewritten, reasons, files
 
 
-@pytest.mark.skipif(not SERVICES.is_dir(), reason=f"no services at {SERVICES}")
+@_shared.needs(SERVICES)
 def test_services_figures(services_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rewritten, reasons, files = _service_figures(services_copy)
     total = rewritten + sum(reasons.values())
     assert total > 0
+    assert _at_least(rewritten, total, SERVICES_FLOOR), f"{rewritten} of {total} rewritten"
     with capsys.disabled():
         print(
             f"\nservices: {len(_service_dirs())} services, {files} (service, Dockerfile) pairs "

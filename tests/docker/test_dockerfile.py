@@ -22,6 +22,7 @@ from reqconv.docker import (
     rewrite,
 )
 from reqconv.errors import DockerfileError
+from tests._goldens import check_golden
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "dockerfiles"
 UV_VERSION = "0.9.5"
@@ -67,10 +68,7 @@ def test_golden(path: Path, request: pytest.FixtureRequest) -> None:
     source = fs.read_text(path)
     result = rewrite(source.text, PLAN)
     data = source.encode(result.text)
-    expected = _expected(path)
-    if request.config.getoption("--update-goldens", default=False):  # pragma: no cover - manual
-        expected.write_bytes(data)
-    assert data == expected.read_bytes()
+    check_golden(request, _expected(path), data)
 
 
 @pytest.mark.parametrize("path", GOLDENS, ids=lambda p: p.name.split(".")[0])

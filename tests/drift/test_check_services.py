@@ -16,12 +16,11 @@ import pytest
 from reqconv import cli
 from reqconv.drift import survey
 from reqconv.drift.check import check_service
+from tests import _shared
 
-SERVICES = Path(__file__).resolve().parents[2] / ".." / "shared" / "services"
+SERVICES = _shared.SERVICES
 
-pytestmark = pytest.mark.skipif(
-    not SERVICES.is_dir(), reason=f"the service trees are not beside the checkout ({SERVICES})"
-)
+pytestmark = _shared.needs(SERVICES)
 
 
 def _service_dirs() -> list[tuple[str, str]]:
@@ -47,7 +46,7 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.mark.parametrize(("folder", "service"), _service_dirs())
+@pytest.mark.parametrize(("folder", "service"), _shared.params(_service_dirs(), SERVICES, arity=2))
 def test_no_finding_after_convert(trees: Path, folder: str, service: str) -> None:
     root = trees / folder / service
     had_lock = (root / "uv.lock").is_file()

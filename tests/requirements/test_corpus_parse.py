@@ -23,9 +23,11 @@ from packaging.utils import canonicalize_name
 from reqconv.errors import InputError, InputErrors
 from reqconv.model import ReqFile
 from reqconv.requirements.parse import parse_tree
+from tests import _shared
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+CORPUS = _shared.CORPUS
 REQUIREMENTS = CORPUS / "requirements"
+pytestmark = _shared.needs(REQUIREMENTS)
 # An independent, rougher reading of a line than the parser's: a name at the start of the line.
 NAME_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[|[<>=!~;@]|$)")
 
@@ -104,8 +106,6 @@ def _requirement_lines(text: str) -> Iterator[tuple[int, str]]:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Summary]]:
-    if not REQUIREMENTS.is_dir():
-        pytest.skip(f"no corpus at {CORPUS} (CI keeps ../shared/corpus beside the checkout)")
     root = tmp_path_factory.mktemp("corpus")
     paths = lay_out(root)
     with pytest.MonkeyPatch.context() as mp:
