@@ -129,10 +129,19 @@ class ServiceReport:
         }
 
 
+def mark_failed(report: ServiceReport, exit_code: int) -> None:
+    """``report`` failed: its transaction restored every file, so nothing it planned counts as
+    written or rewritten (the summary would otherwise show a Dockerfile rewritten that is not)."""
+    report.status = "failed"
+    report.exit_code = exit_code
+    report.written = []
+    report.dockerfiles_rewritten = 0
+    report.dockerfiles_kept = 0
+
+
 def failed_report(report: ServiceReport, error: ReqconvError) -> ServiceReport:
     """``report`` marked failed with ``error`` (each bad line of an ``InputErrors`` a detail)."""
-    report.status = "failed"
-    report.exit_code = error.exit_code
+    mark_failed(report, error.exit_code)
     errors = error.errors if isinstance(error, InputErrors) else (error,)
     # A uv failure has no location: its whole text (command, exit status, uv's stderr) is shown.
     report.details.extend(

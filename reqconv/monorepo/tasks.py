@@ -24,7 +24,7 @@ from reqconv import fs, uv
 from reqconv.errors import Location, ReqconvError
 from reqconv.model import Diagnostic, FileChange
 from reqconv.monorepo import run
-from reqconv.monorepo.report import Detail, ServiceReport, failed_report
+from reqconv.monorepo.report import Detail, ServiceReport, failed_report, mark_failed
 from reqconv.service import PlanOptions, ServiceConversion
 
 __all__ = [
@@ -118,8 +118,7 @@ def _measured(report: ServiceReport) -> Iterator[None]:
         except ReqconvError as e:
             failed_report(report, e)
         except Exception as e:  # a bug: this service fails (exit 4), the others go on
-            report.status = "failed"
-            report.exit_code = 4
+            mark_failed(report, 4)
             report.details.append(
                 Detail(
                     severity="error",

@@ -254,6 +254,9 @@ def test_the_exit_code_is_the_worst_of_the_services(
     reports = {r["path"]: r for r in json.loads(capsys.readouterr().out)}
     assert reports["apps/backend"]["status"] == "failed"
     assert reports["apps/backend"]["exit_code"] == 3
+    # its Dockerfile was planned, then restored with everything else: nothing counts as rewritten
+    assert reports["apps/backend"]["dockerfiles"] == {"rewritten": 0, "kept": 0}
+    assert reports["apps/backend"]["written"] == []
     assert reports["plugins/public/file-manager"]["exit_code"] == 2
     assert snapshot(monorepo / "apps/backend") == backend
     assert reports["apps/worker"]["status"] == "converted"
