@@ -110,6 +110,9 @@ def _one_pass(
     fitting = [d for d in decisions if decider.later_pips_fit(d, kept_refs)]
     # a ``-r`` file another (kept) command still reads keeps its COPY
     changed_stages = {id(d.stage) for d in fitting if editor.apply(d, kept_refs)}
+    for decision in editor.applied:
+        if decision.drop:  # a later stage's ``pip install /wheels/*`` gave way to the venv's COPY
+            changed_stages.update(id(later) for later, _copy in decision.follow)
     failed = frozenset(decision_key(d) for d in decisions) - {
         decision_key(d) for d in editor.applied
     }

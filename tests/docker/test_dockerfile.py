@@ -1485,6 +1485,26 @@ def test_a_pip_wheel_stage_becomes_a_synced_venv_that_the_image_copies() -> None
     assert rewrite(result.text, PLAN).text == result.text
 
 
+def test_a_pip_self_upgrade_goes_in_the_stage_whose_wheel_install_gave_way_to_the_venv() -> None:
+    # field test (django-on-docker's Dockerfile.prod): the image stage kept its
+    # `pip install --upgrade pip`, which then upgraded the system pip, while the builder's went
+    text = (
+        "FROM python:3.12-slim AS builder\n"
+        "RUN pip install --upgrade pip\n"
+        "COPY requirements.txt .\n"
+        "RUN pip wheel --wheel-dir=/wheels -r requirements.txt\n"
+        "FROM python:3.12-slim\n"
+        "COPY --from=builder /wheels /tmp/wheels\n"
+        "RUN pip install --upgrade pip\n"
+        "RUN pip install /tmp/wheels/*.whl\n"
+        'CMD ["python", "-m", "app"]\n'
+    )
+    result = rewrite(text, PLAN)
+    assert "COPY --from=builder /opt/venv /opt/venv\n" in result.text
+    assert "--upgrade pip" not in result.text
+    assert rewrite(result.text, PLAN).text == result.text
+
+
 @pytest.mark.parametrize(
     ("final", "install", "code"),
     [
