@@ -394,11 +394,13 @@ def render(results: dict[str, dict[str, Run]], runs: int, uv_version: str, packa
     return "\n".join(lines) + "\n"
 
 
-def write_doc(section: str) -> None:
+def write_doc(section: str, start: str = START, end: str = END) -> None:
+    """``section`` (which begins with ``start`` and ends with ``end``) in place of the one
+    between those markers in docs/benchmarks.md, or at its end (also multistage_bench's)."""
     text = DOC.read_text("utf-8")
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1].lstrip("\n")
         text = before + section + ("\n" + after if after else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section

@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.docker_bench import write_doc  # noqa: E402
 from tests._dockerbuild import (  # noqa: E402
     IndexProxy,
     build,
@@ -37,7 +38,6 @@ from tests._dockerbuild import (  # noqa: E402
 from tests.builds._sdist import make_c_sdist  # noqa: E402
 
 CASE = ROOT / "fixtures" / "verify" / "cext"
-DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- bench-multistage: start -->", "<!-- bench-multistage: end -->"
 _TAG = "reqconv-bench/multistage"
 _INSTALL = {"single": re.compile(r"pip install"), "multi": re.compile(r"uv pip sync")}
@@ -151,17 +151,6 @@ def _all(runs: list[Run], field: str) -> str:
     return "yes" if values == {True} else "no" if values == {False} else "varies"
 
 
-def write_doc(section: str) -> None:
-    text = DOC.read_text("utf-8")
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
-        text = before + section + ("\n" + after if after else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.write_text(text, "utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -201,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     section = render(results, uv_version)
     print(section)
     if not args.no_write:
-        write_doc(section)
+        write_doc(section, START, END)
     return 0
 
 
