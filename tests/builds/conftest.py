@@ -69,7 +69,7 @@ def image_tags(docker_engine: str) -> Iterator[list[str]]:
     """Tags made by this session (``append`` to it); removed at the end."""
     tags: list[str] = []
     yield tags
-    if tags:
+    if tags and not os.environ.get("REQCONV_KEEP_IMAGES"):
         docker("image", "rm", "--force", *tags, check=False)
 
 
