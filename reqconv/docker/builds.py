@@ -1,4 +1,4 @@
-"""Which Dockerfiles build a service, and from which build context: the only importer of ``yaml``.
+"""Which Dockerfiles build a service, and from which build context (YAML read by ``yamlfile``).
 
 Lists folders and reads Dockerfiles and compose files (never writes). The rules (docs/docker.md,
 "Which Dockerfiles build a service"):
@@ -50,16 +50,14 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from reqconv import fs
 from reqconv.docker.declared import DeclaredBuild, docker_builds
 from reqconv.docker.instructions import context_sources
 from reqconv.errors import DockerfileError, Location, ReqconvError
 from reqconv.model import Diagnostic
-
-if TYPE_CHECKING:
-    import yaml
+from reqconv.yamlfile import Map, load
 
 __all__ = [
     "COMPOSE_DEPTH",
@@ -75,6 +73,7 @@ __all__ = [
     "missing_sources",
     "repository_top",
     "scan",
+    "workflow_files",
 ]
 
 #: Ancestors of the service folder looked at when no ``.git`` marks the repository's top.
@@ -226,60 +225,6 @@ def _closing_brace(value: str, start: int) -> int:
 # Reading compose files
 
 
-class _Map(dict[str, Any]):
-    """A YAML mapping that remembers the line of each key (1-based)."""
-
-    lines: dict[str, int]
-
-
-def _loader() -> type[yaml.SafeLoader]:
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def mapping(loader: yaml.SafeLoader, node: yaml.Node) -> _Map:
-        assert isinstance(node, yaml.MappingNode)
-        loader.flatten_mapping(node)  # `<<: *anchor` merge keys
-        result = _Map()
-        result.lines = {}
-        for key_node, value_node in node.value:
-            key = str(loader.construct_object(key_node, deep=True))
-            result[key] = loader.construct_object(value_node, deep=True)
-            result.lines[key] = key_node.start_mark.line + 1
-        return result
-
-    def reset(loader: yaml.SafeLoader, node: yaml.Node) -> None:
-        return None  # `!reset`: the value is removed (what is left of it here: nothing)
-
-    def override(loader: yaml.SafeLoader, node: yaml.Node) -> object:
-        # `!override`: the value replaces the merged one; read as the plain value.
-        if isinstance(node, yaml.MappingNode):
-            return mapping(loader, node)
-        if isinstance(node, yaml.SequenceNode):
-            return loader.construct_sequence(node, deep=True)
-        return loader.construct_scalar(node)  # type: ignore[arg-type]
-
-    Loader.add_constructor("tag:yaml.org,2002:map", mapping)
-    Loader.add_constructor("!reset", reset)
-    Loader.add_constructor("!override", override)
-    return Loader
-
-
-def _load_compose(path: Path) -> object:
-    import yaml
-
-    text = fs.read_text(path).text
-    try:
-        return yaml.load(text, Loader=_loader())  # a SafeLoader subclass: no objects built
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        raise ReqconvError(
-            f"not valid YAML, skipped: {getattr(e, 'problem', None) or e}", Location(path, line)
-        ) from e
-
-
 @dataclass(frozen=True, slots=True)
 class _Entry:
     dockerfile: Path
@@ -330,13 +275,13 @@ def _compose_bases(path: Path, top: Path) -> list[Path]:
 
 
 def _entries(path: Path, top: Path) -> list[_Entry]:
-    data = _load_compose(path)
+    data = load(path)
     services = data.get("services") if isinstance(data, Mapping) else None
-    if not isinstance(services, _Map):
+    if not isinstance(services, Map):
         return []
     entries = []
     for name, service in services.items():
-        if not isinstance(service, _Map) or "build" not in service:
+        if not isinstance(service, Map) or "build" not in service:
             continue
         build = service["build"]
         line = service.lines.get("build", services.lines.get(name, 0))
@@ -375,15 +320,21 @@ _SCRIPT_RE = re.compile(r"^.+\.(sh|bash)$")
 _MAX_SCRIPT = 512 * 1024  # a larger "script" is no build script
 
 
-def _declaring_files(top: Path) -> list[Path]:
-    """Workflows (``.github/workflows/*.yml``), Makefiles and shell scripts (``COMPOSE_DEPTH``
-    folders deep) that may run ``docker build``."""
+def workflow_files(top: Path) -> list[Path]:
+    """The GitHub Actions workflows of the repository whose top is ``top``
+    (``.github/workflows/*.yml``/``.yaml``), sorted."""
     workflows = top / ".github" / "workflows"
-    found = sorted(
+    return sorted(
         path
         for path in (workflows.iterdir() if workflows.is_dir() else ())
         if path.suffix in (".yml", ".yaml") and path.is_file()
     )
+
+
+def _declaring_files(top: Path) -> list[Path]:
+    """Workflows (``.github/workflows/*.yml``), Makefiles and shell scripts (``COMPOSE_DEPTH``
+    folders deep) that may run ``docker build``."""
+    found = workflow_files(top)
     top_depth = len(top.parts)
     for folder, dirs, files in os.walk(top):
         depth = len(Path(folder).parts) - top_depth
@@ -429,7 +380,7 @@ def _workflow_entries(path: Path, top: Path) -> list[_Entry]:
     """``docker/build-push-action`` steps (``context``, ``file``, ``build-args``, ``target``;
     relative to the repository) and ``docker build`` in ``run:`` steps (from the step's, the
     job's or the workflow's ``working-directory``)."""
-    data = _load_compose(path)
+    data = load(path)
     if not isinstance(data, Mapping) or not isinstance(data.get("jobs"), Mapping):
         return []
     jobs = data["jobs"]
@@ -440,7 +391,7 @@ def _workflow_entries(path: Path, top: Path) -> list[_Entry]:
             continue
         job_dir = _working_directory(job) or workflow_dir
         for step in job["steps"]:
-            if not isinstance(step, _Map):
+            if not isinstance(step, Map):
                 continue
             uses = step.get("uses")
             if isinstance(uses, str) and uses.startswith("docker/build-push-action"):
@@ -470,7 +421,7 @@ def _working_directory(owner: Mapping[str, Any]) -> str | None:
     return folder if isinstance(folder, str) else None
 
 
-def _build_push_entry(step: _Map, path: Path, top: Path) -> _Entry | None:
+def _build_push_entry(step: Map, path: Path, top: Path) -> _Entry | None:
     options = step.get("with")
     if not isinstance(options, Mapping):
         options = {}

@@ -256,3 +256,62 @@ def test_compose_build_args_lower_the_python_an_arg_default_names(tmp_path: Path
         ("3.12", "dockerfile"),
         ("3.10", "compose"),
     ]
+
+
+def test_a_workflow_matrix_is_a_source_in_the_output_and_json(tmp_path: Path) -> None:
+    # The monorepo's api workflow tests 3.10 and 3.12 in apps/api; web's tests 3.9 elsewhere.
+    target = _service(
+        tmp_path,
+        {
+            "apps/api/requirements.txt": "alpha\n",
+            "apps/api/Dockerfile": "FROM python:3.12-slim\nCOPY requirements.txt .\n",
+            "apps/web/requirements.txt": "alpha\n",
+            ".github/workflows/api.yml": (
+                "jobs:\n"
+                "  test:\n"
+                "    defaults:\n"
+                "      run:\n"
+                "        working-directory: apps/api\n"
+                "    strategy:\n"
+                "      matrix:\n"
+                "        python: [3.10, '3.12']\n"
+                "    steps:\n"
+                "      - uses: actions/setup-python@v5\n"
+                "        with:\n"
+                "          python-version: ${{ matrix.python }}\n"
+            ),
+            ".github/workflows/web.yml": (
+                "jobs:\n"
+                "  test:\n"
+                "    steps:\n"
+                "      - uses: actions/setup-python@v5\n"
+                "        with:\n"
+                "          python-version: '3.9'\n"
+                "      - run: cd apps/web && pytest\n"
+            ),
+        },
+    )
+    api = target / "apps" / "api"
+    workflow = target / ".github" / "workflows" / "api.yml"
+    code, out = _convert(api, mode=WriteMode(json=True, dry_run=True))
+    assert code == 0
+    python = json.loads(out.stdout)["services"][0]["requires_python"]
+    assert (python["value"], python["from"], python["location"], python["detail"]) == (
+        ">=3.10",
+        "workflow",
+        f"{workflow}:8",
+        "actions/setup-python python-version 3.10 from matrix.python",
+    )
+    assert [(s["version"], s["from"], s["location"], s["admitted"]) for s in python["sources"]] == [
+        ("3.12", "dockerfile", f"{api / 'Dockerfile'}:1", True),
+        ("3.10", "workflow", f"{workflow}:8", True),
+        ("3.12", "workflow", f"{workflow}:8", True),
+    ]
+    code, out = _convert(api)
+    assert code == 0
+    assert _project(api)["requires-python"] == ">=3.10"
+    assert (
+        f'requires-python = ">=3.10" from {workflow}:8 (actions/setup-python python-version 3.10 '
+        f"from matrix.python); also admits {api / 'Dockerfile'}:1 (Python 3.12 image), "
+        f"{workflow}:8 (actions/setup-python python-version 3.12 from matrix.python)"
+    ) in out.stderr

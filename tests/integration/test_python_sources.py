@@ -102,3 +102,49 @@ def test_a_pinned_package_above_the_lowest_python_stops_naming_both_lines(
         f"service run on Python {LOCAL} too"
     )
     assert {p.name: p.read_bytes() for p in service.iterdir()} == before  # all restored
+
+
+def test_a_workflow_matrix_below_a_pin_stops_naming_the_workflow_line(
+    uv_env: UvEnv,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The CI matrix tests 3.8, and omega==1.0 needs >=3.10: no requires-python admits both the
+    # Python the workflow tests and that pin; convert names both lines (exit 2), writes nothing.
+    index = tmp_path / "index"
+    make_wheel(index, "omega", "1.0", python_requires=">=3.10")
+    make_wheel(index, "alpha", "1.0")
+    monkeypatch.setenv("UV_FIND_LINKS", write_flat_index(index).as_uri())
+    service = tmp_path / "svc"
+    (service / ".git").mkdir(parents=True)
+    (service / "requirements.txt").write_text("alpha==1.0\nomega==1.0\n")
+    workflow = service / ".github" / "workflows" / "ci.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(
+        "on: [push]\n"
+        "jobs:\n"
+        "  test:\n"
+        "    strategy:\n"
+        "      matrix:\n"
+        "        python-version:\n"
+        "          - 3.8\n"
+        f"          - {LOCAL}\n"
+        "    steps:\n"
+        "      - uses: actions/setup-python@v5\n"
+        "        with:\n"
+        "          python-version: ${{ matrix.python-version }}\n"
+    )
+    before = {p.name: p.read_bytes() for p in service.iterdir() if p.is_file()}
+    capsys.readouterr()
+    assert exit_code_of(["convert", "--no-docker", str(service)]) == 2
+    err = capsys.readouterr().err
+    first = next(line for line in err.splitlines() if line.startswith("reqconv: error:"))
+    assert first.startswith(
+        f"reqconv: error: {service / 'requirements.txt'}:2: omega==1.0 requires Python >=3.10, "
+        f"but requires-python = '>=3.8' (from {workflow}:7 (actions/setup-python python-version "
+        f"3.8 from matrix.python-version); also admits {workflow}:8 (actions/setup-python "
+        f"python-version {LOCAL} from matrix.python-version)) has the service run on Python 3.8 "
+        "too"
+    )
+    assert {p.name: p.read_bytes() for p in service.iterdir() if p.is_file()} == before

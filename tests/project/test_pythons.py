@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -236,3 +237,252 @@ def test_a_source_the_option_excludes_is_a_warning_at_its_line(tmp_path: Path) -
     ]
     assert 'requires-python = ">=3.12" (--python) excludes' in diagnostics[0].message
     assert "Python 3.10" in diagnostics[0].message
+
+
+# --------------------------------------------------------------------------------------------
+# GitHub Actions workflows: the Pythons a job tests
+
+
+def _workflow(top: Path, text: str, name: str = "ci.yml") -> Path:
+    return _write(top / ".github" / "workflows" / name, textwrap.dedent(text))
+
+
+def _workflow_sources(root: Path, top: Path) -> list[tuple[str, int | None, str]]:
+    return [
+        (s.version, s.location.line if s.location else None, s.detail)
+        for s in pythons.sources(root, dockerfiles=[], top=top)
+        if s.how == "workflow"
+    ]
+
+
+def test_workflow_literal_python_version_at_its_line(tmp_path: Path) -> None:
+    path = _workflow(
+        tmp_path,
+        """\
+        on: push
+        jobs:
+          test:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/checkout@v4
+              - uses: actions/setup-python@v5
+                with:
+                  python-version: "3.11"
+        """,
+    )
+    choice = pythons.choose(tmp_path, dockerfiles=[], top=tmp_path)
+    assert (choice.requires_python, choice.how, choice.location) == (
+        ">=3.11",
+        "workflow",
+        Location(path, 9),
+    )
+    assert choice.describe() == (
+        f'requires-python = ">=3.11" from {path}:9 (actions/setup-python python-version 3.11)'
+    )
+
+
+def test_workflow_version_written_as_a_yaml_float_keeps_its_text(tmp_path: Path) -> None:
+    # `python-version: 3.10` unquoted is the float 3.1 to a YAML loader; the text is 3.10
+    _workflow(
+        tmp_path,
+        """\
+        jobs:
+          test:
+            steps:
+              - uses: actions/setup-python@v5
+                with:
+                  python-version: 3.10
+        """,
+    )
+    assert _workflow_sources(tmp_path, tmp_path) == [
+        ("3.10", 6, "actions/setup-python python-version 3.10")
+    ]
+
+
+def test_workflow_multi_line_python_version_one_source_a_line(tmp_path: Path) -> None:
+    _workflow(
+        tmp_path,
+        """\
+        jobs:
+          test:
+            steps:
+              - uses: actions/setup-python@v5
+                with:
+                  python-version: |
+                    3.12
+                    3.9
+        """,
+    )
+    assert _workflow_sources(tmp_path, tmp_path) == [
+        ("3.12", 7, "actions/setup-python python-version 3.12"),
+        ("3.9", 8, "actions/setup-python python-version 3.9"),
+    ]
+    assert pythons.choose(tmp_path, dockerfiles=[], top=tmp_path).requires_python == ">=3.9"
+
+
+def test_workflow_matrix_and_include_each_value_at_its_line(tmp_path: Path) -> None:
+    path = _workflow(
+        tmp_path,
+        """\
+        jobs:
+          test:
+            strategy:
+              matrix:
+                os: [ubuntu-latest]
+                python-version: [3.9, 3.10, "3.11", pypy3.10, 3.x]
+                include:
+                  - python-version: "3.13-dev"
+                  - os: windows-latest
+                    python-version: 3.8
+                exclude:
+                  - python-version: 3.9
+            steps:
+              - uses: actions/setup-python@v5
+                with:
+                  python-version: ${{ matrix.python-version }}
+              - uses: actions/setup-python@v5
+                with:
+                  python-version: "3.12"
+        """,
+    )
+    via = "actions/setup-python python-version"
+    assert _workflow_sources(tmp_path, tmp_path) == [
+        ("3.9", 6, f"{via} 3.9 from matrix.python-version"),
+        ("3.10", 6, f"{via} 3.10 from matrix.python-version"),
+        ("3.11", 6, f"{via} 3.11 from matrix.python-version"),
+        ("3.13", 8, f"{via} 3.13-dev from matrix.include"),
+        ("3.8", 10, f"{via} 3.8 from matrix.include"),
+        ("3.12", 19, f"{via} 3.12"),
+    ]
+    choice = pythons.choose(tmp_path, dockerfiles=[], top=tmp_path)
+    assert (choice.requires_python, choice.location) == (">=3.8", Location(path, 10))
+
+
+def test_workflow_env_and_setup_uv_and_one_source_per_file_and_version(tmp_path: Path) -> None:
+    _workflow(
+        tmp_path,
+        """\
+        env:
+          PYTHON_VERSION: "3.12"
+        jobs:
+          lint:
+            steps:
+              - uses: actions/setup-python@v5
+                with:
+                  python-version: ${{ env.PYTHON_VERSION }}
+          test:
+            steps:
+              - uses: astral-sh/setup-uv@v6
+                with:
+                  python-version: 3.12
+              - uses: actions/setup-python@v5
+                with:
+                  python-version-file: .python-version
+        """,
+    )
+    assert _workflow_sources(tmp_path, tmp_path) == [
+        ("3.12", 2, "actions/setup-python python-version 3.12 from env.PYTHON_VERSION")
+    ]
+
+
+def test_workflow_of_another_service_of_a_monorepo_does_not_count(tmp_path: Path) -> None:
+    api = tmp_path / "apps" / "api"
+    web = tmp_path / "apps" / "web"
+    api.mkdir(parents=True)
+    web.mkdir(parents=True)
+    _workflow(
+        tmp_path,
+        """\
+        on:
+          push:
+            paths: ["apps/web/**", ".github/workflows/web.yml"]
+        jobs:
+          test:
+            defaults:
+              run:
+                working-directory: apps/web
+            steps:
+              - uses: actions/setup-python@v5
+                with:
+                  python-version: "3.9"
+              - run: pip install -r requirements.txt && pytest
+        """,
+        name="web.yml",
+    )
+    assert _workflow_sources(api, tmp_path) == []
+    assert [v for v, _line, _detail in _workflow_sources(web, tmp_path)] == ["3.9"]
+    assert pythons.choose(api, dockerfiles=[], top=tmp_path).how == "interpreter"
+
+
+@pytest.mark.parametrize(
+    "job",
+    [
+        pytest.param(
+            "    defaults:\n      run:\n        working-directory: apps/api\n", id="job-defaults"
+        ),
+        pytest.param(
+            "    steps:\n      - run: pytest\n        working-directory: ./apps/api/tests\n",
+            id="step-working-directory",
+        ),
+        pytest.param(
+            "    steps:\n      - run: |\n          pip install -r apps/api/requirements.txt\n",
+            id="run-names-a-path-inside",
+        ),
+        pytest.param("    steps:\n      - run: cd apps/api && pytest\n", id="run-cd"),
+    ],
+)
+def test_workflow_job_pointing_at_the_service_counts(tmp_path: Path, job: str) -> None:
+    api = tmp_path / "apps" / "api"
+    api.mkdir(parents=True)
+    steps = (
+        "      - uses: actions/setup-python@v5\n        with:\n          python-version: '3.10'\n"
+    )
+    text = "jobs:\n  test:\n" + job + ("" if "steps:" in job else "    steps:\n") + steps
+    path = _workflow(tmp_path, text)
+    choice = pythons.choose(api, dockerfiles=[], top=tmp_path)
+    assert (choice.requires_python, choice.how) == (">=3.10", "workflow")
+    assert choice.location == Location(path, text.count("\n"))
+
+
+def test_workflow_paths_filter_naming_the_service_counts(tmp_path: Path) -> None:
+    api = tmp_path / "apps" / "api"
+    api.mkdir(parents=True)
+    _workflow(
+        tmp_path,
+        """\
+        on:
+          pull_request:
+            paths:
+              - "apps/**/*.md"
+              - "apps/api/**"
+        jobs:
+          test:
+            steps:
+              - uses: actions/setup-python@v5
+                with:
+                  python-version: "3.11"
+        """,
+    )
+    assert [v for v, _line, _detail in _workflow_sources(api, tmp_path)] == ["3.11"]
+    # a pattern whose folder is above the service (apps/**/*.md) does not name it
+    assert _workflow_sources(tmp_path / "apps" / "api2", tmp_path) == []
+
+
+def test_workflow_locations_are_spelled_from_the_service_as_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "apps" / "api").mkdir(parents=True)
+    _workflow(
+        tmp_path,
+        "jobs:\n  t:\n    defaults:\n      run:\n        working-directory: apps/api\n"
+        "    steps:\n      - uses: actions/setup-python@v5\n"
+        "        with:\n          python-version: '3.12'\n",
+    )
+    monkeypatch.chdir(tmp_path)
+    choice = pythons.choose(Path("apps/api"), dockerfiles=[], top=tmp_path)
+    assert choice.location == Location(Path(".github/workflows/ci.yml"), 9)
+
+
+def test_workflow_that_is_not_yaml_is_skipped(tmp_path: Path) -> None:
+    _workflow(tmp_path, "jobs: [\n")
+    assert _workflow_sources(tmp_path, tmp_path) == []
