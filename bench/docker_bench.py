@@ -15,6 +15,12 @@ For each: the whole ``docker build``, the install step(s) (BuildKit's own step t
 pip install``; uv's ``RUN uv venv`` plus ``RUN ... uv pip sync``; 0 when the step was cached), the
 part of pip's step spent upgrading pip, setuptools and wheel (which the rewrite drops: the 4x target
 is judged on pip's install without it), and the image size. Writes the table into docs/benchmarks.md (``--no-write``: print only).
+
+``--compile-analysis`` builds the cold scenario once more per run with byte-compilation off on both
+sides (the bench's copies only: ``ENV PIP_COMPILE=0`` after pip's FROM, ``UV_COMPILE_BYTECODE=0``
+in the rewrite's ENV line), in the same turns, and reports each side's install step without
+compiling, the seconds compiling took (the difference of the medians), the ratio without it, the
+.pyc files each image holds, pip's phases (BuildKit's line stamps) and uv's own timing lines.
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ import tempfile
 import tomllib
 import uuid
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,7 +133,8 @@ def _missing_dependencies(folder: Path) -> set[str]:
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    have, wanted = set(), set()
+    have: set[str] = set()
+    wanted: set[str] = set()
     for wheel in folder.glob("*.whl"):
         with zipfile.ZipFile(wheel) as zf:
             name = next(
@@ -152,6 +160,10 @@ class Run:
     install: float  # the install step(s) as the Dockerfile has them
     size: int
     upgrade: float = 0.0  # of ``install``: pip upgrading itself, setuptools and wheel (pip only)
+    # ``--compile-analysis`` only: .pyc files under the install locations of the image, and the
+    # phases of the step: uv's own timing lines ("Bytecode compiled": seconds), pip's stamps.
+    pyc: int | None = None
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def install_alone(self) -> float:
@@ -185,6 +197,76 @@ def _self_upgrade_seconds(log: Build) -> float:
         elif text.startswith("Collecting ") and (upgraded or "(from -r " in text):
             return float(found.group(1))
     raise SystemExit("bench: no `Collecting` line of the -r install in pip's build log")
+
+
+# uv's summary lines, e.g. "#12 2.981 Bytecode compiled 972 files in 2.60s" ("57ms" below a second).
+_UV_LINE = re.compile(
+    r"#\d+ \d+(?:\.\d+)? (Resolved|Prepared|Uninstalled|Installed|Bytecode compiled) "
+    r"(\d+) \w+ in (\d+(?:\.\d+)?)(ms|s)\b"
+)
+UV_PHASES = ("Resolved", "Prepared", "Installed", "Bytecode compiled")
+
+
+def _uv_timings(log: Build) -> dict[str, float]:
+    """uv's own timing lines of the build: phase -> seconds (and "<phase> count" -> how many
+    packages or files), from the log's last sync step."""
+    found: dict[str, float] = {}
+    for line in log.log.splitlines():
+        match = _UV_LINE.match(line)
+        if match is not None:
+            phase, count, value, unit = match.groups()
+            found[phase] = float(value) / (1000 if unit == "ms" else 1)
+            found[f"{phase} count"] = float(count)
+    return found
+
+
+def _pip_phases(log: Build) -> dict[str, float]:
+    """pip's ``-r`` install in BuildKit's line stamps: from its first ``Collecting`` line to its
+    ``Installing collected packages`` line (resolving and downloading: "collect"), then to its
+    ``Successfully installed`` line (unpacking and, unless turned off, byte-compiling: "install").
+    The last such lines of the log are the ``-r`` install's (the self-upgrade's come first)."""
+    start = _self_upgrade_seconds(log)
+    installing = done = None
+    for line in log.log.splitlines():
+        found = re.match(
+            r"#\d+ (\d+(?:\.\d+)?) (Installing collected packages|Successfully installed)", line
+        )
+        if found is None:
+            continue
+        if found.group(2) == "Installing collected packages":
+            installing = float(found.group(1))
+        else:
+            done = float(found.group(1))
+    if installing is None or done is None or not start:
+        return {}
+    return {"collect": installing - start, "install": done - installing}
+
+
+def _pyc_count(tag: str) -> int:
+    """.pyc files where the two Dockerfiles install: the venv, and the system Python's
+    site-/dist-packages under /usr/local (Debian's pip as root installs there)."""
+    done = docker(
+        "run", "--rm", "--network", "none", "--entrypoint", "/bin/sh", tag, "-c",
+        "find /opt/venv /usr/local/lib -name '*.pyc' 2>/dev/null | wc -l",
+    )  # fmt: skip
+    return int(done.stdout.strip())
+
+
+def no_compile(text: str, kind: str) -> str:
+    """The bench's copy of a Dockerfile with byte-compilation off.
+
+    pip: ``ENV PIP_COMPILE=0`` after each FROM. Not ``PIP_NO_COMPILE=1``: pip reads an option's
+    environment variable through ``strtobool`` into the option's destination, and ``--no-compile``
+    stores into ``compile``, so ``PIP_NO_COMPILE=1`` sets ``compile`` to 1 and pip compiles.
+    uv: the rewrite's ``UV_COMPILE_BYTECODE=1`` becomes ``UV_COMPILE_BYTECODE=0``.
+    """
+    if kind == "pip":
+        changed, n = re.subn(r"(?im)^(\s*FROM\s.*)$", r"\g<1>\nENV PIP_COMPILE=0", text)
+    else:
+        changed, n = re.subn(r"\bUV_COMPILE_BYTECODE=1\b", "UV_COMPILE_BYTECODE=0", text)
+    if n == 0:
+        raise SystemExit(f"bench: could not turn byte-compiling off in the {kind} Dockerfile")
+    return changed
 
 
 def _install_seconds(log: Build, kind: str) -> float:
@@ -237,6 +319,7 @@ class Bench:
         self.scenario = "prepare"
         self.base = BASE
         self.bases: list[str] = []
+        self.analysis = False  # count .pyc files and keep the phases of each build
 
     def _tree(self, kind: str) -> Path:
         return self.work / kind
@@ -271,7 +354,7 @@ class Bench:
         (context / "Dockerfile").write_text(f"FROM {BASE}\nCOPY nonce /.reqconv-bench\n", "utf-8")
         docker("build", "-q", "-t", self.base, str(context))
 
-    def build(self, kind: str, *extra: str) -> Run:
+    def build(self, kind: str, *extra: str, compile_bytecode: bool = True) -> Run:
         tree = self._tree(kind)
         tag = f"{_TAG}-{kind}:bench"
         text = (tree / "Dockerfile").read_text("utf-8")
@@ -279,18 +362,29 @@ class Bench:
             rf"(?im)^(\s*FROM\s+){re.escape(BASE)}(\s|$)", rf"\g<1>{self.base}\g<2>", text
         )
         assert self.base in text, "the Dockerfile does not start FROM " + BASE
+        if not compile_bytecode:
+            text = no_compile(text, kind)
         log = build(tree, text, tag, self.index, self.scratch, extra=extra)
         LOGS.mkdir(parents=True, exist_ok=True)
         (LOGS / f"{kind}-{self.scenario}.log").write_text(log.log, "utf-8")
         upgrade = _self_upgrade_seconds(log) if kind == "pip" else 0.0
+        pyc, phases = None, {}
+        if self.analysis:  # after the timed build: neither counts in its time
+            pyc = _pyc_count(tag)
+            phases = _pip_phases(log) if kind == "pip" else _uv_timings(log)
         return Run(
-            build=log.seconds, install=_install_seconds(log, kind), size=_size(tag), upgrade=upgrade
+            build=log.seconds,
+            install=_install_seconds(log, kind),
+            size=_size(tag),
+            upgrade=upgrade,
+            pyc=pyc,
+            phases=phases,
         )
 
-    def cold(self, kind: str) -> Run:
+    def cold(self, kind: str, *, compile_bytecode: bool = True) -> Run:
         self.new_base()
         self.fresh(kind)
-        return self.build(kind, "--no-cache")
+        return self.build(kind, "--no-cache", compile_bytecode=compile_bytecode)
 
     def source_edit(self, kind: str, n: int) -> Run:
         self.new_base()
@@ -313,11 +407,18 @@ class Bench:
 
 
 def _median(runs: list[Run]) -> Run:
+    counts = [r.pyc for r in runs if r.pyc is not None]
+    phases = {
+        name: statistics.median(r.phases[name] for r in runs if name in r.phases)
+        for name in {name for r in runs for name in r.phases}
+    }
     return Run(
         build=statistics.median(r.build for r in runs),
         install=statistics.median(r.install for r in runs),
         size=int(statistics.median(r.size for r in runs)),
         upgrade=statistics.median(r.upgrade for r in runs),
+        pyc=int(statistics.median(counts)) if counts else None,
+        phases=phases,
     )
 
 
@@ -389,9 +490,73 @@ def render(results: dict[str, dict[str, Run]], runs: int, uv_version: str, packa
         f"| a source edit reinstalls nothing | uv install step {_seconds(edit)} | {'yes' if edit == 0 else '**no**'} |",
         f"| rebuild after adding one dependency ≥ 5x faster than pip's | {add_ratio:.1f}x | {'yes' if add_ratio >= 5 else '**no**'} |",
         f"| uv image no larger than pip's | {size_diff:+.0f} MB | {'yes' if size_diff <= 0 else '**no**'} |",
-        END,
     ]
+    if "nocompile" in results:
+        lines += render_compile(results, runs)
+    lines.append(END)
     return "\n".join(lines) + "\n"
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.1f}x" if b else "n/a"
+
+
+def _phase(run: Run, name: str) -> str:
+    if name not in run.phases:
+        return "—"
+    count = run.phases.get(f"{name} count")
+    return _seconds(run.phases[name]) + (f" ({count:.0f})" if count is not None else "")
+
+
+def render_compile(results: dict[str, dict[str, Run]], runs: int) -> list[str]:
+    """The ``--compile-analysis`` table: the cold scenario with byte-compiling on (as written) and
+    off on both sides, what compiling cost each side, and the phases of each side's step."""
+    pip_on, uv_on = results["cold"]["pip"], results["cold"]["uv"]
+    pip_off, uv_off = results["nocompile"]["pip"], results["nocompile"]["uv"]
+    pip_compile = pip_on.install_alone - pip_off.install_alone
+    uv_compile = uv_on.install - uv_off.install
+    pyc = ["—" if r.pyc is None else f"{r.pyc:,}" for r in (pip_on, uv_on, pip_off, uv_off)]
+    lines = [
+        "",
+        f"### Byte-compiling, cold (`--compile-analysis`, medians of {runs})",
+        "",
+        "The cold scenario built once more per run with byte-compiling off on both sides, in the",
+        "same turns: pip with `ENV PIP_COMPILE=0` after its FROM (`PIP_NO_COMPILE=1` would turn",
+        "it *on*: pip reads the variable as the value of `--no-compile`'s destination, `compile`),",
+        "uv with the rewrite's `UV_COMPILE_BYTECODE=1` set to 0. pip's install alone is its step",
+        "without the self-upgrade, as for the target; .pyc files counted under `/opt/venv` and",
+        "`/usr/local/lib` of each image.",
+        "",
+        "| cold | pip install alone | pip's self-upgrade | uv install step | ratio | .pyc files pip / uv |",
+        "|---|---|---|---|---|---|",
+        f"| byte-compiling on (as written) | {_seconds(pip_on.install_alone)} "
+        f"| {_seconds(pip_on.upgrade)} | {_seconds(uv_on.install)} "
+        f"| {_ratio(pip_on.install_alone, uv_on.install)} | {pyc[0]} / {pyc[1]} |",
+        f"| byte-compiling off on both sides | {_seconds(pip_off.install_alone)} "
+        f"| {_seconds(pip_off.upgrade)} | {_seconds(uv_off.install)} "
+        f"| {_ratio(pip_off.install_alone, uv_off.install)} | {pyc[2]} / {pyc[3]} |",
+        f"| compiling (difference of the medians) | {pip_compile:.1f} s "
+        f"| {pip_on.upgrade - pip_off.upgrade:.1f} s | {uv_compile:.1f} s "
+        f"| compile alone: {_ratio(pip_compile, uv_compile)} | |",
+        "",
+        "Phases (medians): pip's `-r` install from BuildKit's line stamps (collect: first",
+        "`Collecting` to `Installing collected packages`, resolving and downloading; install: to",
+        "`Successfully installed`, unpacking and compiling); uv's own summary lines (count in",
+        "brackets).",
+        "",
+        "| cold | pip collect | pip install | uv Resolved | uv Prepared | uv Installed | uv Bytecode compiled |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, pip, uv in (
+        ("byte-compiling on", pip_on, uv_on),
+        ("byte-compiling off", pip_off, uv_off),
+    ):
+        lines.append(
+            f"| {label} | {_phase(pip, 'collect')} | {_phase(pip, 'install')} "
+            + " ".join(f"| {_phase(uv, name)}" for name in UV_PHASES)
+            + " |"
+        )
+    return lines
 
 
 def write_doc(section: str, start: str = START, end: str = END) -> None:
@@ -411,6 +576,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-write", action="store_true", help="print the table only")
+    parser.add_argument(
+        "--compile-analysis",
+        action="store_true",
+        help="also build the cold scenario with byte-compiling off on both sides, each run",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -431,12 +601,16 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(Path(tmp) / "work", index, Path(tmp) / "dockerfiles")
         (Path(tmp) / "work").mkdir()
         bench.prepare()
+        bench.analysis = args.compile_analysis
         try:
-            scenarios = {
+            scenarios: dict[str, Callable[[int, str], Run]] = {
                 "cold": lambda n, kind: bench.cold(kind),
                 "edit": lambda n, kind: bench.source_edit(kind, n),
                 "add": lambda n, kind: bench.add_dependency(kind),
             }
+            if args.compile_analysis:
+                results["nocompile"] = {}
+                scenarios["nocompile"] = lambda n, kind: bench.cold(kind, compile_bytecode=False)
             measured: dict[tuple[str, str], list[Run]] = {}
             # pip and uv take turns, so that both see the same load on these shared machines.
             for n in range(args.runs):
@@ -446,7 +620,10 @@ def main(argv: list[str] | None = None) -> int:
                         run = scenario(n, kind)
                         print(
                             f"bench: {kind} {key} #{n + 1}: build {run.build:.2f} s, "
-                            f"install {run.install:.2f} s, {run.size / 1e6:.0f} MB",
+                            f"install {run.install:.2f} s (self-upgrade {run.upgrade:.2f} s), "
+                            f"{run.size / 1e6:.0f} MB"
+                            + ("" if run.pyc is None else f", {run.pyc} .pyc")
+                            + "".join(f", {k} {v:g}" for k, v in run.phases.items()),
                             file=sys.stderr,
                         )
                         measured.setdefault((key, kind), []).append(run)
