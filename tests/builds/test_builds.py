@@ -126,8 +126,10 @@ _CACHE_MOUNT_TARGET = re.compile(r"--mount=type=cache,(?:[^\s,]+,)*?target=([^\s
 
 def _uv_cache_left(tag: str, dockerfile_text: str) -> list[str]:
     """What of uv's cache the image holds (issue 15: +525 MB when HOME moved it off the mount).
-    The empty mount point of a cache mount is no cache: BuildKit 0.8 (Docker 20.10) leaves the
-    folder it created for the mount in the image, empty; anything inside it would be listed."""
+    The empty mount point of a cache mount is no cache: BuildKit leaves the folder it created for
+    the mount in the image, empty (BuildKit 0.8 of Docker 20.10 here; users report the same of
+    later versions, moby/buildkit#1673), so `find` cannot come back empty while the cache is a
+    cache mount at that path; anything inside the folder would be listed."""
     targets = set(_CACHE_MOUNT_TARGET.findall(dockerfile_text))
     return [path for path in uv_cache_paths(tag) if path not in targets]
 
