@@ -69,11 +69,19 @@ def bench_docker(session: nox.Session) -> None:
     Needs root and Docker: runs scripts/docker-setup.sh first (for this session's uv version), then
     writes the table into docs/benchmarks.md. The first run downloads the wheels (PyPI) with
     ``pip download``, which a uv-made session has no pip for until it is installed.
+
+    ``nox -s bench-docker -- --index pypi``: the backend's builds against the real PyPI instead of
+    the wheels on loopback (needs the network; its own section of docs/benchmarks.md); the
+    multi-stage bench, loopback only, is skipped then.
     """
     session.install("-e", ".", "pip")
     python = f"{session.bin}/python"
     session.run("bash", "scripts/docker-setup.sh", env={"PYTHON": python}, external=True)
     session.run("python", "bench/docker_bench.py", *session.posargs)
+    args = " ".join(session.posargs)
+    if "--index pypi" in args or "--index=pypi" in args:
+        session.log("--index pypi: bench/multistage_bench.py (loopback only) not run")
+        return
     session.run("python", "bench/multistage_bench.py", *session.posargs)
 
 

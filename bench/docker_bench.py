@@ -21,13 +21,25 @@ sides (the bench's copies only: ``ENV PIP_COMPILE=0`` after pip's FROM, ``UV_COM
 in the rewrite's ENV line), in the same turns, and reports each side's install step without
 compiling, the seconds compiling took (the difference of the medians), the ratio without it, the
 .pyc files each image holds, pip's phases (BuildKit's line stamps) and uv's own timing lines.
+
+``--index pypi`` runs the same scenarios against the real PyPI instead (``nox -s bench-docker --
+--index pypi``; needs the network, so never the default): the service is converted against PyPI
+(host uv, the host's CA bundle), and the per-run base image carries the same machine plumbing for
+both builds: the host's CA bundle at /etc/ssl/certs/ca-certificates.crt (this machine reaches PyPI
+through a TLS-intercepting proxy, as behind a company proxy) and the stand-in's index variables
+pointed at PyPI (``pypi_env``). The builds use Docker's default network, no proxy of the bench's.
+The table goes between its own markers (``PYPI_START``/``PYPI_END``), apart from the loopback one.
+Cold builds are checked to be cold: uv prepared every package it installed (``--no-cache`` gives
+its cache mount a fresh one on this engine), and pip's log has no ``Using cached``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import importlib.util
+import json
 import os
 import platform
 import re
@@ -47,6 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests._dockerbuild import (  # noqa: E402
+    INDEX_HOST,
     INDEX_URL,
     Build,
     IndexProxy,
@@ -62,6 +75,9 @@ LOGS = CACHE / "logs"  # the last build log of each scenario, to see where the t
 ADDED = "orjson==3.10.12"  # the dependency the third scenario adds (a single wheel, no deps)
 DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- bench-docker: start -->", "<!-- bench-docker: end -->"
+PYPI_START, PYPI_END = "<!-- bench-docker-pypi: start -->", "<!-- bench-docker-pypi: end -->"
+PYPI_URL = "https://pypi.org/simple"
+CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")  # the host's, copied into the base (pypi)
 _TAG = "reqconv-bench/backend"
 BASE = "python:3.11-slim"  # what the backend fixture starts FROM
 
@@ -284,11 +300,88 @@ def _size(tag: str) -> int:
     return int(docker("image", "inspect", "--format", "{{.Size}}", tag).stdout.strip())
 
 
-def _convert_env(index: IndexProxy, home: Path) -> dict[str, str]:
+# Index variables a base image may set (the stand-ins set PIP_INDEX_URL, PIP_TRUSTED_HOST and
+# UV_DEFAULT_INDEX, scripts/docker-setup.sh), and what ``--index pypi`` sets them to.
+_INDEX_VARIABLES = {
+    "PIP_INDEX_URL": PYPI_URL,
+    "UV_DEFAULT_INDEX": PYPI_URL,
+    "UV_INDEX_URL": PYPI_URL,
+    "PIP_EXTRA_INDEX_URL": "",
+    "PIP_TRUSTED_HOST": "",
+    "PIP_FIND_LINKS": "",
+    "UV_INDEX": "",
+    "UV_EXTRA_INDEX_URL": "",
+    "UV_FIND_LINKS": "",
+    "UV_INSECURE_HOST": "",
+}
+
+
+def pypi_env(image_env: list[str]) -> dict[str, str]:
+    """The ENV the per-run base sets so that pip and uv both use PyPI, given the base image's
+    ``Config.Env``: ``PIP_INDEX_URL`` and ``UV_DEFAULT_INDEX`` always; every other index variable
+    the image sets, emptied (or pointed at PyPI). An index-like variable this does not know stops
+    the bench rather than leave a build on another index."""
+    names = {item.split("=", 1)[0] for item in image_env}
+    env = {"PIP_INDEX_URL": PYPI_URL, "UV_DEFAULT_INDEX": PYPI_URL}
+    env.update({name: value for name, value in _INDEX_VARIABLES.items() if name in names})
+    unknown = sorted(
+        name
+        for name in names - env.keys()
+        if name.startswith(("PIP_", "UV_"))
+        and re.search(r"INDEX|FIND_LINKS|TRUSTED|INSECURE", name)
+    )
+    if unknown:
+        raise SystemExit(
+            f"bench: the base image sets index variables it cannot override: {unknown}"
+        )
+    return dict(sorted(env.items()))
+
+
+def base_dockerfile(image: str, plumbing: dict[str, str] | None = None) -> str:
+    """The per-run base: ``image`` plus the nonce file; with ``plumbing`` (``--index pypi``), also
+    the host's CA bundle (``ca-certificates.crt`` of the context) and those ENV settings. The same
+    base for pip's build and uv's."""
+    lines = [f"FROM {image}", "COPY nonce /.reqconv-bench"]
+    if plumbing is not None:
+        lines.append(f"COPY ca-certificates.crt {CA_BUNDLE}")
+        lines.append("ENV " + " ".join(f'{name}="{value}"' for name, value in plumbing.items()))
+    return "\n".join(lines) + "\n"
+
+
+def cold_problem(kind: str, log: Build) -> str | None:
+    """Why a cold build was not cold, or None: uv prepared (fetched) fewer packages than it
+    installed, so its cache mount held some; pip took something from its cache."""
+    if kind == "uv":
+        timings = _uv_timings(log)
+        installed = timings.get("Installed count")
+        prepared = timings.get("Prepared count", 0.0)
+        if installed is None:
+            return "no `Installed N packages` line in uv's log"
+        if prepared != installed:
+            return (
+                f"uv prepared {prepared:.0f} of the {installed:.0f} packages it installed: "
+                "its cache mount was not empty"
+            )
+    elif re.search(r"^#\d+ \d+(?:\.\d+)? +Using cached ", log.log, re.MULTILINE):
+        return "pip took packages from its cache (`Using cached` in its log)"
+    return None
+
+
+def lock_packages(text: str) -> int:
+    """Packages an exported requirements.lock pins (one ``name==version`` line each)."""
+    return len(re.findall(r"(?m)^[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?==", text))
+
+
+def _convert_env(index: IndexProxy | None, home: Path) -> dict[str, str]:
+    """Host-side reqconv (convert, add): the loopback index through ``index``'s proxy, or with
+    None the real PyPI (the host's CA bundle for uv: this machine's proxy intercepts TLS)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PIP_", "VIRTUAL_ENV"))}
-    env.update(index.env())
+    if index is not None:
+        env.update(index.env())
+    elif CA_BUNDLE.is_file():
+        env["SSL_CERT_FILE"] = str(CA_BUNDLE)
     env.update(
-        UV_DEFAULT_INDEX=INDEX_URL,
+        UV_DEFAULT_INDEX=INDEX_URL if index is not None else PYPI_URL,
         UV_CACHE_DIR=str(home / "uv-cache"),
         UV_PYTHON_DOWNLOADS="never",
         UV_NO_PROGRESS="1",
@@ -313,8 +406,16 @@ def _reqconv(env: dict[str, str], *args: str) -> None:
 
 
 class Bench:
-    def __init__(self, work: Path, index: IndexProxy, scratch: Path) -> None:
+    def __init__(
+        self,
+        work: Path,
+        index: IndexProxy | None,
+        scratch: Path,
+        plumbing: dict[str, str] | None = None,
+    ) -> None:
+        """``index`` None and ``plumbing`` (``pypi_env``): ``--index pypi``."""
         self.work, self.index, self.scratch = work, index, scratch
+        self.plumbing = plumbing
         self.env = _convert_env(index, work.parent / "home")
         self.scenario = "prepare"
         self.base = BASE
@@ -351,8 +452,14 @@ class Bench:
         context = self.scratch / "base"
         context.mkdir(parents=True, exist_ok=True)
         (context / "nonce").write_text(nonce + "\n", "utf-8")
-        (context / "Dockerfile").write_text(f"FROM {BASE}\nCOPY nonce /.reqconv-bench\n", "utf-8")
+        if self.plumbing is not None:
+            shutil.copyfile(CA_BUNDLE, context / "ca-certificates.crt")
+        (context / "Dockerfile").write_text(base_dockerfile(BASE, self.plumbing), "utf-8")
         docker("build", "-q", "-t", self.base, str(context))
+        if self.plumbing is not None:
+            env = docker("image", "inspect", "--format", "{{json .Config.Env}}", self.base).stdout
+            if INDEX_URL in env or INDEX_URL.rstrip("/") in env:
+                raise SystemExit(f"bench: the PyPI base still names the loopback index: {env}")
 
     def build(self, kind: str, *extra: str, compile_bytecode: bool = True) -> Run:
         tree = self._tree(kind)
@@ -366,7 +473,10 @@ class Bench:
             text = no_compile(text, kind)
         log = build(tree, text, tag, self.index, self.scratch, extra=extra)
         LOGS.mkdir(parents=True, exist_ok=True)
-        (LOGS / f"{kind}-{self.scenario}.log").write_text(log.log, "utf-8")
+        suffix = "" if self.plumbing is None else "-pypi"
+        (LOGS / f"{kind}-{self.scenario}{suffix}.log").write_text(log.log, "utf-8")
+        if "--no-cache" in extra and (problem := cold_problem(kind, log)) is not None:
+            raise SystemExit(f"bench: the {kind} {self.scenario} build was not cold: {problem}")
         upgrade = _self_upgrade_seconds(log) if kind == "pip" else 0.0
         pyc, phases = None, {}
         if self.analysis:  # after the timed build: neither counts in its time
@@ -442,16 +552,64 @@ def _seconds(value: float) -> str:
     return "cached (0 s)" if value == 0 else f"{value:.1f} s" if value >= 1 else f"{value:.2f} s"
 
 
-def render(results: dict[str, dict[str, Run]], runs: int, uv_version: str, packages: int) -> str:
-    today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
-    lines = [
-        START,
-        f"## Docker builds: the backend fixture, pip against uv ({today})",
+def _load(load: tuple[float, float] | None) -> str:
+    if load is None:
+        return ""
+    return f" Load average (1 min) {load[0]:.1f} at the start, {load[1]:.1f} at the end."
+
+
+def pypi_intro(
+    packages: int, uv_version: str, runs: int, plumbing: dict[str, str], today: str
+) -> list[str]:
+    """The heading and the first paragraphs of the ``--index pypi`` section."""
+    settings = ", ".join(f"`{name}={value}`" for name, value in plumbing.items())
+    return [
+        f"## Docker builds against PyPI (network, through this machine's proxy) ({today})",
         "",
-        "`nox -s bench-docker` (`python bench/docker_bench.py`): `fixtures/builds/backend` built with its",
-        "pip Dockerfile and with the one `reqconv convert` writes, from the same real wheels",
-        f"({packages} packages downloaded once from PyPI, served on loopback), uv {uv_version}, medians of {runs}.",
-        f"Machine: {_machine()}; shared with other jobs, so runs vary.",
+        "`nox -s bench-docker -- --index pypi` (`python bench/docker_bench.py --index pypi`): the",
+        "builds and scenarios of the loopback table, with pip and uv both fetching from the real PyPI",
+        f"at build time; the service converted against PyPI too ({packages} pins in its",
+        "`requirements.lock`, of which uv installs those for Linux), uv",
+        f"{uv_version}, medians of {runs}. Needs the network, so never the default.",
+        "",
+        "Machine plumbing, the same for both builds (as a company proxy's CA would be): this machine",
+        "reaches PyPI through a TLS-intercepting proxy, so the bench's per-run base image (the one",
+        f"with the nonce file) copies the host's CA bundle to `{CA_BUNDLE}` and sets",
+        f"{settings} in place of the stand-in's loopback index. pip (Debian's, then the one its",
+        "self-upgrade installs) and uv (with the rewrite's `UV_SYSTEM_CERTS=1`) trust that bundle",
+        "with no further setting. Builds use Docker's default network. Cold is cold on both sides:",
+        "`--no-cache` gives uv's cache mount a fresh, empty one on this engine (the bench stops unless",
+        "uv prepared every package it installed) and pip has no cache (`--no-cache-dir`; its",
+        "self-upgrade runs in a fresh layer with no `~/.cache/pip`); after adding a dependency uv",
+        "keeps its cache mount, as in the loopback table. Download times depend on PyPI, its CDN and",
+        "the proxy at the time of the run.",
+    ]
+
+
+def render(
+    results: dict[str, dict[str, Run]],
+    runs: int,
+    uv_version: str,
+    packages: int,
+    *,
+    plumbing: dict[str, str] | None = None,
+    load: tuple[float, float] | None = None,
+) -> str:
+    """The section for docs/benchmarks.md: the loopback one, or with ``plumbing`` the PyPI one."""
+    today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
+    if plumbing is None:
+        lines = [
+            START,
+            f"## Docker builds: the backend fixture, pip against uv ({today})",
+            "",
+            "`nox -s bench-docker` (`python bench/docker_bench.py`): `fixtures/builds/backend` built with its",
+            "pip Dockerfile and with the one `reqconv convert` writes, from the same real wheels",
+            f"({packages} packages downloaded once from PyPI, served on loopback), uv {uv_version}, medians of {runs}.",
+        ]
+    else:
+        lines = [PYPI_START, *pypi_intro(packages, uv_version, runs, plumbing, today), ""]
+    lines += [
+        f"Machine: {_machine()}; shared with other jobs, so runs vary.{_load(load)}",
         "",
         "| scenario | pip build | uv build | pip install step | of which pip's self-upgrade "
         "| uv install step | pip image | uv image |",
@@ -493,7 +651,7 @@ def render(results: dict[str, dict[str, Run]], runs: int, uv_version: str, packa
     ]
     if "nocompile" in results:
         lines += render_compile(results, runs)
-    lines.append(END)
+    lines.append(END if plumbing is None else PYPI_END)
     return "\n".join(lines) + "\n"
 
 
@@ -581,6 +739,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also build the cold scenario with byte-compiling off on both sides, each run",
     )
+    parser.add_argument(
+        "--index",
+        choices=("loopback", "pypi"),
+        default="loopback",
+        help="where builds and the conversion get packages: the wheels served on loopback "
+        "(default, no network) or the real PyPI (network; a section of its own in the docs)",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -591,16 +756,31 @@ def main(argv: list[str] | None = None) -> int:
     problem = engine_problem([BASE, f"ghcr.io/astral-sh/uv:{uv_version}"])
     if problem is not None:
         raise SystemExit(f"bench: {problem}")
-    wheels = fetch_wheels(CACHE / "backend-wheels")
-    packages = len(list(wheels.glob("*.whl")))
+    plumbing: dict[str, str] | None = None
+    served: contextlib.AbstractContextManager[IndexProxy | None]
+    if args.index == "pypi":
+        if not CA_BUNDLE.is_file():
+            raise SystemExit(f"bench: no CA bundle at {CA_BUNDLE} to copy into the base image")
+        image_env = docker("image", "inspect", "--format", "{{json .Config.Env}}", BASE).stdout
+        plumbing = pypi_env(json.loads(image_env) or [])
+        served, packages = contextlib.nullcontext(None), 0
+    else:
+        wheels = fetch_wheels(CACHE / "backend-wheels")
+        packages = len(list(wheels.glob("*.whl")))
+        served = serve_index(wheels)
     results: dict[str, dict[str, Run]] = {"cold": {}, "edit": {}, "add": {}}
-    with (
-        tempfile.TemporaryDirectory(prefix="reqconv-bench-docker-") as tmp,
-        serve_index(wheels) as index,
-    ):
-        bench = Bench(Path(tmp) / "work", index, Path(tmp) / "dockerfiles")
+    load_start = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="reqconv-bench-docker-") as tmp, served as index:
+        bench = Bench(Path(tmp) / "work", index, Path(tmp) / "dockerfiles", plumbing)
         (Path(tmp) / "work").mkdir()
         bench.prepare()
+        if plumbing is not None:
+            lock = (Path(tmp) / "work" / "uv.pristine" / "requirements.lock").read_text("utf-8")
+            if INDEX_HOST in lock:
+                raise SystemExit(
+                    "bench: the lock export converted against PyPI names the loopback index"
+                )
+            packages = lock_packages(lock)
         bench.analysis = args.compile_analysis
         try:
             scenarios: dict[str, Callable[[int, str], Run]] = {
@@ -632,14 +812,18 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             images = [f"{_TAG}-pip:bench", f"{_TAG}-uv:bench", *bench.bases]
             docker("image", "rm", "--force", *images, check=False)
-        if index.refused:
+        if index is not None and index.refused:
             raise SystemExit(
                 f"bench: builds asked for something other than the index: {index.refused}"
             )
-    section = render(results, args.runs, uv_version, packages)
+    load = (load_start, os.getloadavg()[0])
+    section = render(results, args.runs, uv_version, packages, plumbing=plumbing, load=load)
     print(section)
     if not args.no_write:
-        write_doc(section)
+        if plumbing is None:
+            write_doc(section)
+        else:
+            write_doc(section, PYPI_START, PYPI_END)
     return 0
 
 

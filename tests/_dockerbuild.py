@@ -285,17 +285,21 @@ def build(
     context: Path,
     dockerfile_text: str,
     tag: str,
-    index: IndexProxy,
+    index: IndexProxy | None,
     scratch: Path,
     *,
     target: str | None = None,
     extra: Iterable[str] = (),
 ) -> Build:
-    """``docker build`` of ``dockerfile_text`` (written under ``scratch``, outside the context)."""
+    """``docker build`` of ``dockerfile_text`` (written under ``scratch``, outside the context).
+
+    ``index`` None: no proxy and Docker's default network (bench/docker_bench.py ``--index pypi``,
+    whose base image points pip and uv at the real PyPI)."""
     scratch.mkdir(parents=True, exist_ok=True)
     dockerfile = scratch / f"{tag.replace('/', '_').replace(':', '_')}.Dockerfile"
     dockerfile.write_text(_drop_syntax_line(dockerfile_text), encoding="utf-8")
-    args = ["build", "--progress=plain", "-f", str(dockerfile), "-t", tag, *index.build_args()]
+    index_args = index.build_args() if index is not None else []
+    args = ["build", "--progress=plain", "-f", str(dockerfile), "-t", tag, *index_args]
     if target is not None:
         args += ["--target", target]
     args += [*extra, str(context)]
