@@ -82,7 +82,20 @@ def bench_docker(session: nox.Session) -> None:
     if "--index pypi" in args or "--index=pypi" in args:
         session.log("--index pypi: bench/multistage_bench.py (loopback only) not run")
         return
-    session.run("python", "bench/multistage_bench.py", *session.posargs)
+    session.run("python", "bench/multistage_bench.py", *_multistage_args(session.posargs))
+
+
+def _multistage_args(posargs: list[str]) -> list[str]:
+    """The options of ``bench-docker`` that bench/multistage_bench.py takes too (``--runs``,
+    ``--no-write``); the backend bench's own (``--compile-analysis``, ``--index``) are not its."""
+    kept: list[str] = []
+    args = iter(posargs)
+    for arg in args:
+        if arg == "--runs":
+            kept += [arg, next(args, "3")]
+        elif arg.startswith("--runs=") or arg == "--no-write":
+            kept.append(arg)
+    return kept
 
 
 @nox.session
