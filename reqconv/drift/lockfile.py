@@ -177,6 +177,20 @@ def _lock_line(lock_text: str, anchor: int, name: str) -> int:
     return line_of(lock_text, f'{{ name = "{name}"', anchor) or line_of(lock_text, "[[package]]")
 
 
+def _group_anchor(lock_text: str, anchor: int, group: str) -> int:
+    """Where the root's ``[package.metadata.requires-dev]`` lists ``group`` (its key's line), so
+    that an entry is looked for in its own group's array, not in an earlier group naming the same
+    package; ``anchor`` (the root's ``[package.metadata]``) when it cannot be found."""
+    table = lock_text.find("[package.metadata.requires-dev]", anchor)
+    if table < 0:
+        return anchor
+    for key in (f"\n{group} = [", f'\n"{group}" = ['):
+        found = lock_text.find(key, table)
+        if found >= 0:
+            return found + 1
+    return table
+
+
 def compare_lock(
     data: Mapping[str, object],
     *,
@@ -222,16 +236,21 @@ def compare_lock(
     anchor = lock_text.find("[package.metadata]", lock_text.find(f'name = "{root.name}"'))
     anchor = max(anchor, 0)
 
-    def locked(entries: Iterable[LockedRequirement]) -> list[_Req]:
-        return [_from_lock(e, _lock_line(lock_text, anchor, e.name)) for e in entries]
+    def locked(entries: Iterable[LockedRequirement], start: int = anchor) -> list[_Req]:
+        return [_from_lock(e, _lock_line(lock_text, start, e.name)) for e in entries]
 
     tables: list[tuple[str, list[_Req], list[_Req]]] = [
         ("[project] dependencies", inputs.dist, locked(root.requires_dist))
     ]
     lock_groups = dict(root.requires_dev)
     for group in sorted(set(inputs.groups) | set(lock_groups)):
+        start = _group_anchor(lock_text, anchor, group)
         tables.append(
-            (f"group '{group}'", inputs.groups.get(group, []), locked(lock_groups.get(group, ())))
+            (
+                f"group '{group}'",
+                inputs.groups.get(group, []),
+                locked(lock_groups.get(group, ()), start),
+            )
         )
     for table, wanted, have in tables:
         missing, extra = _pair(wanted, have, python)

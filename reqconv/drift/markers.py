@@ -115,8 +115,12 @@ def _environments(markers: Sequence[Marker], requires_python: str | None) -> lis
     pythons: list[str] | None = None
     if by_var.keys() & _VERSION_VARS:
         named = by_var.pop("python_version", set()) | by_var.pop("python_full_version", set())
-        pythons = _python_candidates(named)
         allowed = specifier(requires_python) if requires_python else None
+        # requires-python's own bounds go into the grid too: with none of the markers' bounds
+        # inside it (`python_version >= '3.9'` under `>=3.11`), the grid would hold no version
+        # requires-python admits, and markers that agree on all of them would compare unequal
+        bounds = {s.version for s in allowed} if allowed is not None else set()
+        pythons = _python_candidates(named | bounds)
         if allowed is not None:
             pythons = [p for p in pythons if allowed.contains(p, prereleases=True)] or pythons
     axes: list[list[tuple[tuple[str, str], ...]]] = []
