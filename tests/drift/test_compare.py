@@ -30,7 +30,7 @@ from reqconv.drift.exports import (
     parse_export,
 )
 from reqconv.drift.lockfile import compare_lock
-from reqconv.drift.markers import same_marker
+from reqconv.drift.markers import same_marker, same_python_range
 from reqconv.drift.requirements import (
     compare_compiled,
     compare_hashes,
@@ -1011,7 +1011,14 @@ requires-python = ">=3.11"
 name = "svc"
 version = "0.1.0"
 source = { virtual = "." }
-dependencies = [{ name = "alpha" }, { name = "beta", extra = ["x"] }, { name = "lib" }]
+dependencies = [
+    { name = "alpha" },
+    { name = "beta", extra = ["x"] },
+    { name = "lib" },
+    { name = "delta", extra = ["unknown"] },
+    { name = "ghost" },
+    { name = "vmember" },
+]
 
 [package.optional-dependencies]
 web = [{ name = "gamma" }]
@@ -1051,7 +1058,12 @@ source = { registry = "https://pypi.org/simple" }
 name = "eps"
 version = "1.0"
 source = { registry = "https://pypi.org/simple" }
-dependencies = [{ name = "alpha" }, { name = "beta", extra = ["x"] }]
+dependencies = [{ name = "beta", extra = ["x"] }]
+
+[[package]]
+name = "vmember"
+version = "0.1.0"
+source = { virtual = "libs/vmember" }
 
 [[package]]
 name = "zeta"
@@ -1174,31 +1186,36 @@ def test_set_exports_hold_what_each_set_pins() -> None:
         path=Path("requirements-worker.lock"),
         group="worker",
         entries=(_entry("cryptography", "41.0.0", 12), _entry("alpha", "1.0", 3)),
-        direct=frozenset({canonicalize_name("kappa")}),
+        direct=frozenset({canonicalize_name("kappa"), canonicalize_name("lam")}),
     )
     api = Export(
         path=Path("requirements-api.lock"),
         group="api",
-        entries=(_entry("alpha", "1.0.0", 2), _entry("cryptography", "39.0.0", 5)),
+        entries=(_entry("alpha", "1.1", 2), _entry("cryptography", "39.0.0", 5)),
     )
     pins = [
+        _pin("gamma", "1.0", 6, compiled=True),
+        _pin("delta", "1.0", 7, marker="sys_platform == 'win32'"),
         _pin("cryptography", "39.0.0", 2, group="worker"),
         _pin("alpha", "1.0", 1),
         _pin("beta", "2.0", 4),
         _pin("kappa", "1.0", 5, group="worker"),
-        _pin("gamma", "1.0", 6, compiled=True),
-        _pin("delta", "1.0", 7, marker="sys_platform == 'win32'"),
         _pin("eps", "1.0", 8, group="gone"),
+        _pin("lam", "1.0", 10),
         _pin("cryptography", "39.0.0", 9, group="api"),
     ]
     fix = "(fix: reqconv lock)"
     assert shown(compare_set_exports(pins, {"worker": worker, "api": api})) == [
         "requirements-worker.lock:12: E305: cryptography==41.0.0, but "
         f"requirements_worker.txt:2 (set 'worker') pins cryptography==39.0.0 {fix}",
+        "requirements-api.lock:2: E305: alpha==1.1, but requirements.txt:1 (every set) pins "
+        f"alpha==1.0 {fix}",
         "requirements-worker.lock:1: E305: no beta, but requirements.txt:4 (every set) pins "
         f"beta==2.0 {fix}",
         "requirements-api.lock:1: E305: no beta, but requirements.txt:4 (every set) pins "
         f"beta==2.0 {fix}",
+        "requirements-api.lock:1: E305: no lam, but requirements.txt:10 (every set) pins "
+        f"lam==1.0 {fix}",
     ]
 
 
@@ -1264,3 +1281,98 @@ requires-dist = [{name = "alpha", extras = ["a", "b"], specifier = ">=1"}]
 def test_a_requires_python_that_is_not_a_string_is_ignored() -> None:
     pyproject = LOCK_PYPROJECT.replace('requires-python = ">=3.11"', "requires-python = 3")
     assert _lock(pyproject) == []
+
+
+def test_a_pylock_export_is_not_checked_for_what_it_lacks_but_the_next_one_is() -> None:
+    lock = read_lock(EXPORT_LOCK)
+    pylock = Export(path=Path("pylock.toml"), group=None, entries=(), pylock=True)
+    empty = parse_export(Path("requirements.lock"), "", None)
+    found = shown(compare_exports([pylock, empty], lock, Path("uv.lock")))
+    assert [f.split(": ", 2)[:2] for f in found] == [["requirements.lock:1", "E303"]] * 5
+
+
+def test_every_root_of_the_lock_counts() -> None:
+    lock = """\
+version = 1
+
+[[package]]
+name = "one"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [{ name = "alpha" }]
+
+[[package]]
+name = "two"
+version = "0.1.0"
+source = { editable = "." }
+dependencies = [{ name = "beta" }]
+
+[[package]]
+name = "alpha"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "beta"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+"""
+    export = parse_export(Path("requirements.lock"), "", None)
+    found = compare_exports([export], read_lock(lock), Path("uv.lock"))
+    assert [f.message for f in found] == [
+        "uv.lock installs alpha, which the export lacks",
+        "uv.lock installs beta, which the export lacks",
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Markers and requires-python ranges by meaning
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "requires_python"),
+    [
+        # a list of versions: each one counts, also one no other marker names
+        ("python_version in '3.10 3.13'", "python_version == '3.10'", None),
+        ("python_version not in '3.10 3.13'", "python_version != '3.10'", None),
+        # python_version alone, or python_full_version alone
+        ("python_version >= '3.10'", "python_version >= '3.11'", None),
+        ("python_full_version >= '3.10'", "python_full_version >= '3.11'", None),
+        ("python_full_version >= '3.11.2'", "python_full_version >= '3.11.3'", None),
+        # a bound with a wildcard, within requires-python
+        ("python_full_version != '3.12.*'", None, ">=3.11"),
+        ("python_version < '3.12'", None, ">=3.11"),
+        # platforms no marker names (freebsd, ...) count too
+        ("sys_platform != 'win32'", "sys_platform == 'linux' or sys_platform == 'darwin'", None),
+        ("sys_platform == 'freebsd'", "sys_platform == 'linux'", None),
+        # a marker that cannot be evaluated (`~=` needs two parts) is the same as nothing
+        ("python_version ~= '3'", None, None),
+    ],
+)
+def test_markers_that_differ(a: str, b: str | None, requires_python: str | None) -> None:
+    assert not same_marker(a, b, requires_python)
+    assert not same_marker(b, a, requires_python)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        (">=3.11", ">=3.11.0", True),
+        (">=3.11", ">=3.12", False),
+        ("banana", "banana", True),
+        (">=3.11", "banana", False),
+        ("banana", ">=3.11", False),
+    ],
+)
+def test_same_python_range(a: str, b: str, same: bool) -> None:
+    assert same_python_range(a, b) is same
+
+
+def test_a_requires_python_that_is_not_a_range() -> None:
+    pyproject = LOCK_PYPROJECT.replace('">=3.11"', '"banana"')
+    assert _lock(pyproject)[0] == (
+        "svc/pyproject.toml:4: L203: requires-python 'banana' but uv.lock was locked for "
+        "'>=3.11' (fix: reqconv lock)"
+    )
+    lock = LOCK_TEXT.replace('">=3.11"', '"banana"')
+    assert not [f for f in _lock(pyproject, lock) if ": L203: " in f]
