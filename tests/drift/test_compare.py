@@ -228,6 +228,7 @@ def test_copy_sources_missing_from_the_context() -> None:
         ("requirements.lock", 2),
         ("deps/requirements-dev.lock/", 3),
         ("${DEPS}/requirements.lock", 3),
+        ("${BASE}/${DEPS}/requirements.lock", 3),
         ("", 4),
         (" . ", 5),
         ("./", 6),
@@ -548,6 +549,13 @@ def test_options_not_in_pyproject() -> None:
         f"requirements.txt:8: R103: the source of delta is not in [tool.uv.sources] {fix}",
         f"svc/pyproject.toml:1: R103: the source of eta is not in [tool.uv.sources] {fix}",
         f"svc/pyproject.toml:1: R103: the source of theta is not in [tool.uv.sources] {fix}",
+    ]
+
+
+def test_an_option_of_no_known_line_is_reported_on_pyproject() -> None:
+    want = DependencySpec(uv=UvSettings(prerelease="allow"))
+    assert _compare(Conversion(spec=want), DependencySpec()) == [
+        "svc/pyproject.toml:1: R103: --pre is not in [tool.uv] prerelease (fix: reqconv convert)"
     ]
 
 
