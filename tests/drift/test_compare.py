@@ -495,11 +495,11 @@ def test_options_not_in_pyproject() -> None:
         no_binary=("alpha", "beta"),
         no_build=("gamma", "delta"),
         sources=(
-            ("delta", Source(kind="git", url="https://g/delta", tag="v1")),
-            ("eps", Source(kind="path", path="../eps")),
-            ("zeta", Source(kind="git", url="https://g/zeta", rev="abc")),
-            ("eta", Source(kind="url", url="https://x/eta.tar.gz")),
-            ("theta", Source(kind="path", path="../theta")),
+            (canonicalize_name("delta"), Source(kind="git", url="https://g/delta", tag="v1")),
+            (canonicalize_name("eps"), Source(kind="path", path="../eps")),
+            (canonicalize_name("zeta"), Source(kind="git", url="https://g/zeta", rev="abc")),
+            (canonicalize_name("eta"), Source(kind="url", url="https://x/eta.tar.gz")),
+            (canonicalize_name("theta"), Source(kind="path", path="../theta")),
         ),
     )
     have = UvSettings(
@@ -512,9 +512,9 @@ def test_options_not_in_pyproject() -> None:
         no_binary=("beta", "gamma"),
         no_build=("delta",),
         sources=(
-            ("delta", Source(kind="git", url="https://g/delta", tag="v2")),
-            ("eps", Source(kind="path", path="../other")),
-            ("zeta", Source(kind="git", url="https://g/zeta", rev="abc")),
+            (canonicalize_name("delta"), Source(kind="git", url="https://g/delta", tag="v2")),
+            (canonicalize_name("eps"), Source(kind="path", path="../other")),
+            (canonicalize_name("zeta"), Source(kind="git", url="https://g/zeta", rev="abc")),
         ),
     )
     conversion = Conversion(
@@ -565,14 +565,14 @@ def test_options_in_pyproject_give_no_finding() -> None:
         no_index=True,
         no_binary=("alpha",),
         no_build=("beta",),
-        sources=(("eps", Source(kind="path", path="../eps")),),
+        sources=((canonicalize_name("eps"), Source(kind="path", path="../eps")),),
     )
     have = UvSettings(
         prerelease="allow",
         no_index=True,
         no_binary=(":all:",),
         no_build=(":all:",),
-        sources=(("eps", Source(kind="path", path="../eps", editable=True)),),
+        sources=((canonicalize_name("eps"), Source(kind="path", path="../eps", editable=True)),),
     )
     assert _compare(Conversion(spec=DependencySpec(uv=want)), DependencySpec(uv=have)) == []
 
@@ -619,8 +619,11 @@ GIT = Source(kind="git", url="https://g/x", tag="v1", rev="abc", branch="main")
     ],
 )
 def test_a_source_is_the_same_when_kind_url_and_ref_are(have: Source, same: bool) -> None:
-    want = DependencySpec(uv=UvSettings(sources=(("x", GIT),)))
-    found = _compare(Conversion(spec=want), DependencySpec(uv=UvSettings(sources=(("x", have),))))
+    want = DependencySpec(uv=UvSettings(sources=((canonicalize_name("x"), GIT),)))
+    found = _compare(
+        Conversion(spec=want),
+        DependencySpec(uv=UvSettings(sources=((canonicalize_name("x"), have),))),
+    )
     assert found == (
         []
         if same
@@ -632,8 +635,10 @@ def test_a_source_is_the_same_when_kind_url_and_ref_are(have: Source, same: bool
 
 
 def test_a_path_source_is_not_the_same_as_a_git_one() -> None:
-    want = DependencySpec(uv=UvSettings(sources=(("x", Source(kind="path", path="../x")),)))
-    have = DependencySpec(uv=UvSettings(sources=(("x", GIT),)))
+    want = DependencySpec(
+        uv=UvSettings(sources=((canonicalize_name("x"), Source(kind="path", path="../x")),))
+    )
+    have = DependencySpec(uv=UvSettings(sources=((canonicalize_name("x"), GIT),)))
     assert len(_compare(Conversion(spec=want), have)) == 1
 
 
