@@ -943,12 +943,6 @@ def test_a_group_only_the_lock_has() -> None:
     assert found[0].startswith("svc/uv.lock:")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: an L202 names the first '{ name = \"NAME\"' after the root's [package.metadata], "
-    "which is another table's entry when an earlier table (here group 'dev', line 36) names the "
-    "same package; the 'lint' entry is on line 38",
-)
 def test_a_group_only_the_lock_has_names_that_groups_line() -> None:
     pyproject = LOCK_PYPROJECT.replace('Lint = ["ruff>=0.6"]\n', "").replace(
         '{include-group = "LINT"}', '"ruff>=0.6"'
@@ -1375,12 +1369,6 @@ def test_a_marker_always_true_within_a_bounded_requires_python() -> None:
     assert same_marker("python_version != '3.10'", None, ">=3.11,<3.13")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: when no version of the grid built from the markers' bounds lies within "
-    "requires-python, same_marker compares on the whole grid (`... or pythons`), versions "
-    "outside requires-python included; the same markers are 'the same' under '>=3.11'",
-)
 def test_markers_the_same_within_requires_python_with_no_bound_inside_it() -> None:
     assert same_marker("python_version >= '3.9'", None, ">=3.11")
     assert same_marker("python_version >= '3.9'", None, ">=3.11,<3.13")
