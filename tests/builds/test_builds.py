@@ -149,17 +149,27 @@ def _uv_cache_left(tag: str, dockerfile_text: str) -> list[str]:
 _ACCOUNT = """
 import hashlib, json, os, sys
 venvs, wanted, dists = json.loads(sys.argv[1] if len(sys.argv) > 1 else {payload!r})
+# what an installer writes into a .dist-info, not the wheel: PEP 376, 610 and 710's files, and
+# uv's own record of how it built a local project
+INSTALLER_FILES = (
+    "RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "provenance.json",
+    "uv_cache.json", "uv_build.json",
+)
+def recorded(dist_info):
+    # the files a distribution's RECORD lists, as absolute paths
+    site = os.path.dirname(dist_info)
+    try:
+        with open(os.path.join(dist_info, "RECORD"), encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    entries = (line.rsplit(",", 2)[0] for line in lines)
+    return [os.path.normpath(os.path.join(site, entry)) for entry in entries if entry]
 def own_files(root):
     owned = set()
     for dirpath, dirnames, filenames in os.walk(root):
-        for name in filenames:
-            if dirpath.endswith(".dist-info") and name == "RECORD":
-                site = os.path.dirname(dirpath)
-                with open(os.path.join(dirpath, name), encoding="utf-8") as f:
-                    for line in f:
-                        entry = line.rsplit(",", 2)[0]
-                        if entry:
-                            owned.add(os.path.normpath(os.path.join(site, entry)))
+        if dirpath.endswith(".dist-info") and "RECORD" in filenames:
+            owned.update(recorded(dirpath))
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         links = [name for name in dirnames if os.path.islink(os.path.join(dirpath, name))]
@@ -173,8 +183,19 @@ def own_files(root):
                     continue
             found.append((path, os.lstat(path).st_size))
     return found
+def installed_by(dirpath):
+    # the project of a .dist-info folder when it is one of `dists` (None: one uv installed)
+    project = os.path.basename(dirpath)[: -len(".dist-info")].rsplit("-", 1)[0]
+    project = project.replace("_", "-").replace(".", "-").lower()
+    if dists is not None:
+        return project if project in dists else None
+    try:
+        with open(os.path.join(dirpath, "INSTALLER"), encoding="utf-8") as f:
+            return project if f.read().strip() == "uv" else None
+    except OSError:
+        return None
 venv = [item for root in venvs if os.path.isdir(root) for item in own_files(root)]
-converted = []
+converted, metadata, installed = [], [], []
 for dirpath, dirnames, filenames in os.walk("/"):
     if dirpath == "/":
         dirnames[:] = [d for d in dirnames if d not in ("proc", "sys", "dev")]
@@ -187,43 +208,19 @@ for dirpath, dirnames, filenames in os.walk("/"):
                 digest = hashlib.sha256(f.read()).hexdigest()
             if digest in wanted[name]:
                 converted.append((path, os.lstat(path).st_size))
-# what an installer writes into a .dist-info, not the wheel: PEP 376, 610 and 710's files, and
-# uv's own record of how it built a local project
-INSTALLER_FILES = (
-    "RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "provenance.json",
-    "uv_cache.json", "uv_build.json",
-)
-metadata, installed = [], []
-for dirpath, dirnames, filenames in os.walk("/"):
-    if dirpath == "/":
-        dirnames[:] = [d for d in dirnames if d not in ("proc", "sys", "dev")]
-    name = os.path.basename(dirpath)
-    if not name.endswith(".dist-info"):
+    if not dirpath.endswith(".dist-info"):
         continue
-    project = name[: -len(".dist-info")].rsplit("-", 1)[0].replace("_", "-").replace(".", "-").lower()
-    if dists is None:
-        try:
-            with open(os.path.join(dirpath, "INSTALLER"), encoding="utf-8") as f:
-                if f.read().strip() != "uv":
-                    continue
-        except OSError:
-            continue
-    elif project not in dists:
+    project = installed_by(dirpath)
+    if project is None:
         continue
     installed.append(project)
-    site = os.path.dirname(dirpath)
     for own in INSTALLER_FILES:
         path = os.path.join(dirpath, own)
         if os.path.isfile(path):
             metadata.append((path, os.lstat(path).st_size))
-    record = os.path.join(dirpath, "RECORD")
-    if os.path.isfile(record):
-        with open(record, encoding="utf-8") as f:
-            for line in f:
-                entry = line.rsplit(",", 2)[0]
-                path = os.path.normpath(os.path.join(site, entry))
-                if os.path.basename(os.path.dirname(path)) == "bin" and os.path.isfile(path):
-                    metadata.append((path, os.lstat(path).st_size))
+    for path in recorded(dirpath):
+        if os.path.basename(os.path.dirname(path)) == "bin" and os.path.isfile(path):
+            metadata.append((path, os.lstat(path).st_size))
 print(json.dumps({{"venv": venv, "converted": converted, "metadata": metadata, "dists": installed}}))
 """
 
