@@ -6,11 +6,12 @@ No imports from reqconv. Messages name a location (``path:line``) and, where the
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
+from reqconv.frozen import frozen
 
-@dataclass(frozen=True, slots=True, order=True)
+
+@frozen(order=True)
 class Location:
     """A line in a file (1-based). ``line == 0`` means the whole file."""
 

@@ -17,11 +17,11 @@ import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from reqconv.errors import BusyError, InputError, Location
+from reqconv.frozen import frozen
 
 __all__ = [
     "FOLDER_WAIT",
@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TextFile:
     """A decoded text file. ``text`` uses ``\\n`` newlines; ``encode`` restores the original form."""
 

@@ -6,7 +6,7 @@ third-party import except ``packaging``. Behaviour lives in plain functions in t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Literal
 
@@ -14,6 +14,7 @@ from packaging.requirements import Requirement
 from packaging.utils import NormalizedName
 
 from reqconv.errors import Location
+from reqconv.frozen import frozen
 
 __all__ = [
     "Conversion",
@@ -46,7 +47,7 @@ __all__ = [
 # Diagnostics
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Diagnostic:
     """Something reqconv could not carry over, or changed, and tells the user about.
 
@@ -70,7 +71,7 @@ class Diagnostic:
 # Parsed requirements files (requirements/parse.py produces these)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Source:
     """Where a requirement comes from when it is not an index: ``[tool.uv.sources]`` material.
 
@@ -90,7 +91,7 @@ class Source:
     editable: bool = False
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Req:
     """One requirement line.
 
@@ -108,7 +109,7 @@ class Req:
     options: tuple[str, ...] = ()  # per-line options other than --hash, as written
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Unnamed:
     """A URL or path requirement whose line gives no package name (no ``#egg=``, no ``name @``).
 
@@ -135,7 +136,7 @@ class Unnamed:
     why: str = ""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Option:
     """A global option line (``--index-url URL``, ``--pre``, ``--only-binary :all:`` ...).
 
@@ -150,7 +151,7 @@ class Option:
     origin: Location
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Include:
     """A ``-r``/``-c`` line. ``path`` is resolved relative to the including file's folder."""
 
@@ -160,7 +161,7 @@ class Include:
     origin: Location
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class ReqFile:
     """One requirements file, its own lines only (includes are listed, not inlined)."""
 
@@ -178,7 +179,7 @@ class ReqFile:
 # Discovery (which file feeds which table)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Role:
     """A requirements file and where its direct dependencies go.
 
@@ -199,7 +200,7 @@ class Role:
 # What gets written (convert/normalize.py produces these; project/pyproject.py writes and reads them)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Dependency:
     """A normalized PEP 508 string as written to pyproject (no URL: sources carry those)."""
 
@@ -207,7 +208,7 @@ class Dependency:
     requirement: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class IncludeGroup:
     """PEP 735 ``{include-group = "name"}``."""
 
@@ -217,7 +218,7 @@ class IncludeGroup:
 GroupItem = Dependency | IncludeGroup
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Index:
     """A ``[[tool.uv.index]]`` entry. ``url`` has no credentials and no ``${VAR}`` userinfo."""
 
@@ -233,7 +234,7 @@ class Index:
         return "UV_INDEX_" + self.name.upper().replace("-", "_").replace(".", "_")
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class UvSettings:
     """``[tool.uv]`` material that has no PEP 621 form."""
 
@@ -254,7 +255,7 @@ class UvSettings:
     conflicts: tuple[tuple[str, ...], ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class DependencySpec:
     """Everything reqconv manages in a pyproject.toml."""
 
@@ -272,7 +273,7 @@ class DependencySpec:
         return ()
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class ProjectMeta:
     """What a new pyproject.toml gets besides dependencies."""
 
@@ -286,7 +287,7 @@ class ProjectMeta:
     dynamic: tuple[str, ...] = ()  # [project].dynamic: metadata setup.py/setup.cfg keeps giving
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Pin:
     """An exact version the requirements pinned: the lock must keep it, or say why not.
 
@@ -303,7 +304,7 @@ class Pin:
     compiled: bool = False
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Demand:
     """A requirement line as the lock step sees it: what it asks of one package, from where.
 
@@ -317,7 +318,7 @@ class Demand:
     marker: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class LineOutcome:
     """What happened to one input line, for the JSON report: nothing is dropped in silence.
 
@@ -333,7 +334,7 @@ class LineOutcome:
     key: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Conversion:
     """The result of normalizing a service's requirements files."""
 
@@ -349,7 +350,7 @@ class Conversion:
 # Locking (uv.py reads uv.lock into these)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class LockedRequirement:
     """One entry of ``requires-dist``, ``requires-dev`` or ``[manifest]`` as uv.lock records it.
 
@@ -367,7 +368,7 @@ class LockedRequirement:
 Edge = tuple[NormalizedName, tuple[str, ...]]  # a dependency edge: (name, extras it pulls in)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class LockedPackage:
     """One ``[[package]]`` of uv.lock. ``hashes`` are ``sha256:...`` of its wheels and sdist.
 
@@ -387,7 +388,7 @@ class LockedPackage:
     requires_dev: tuple[tuple[str, tuple[LockedRequirement, ...]], ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class LockSummary:
     """What reqconv needs to know of a uv.lock (read with tomllib, never written by reqconv)."""
 
@@ -403,7 +404,7 @@ class LockSummary:
         return None
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class FileChange:
     """The planned content of one file (``before is None``: the file does not exist yet)."""
 

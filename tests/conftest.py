@@ -11,8 +11,12 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from reqconv.model import DependencySpec
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -41,6 +45,26 @@ def _sigint_raises_keyboard_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, previous)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _apply_keeps_agrees_with_the_editor() -> Iterator[None]:
+    """``pyproject_read.apply_keeps`` spares ``reqconv check`` the editor (tomlkit) when it says
+    the editor would change nothing: every ``True`` it gives in any test is checked against the
+    editor's own answer, so a wrong promise fails the test that met it."""
+    from reqconv.project import pyproject, pyproject_read
+
+    keeps = pyproject_read.apply_keeps
+
+    def checked(text: str, spec: DependencySpec, **kwargs: Any) -> bool:
+        result = keeps(text, spec, **kwargs)
+        if result:
+            assert pyproject.apply(text, spec, **kwargs) == text, "apply_keeps was wrong"
+        return result
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pyproject_read, "apply_keeps", checked)
+        yield
 
 
 @pytest.hookimpl(tryfirst=True)

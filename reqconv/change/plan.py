@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +29,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from reqconv import fs
 from reqconv.change import read
 from reqconv.errors import InputError, Location
+from reqconv.frozen import frozen
 from reqconv.model import Diagnostic, FileChange, Include, Req, Role
 
 __all__ = ["Compiled", "Plan", "plan_add", "plan_remove"]
@@ -38,7 +38,7 @@ __all__ = ["Compiled", "Plan", "plan_add", "plan_remove"]
 _INDEX_LINE_RE = re.compile(r"^(?:-i|--index-url|--extra-index-url)\b", re.MULTILINE)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Compiled:
     """A pip-compile ``.txt`` that ``apply`` regenerates from the new lock (``uv export``)."""
 
@@ -59,7 +59,7 @@ class Compiled:
         return bool(self.pinned & moved)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Plan:
     """Every new file content of one change, computed before anything is written."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from reqconv import fs
 from reqconv.errors import ConflictError, InputError, Location, ParseError
+from reqconv.frozen import frozen
 from reqconv.model import Dependency, Diagnostic, Req, ReqFile, Role, Source
 from reqconv.redact import redact_text
 
@@ -33,7 +34,7 @@ _USERINFO_RE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>
 _ACCEPTED = frozenset({"credentials-removed", "path-from-parent"})
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class New:
     """One requirement to add, read as convert reads a requirements line."""
 
@@ -50,7 +51,7 @@ class New:
 # The service as it is
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class _Entry:
     """A requirement line of a requirements file and the table (role group) it feeds."""
 
@@ -58,7 +59,7 @@ class _Entry:
     group: str | None
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Service:
     root: Path
     pyproject: Path

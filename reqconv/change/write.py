@@ -7,7 +7,7 @@ anywhere restores every file byte for byte.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from packaging.utils import NormalizedName
@@ -16,6 +16,7 @@ from reqconv import fs, uv
 from reqconv.change.plan import Compiled, Plan
 from reqconv.change.read import strip_credentials
 from reqconv.errors import Location, UvError
+from reqconv.frozen import frozen
 from reqconv.lock.exports import encoded
 from reqconv.model import Diagnostic
 from reqconv.redact import redact_text
@@ -24,7 +25,7 @@ from reqconv.uv import Runner
 __all__ = ["LockMove", "Result", "apply"]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class LockMove:
     """A package that entered (``before is None``), left (``after is None``) or moved in uv.lock."""
 
@@ -40,7 +41,7 @@ class LockMove:
         return f"~ {self.name} {self.before} -> {self.after}"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Result:
     """What ``apply`` did."""
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Literal, TypeVar
 
 from reqconv.commands import Output, WriteMode
 from reqconv.errors import InputError, Location
+from reqconv.frozen import frozen
 from reqconv.monorepo import report, run, tasks, walk
 from reqconv.monorepo.terminal import Terminal, table
 
@@ -32,7 +33,7 @@ _TASKS: dict[str, Callable[..., report.ServiceReport]] = {
 }
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class AllOptions:
     """How a run over many services runs and shows itself (``--all``, ``-j``, ``--color``...)."""
 

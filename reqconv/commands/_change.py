@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reqconv import fs
 from reqconv.commands import Output, WriteMode, diagnostic_json, unified_diff, wait_notice
+from reqconv.frozen import frozen
 
 if TYPE_CHECKING:
     from reqconv.change import Plan, Result
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class ChangeOptions:
     project: Path = Path()
     group: str | None = None

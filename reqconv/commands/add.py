@@ -6,15 +6,14 @@ A thin shell over ``reqconv.change`` (see ``commands._change`` for the service l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from reqconv.commands import Output
 from reqconv.commands._change import ChangeOptions, execute
+from reqconv.frozen import frozen
 
 __all__ = ["AddOptions", "run"]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class AddOptions(ChangeOptions):
     requirements: tuple[str, ...]
     upgrade_spec: bool = False

@@ -9,7 +9,6 @@ input, 3 uv failed under ``--strict``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -17,13 +16,14 @@ from reqconv.commands import Output, display_path
 from reqconv.drift import check, survey
 from reqconv.drift.check import ServiceCheck
 from reqconv.drift.survey import JSON_VERSION
+from reqconv.frozen import frozen
 
 __all__ = ["JSON_VERSION", "CheckOptions", "Format", "run"]
 
 Format = Literal["text", "json", "github"]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class CheckOptions:
     paths: tuple[Path, ...]
     format: Format = "text"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +26,7 @@ from reqconv.commands import (
 )
 from reqconv.commands._verify import reported_on_failure, require_engine, service_verifier
 from reqconv.errors import InputError
+from reqconv.frozen import frozen
 from reqconv.service import ServiceConversion
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["ConvertOptions", "run"]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class ConvertOptions:
     paths: tuple[Path, ...]
     main: Path | None = None

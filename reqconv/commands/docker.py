@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +18,7 @@ from reqconv.commands import Output, WriteMode, diagnostic_json, unified_diff
 from reqconv.commands._verify import verify_plans
 from reqconv.docker.plan import ServicePlan, missing_locks, plan_service, resolve_uv_version
 from reqconv.errors import InputError
+from reqconv.frozen import frozen
 
 if TYPE_CHECKING:
     from reqconv.commands._all import AllOptions
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["DockerOptions", "run"]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class DockerOptions:
     paths: tuple[Path, ...]
     dockerfiles: tuple[Path, ...] = ()

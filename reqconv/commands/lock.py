@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,7 @@ from reqconv.commands import (
     unified_diff,
     wait_notice,
 )
+from reqconv.frozen import frozen
 from reqconv.lock import locking
 from reqconv.lock.stale import check_service
 from reqconv.model import FileChange
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["LockOptions", "run"]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class LockOptions:
     paths: tuple[Path, ...]
     export_groups: tuple[str, ...] = ()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reqconv.errors import InputError, InputErrors, Location, UvError, UvNotFoundError
+from reqconv.frozen import frozen
 from reqconv.model import Diagnostic, Option, ReqFile, Unnamed
 from reqconv.requirements import parse
 
@@ -65,7 +66,7 @@ class UvNamer:
         return self.learned[text]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Failure:
     unnamed: Unnamed
     reason: str

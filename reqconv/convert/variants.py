@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from reqconv.frozen import frozen
 from reqconv.model import Dependency, DependencySpec, Diagnostic, Role
 from reqconv.requirements.discover import group_name, is_group_label, is_valid_name
 
@@ -31,7 +31,7 @@ _DOCKERFILE_LABEL_RE = re.compile(
 )
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class VariantSet:
     """One alternative set: its file's role, its group name, and why it is a set (``by``:
     ``installed alone by <Dockerfiles>``, ``named by --variant``, ...)."""

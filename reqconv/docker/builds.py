@@ -48,7 +48,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
@@ -56,6 +55,7 @@ from reqconv import fs
 from reqconv.docker.declared import DeclaredBuild, docker_builds
 from reqconv.docker.instructions import context_sources
 from reqconv.errors import DockerfileError, Location, ReqconvError
+from reqconv.frozen import frozen
 from reqconv.model import Diagnostic
 from reqconv.yamlfile import Map, load
 
@@ -89,7 +89,7 @@ _URL_RE = re.compile(r"^[a-z][a-z0-9+.-]*://|^git@", re.IGNORECASE)
 _GLOB_CHARS = frozenset("*?[")
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Build:
     """One way a Dockerfile is built: the file, its build context, and where that was learned.
 
@@ -112,7 +112,7 @@ class Build:
     note: str = ""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class BuildScan:
     """``find_builds``' answer with what it could not read (a broken compose file, a Dockerfile the
     BuildKit parser refuses): those are skipped and reported, never fatal."""
@@ -225,7 +225,7 @@ def _closing_brace(value: str, start: int) -> int:
 # Reading compose files
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Entry:
     dockerfile: Path
     context: Path

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+
+from reqconv.frozen import frozen
 
 __all__ = ["DeclaredBuild", "docker_builds"]
 
@@ -67,7 +68,7 @@ _SEPARATORS = frozenset({"&&", "||", ";", "|", "&", "(", ")", ";;"})
 _UNKNOWN_RE = re.compile(r"\$|`|://")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class DeclaredBuild:
     """One ``docker build`` as written: ``dockerfile`` None when ``-f`` is not given (the
     context's ``Dockerfile``); paths relative to the folder the command runs in."""

@@ -13,10 +13,10 @@ import shutil
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from reqconv.errors import DockerEngineError
+from reqconv.frozen import frozen
 from reqconv.redact import redact_text
 
 __all__ = ["Done", "Engine", "find_engine"]
@@ -24,7 +24,7 @@ __all__ = ["Done", "Engine", "find_engine"]
 _NO_BUILDX = "buildx component is missing"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Done:
     """A finished docker command: exit status, output, wall time."""
 
@@ -38,7 +38,7 @@ class Done:
         return self.returncode == 0
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Engine:
     """A docker client whose daemon answered; ``buildx``: builds go through ``buildx build``."""
 

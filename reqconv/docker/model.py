@@ -8,9 +8,11 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import PurePosixPath
 from typing import Literal
+
+from reqconv.frozen import frozen
 
 __all__ = [
     "DEFAULT_VENV",
@@ -39,7 +41,7 @@ UV_CACHE_ENV = f"UV_CACHE_DIR={UV_CACHE_TARGET}"
 UV_ENV = "UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=0"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class DockerPlan:
     """What ``rewrite`` needs to know besides the Dockerfile.
 
@@ -71,7 +73,7 @@ class DockerPlan:
     missing: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class DockerFinding:
     """Something kept as it was (or changed) that the user must hear about. ``line`` is 1-based;
     ``code`` is one of ``reqconv.docker.reasons.RULES``."""
@@ -82,7 +84,7 @@ class DockerFinding:
     severity: Literal["warning", "info"] = "warning"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class DockerResult:
     """``text`` is the new Dockerfile (``\\n`` newlines). ``rewritten`` holds the original lines of
     the instructions that changed; ``requirement_files`` the ``-r`` files now installed from a lock,

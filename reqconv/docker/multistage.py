@@ -25,6 +25,7 @@ from reqconv.docker.instructions import parse_dockerfile
 from reqconv.docker.model import DockerPlan, DockerResult
 from reqconv.docker.packages import Manager, classify
 from reqconv.docker.reasons import Findings
+from reqconv.frozen import frozen
 
 __all__ = ["slim_image", "split", "system_packages"]
 
@@ -55,7 +56,7 @@ _FULL_PYTHON = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Installed:
     """The packages one ``apt-get install``/``apk add`` names; None: a word of unknown content."""
 

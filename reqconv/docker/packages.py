@@ -9,15 +9,16 @@ table (tests/test_docs.py checks it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+from reqconv.frozen import frozen
 
 __all__ = ["PACKAGES", "PackageRule", "classify", "markdown_table"]
 
 Manager = Literal["apt", "apk"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PackageRule:
     manager: Manager
     name: str

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from reqconv import fs, uv
@@ -25,6 +25,7 @@ from reqconv.docker.multistage import split
 from reqconv.docker.reasons import RULES
 from reqconv.docker.rewrite import rewrite
 from reqconv.errors import DockerfileError, Location
+from reqconv.frozen import frozen
 from reqconv.lock import hashmode
 from reqconv.lock.exports import export_name
 from reqconv.model import DependencySpec, Diagnostic, FileChange, Role
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class ServicePlan:
     """New contents for one service's Dockerfiles and ``.dockerignore``; nothing written yet.
 

@@ -8,16 +8,16 @@ every code of this table (tests/test_docker_reasons.py checks it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 from reqconv.docker.model import DockerFinding
+from reqconv.frozen import frozen
 from reqconv.redact import redact_text
 
 __all__ = ["RULES", "Findings", "Kept", "Rule", "markdown_table"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Rule:
     code: str
     kind: Literal["kept", "advice"]  # kept: the install stays on pip; advice: something to change

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reqconv.docker.instructions import DIRECTIVE_RE, Source
+from reqconv.frozen import frozen
 
 __all__ = [
     "Edit",
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Edit:
     start: int
     end: int

@@ -21,7 +21,6 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -31,6 +30,7 @@ from reqconv.docker.builds import Build
 from reqconv.docker.engine import Engine
 from reqconv.docker.instructions import parse_dockerfile
 from reqconv.docker.plan import ServicePlan
+from reqconv.frozen import frozen
 
 __all__ = [
     "Failure",
@@ -115,7 +115,7 @@ print(json.dumps({"bad": bad, "modules": modules, "prefix": sys.prefix}))
 """
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Failure:
     """What stopped an image: the step (as BuildKit names it) and the log's last lines."""
 
@@ -126,7 +126,7 @@ class Failure:
     tail: str = ""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Measured:
     """One image's figures (None: not measured, because an earlier step failed)."""
 
@@ -147,7 +147,7 @@ class Measured:
         return self.failure is None and bool(self.imports_ok) and self.install_cached is not False
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Verification:
     dockerfile: Path
     context: Path
@@ -161,7 +161,7 @@ class Verification:
         return self.rewritten.passed
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class _Step:
     name: str
     seconds: float | None = None

@@ -175,10 +175,15 @@ def check_service(root: Path, *, strict: bool = False) -> ServiceCheck:
     files, compiled, conversion = _requirements(root)
     inputs = [pyproject_path, lock_path, *files]
     if isinstance(conversion, Conversion) and pyproject_file is not None:
-        from reqconv.project import pyproject
+        from reqconv.project import pyproject_read
 
-        spec = pyproject.read(pyproject_file.text, path=pyproject_path)
-        planned = pyproject.apply(pyproject_file.text, conversion.spec, path=pyproject_path)
+        text = pyproject_file.text
+        spec = pyproject_read.read(text, path=pyproject_path)
+        planned = text
+        if not pyproject_read.apply_keeps(text, conversion.spec, path=pyproject_path):
+            from reqconv.project import pyproject  # the editor (tomlkit), only when it may edit
+
+            planned = pyproject.apply(text, conversion.spec, path=pyproject_path)
         findings += drift.compare_requirements(
             conversion,
             spec,

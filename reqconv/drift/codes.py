@@ -11,16 +11,16 @@ reads, writes, resolves or runs uv.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from reqconv.drift import survey
 from reqconv.errors import Location
+from reqconv.frozen import frozen
 
 __all__ = ["CODES", "Code", "Finding", "codes_table", "finding", "line_of"]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Code:
     """One kind of finding: its stable code, a short name, the command that fixes it, an example."""
 
@@ -261,7 +261,7 @@ CODES: dict[str, Code] = {
 }
 
 
-@dataclass(frozen=True, kw_only=True, slots=True, order=True)
+@frozen(kw_only=True, order=True)
 class Finding:
     """One drift: where (``path:line``), which code, what, and the command that fixes it."""
 

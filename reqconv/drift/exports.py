@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +14,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from reqconv.drift.codes import Finding, finding
 from reqconv.drift.requirements import same_version
+from reqconv.frozen import frozen
 
 if TYPE_CHECKING:
     from reqconv.model import LockSummary, Pin
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["Export", "ExportEntry", "compare_exports", "parse_export"]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class ExportEntry:
     name: NormalizedName
     version: str | None
@@ -30,7 +30,7 @@ class ExportEntry:
     line: int
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Export:
     """An export as read: its path, the group it is for (``None``: production), its entries."""
 

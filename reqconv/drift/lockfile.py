@@ -6,7 +6,6 @@ requires-python is the lock's.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +15,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from reqconv.drift.codes import Finding, finding, line_of
 from reqconv.drift.markers import same_marker, same_python_range, specifier
+from reqconv.frozen import frozen
 
 if TYPE_CHECKING:
     from reqconv.model import LockedRequirement, LockSummary
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["compare_lock"]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class _Req:
     name: NormalizedName
     extras: frozenset[str]
@@ -92,7 +92,7 @@ def _pair(
     return missing, left
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class _PyprojectInputs:
     name: NormalizedName | None
     requires_python: str | None

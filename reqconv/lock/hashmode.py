@@ -42,13 +42,13 @@ def _unhashed_sources(root: Path, spec: DependencySpec | None) -> tuple[bool, fr
     pyproject.toml."""
     if spec is None:
         from reqconv.errors import ReqconvError
-        from reqconv.project import pyproject
+        from reqconv.project import pyproject_read
 
         path = root / "pyproject.toml"
         if not path.is_file():
             return False, frozenset()
         try:
-            spec = pyproject.read(fs.read_text(path).text, path=path)
+            spec = pyproject_read.read(fs.read_text(path).text, path=path)
         except ReqconvError:
             return False, frozenset()  # the lock step reports it
     sourced = {name for name, source in spec.uv.sources if _unhashed_source(source)}

@@ -24,7 +24,6 @@ import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -32,6 +31,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from reqconv import fs, uv
 from reqconv.errors import InputError, Location, UvError
+from reqconv.frozen import frozen
 from reqconv.lock import pins as pins_
 from reqconv.lock.explain import AUTH_FAILURE_RE, NO_SOLUTION, run_lock
 from reqconv.lock.exports import (
@@ -62,7 +62,7 @@ __all__ = [
 _NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class LockResult:
     """What one service's lock step did."""
 
@@ -354,7 +354,7 @@ def record_fingerprint(root: Path, tx: fs.Transaction, uv_path: Path) -> list[Pa
     return []
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class LockInputs:
     """What the service's requirements files ask of the lock: pins, and every requirement line."""
 

@@ -8,11 +8,12 @@ is uv's own explanation; none is a guess (docs/lock.md, "What happens to every m
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from packaging.utils import NormalizedName
 
 from reqconv.errors import Location
+from reqconv.frozen import frozen
 from reqconv.model import Demand, LockSummary, Pin
 
 __all__ = [
@@ -36,7 +37,7 @@ __all__ = [
 PinKey = tuple[NormalizedName, str]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class VersionChange:
     """A pinned package the lock holds at another version (``locked is None``: not locked at all)."""
 
@@ -51,7 +52,7 @@ class VersionChange:
         return f"{self.name} {self.pinned} -> {now}: {self.reason}"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class CarriedPin:
     """A pin changed in the requirements after uv.lock was written, now carried into it."""
 
@@ -68,7 +69,7 @@ class CarriedPin:
         )
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class HashMismatch:
     """The requirements file's hashes for a version that uv.lock records with other hashes."""
 
@@ -79,7 +80,7 @@ class HashMismatch:
     locked: tuple[str, ...]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Settled:
     """The pins to apply as constraints, and the reason for each one left out (by ``key``)."""
 

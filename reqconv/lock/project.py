@@ -9,7 +9,6 @@ satisfy (the lock could not install there).
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +17,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from reqconv import fs
 from reqconv.errors import InputError, Location, PyprojectError
+from reqconv.frozen import frozen
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["Project", "check_docker_python", "read_project", "refuse_workspace_member"]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Project:
     """What the lock step reads from pyproject.toml."""
 

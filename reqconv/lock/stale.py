@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from reqconv import fs, uv
 from reqconv.errors import InputError, Location, UvError
+from reqconv.frozen import frozen
 from reqconv.lock import pins as pins_
 from reqconv.lock.explain import run_lock
 from reqconv.lock.exports import PYLOCK, encoded, render_exports, targets_with_copied
@@ -24,7 +24,7 @@ from reqconv.uv import Runner
 __all__ = ["StaleFile", "check_service"]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class StaleFile:
     """A file the lock step would change: uv.lock (``after is None``: uv decides) or an export."""
 

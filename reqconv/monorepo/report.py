@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from reqconv.errors import InputErrors, Location, ReqconvError
+from reqconv.frozen import frozen
 from reqconv.model import Diagnostic
 
 __all__ = [
@@ -41,7 +42,7 @@ Status = Literal[
 COLUMNS = ("service", "status", "groups", "packages", "moved", "dockerfiles", "warnings")
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Detail:
     """One line of a service's details: a diagnostic, or an error, at ``path:line``."""
 

@@ -16,11 +16,11 @@ import queue as queue_module
 import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from reqconv import fs
+from reqconv.frozen import frozen
 from reqconv.monorepo.report import Detail, ServiceReport
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class Job(Protocol):
 J = TypeVar("J", bound=Job)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Event:
     """A service entered a stage (``planning``, ``locking``, ...), or is done (``report`` set)."""
 

@@ -16,12 +16,12 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
 from reqconv import fs, uv
 from reqconv.errors import Location, ReqconvError
+from reqconv.frozen import frozen
 from reqconv.model import Diagnostic, FileChange
 from reqconv.monorepo import run
 from reqconv.monorepo.report import Detail, ServiceReport, failed_report, mark_failed
@@ -84,7 +84,7 @@ class ConvertSettings(PlanOptions, LockSettings, Protocol):
 OptionsT = TypeVar("OptionsT", bound=DockerSettings)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Job(Generic[OptionsT]):
     """One service of the run: its folder (as the walk shows it), why the walk took it, and the
     services nested in it (absolute)."""

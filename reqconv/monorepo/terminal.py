@@ -15,11 +15,12 @@ import io
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, TextIO
 
+from reqconv.frozen import frozen
 from reqconv.monorepo.report import COLUMNS
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def _color(choice: ColorChoice, stream: TextIO, env: Mapping[str, str]) -> bool:
     return bool(isatty and isatty())
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Terminal:
     """What a run shows: ``color`` on stdout, and its ``progress`` on stderr."""
 

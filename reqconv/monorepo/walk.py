@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reqconv.errors import InputError, Location
+from reqconv.frozen import frozen
 
 __all__ = ["Folder", "Walk", "find_services", "is_service"]
 
@@ -27,7 +28,7 @@ _SKIPPED = frozenset({"node_modules", "__pycache__", "build", "dist", "site-pack
 _FINGERPRINT = ".reqconv-fingerprint"  # lock.fingerprint.FILE_NAME (not imported: a light walk)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Folder:
     """A folder the walk took as a service, or left out, and why."""
 
@@ -35,7 +36,7 @@ class Folder:
     why: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Walk:
     services: tuple[Folder, ...] = ()
     left: tuple[Folder, ...] = ()  # service-like folders that are part of an outer service

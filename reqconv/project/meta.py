@@ -24,11 +24,11 @@ __all__ = ["itself_text", "project_meta", "self_install"]
 
 def _existing_project(text: str, path: Path) -> tuple[str | None, str | None]:
     """``(name, requires-python)`` of an existing pyproject's ``[project]``."""
-    from reqconv.project import pyproject
+    from reqconv.project import pyproject_read
 
     if not text.strip():
         return None, None
-    return pyproject.project_name(text, path=path), pyproject.requires_python(text)
+    return pyproject_read.project_name(text, path=path), pyproject_read.requires_python(text)
 
 
 def project_meta(
@@ -147,7 +147,7 @@ def self_install(
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
-    from reqconv.project import pyproject, selfproject
+    from reqconv.project import pyproject_read, selfproject
     from reqconv.requirements import discover
 
     lines = [d for d in conversion.diagnostics if d.code == "project-itself"]
@@ -167,7 +167,7 @@ def self_install(
             )
             for d in lines
         ]
-    has_project = bool(pyproject_text.strip()) and pyproject.has_project(
+    has_project = bool(pyproject_text.strip()) and pyproject_read.has_project(
         pyproject_text, path=pyproject_path
     )
     errors: list[InputError] = []
@@ -209,7 +209,7 @@ def self_install(
                             item.origin,
                         )
                     )
-    elif pyproject.uv_package(pyproject_text, path=pyproject_path) is False:
+    elif pyproject_read.uv_package(pyproject_text, path=pyproject_path) is False:
         return meta, [
             Diagnostic(
                 code="project-not-installed",

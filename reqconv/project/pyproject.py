@@ -23,9 +23,8 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, cast
+from typing import cast
 
 import tomlkit
 import tomlkit.exceptions
@@ -36,26 +35,51 @@ from tomlkit.items import AoT, Array, Comment, InlineTable, Item, Table, Whitesp
 
 from reqconv.convert.specifiers import canonical
 from reqconv.errors import PyprojectError
+from reqconv.frozen import frozen
 from reqconv.model import (
     Dependency,
     DependencySpec,
-    GroupItem,
     IncludeGroup,
     Index,
     ProjectMeta,
     Source,
     UvSettings,
 )
-from reqconv.redact import redact_text
+from reqconv.project.pyproject_read import (
+    DEV_LIKE_EXTRAS,
+    Data,
+    Style,
+    detect_style,
+    has_project,
+    index_names,
+    project_name,
+    read,
+    requires_python,
+    uv_package,
+)
+from reqconv.project.pyproject_read import NAME_RE as _NAME_RE
+from reqconv.project.pyproject_read import Parts as _Parts
+from reqconv.project.pyproject_read import check_shape as _check
+from reqconv.project.pyproject_read import fail as _fail
+from reqconv.project.pyproject_read import load as _load
+from reqconv.project.pyproject_read import lookup as _lookup
+from reqconv.project.pyproject_read import names_in as _names_in
+from reqconv.project.pyproject_read import normalized_project_name as _project_name
+from reqconv.project.pyproject_read import requirement_at as _requirement
+from reqconv.project.pyproject_read import style_of as _style
 
 __all__ = [
     "DEV_LIKE_EXTRAS",
+    "Data",
     "Listed",
+    "Style",
     "add_constraints",
     "add_requirement",
     "apply",
     "detect_style",
+    "ensure_project",
     "group_style",
+    "has_project",
     "index_names",
     "listed",
     "new_document",
@@ -63,174 +87,16 @@ __all__ = [
     "read",
     "remove_requirement",
     "requires_python",
+    "set_package",
     "set_requires_python",
+    "uv_package",
 ]
 
-Style = Literal["groups", "extras"]
-
-#: ``[project.optional-dependencies]`` keys that mean "this project keeps dev tools as extras".
-DEV_LIKE_EXTRAS = frozenset(
-    {
-        "dev",
-        "develop",
-        "development",
-        "test",
-        "tests",
-        "testing",
-        "lint",
-        "linting",
-        "docs",
-        "doc",
-        "typing",
-        "types",
-        "mypy",
-        "ci",
-        "qa",
-        "style",
-        "format",
-        "local",
-    }
-)
 
 # A blank line belongs here (resolved after dumping; NUL cannot occur in valid TOML).
 _SEP = "\x00reqconv-sep\x00"
 _SEP_RE = re.compile(r"\n*(?:" + re.escape(_SEP) + r"\n*)+")
-_NAME_RE = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 _INDENT = "    "
-
-Data = Mapping[str, object]
-
-
-# --------------------------------------------------------------------------------------------
-# Reading and validating (tomllib)
-
-
-def _load(text: str, path: Path) -> dict[str, object]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise PyprojectError(f"{path}: invalid TOML: {e}") from e
-
-
-def _fail(path: Path, where: str, problem: str) -> PyprojectError:
-    return PyprojectError(f"{path}: {where} {problem}")
-
-
-def _table(data: Data, key: str, path: Path, where: str) -> Data | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise _fail(path, where, "is not a table")
-    return cast(Data, value)
-
-
-def _strings(value: object, path: Path, where: str) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise _fail(path, where, "is not an array")
-    for i, item in enumerate(value):
-        if not isinstance(item, str):
-            raise _fail(path, f"{where}[{i}]", "is not a string")
-    return cast(list[str], value)
-
-
-def _requirement(text: str, path: Path, where: str) -> Requirement:
-    try:
-        return Requirement(text)
-    except InvalidRequirement as e:
-        # packaging's message repeats the requirement, URL and all.
-        raise _fail(path, where, f"is not a valid requirement: {redact_text(str(e))}") from e
-
-
-@dataclass(frozen=True, slots=True)
-class _Parts:
-    """The tables ``apply`` and ``read`` care about, shape-checked."""
-
-    project: Data | None
-    groups: Data | None
-    uv: Data | None
-    tool: Data | None = None
-
-
-def _check(data: Data, path: Path) -> _Parts:
-    project = _table(data, "project", path, "[project]")
-    if project is not None:
-        if "name" in project and not isinstance(project["name"], str):
-            raise _fail(path, "[project].name", "is not a string")
-        _strings(project.get("dependencies"), path, "[project].dependencies")
-        extras = _table(project, "optional-dependencies", path, "[project.optional-dependencies]")
-        for name, value in (extras or {}).items():
-            _strings(value, path, f"[project.optional-dependencies].{name}")
-    groups = _table(data, "dependency-groups", path, "[dependency-groups]")
-    for name, value in (groups or {}).items():
-        where = f"[dependency-groups].{name}"
-        if not isinstance(value, list):
-            raise _fail(path, where, "is not an array")
-        for i, item in enumerate(value):
-            if isinstance(item, dict):
-                if not isinstance(item.get("include-group"), str):
-                    raise _fail(path, f"{where}[{i}]", "is not a string or {include-group = ...}")
-            elif not isinstance(item, str):
-                raise _fail(path, f"{where}[{i}]", "is not a string or {include-group = ...}")
-    tool = _table(data, "tool", path, "[tool]")
-    uv = _table(tool, "uv", path, "[tool.uv]") if tool is not None else None
-    if uv is not None:
-        indexes = uv.get("index")
-        if indexes is not None:
-            if not isinstance(indexes, list):
-                raise _fail(path, "[tool.uv].index", "is not an array of tables")
-            for i, index in enumerate(indexes):
-                if not isinstance(index, dict) or not isinstance(index.get("url"), str):
-                    raise _fail(path, f"[tool.uv].index[{i}]", "is not a table with a url")
-        sources = _table(uv, "sources", path, "[tool.uv.sources]")
-        for name, value in (sources or {}).items():
-            if not isinstance(value, dict):
-                raise _fail(path, f"[tool.uv.sources].{name}", "is not a table")
-        for key in (
-            "find-links",
-            "constraint-dependencies",
-            "allow-insecure-host",
-            "no-binary-package",
-            "no-build-package",
-        ):
-            _strings(uv.get(key), path, f"[tool.uv].{key}")
-        for key in ("no-binary", "no-build", "no-index"):
-            if key in uv and not isinstance(uv[key], bool):
-                raise _fail(path, f"[tool.uv].{key}", "is not a boolean")
-    return _Parts(project=project, groups=groups, uv=uv, tool=tool)
-
-
-def _style(parts: _Parts) -> Style:
-    if parts.groups is not None or parts.project is None:
-        return "groups"
-    extras = parts.project.get("optional-dependencies")
-    if isinstance(extras, dict) and any(
-        canonicalize_name(name) in DEV_LIKE_EXTRAS for name in extras
-    ):
-        return "extras"
-    return "groups"
-
-
-def detect_style(text: str) -> Style:
-    """``extras`` when dev-like deps live in ``[project.optional-dependencies]`` and there is no
-    ``[dependency-groups]``; else ``groups``."""
-    return _style(_check(_load(text, Path("pyproject.toml")), Path("pyproject.toml")))
-
-
-def requires_python(text: str) -> str | None:
-    """``[project] requires-python``, if set."""
-    project = _load(text, Path("pyproject.toml")).get("project")
-    value = project.get("requires-python") if isinstance(project, dict) else None
-    return value if isinstance(value, str) else None
-
-
-def project_name(text: str, *, path: Path) -> str | None:
-    """``[project] name``, if set."""
-    project = _load(text, path).get("project")
-    value = project.get("name") if isinstance(project, dict) else None
-    return value if isinstance(value, str) else None
 
 
 def set_requires_python(text: str, value: str, *, path: Path) -> str:
@@ -246,19 +112,6 @@ def set_requires_python(text: str, value: str, *, path: Path) -> str:
     assert isinstance(table, Table)
     table["requires-python"] = value
     return tomlkit.dumps(doc)
-
-
-def has_project(text: str, *, path: Path) -> bool:
-    """Whether ``text`` has a ``[project]`` table."""
-    return isinstance(_load(text, path).get("project"), dict)
-
-
-def uv_package(text: str, *, path: Path) -> bool | None:
-    """``[tool.uv] package``, if set."""
-    if not text.strip():
-        return None
-    value = (_check(_load(text, path), path).uv or {}).get("package")
-    return value if isinstance(value, bool) else None
 
 
 def set_package(text: str, *, path: Path) -> str:
@@ -280,140 +133,6 @@ def set_package(text: str, *, path: Path) -> str:
         )
     cast(Table, tool["uv"])["package"] = True
     return tomlkit.dumps(doc)
-
-
-def index_names(text: str, *, path: Path) -> dict[str, str]:
-    """``[[tool.uv.index]]`` of ``text``: URL (no trailing ``/``) -> name, the first of each URL."""
-    uv = _check(_load(text, path), path).uv or {}
-    names: dict[str, str] = {}
-    for index in cast(list[Data], uv.get("index", [])):
-        name = index.get("name")
-        if isinstance(name, str):
-            names.setdefault(str(index["url"]).rstrip("/"), name)
-    return names
-
-
-def _project_name(parts: _Parts) -> NormalizedName | None:
-    name = parts.project.get("name") if parts.project is not None else None
-    return canonicalize_name(name) if isinstance(name, str) else None
-
-
-def _read_items(
-    values: Sequence[object], path: Path, where: str, self_name: str | None
-) -> tuple[GroupItem, ...]:
-    items: list[GroupItem] = []
-    for i, value in enumerate(values):
-        if isinstance(value, dict):
-            items.append(IncludeGroup(group=str(canonicalize_name(value["include-group"]))))
-            continue
-        requirement = _requirement(str(value), path, f"{where}[{i}]")
-        name = canonicalize_name(requirement.name)
-        if (
-            self_name is not None
-            and name == self_name
-            and requirement.extras
-            and not requirement.specifier
-            and requirement.marker is None
-        ):
-            items += [
-                IncludeGroup(group=str(canonicalize_name(e))) for e in sorted(requirement.extras)
-            ]
-            continue
-        items.append(Dependency(name=name, requirement=canonical(requirement)))
-    return tuple(items)
-
-
-def _read_source(value: Data, base: Path) -> Source:
-    def text(key: str) -> str | None:
-        item = value.get(key)
-        return item if isinstance(item, str) else None
-
-    if "git" in value:
-        return Source(
-            kind="git",
-            url=text("git") or "",
-            tag=text("tag"),
-            rev=text("rev"),
-            branch=text("branch"),
-            subdirectory=text("subdirectory"),
-        )
-    if "url" in value:
-        return Source(kind="url", url=text("url") or "", subdirectory=text("subdirectory"))
-    return Source(
-        kind="path", path=text("path") or "", base=base, editable=value.get("editable") is True
-    )
-
-
-def _names(values: Sequence[str]) -> tuple[str, ...]:
-    return tuple(str(canonicalize_name(value)) for value in values)
-
-
-def _read_uv(uv: Data | None, path: Path) -> UvSettings:
-    if uv is None:
-        return UvSettings()
-    indexes = tuple(
-        Index(
-            name=str(index.get("name", "")),
-            url=str(index["url"]),
-            default=index.get("default") is True,
-        )
-        for index in cast(list[Data], uv.get("index", []))
-    )
-    sources = tuple(
-        (canonicalize_name(name), _read_source(cast(Data, value), path.parent))
-        for name, value in cast(Data, uv.get("sources", {})).items()
-    )
-    constraints = tuple(
-        canonical(_requirement(text, path, f"[tool.uv].constraint-dependencies[{i}]"))
-        for i, text in enumerate(_strings(uv.get("constraint-dependencies"), path, ""))
-    )
-    no_binary: tuple[str, ...] = (":all:",) if uv.get("no-binary") is True else ()
-    no_build: tuple[str, ...] = (":all:",) if uv.get("no-build") is True else ()
-    return UvSettings(
-        indexes=indexes,
-        sources=sources,
-        find_links=tuple(_strings(uv.get("find-links"), path, "")),
-        constraints=constraints,
-        prerelease="allow" if uv.get("prerelease") == "allow" else None,
-        no_binary=no_binary or _names(_strings(uv.get("no-binary-package"), path, "")),
-        no_build=no_build or _names(_strings(uv.get("no-build-package"), path, "")),
-        allow_insecure_host=tuple(_strings(uv.get("allow-insecure-host"), path, "")),
-        no_index=uv.get("no-index") is True,
-    )
-
-
-def read(text: str, *, path: Path, style: Style | None = None) -> DependencySpec:
-    """The spec a pyproject holds (groups from the ``style`` table; ``None`` -> ``detect_style``)."""
-    parts = _check(_load(text, path), path)
-    style = style or _style(parts)
-    project = parts.project or {}
-    dependencies = tuple(
-        item
-        for item in _read_items(
-            _strings(project.get("dependencies"), path, ""), path, "[project].dependencies", None
-        )
-        if isinstance(item, Dependency)
-    )
-    groups: list[tuple[str, tuple[GroupItem, ...]]] = []
-    if style == "groups":
-        for name, values in (parts.groups or {}).items():
-            where = f"[dependency-groups].{name}"
-            items = _read_items(cast(list[object], values), path, where, None)
-            groups.append((str(canonicalize_name(name)), items))
-    else:
-        self_name = _project_name(parts)
-        extras = cast(Data, project.get("optional-dependencies", {}))
-        for name, values in extras.items():
-            where = f"[project.optional-dependencies].{name}"
-            items = _read_items(cast(list[object], values), path, where, self_name)
-            groups.append((str(canonicalize_name(name)), items))
-    return DependencySpec(
-        dependencies=dependencies, groups=tuple(groups), uv=_read_uv(parts.uv, path)
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# TOML text builders (uv's layout)
 
 
 def _string(text: str) -> str:
@@ -586,7 +305,7 @@ def ensure_project(text: str, meta: ProjectMeta, *, path: Path) -> str:
 # Editing (tomlkit)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Want:
     """An array item to have: its match keys, its canonical text and its TOML text."""
 
@@ -1110,23 +829,6 @@ def _unmanaged(data: Data) -> dict[str, object]:
     return out
 
 
-def _names_in(values: object) -> set[str]:
-    names = set()
-    for value in values if isinstance(values, list) else []:
-        if isinstance(value, str) and (match := _NAME_RE.match(value)):
-            names.add(str(canonicalize_name(match.group(1))))
-        elif isinstance(value, dict) and isinstance(value.get("include-group"), str):
-            names.add(":group:" + str(canonicalize_name(value["include-group"])))
-    return names
-
-
-def _lookup(data: Data, *keys: str) -> object:
-    item: object = data
-    for key in keys:
-        item = item.get(key) if isinstance(item, dict) else None
-    return item
-
-
 def _edit(
     text: str,
     path: Path,
@@ -1293,7 +995,7 @@ def add_constraints(text: str, requirements: Sequence[str], *, path: Path) -> st
 # One requirement at a time (`reqconv add` / `reqconv remove`)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Listed:
     """A requirement string of a dependency table, where it stands in the file."""
 

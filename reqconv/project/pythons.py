@@ -37,12 +37,12 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from reqconv import fs
 from reqconv.errors import InputError, Location
+from reqconv.frozen import frozen
 
 if TYPE_CHECKING:
     from reqconv.docker.builds import Build
@@ -67,7 +67,7 @@ _VERSION_RE = re.compile(
 _REQUIRES_PYTHON_LINE_RE = re.compile(r"^\s*requires-python\s*=", re.MULTILINE)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class PythonSource:
     """One Python the service is said to run on (``X.Y``), and the file and line that say so."""
 
@@ -82,7 +82,7 @@ class PythonSource:
         return f"{where} ({self.detail})" if self.detail else where
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class PythonChoice:
     """``requires_python`` (a PEP 440 specifier) and where it came from; ``sources``: every
     Python the service's files name (the one it came from among them)."""

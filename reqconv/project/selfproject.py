@@ -14,10 +14,10 @@ from __future__ import annotations
 import ast
 import configparser
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 
 from reqconv.errors import Location
+from reqconv.frozen import frozen
 
 # setup.py/setup.cfg metadata that setuptools keeps when pyproject.toml names it in
 # [project].dynamic (without it, a [project] table resets them: setup.py's version and entry
@@ -25,7 +25,7 @@ from reqconv.errors import Location
 SETUPTOOLS_DYNAMIC = ("version", "scripts", "gui-scripts", "entry-points")
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class BuildSystem:
     """How the folder builds: ``pyproject`` (a ``[build-system]`` table) or ``setuptools``."""
 
@@ -33,7 +33,7 @@ class BuildSystem:
     origin: Location
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class Declared:
     """A requirement the folder's own setuptools metadata declares, where it is written."""
 

@@ -29,10 +29,10 @@ import os
 import posixpath
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from reqconv.errors import Location, ReqconvError
+from reqconv.frozen import frozen
 from reqconv.yamlfile import Map, Text, load_text
 
 __all__ = ["CiPython", "tested_pythons"]
@@ -49,7 +49,7 @@ _GLOB_CHARS = frozenset("*?[]!{}+")
 _PUSH_EVENTS = ("push", "pull_request", "pull_request_target")
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class CiPython:
     """One ``python-version`` a workflow job tests, as written (``3.10``, ``3.13-dev``,
     ``pypy3.10``), at ``location``; ``action`` is the step's, ``via`` the expression it came

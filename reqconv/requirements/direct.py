@@ -26,6 +26,7 @@ from packaging.utils import (
 )
 
 from reqconv.errors import Location, ParseError
+from reqconv.frozen import frozen
 from reqconv.model import Diagnostic, Source, Unnamed
 from reqconv.redact import has_credentials, redact_text, strip_credentials
 
@@ -68,7 +69,7 @@ ARCHIVE_EXTENSIONS = (
 URL_HASHES = frozenset({"md5", "sha1", "sha224", "sha256", "sha384", "sha512"})
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Target:
     source: Source | None
     name: str | None

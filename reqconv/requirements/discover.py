@@ -44,12 +44,12 @@ import itertools
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from packaging.utils import canonicalize_name
 
 from reqconv.errors import InputError
+from reqconv.frozen import frozen
 from reqconv.model import Role
 from reqconv.requirements import filenames
 from reqconv.requirements.filenames import IGNORED_NAMES, MAIN_NAMES
@@ -269,7 +269,7 @@ def _pair_by_header(root: Path, roles: tuple[Role, ...]) -> tuple[Role, ...]:
     return tuple(sorted(kept, key=lambda role: _order(role, root)))
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@frozen(kw_only=True)
 class UvExport:
     """A requirements file exported from uv.lock (its header's ``command``); ``converted`` when the
     service has no ``pyproject.toml`` dependencies and ``uv.lock`` to be its source."""

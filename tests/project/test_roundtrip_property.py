@@ -241,3 +241,68 @@ def test_uv_settings_round_trip_without_secrets(reqfile: ReqFile) -> None:
     shown = once + repr(conversion.diagnostics) + repr(conversion.outcomes)
     for secret in ("s3cret-Zq9", "${TOKEN}", "pypi-AgEN-x"):
         assert secret not in shown
+
+
+# --------------------------------------------------------------------------------------------
+# ``pyproject_read.apply_keeps``: a ``True`` is a promise that the editor changes nothing
+
+
+def _toml_array(values: list[str]) -> str:
+    return "[\n" + "".join(f"    {pyproject._string(v)},\n" for v in values) + "]"
+
+
+@st.composite
+def existing_tables(draw: st.DrawFn, spec: DependencySpec, style: str) -> str:
+    """A pyproject whose tables mix what ``spec`` wants (canonical, or as written), other
+    requirements of the same names, and unrelated ones, in any order."""
+
+    def mixed(wants: list[str]) -> list[str]:
+        pool = list(wants)
+        pool += (
+            [w.replace(">=", " >= ", 1) for w in draw(st.lists(st.sampled_from(wants)))]
+            if wants
+            else []
+        )
+        pool += draw(st.lists(requirement_texts(), max_size=3))
+        chosen = draw(st.lists(st.sampled_from(pool), max_size=len(pool) + 2)) if pool else []
+        return draw(st.permutations(chosen)) if chosen else []
+
+    main = [d.requirement for d in spec.dependencies]
+    lines = ["[project]", 'name = "svc"', 'version = "1"']
+    lines.append(f"dependencies = {_toml_array(mixed(main))}")
+    groups: list[str] = []
+    for group, items in spec.groups:
+        if draw(st.booleans()) or not items:
+            wants = [i.requirement for i in items if isinstance(i, Dependency)]
+            groups.append(f"{group} = {_toml_array(mixed(wants))}")
+    if style == "extras":
+        lines += ["", "[project.optional-dependencies]", *groups]
+    else:
+        lines += ["", "[dependency-groups]", *groups]
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=requirement_sets(), style=st.sampled_from(["groups", "extras"]), draw=st.data())
+def test_apply_keeps_only_what_the_editor_keeps(
+    data: tuple[dict[Path, ReqFile], tuple[Role, ...]], style: str, draw: st.DataObject
+) -> None:
+    from reqconv.project import pyproject_read
+
+    files, roles = data
+    try:
+        conversion = normalize.convert(files, roles, ROOT)
+    except ConflictError:
+        return
+    spec = conversion.spec
+    chosen: pyproject.Style = "extras" if style == "extras" else "groups"
+    text = draw.draw(existing_tables(spec, style))
+    if pyproject_read.apply_keeps(text, spec, path=PYPROJECT, style=chosen):
+        assert pyproject.apply(text, spec, path=PYPROJECT, style=chosen) == text
+    # What the editor wrote, it recognises as kept (the check's path with no tomlkit), unless a
+    # group includes another (then the editor is asked).
+    written = pyproject.apply(
+        pyproject.new_document(ProjectMeta(name="svc")), spec, path=PYPROJECT, style=chosen
+    )
+    includes = any(not isinstance(i, Dependency) for _, items in spec.groups for i in items)
+    assert pyproject_read.apply_keeps(written, spec, path=PYPROJECT, style=chosen) is not includes
