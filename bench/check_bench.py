@@ -231,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
                     "check",
                     ".",
                 ]
-        full = alternating_medians(full_commands, cwd=service, env=env, runs=max(5, args.runs // 3))
+        full = alternating_medians(full_commands, cwd=service, env=env, runs=args.runs)
         full_breakdown = _importtime([str(reqconv), "check", "."], service, env, top=12)
         stamp.write_bytes(saved)
         monorepo = Path(tmp) / "monorepo"

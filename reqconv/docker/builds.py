@@ -49,15 +49,16 @@ import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from reqconv import fs
-from reqconv.docker.declared import DeclaredBuild, docker_builds
-from reqconv.docker.instructions import context_sources
 from reqconv.errors import DockerfileError, Location, ReqconvError
 from reqconv.frozen import frozen
 from reqconv.model import Diagnostic
 from reqconv.yamlfile import Map, load
+
+if TYPE_CHECKING:
+    from reqconv.docker.declared import DeclaredBuild
 
 __all__ = [
     "COMPOSE_DEPTH",
@@ -361,6 +362,8 @@ def _resolved(declared: DeclaredBuild, bases: Sequence[Path], origin: Location) 
 
 def _declared_entries(path: Path, top: Path) -> list[_Entry]:
     """The builds ``path`` (a workflow, a Makefile, a script) declares."""
+    from reqconv.docker.declared import docker_builds  # only where a file may declare one
+
     if path.parent.name == "workflows" and path.parent.parent.name == ".github":
         return _workflow_entries(path, top)
     if path.stat().st_size > _MAX_SCRIPT:
@@ -380,6 +383,8 @@ def _workflow_entries(path: Path, top: Path) -> list[_Entry]:
     """``docker/build-push-action`` steps (``context``, ``file``, ``build-args``, ``target``;
     relative to the repository) and ``docker build`` in ``run:`` steps (from the step's, the
     job's or the workflow's ``working-directory``)."""
+    from reqconv.docker.declared import docker_builds
+
     data = load(path)
     if not isinstance(data, Mapping) or not isinstance(data.get("jobs"), Mapping):
         return []
@@ -422,6 +427,8 @@ def _working_directory(owner: Mapping[str, Any]) -> str | None:
 
 
 def _build_push_entry(step: Map, path: Path, top: Path) -> _Entry | None:
+    from reqconv.docker.declared import DeclaredBuild
+
     options = step.get("with")
     if not isinstance(options, Mapping):
         options = {}
@@ -522,6 +529,8 @@ def _candidates(root: Path, top: Path) -> list[Path]:
 
 
 def _sources(dockerfile: Path, args: Sequence[tuple[str, str]] = ()) -> list[tuple[str, int]]:
+    from reqconv.docker.instructions import context_sources  # only for a Dockerfile found
+
     try:
         found = context_sources(fs.read_text(dockerfile).text, dict(args))
     except DockerfileError as e:
@@ -558,6 +567,8 @@ def _exists(context: Path, source: str) -> bool:
 def missing_sources(text: str, build: Build) -> frozenset[str]:
     """The ``COPY``/``ADD``/bind-mount sources of ``text`` (``ARG``/``ENV`` and the build's args
     expanded) that do not exist in ``build``'s context: context-relative, no ``./`` or ``/``."""
+    from reqconv.docker.instructions import context_sources
+
     return frozenset(
         source
         for source, _line in (

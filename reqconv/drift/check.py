@@ -319,13 +319,14 @@ def _check_dockerfiles(
     ``pip install -r`` that `reqconv docker` would rewrite."""
     from reqconv import drift
     from reqconv.docker import builds
-    from reqconv.docker.instructions import context_sources
 
     found = builds.find_builds(root)
     dockerfiles = list(
         dict.fromkeys([*builds.find_dockerfiles(root), *(b.dockerfile for b in found)])
     )
     findings: list[Finding] = []
+    if dockerfiles:
+        from reqconv.docker.instructions import context_sources
     for path in dockerfiles:
         inputs.append(path)
         text = fs.read_text(path).text
