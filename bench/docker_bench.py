@@ -649,10 +649,41 @@ def render(
         f"| rebuild after adding one dependency ≥ 5x faster than pip's | {add_ratio:.1f}x | {'yes' if add_ratio >= 5 else '**no**'} |",
         f"| uv image no larger than pip's | {size_diff:+.0f} MB | {'yes' if size_diff <= 0 else '**no**'} |",
     ]
+    lines += render_ceilings(results)
     if "nocompile" in results:
         lines += render_compile(results, runs)
     lines.append(END if plumbing is None else PYPI_END)
     return "\n".join(lines) + "\n"
+
+
+def render_ceilings(results: dict[str, dict[str, Run]]) -> list[str]:
+    """The highest ratios uv could reach on this machine while it byte-compiles what pip does
+    (``--compile-analysis`` runs only, which read uv's ``Bytecode compiled`` line of every build):
+    pip's time against uv's byte-compiling alone, as if all else in uv's step took no time."""
+    cold_pip, cold_uv = results["cold"]["pip"], results["cold"]["uv"]
+    add_pip, add_uv = results["add"]["pip"], results["add"]["uv"]
+    cold_compile = cold_uv.phases.get("Bytecode compiled")
+    add_compile = add_uv.phases.get("Bytecode compiled")
+    if not cold_compile or not add_compile:
+        return []
+    cold = cold_pip.install_alone / cold_compile
+    add_floor = add_uv.build - add_uv.install + add_compile
+    add = add_pip.build / add_floor
+    files = cold_uv.phases.get("Bytecode compiled count")
+    return [
+        "",
+        "Ceilings (same runs): the ratio uv would reach if its step did nothing but byte-compile"
+        f" the {files or 0:,.0f} files pip compiles too (uv's `Bytecode compiled` line). Both sides"
+        " compile the same files, CPU-bound, uv on every core of this machine.",
+        "",
+        "| ceiling | pip | uv, its step reduced to byte-compiling | ratio at most | target |",
+        "|---|---|---|---|---|",
+        f"| cold install step | {_seconds(cold_pip.install_alone)} (install alone) "
+        f"| {_seconds(cold_compile)} | {cold:.1f}x | 4x |",
+        f"| rebuild after adding one dependency | {_seconds(add_pip.build)} (build) "
+        f"| {_seconds(add_floor)} (build: {_seconds(add_compile)} compiling + "
+        f"{_seconds(add_uv.build - add_uv.install)} outside the install step) | {add:.1f}x | 5x |",
+    ]
 
 
 def _ratio(a: float, b: float) -> str:

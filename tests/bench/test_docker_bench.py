@@ -213,3 +213,25 @@ def test_the_pypi_section_has_its_own_markers_and_the_same_targets(
     # 4x row: pip's install alone (10 - 2 s) against uv's 2 s; 5x row: whole builds, 12 / 4 s.
     assert "| 4.0x | yes |" in section
     assert "5x faster than pip's | 3.0x | **no** |" in section
+
+
+def test_ceilings_set_pip_against_uv_s_byte_compiling_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("bench.docker_bench._machine", lambda: "2 cores")
+    runs = _runs()
+    compiled = {"Bytecode compiled": 1.6, "Bytecode compiled count": 972.0}
+    runs["cold"]["uv"] = Run(build=4.0, install=2.0, size=1, phases=compiled)
+    runs["add"]["uv"] = Run(build=3.0, install=2.2, size=1, phases={"Bytecode compiled": 1.2})
+    section = render(runs, 3, "0.13.9", 30)
+    # cold: pip's install alone (10 - 2 s) against 1.6 s of compiling; after adding one
+    # dependency: pip's 12 s build against uv's 3.0 s build less 2.2 s of step plus 1.2 s.
+    assert "byte-compile the 972 files pip compiles too" in section
+    assert "| 1.6 s | 5.0x | 4x |" in section
+    assert "| 6.0x | 5x |" in section
+    assert "2.0 s (build: 1.2 s compiling + 0.80 s outside the install step)" in section
+
+
+def test_no_ceilings_without_uv_s_compile_timings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bench.docker_bench._machine", lambda: "2 cores")
+    assert "Ceilings" not in render(_runs(), 3, "0.13.9", 30)
