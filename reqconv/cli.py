@@ -804,15 +804,18 @@ def _check_main(args: list[str]) -> int | None:
 
     # The full comparison: a short process that creates the objects of ~170 modules and frees
     # few; the cyclic collector's passes over them are ~3% of its time (docs/benchmarks.md).
-    gc.disable()
     paths, format, strict, quiet, require_migrated = parsed
-    return _run_check(
-        tuple(Path(p) for p in paths or ["."]),
-        format,
-        strict=strict,
-        quiet=quiet,
-        require_migrated=require_migrated,
-    )
+    gc.disable()
+    try:
+        return _run_check(
+            tuple(Path(p) for p in paths or ["."]),
+            format,
+            strict=strict,
+            quiet=quiet,
+            require_migrated=require_migrated,
+        )
+    finally:
+        gc.enable()  # for a caller that runs main() in its own process (tests)
 
 
 def _usage_errors() -> tuple[type[Exception], ...]:
