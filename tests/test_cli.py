@@ -390,3 +390,26 @@ def test_check_json_with_another_format_exits_2(
 ) -> None:
     assert _exit_code(["check", "--json", "--format", "github", str(tmp_path)]) == 2
     assert "--json is --format json, not --format github" in capsys.readouterr().err
+
+
+def test_the_full_check_turns_the_garbage_collector_back_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The full comparison runs without the cyclic GC; a caller's process gets it back."""
+    import gc
+
+    seen: list[bool] = []
+
+    def run_check(*args: Any, **kwargs: Any) -> int:
+        seen.append(gc.isenabled())
+        return 0
+
+    monkeypatch.setattr(cli, "_run_check", run_check)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "svc"\nversion = "1"\n')
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["check", "."])
+    assert exit_info.value.code == 0
+    assert seen == [False]
+    assert gc.isenabled()
