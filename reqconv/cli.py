@@ -206,7 +206,7 @@ def _aliases() -> dict[str, object]:
                 "--verify",
                 help="Build the original and the rewritten Dockerfile with your Docker engine "
                 "(BuildKit), import every locked package in the rewritten image, and write the "
-                "rewrite only when it passed.",
+                "rewrite only when it passed (with --all: per service, one service at a time).",
             ),
         ],
         "MultiStageOpt": Annotated[
@@ -322,7 +322,7 @@ def _aliases() -> dict[str, object]:
                 min=1,
                 metavar="N",
                 help="With --all: services at a time, each in its own process (default and "
-                "most: the core count).",
+                "most: the core count; with --verify, one: no two services' builds overlap).",
             ),
         ],
         "ColorOpt": Annotated[
@@ -420,7 +420,6 @@ def convert(
 
     if dev_style not in (None, "groups", "extras"):
         raise typer.BadParameter("must be 'groups' or 'extras'", param_hint="--dev-style")
-    _one_service(all_, verify, multi_stage)
     options = cmd.ConvertOptions(
         paths=_paths(paths),
         main=main_file,
@@ -494,8 +493,6 @@ def docker(
     """Rewrite `pip install -r` in Dockerfiles to `uv pip sync` of the exported lock."""
     from reqconv.commands import docker as cmd
 
-    _one_service(all_, verify, multi_stage)
-
     options = cmd.DockerOptions(
         paths=_paths(paths),
         dockerfiles=tuple(dockerfile or ()),
@@ -507,16 +504,6 @@ def docker(
         every=_every(all_, jobs, color, verbose, quiet=quiet, json=json),
     )
     raise _exit(cmd.run(options, _Echo()))
-
-
-def _one_service(all_: bool, verify: bool, multi_stage: bool) -> None:
-    """--verify and --multi-stage are per-service runs (builds on the user's engine, a split
-    reviewed file by file): not with --all."""
-    import typer
-
-    if all_ and (verify or multi_stage):
-        option = "--verify" if verify else "--multi-stage"
-        raise typer.BadParameter("runs one service at a time: not with --all", param_hint=option)
 
 
 def _group(group: str | None, dev: bool, variant: str | None = None) -> str | None:

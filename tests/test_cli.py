@@ -138,13 +138,19 @@ def test_convert_verify_options_reach_command(monkeypatch: pytest.MonkeyPatch) -
     assert options.multi_stage
 
 
-@pytest.mark.parametrize("command", ["docker", "convert"])
-@pytest.mark.parametrize("option", ["--verify", "--multi-stage"])
-def test_verify_and_multi_stage_refuse_all(
-    command: str, option: str, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("module", [docker, convert])
+def test_verify_and_multi_stage_reach_command_with_all(
+    module: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert _exit_code([command, "--all", option, "."]) == 2
-    assert "not with --all" in capsys.readouterr().err
+    seen: list[Any] = []
+    monkeypatch.setattr(module, "run", _recorder(seen))
+    argv = [module.__name__.rpartition(".")[2], "--all", "--verify", "--multi-stage", "-j", "2"]
+    assert _exit_code([*argv, "--build-arg", "PY=3.11", "."]) == 0
+    (options,) = seen
+    assert (options.verify, options.multi_stage) == (True, True)
+    assert options.build_args == ("PY=3.11",)
+    assert options.every is not None
+    assert options.every.jobs == 2
 
 
 def test_group_and_dev_together_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

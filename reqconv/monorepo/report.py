@@ -96,6 +96,10 @@ class ServiceReport:
     details: list[Detail] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
     diffs: list[str] = field(default_factory=list)  # --dry-run / --check
+    # --verify: each build's table (``docker.verify.render``) and its JSON (``to_json``), the
+    # entries of a single-service run's ``"dockerfiles"``
+    verify_tables: list[str] = field(default_factory=list)
+    verified: list[dict[str, object]] = field(default_factory=list)
     uv_runs: list[tuple[str, float]] = field(default_factory=list)  # --verbose
     seconds: float = 0.0
 
@@ -116,6 +120,7 @@ class ServiceReport:
             "dockerfiles": {"rewritten": self.dockerfiles_rewritten, "kept": self.dockerfiles_kept},
             "warnings": self.warnings,
             "written": list(self.written),
+            "verified": list(self.verified),
             "details": [
                 {
                     "severity": d.severity,

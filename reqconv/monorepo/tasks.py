@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from reqconv import fs, uv
 from reqconv.errors import Location, ReqconvError
@@ -27,12 +27,16 @@ from reqconv.monorepo import run
 from reqconv.monorepo.report import Detail, ServiceReport, failed_report, mark_failed
 from reqconv.service import PlanOptions, ServiceConversion
 
+if TYPE_CHECKING:
+    from reqconv.docker.plan import ServicePlan
+
 __all__ = [
     "ConvertSettings",
     "DockerSettings",
     "Job",
     "LockRunSettings",
     "LockSettings",
+    "TaskSettings",
     "convert_service",
     "docker_service",
     "jobs",
@@ -47,14 +51,25 @@ class _Mode(Protocol):
     def check(self) -> bool: ...
 
 
-class DockerSettings(Protocol):
-    """What ``docker_service`` reads of ``docker``'s options."""
+class TaskSettings(Protocol):
+    """What every task reads of its command's options."""
 
     @property
     def mode(self) -> _Mode: ...
 
 
-class LockSettings(DockerSettings, Protocol):
+class DockerSettings(TaskSettings, Protocol):
+    """What ``docker_service`` reads of ``docker``'s options (``convert`` has them too)."""
+
+    @property
+    def multi_stage(self) -> bool: ...
+    @property
+    def verify(self) -> bool: ...
+    @property
+    def build_args(self) -> tuple[str, ...]: ...  # NAME=VALUE for --verify's builds
+
+
+class LockSettings(TaskSettings, Protocol):
     """What ``lock_service`` reads of ``lock``'s options."""
 
     @property
@@ -74,14 +89,14 @@ class LockRunSettings(LockSettings, Protocol):
     def upgrade_packages(self) -> tuple[str, ...]: ...
 
 
-class ConvertSettings(PlanOptions, LockSettings, Protocol):
+class ConvertSettings(PlanOptions, LockSettings, DockerSettings, Protocol):
     """What ``convert_service`` reads of ``convert``'s options."""
 
     @property
     def docker(self) -> bool: ...
 
 
-OptionsT = TypeVar("OptionsT", bound=DockerSettings)
+OptionsT = TypeVar("OptionsT", bound=TaskSettings)
 
 
 @frozen(kw_only=True)
@@ -226,7 +241,7 @@ def _convert(job: Job[ConvertSettings], report: ServiceReport) -> None:
         report.details = [Detail.of(d) for d in planned.diagnostics]
         return
     if options.docker:
-        service.plan_docker([planned], lock=options.lock)
+        service.plan_docker([planned], lock=options.lock, multi_stage=options.multi_stage)
         if planned.docker is not None:
             own, notes = _keep_own(job, planned.docker.changes)
             planned.docker = dataclasses.replace(planned.docker, changes=tuple(own))
@@ -246,17 +261,65 @@ def _convert(job: Job[ConvertSettings], report: ServiceReport) -> None:
         report.diffs = [_diff(change) for change in changed]
         report.status = "would change" if pending else "up to date"
         report.exit_code = 1 if options.mode.check and pending else 0
+        if options.verify:
+            planned.diagnostics.append(_VERIFY_SKIPPED)
     else:
         run.stage(job.root, "locking" if options.lock else "writing")
+
+        def verify(planned: ServiceConversion) -> bool:
+            # after the service's lock, before its Dockerfiles: a no raises VerifyError, and the
+            # service's transaction restores every file of it (as `convert --verify` does)
+            if planned.docker is None:
+                return True
+            return _verified(job.root, planned.docker, options.build_args, report)
+
         service.write(
             [planned],
             lock=options.lock,
             export_groups=options.export_groups,
             offline=options.offline,
             on_locked=lambda planned, result: None,
+            verify=verify if options.verify else None,
         )
         _finish(report, planned)
     report.details = [Detail.of(d) for d in planned.diagnostics]
+
+
+_VERIFY_SKIPPED = Diagnostic(
+    code="verify-skipped",
+    message="--verify: skipped (the builds need the lock --dry-run and --check do not write)",
+    severity="info",
+)
+
+
+def _verified(
+    root: Path, plan: ServicePlan, build_args: Sequence[str], report: ServiceReport
+) -> bool:
+    """``--verify`` of the service's rewritten Dockerfiles, as the single-service run builds them
+    (``docker.verify.verify_plan``): each table and its JSON kept on ``report``, each failure (the
+    failing step, the log's tail) an error of it; True when every rewrite passed. The run calls
+    the tasks of a ``--verify`` run one at a time (``commands/_all.py``): no two build at once."""
+    from reqconv.docker.engine import find_engine
+    from reqconv.docker.verify import failure_text, render, to_json, verify_plan
+
+    engine = find_engine()
+    run.stage(root, f"verifying: building the original and the rewrite ({engine.client})")
+    passed = True
+    for verification in verify_plan(engine, plan, build_args=build_args):
+        report.verify_tables.append(render(verification))
+        report.verified.append(to_json(verification))
+        if not verification.ok:
+            passed = False
+            where = verification.dockerfile.as_posix()
+            report.details.append(
+                Detail(
+                    severity="error",
+                    message=failure_text(verification).removeprefix(f"{where}: "),
+                    path=where,
+                    code="verify",
+                )
+            )
+    return passed
 
 
 def _finish(report: ServiceReport, planned: ServiceConversion) -> None:
@@ -328,12 +391,28 @@ def lock_service(job: Job[LockRunSettings]) -> ServiceReport:
 def _docker(job: Job[DockerSettings], report: ServiceReport) -> None:
     from reqconv.docker import plan
 
+    options = job.options
     run.stage(job.root, "rewriting Dockerfiles")
-    planned = plan.plan_service(job.root, uv_version=plan.resolve_uv_version())
+    planned = plan.plan_service(
+        job.root, uv_version=plan.resolve_uv_version(), multi_stage=options.multi_stage
+    )
     own, notes = _keep_own(job, planned.changes)
     _dockerfile_counts(report, own)
     report.details = [Detail.of(d) for d in (*planned.diagnostics, *notes)]
     changed = [change for change in own if change.changed]
+    if options.verify:  # whatever the mode, as `reqconv docker --verify` builds
+        mine = dataclasses.replace(planned, changes=tuple(own))
+        if not _verified(job.root, mine, options.build_args, report):
+            mark_failed(report, 1)  # nothing of the service written, whatever the mode
+            report.details.append(
+                Detail(
+                    severity="error",
+                    message="--verify: a rewritten image failed (above); nothing of this service "
+                    "is written",
+                    code="verify",
+                )
+            )
+            return
     if not job.options.mode.writes:
         report.diffs = [_diff(change) for change in changed]
         report.status = "would change" if changed else "up to date"

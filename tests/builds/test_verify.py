@@ -54,8 +54,8 @@ def _reqconv(
     )
 
 
-def _locked_service(tmp_path: Path, index: IndexProxy) -> Path:
-    service = tmp_path / "cext"
+def _locked_service(tmp_path: Path, index: IndexProxy, service: Path | None = None) -> Path:
+    service = service or tmp_path / "cext"
     shutil.copytree(FIXTURE, service)
     done = _reqconv(index, tmp_path, "convert", "--no-docker", str(service))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -82,18 +82,22 @@ def test_verify_builds_both_images_and_writes_the_rewrite_that_passed(
     assert index.refused == []
 
 
+def _break_the_lock(service: Path) -> None:
+    """The lock no longer matches what the index serves: uv's --require-hashes refuses the
+    wheel, while pip (which reads requirements.txt) still installs it."""
+    lock = service / "requirements.lock"
+    text = lock.read_text("utf-8")
+    digest = re.search(r"tinydep==1\.0 \\\n\s+--hash=sha256:([0-9a-f]{64})", text)
+    assert digest is not None, text
+    lock.write_text(text.replace(digest.group(1), "0" * 64), "utf-8")
+
+
 def test_verify_that_fails_leaves_the_dockerfile_and_names_the_step(
     docker_engine: str, tmp_path: Path
 ) -> None:
     with serve_index(_index(tmp_path / "index")) as index:
         service = _locked_service(tmp_path, index)
-        # The lock no longer matches what the index serves: uv's --require-hashes refuses the
-        # wheel, while pip (which reads requirements.txt) still installs it.
-        lock = service / "requirements.lock"
-        text = lock.read_text("utf-8")
-        digest = re.search(r"tinydep==1\.0 \\\n\s+--hash=sha256:([0-9a-f]{64})", text)
-        assert digest is not None, text
-        lock.write_text(text.replace(digest.group(1), "0" * 64), "utf-8")
+        _break_the_lock(service)
         original = (service / "Dockerfile").read_bytes()
         done = _reqconv(index, tmp_path, "docker", "--verify", "--json", str(service))
     assert done.returncode == 1, done.stdout + done.stderr
@@ -170,3 +174,32 @@ def test_convert_multi_stage_verify_locks_builds_and_reports_in_json(
     assert "FROM python:3.11 AS builder" in (service / "Dockerfile").read_text("utf-8")
     assert (service / "requirements.lock").is_file()
     assert (service / "pyproject.toml").is_file()
+
+
+def test_all_verify_writes_the_service_that_passed_and_keeps_the_one_that_failed(
+    docker_engine: str, tmp_path: Path
+) -> None:
+    repo = tmp_path / "repo"
+    with serve_index(_index(tmp_path / "index")) as index:
+        passing = _locked_service(tmp_path, index, repo / "passing")
+        failing = _locked_service(tmp_path, index, repo / "failing")
+        _break_the_lock(failing)
+        original = (passing / "Dockerfile").read_text("utf-8")
+        kept = {p.name: p.read_bytes() for p in failing.iterdir()}
+        done = _reqconv(index, tmp_path, "docker", "--all", "--verify", "-j", "2", str(repo))
+    assert done.returncode == 1, done.stdout + done.stderr
+    rewritten = (passing / "Dockerfile").read_text("utf-8")
+    assert rewritten != original
+    assert "uv pip sync" in rewritten
+    assert {p.name: p.read_bytes() for p in failing.iterdir()} == kept  # Dockerfile included
+    out = done.stdout
+    assert f"{(passing / 'Dockerfile').as_posix()}: verified" in out, out
+    assert f"{(failing / 'Dockerfile').as_posix()}: FAILED" in out, out
+    assert re.search(r"^  imports +2 ok +2 ok", out, re.M), out
+    # the failing step named, with the log's tail, as the single-service run names it
+    step = re.search(r"the rewritten image failed its cold build at step (.*); the Dockerfile", out)
+    assert step is not None, out
+    assert "uv pip sync" in step.group(1)
+    assert "hash" in out.lower()
+    assert f"\n{failing.as_posix()}: failed\n" in out
+    assert index.refused == []
