@@ -66,6 +66,7 @@ from reqconv.project.pyproject_read import lookup as _lookup
 from reqconv.project.pyproject_read import names_in as _names_in
 from reqconv.project.pyproject_read import normalized_project_name as _project_name
 from reqconv.project.pyproject_read import requirement_at as _requirement
+from reqconv.project.pyproject_read import source_pairs as _source_pairs
 from reqconv.project.pyproject_read import style_of as _style
 
 __all__ = [
@@ -227,23 +228,6 @@ def _resolve(text: str) -> str:
         return "\n" * max(match.group(0).count("\n"), 2)
 
     return _SEP_RE.sub(blank, text)
-
-
-def _source_pairs(source: Source) -> list[tuple[str, str | bool]]:
-    pairs: list[tuple[str, str | bool]]
-    if source.kind == "git":
-        pairs = [("git", source.url)]
-        pairs += [(k, v) for k, v in (("tag", source.tag), ("rev", source.rev)) if v]
-        pairs += [("branch", source.branch)] if source.branch else []
-    elif source.kind == "url":
-        pairs = [("url", source.url)]
-    else:
-        pairs = [("path", source.path)]
-    if source.subdirectory:
-        pairs.append(("subdirectory", source.subdirectory))
-    if source.kind == "path" and source.editable:
-        pairs.append(("editable", True))
-    return pairs
 
 
 def new_document(meta: ProjectMeta) -> str:

@@ -51,6 +51,7 @@ __all__ = [
     "read",
     "requirement_at",
     "requires_python",
+    "source_pairs",
     "style_of",
     "uv_package",
 ]
@@ -379,6 +380,24 @@ def lookup(data: Data, *keys: str) -> object:
     return item
 
 
+def source_pairs(source: Source) -> list[tuple[str, str | bool]]:
+    """A ``[tool.uv.sources]`` entry as the editor writes it: its keys and values, in order."""
+    pairs: list[tuple[str, str | bool]]
+    if source.kind == "git":
+        pairs = [("git", source.url)]
+        pairs += [(k, v) for k, v in (("tag", source.tag), ("rev", source.rev)) if v]
+        pairs += [("branch", source.branch)] if source.branch else []
+    elif source.kind == "url":
+        pairs = [("url", source.url)]
+    else:
+        pairs = [("path", source.path)]
+    if source.subdirectory:
+        pairs.append(("subdirectory", source.subdirectory))
+    if source.kind == "path" and source.editable:
+        pairs.append(("editable", True))
+    return pairs
+
+
 # --------------------------------------------------------------------------------------------
 # Would the editor change anything? (told from the data; ``False`` means "ask the editor")
 
@@ -388,14 +407,16 @@ def _first_key(table: Data, group: str) -> str | None:
     return next((key for key in table if canonicalize_name(key) == group), None)
 
 
-def _written(values: object, requirements: Sequence[str]) -> bool:
-    """Whether the editor's array merge leaves ``values`` as it is for ``requirements``.
+def _written(values: object, requirements: Sequence[str], includes: Sequence[str] = ()) -> bool:
+    """Whether the editor's array merge leaves ``values`` as it is for ``requirements`` (and, in a
+    ``[dependency-groups]`` array, the groups it ``includes``).
 
     Each wanted requirement must already be in the array in its canonical form, and every string
     of the array that names a wanted package must be one of those canonical forms: the merge then
-    matches each want to that very item and rewrites nothing, appends nothing.
+    matches each want to that very item and rewrites nothing, appends nothing. An included group
+    must be there as ``{include-group = ...}`` (the editor never rewrites one).
     """
-    if not requirements:
+    if not requirements and not includes:
         return True
     if not isinstance(values, list):
         return False
@@ -411,7 +432,13 @@ def _written(values: object, requirements: Sequence[str]) -> bool:
         wanted.add(canonical(requirement))
     names = {name for name, _ in keys}
     present: set[str] = set()
+    groups: set[str] = set()
     for value in values:
+        if isinstance(value, dict):
+            group = value.get("include-group")
+            if isinstance(group, str):
+                groups.add(str(canonicalize_name(group)))
+            continue
         if not isinstance(value, str):
             continue
         match = NAME_RE.match(value)
@@ -420,19 +447,35 @@ def _written(values: object, requirements: Sequence[str]) -> bool:
         if value not in wanted:
             return False
         present.add(value)
-    return present == wanted
+    return present == wanted and set(includes) <= groups
+
+
+def _sources_written(uv: Data | None, sources: Sequence[tuple[NormalizedName, Source]]) -> bool:
+    """Whether every source is in ``[tool.uv.sources]`` as the editor would write it (its merge
+    then leaves each entry as it is)."""
+    table = uv.get("sources") if uv is not None else None
+    if not isinstance(table, dict):
+        return False
+    keys = {str(canonicalize_name(key)): key for key in table}  # the last of a name, as the editor
+    for name, source in sources:
+        current = table.get(keys[name]) if name in keys else None
+        if not isinstance(current, dict) or current != dict(source_pairs(source)):
+            return False
+    return True
 
 
 def apply_keeps(text: str, spec: DependencySpec, *, path: Path, style: Style | None = None) -> bool:
     """True when ``pyproject.apply(text, spec, ...)`` is sure to return ``text`` as it is.
 
     Told from the data alone (tomllib): every dependency of ``spec`` is already in its table in
-    the canonical form the editor writes, and ``spec`` asks for nothing else the editor manages
-    (uv settings, alternative sets, a group that includes another). ``False`` means "not sure":
-    the caller runs the editor. ``reqconv check`` needs no tomlkit when this holds; the test suite
-    runs the editor beside every ``True`` it gives and requires the same text.
+    the canonical form the editor writes, every source in ``[tool.uv.sources]`` as it writes it,
+    every included group in its ``[dependency-groups]`` array, and ``spec`` asks for nothing else
+    the editor manages (other uv settings, alternative sets, an extra that includes another).
+    ``False`` means "not sure": the caller runs the editor. ``reqconv check`` needs no tomlkit
+    when this holds; the test suite runs the editor beside every ``True`` it gives and requires
+    the same text.
     """
-    if spec.uv != UvSettings() or spec.variants:
+    if spec.uv != UvSettings(sources=spec.uv.sources) or spec.variants:
         return False
     parts = check_shape(load(text, path), path)
     project = parts.project or {}
@@ -443,6 +486,8 @@ def apply_keeps(text: str, spec: DependencySpec, *, path: Path, style: Style | N
         project.get("dependencies"), [d.requirement for d in spec.dependencies]
     ):
         return False
+    if spec.uv.sources and not _sources_written(parts.uv, spec.uv.sources):
+        return False
     if not spec.groups:
         return True
     chosen = style or style_of(parts)
@@ -451,8 +496,12 @@ def apply_keeps(text: str, spec: DependencySpec, *, path: Path, style: Style | N
         return False
     for group, items in spec.groups:
         key = _first_key(table, group)
-        if key is None or any(not isinstance(item, Dependency) for item in items):
-            return False
-        if not _written(table[key], [cast(Dependency, item).requirement for item in items]):
+        includes = [
+            str(canonicalize_name(item.group)) for item in items if isinstance(item, IncludeGroup)
+        ]
+        if key is None or (includes and chosen != "groups"):
+            return False  # an extra names the project itself: the editor's own rule
+        requirements = [item.requirement for item in items if isinstance(item, Dependency)]
+        if not _written(table[key], requirements, includes):
             return False
     return True

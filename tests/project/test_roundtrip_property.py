@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -21,6 +22,8 @@ from reqconv.model import (
     Req,
     ReqFile,
     Role,
+    Source,
+    UvSettings,
 )
 from reqconv.project import pyproject
 
@@ -247,38 +250,75 @@ def test_uv_settings_round_trip_without_secrets(reqfile: ReqFile) -> None:
 # ``pyproject_read.apply_keeps``: a ``True`` is a promise that the editor changes nothing
 
 
-def _toml_array(values: list[str]) -> str:
-    return "[\n" + "".join(f"    {pyproject._string(v)},\n" for v in values) + "]"
+def _toml_array(values: list[object]) -> str:
+    def item(value: object) -> str:
+        if isinstance(value, dict):
+            return "{ include-group = " + pyproject._string(str(value["include-group"])) + " }"
+        return pyproject._string(str(value))
+
+    return "[\n" + "".join(f"    {item(v)},\n" for v in values) + "]"
+
+
+SOURCES = st.sampled_from(
+    [
+        Source(kind="git", url="https://example.com/a.git", tag="v1"),
+        Source(kind="git", url="https://example.com/a.git", rev="abc1234"),
+        Source(kind="url", url="https://example.com/a-1.0.tar.gz"),
+        Source(kind="path", path="../lib", editable=True),
+    ]
+)
+
+
+@st.composite
+def with_sources(draw: st.DrawFn, spec: DependencySpec) -> DependencySpec:
+    """``spec`` with a source for some of its dependencies (as a direct reference gives one)."""
+    names = sorted({d.name for d in spec.dependencies})
+    chosen = draw(st.lists(st.sampled_from(names), unique=True, max_size=2)) if names else []
+    sources = tuple((name, draw(SOURCES)) for name in chosen)
+    return dataclasses.replace(spec, uv=UvSettings(sources=sources))
 
 
 @st.composite
 def existing_tables(draw: st.DrawFn, spec: DependencySpec, style: str) -> str:
     """A pyproject whose tables mix what ``spec`` wants (canonical, or as written), other
-    requirements of the same names, and unrelated ones, in any order."""
+    requirements of the same names, unrelated ones and included groups, in any order, and
+    whose ``[tool.uv.sources]`` holds some of the wanted sources, as written or otherwise."""
 
-    def mixed(wants: list[str]) -> list[str]:
+    def mixed(wants: list[object]) -> list[object]:
+        texts = [w for w in wants if isinstance(w, str)]
         pool = list(wants)
         pool += (
-            [w.replace(">=", " >= ", 1) for w in draw(st.lists(st.sampled_from(wants)))]
-            if wants
+            [w.replace(">=", " >= ", 1) for w in draw(st.lists(st.sampled_from(texts)))]
+            if texts
             else []
         )
         pool += draw(st.lists(requirement_texts(), max_size=3))
         chosen = draw(st.lists(st.sampled_from(pool), max_size=len(pool) + 2)) if pool else []
         return draw(st.permutations(chosen)) if chosen else []
 
-    main = [d.requirement for d in spec.dependencies]
+    main: list[object] = [d.requirement for d in spec.dependencies]
     lines = ["[project]", 'name = "svc"', 'version = "1"']
     lines.append(f"dependencies = {_toml_array(mixed(main))}")
     groups: list[str] = []
     for group, items in spec.groups:
         if draw(st.booleans()) or not items:
-            wants = [i.requirement for i in items if isinstance(i, Dependency)]
+            wants: list[object] = [
+                i.requirement if isinstance(i, Dependency) else {"include-group": i.group}
+                for i in items
+                if isinstance(i, Dependency) or style == "groups"  # extras hold strings only
+            ]
             groups.append(f"{group} = {_toml_array(mixed(wants))}")
     if style == "extras":
         lines += ["", "[project.optional-dependencies]", *groups]
     else:
         lines += ["", "[dependency-groups]", *groups]
+    if spec.uv.sources or draw(st.booleans()):
+        lines += ["", "[tool.uv.sources]"]
+        for name, source in spec.uv.sources:
+            if draw(st.booleans()):
+                written = draw(SOURCES) if draw(st.booleans()) else source
+                pairs = pyproject._source_pairs(written)
+                lines.append(f"{name} = {pyproject._inline(pairs)}")
     return "\n".join(lines) + "\n"
 
 
@@ -294,15 +334,16 @@ def test_apply_keeps_only_what_the_editor_keeps(
         conversion = normalize.convert(files, roles, ROOT)
     except ConflictError:
         return
-    spec = conversion.spec
+    spec = draw.draw(with_sources(conversion.spec))
     chosen: pyproject.Style = "extras" if style == "extras" else "groups"
     text = draw.draw(existing_tables(spec, style))
     if pyproject_read.apply_keeps(text, spec, path=PYPROJECT, style=chosen):
         assert pyproject.apply(text, spec, path=PYPROJECT, style=chosen) == text
-    # What the editor wrote, it recognises as kept (the check's path with no tomlkit), unless a
-    # group includes another (then the editor is asked).
+    # What the editor wrote, it recognises as kept (the check's path with no tomlkit), unless an
+    # extra includes another (the project names itself: then the editor is asked).
     written = pyproject.apply(
         pyproject.new_document(ProjectMeta(name="svc")), spec, path=PYPROJECT, style=chosen
     )
     includes = any(not isinstance(i, Dependency) for _, items in spec.groups for i in items)
-    assert pyproject_read.apply_keeps(written, spec, path=PYPROJECT, style=chosen) is not includes
+    expected = not (includes and chosen == "extras")
+    assert pyproject_read.apply_keeps(written, spec, path=PYPROJECT, style=chosen) is expected
