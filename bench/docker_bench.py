@@ -663,8 +663,8 @@ def render_ceilings(results: dict[str, dict[str, Run]]) -> list[str]:
     installing, byte-compiling), as if nothing else in uv's step took time."""
     cold_pip, cold_uv = results["cold"]["pip"], results["cold"]["uv"]
     add_pip, add_uv = results["add"]["pip"], results["add"]["uv"]
-    if "Bytecode compiled" not in cold_uv.phases or "Bytecode compiled" not in add_uv.phases:
-        return []
+    if not cold_uv.phases.get("Bytecode compiled") or not add_uv.phases.get("Bytecode compiled"):
+        return []  # no compile timings (or none measurable): no ceiling to draw
 
     def work(run: Run) -> float:
         return sum(run.phases.get(name, 0.0) for name in UV_PHASES)

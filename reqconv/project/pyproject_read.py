@@ -450,6 +450,15 @@ def _written(values: object, requirements: Sequence[str], includes: Sequence[str
     return present == wanted and set(includes) <= groups
 
 
+def _names_itself(values: object, self_name: str) -> bool:
+    """Whether an extra's array has a string that names the project (``svc[dev]``)."""
+    for value in values if isinstance(values, list) else []:
+        match = NAME_RE.match(value) if isinstance(value, str) else None
+        if match is not None and canonicalize_name(match.group(1)) == self_name:
+            return True
+    return False
+
+
 def _sources_written(uv: Data | None, sources: Sequence[tuple[NormalizedName, Source]]) -> bool:
     """Whether every source is in ``[tool.uv.sources]`` as the editor would write it (its merge
     then leaves each entry as it is)."""
@@ -480,7 +489,9 @@ def apply_keeps(text: str, spec: DependencySpec, *, path: Path, style: Style | N
     parts = check_shape(load(text, path), path)
     project = parts.project or {}
     dynamic = project.get("dynamic")
-    if isinstance(dynamic, list) and {"dependencies", "optional-dependencies"} & set(dynamic):
+    if isinstance(dynamic, list) and any(
+        key in dynamic for key in ("dependencies", "optional-dependencies")
+    ):
         return False  # the editor refuses; let it say why
     if spec.dependencies and not _written(
         project.get("dependencies"), [d.requirement for d in spec.dependencies]
@@ -494,8 +505,11 @@ def apply_keeps(text: str, spec: DependencySpec, *, path: Path, style: Style | N
     table = parts.groups if chosen == "groups" else project.get("optional-dependencies")
     if not isinstance(table, dict):
         return False
+    self_name = normalized_project_name(parts) if chosen == "extras" else None
     for group, items in spec.groups:
         key = _first_key(table, group)
+        if self_name is not None and _names_itself(table[key] if key else None, self_name):
+            return False  # the editor parses and matches these by its own rule
         includes = [
             str(canonicalize_name(item.group)) for item in items if isinstance(item, IncludeGroup)
         ]

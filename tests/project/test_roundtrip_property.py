@@ -347,3 +347,37 @@ def test_apply_keeps_only_what_the_editor_keeps(
     includes = any(not isinstance(i, Dependency) for _, items in spec.groups for i in items)
     expected = not (includes and chosen == "extras")
     assert pyproject_read.apply_keeps(written, spec, path=PYPROJECT, style=chosen) is expected
+
+
+def test_apply_keeps_asks_the_editor_when_an_extra_names_the_project() -> None:
+    """In extras style the editor parses every string that names the project (and refuses an
+    invalid one): no promise is made for such a table."""
+    from reqconv.project import pyproject_read
+
+    spec = DependencySpec(
+        groups=(("dev", (Dependency(name=canonicalize_name("foo"), requirement="foo>=1"),)),)
+    )
+    text = (
+        '[project]\nname = "svc"\nversion = "1"\n\n'
+        '[project.optional-dependencies]\ndev = ["foo>=1", "svc[x"]\n'
+    )
+    assert not pyproject_read.apply_keeps(text, spec, path=PYPROJECT, style="extras")
+    valid = text.replace('"svc[x"', '"svc[x]"')
+    assert not pyproject_read.apply_keeps(valid, spec, path=PYPROJECT, style="extras")
+    assert pyproject.apply(valid, spec, path=PYPROJECT, style="extras") == valid
+
+
+def test_apply_keeps_reads_any_dynamic_list() -> None:
+    """``dynamic`` is not shape-checked: an item that is not a string is no crash."""
+    from reqconv.project import pyproject_read
+
+    spec = DependencySpec(
+        dependencies=(Dependency(name=canonicalize_name("foo"), requirement="foo>=1"),)
+    )
+    text = (
+        '[project]\nname = "svc"\nversion = "1"\ndynamic = [{ x = 1 }]\ndependencies = ["foo>=1"]\n'
+    )
+    assert pyproject_read.apply_keeps(text, spec, path=PYPROJECT)
+    assert pyproject.apply(text, spec, path=PYPROJECT) == text
+    refused = text.replace("{ x = 1 }", '"dependencies"')
+    assert not pyproject_read.apply_keeps(refused, spec, path=PYPROJECT)
