@@ -261,3 +261,53 @@ def test_the_exit_code_is_the_worst_of_the_services(
     assert snapshot(monorepo / "apps/backend") == backend
     assert reports["apps/worker"]["status"] == "converted"
     assert reports["plugins/private-plugin"]["status"] == "converted"
+
+
+def test_convert_all_verify_restores_the_locked_service_whose_image_failed(
+    monorepo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``convert --all --verify`` with real locks: the builds (faked, in this process) run after
+    each service's lock; the worker's rewritten image fails, so every file of the worker is as it
+    was (no pyproject.toml, uv.lock or export left behind) while the others are converted."""
+    from reqconv.docker import engine, verify
+    from reqconv.docker.engine import Engine
+    from reqconv.docker.plan import ServicePlan
+    from reqconv.docker.verify import Verification
+    from tests.monorepo.test_all_docker_options import _measured
+
+    locked_when_built: dict[str, bool] = {}
+
+    def verify_plan(_engine: Engine, plan: ServicePlan, **_kwargs: object) -> list[Verification]:
+        locked_when_built[plan.root.name] = (plan.root / "uv.lock").is_file()
+        return [
+            Verification(
+                dockerfile=change.path,
+                context=plan.root,
+                target=None,
+                edited="app.py",
+                original=_measured(),
+                rewritten=_measured(failed=plan.root.name == "worker"),
+            )
+            for change in plan.changes
+            if change.changed and change.path in plan.builds
+        ]
+
+    monkeypatch.setattr(verify, "verify_plan", verify_plan)
+    monkeypatch.setattr(
+        engine, "find_engine", lambda: Engine(client="docker", version="27.0", buildx=True)
+    )
+    before = snapshot(monorepo / "apps" / "worker")
+    capsys.readouterr()
+    assert exit_code_of(["convert", "--all", "--verify", "--json", "."]) == 1
+
+    reports = {r["path"]: r for r in json.loads(capsys.readouterr().out)}
+    assert reports["apps/worker"]["status"] == "failed"
+    assert reports["apps/worker"]["exit_code"] == 1
+    assert snapshot(monorepo / "apps" / "worker") == before
+    assert locked_when_built == {Path(name).name: True for name in SERVICES}
+    for name in SERVICES:
+        if name == "apps/worker":
+            continue
+        assert reports[name]["status"] == "converted", reports[name]
+        assert (monorepo / name / "uv.lock").is_file()
+        assert "uv pip sync" in (monorepo / name / "Dockerfile").read_text()
