@@ -16,13 +16,18 @@ import json
 import re
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests._builders import git_commit, make_source_tree, make_wheel, write_flat_index
 from tests.integration.conftest import UvEnv
 from tests.integration.test_lock import exit_code_of, pins_of, snapshot
+
+if TYPE_CHECKING:
+    from reqconv.docker.plan import ServicePlan
 
 pytestmark = pytest.mark.uv
 
@@ -269,33 +274,14 @@ def test_convert_all_verify_restores_the_locked_service_whose_image_failed(
     """``convert --all --verify`` with real locks: the builds (faked, in this process) run after
     each service's lock; the worker's rewritten image fails, so every file of the worker is as it
     was (no pyproject.toml, uv.lock or export left behind) while the others are converted."""
-    from reqconv.docker import engine, verify
-    from reqconv.docker.engine import Engine
-    from reqconv.docker.plan import ServicePlan
-    from reqconv.docker.verify import Verification
-    from tests.monorepo.test_all_docker_options import _measured
+    from tests.monorepo.test_all_docker_options import fake_verify
 
     locked_when_built: dict[str, bool] = {}
 
-    def verify_plan(_engine: Engine, plan: ServicePlan, **_kwargs: object) -> list[Verification]:
+    def seen(plan: ServicePlan, _build_args: Sequence[str]) -> None:
         locked_when_built[plan.root.name] = (plan.root / "uv.lock").is_file()
-        return [
-            Verification(
-                dockerfile=change.path,
-                context=plan.root,
-                target=None,
-                edited="app.py",
-                original=_measured(),
-                rewritten=_measured(failed=plan.root.name == "worker"),
-            )
-            for change in plan.changes
-            if change.changed and change.path in plan.builds
-        ]
 
-    monkeypatch.setattr(verify, "verify_plan", verify_plan)
-    monkeypatch.setattr(
-        engine, "find_engine", lambda: Engine(client="docker", version="27.0", buildx=True)
-    )
+    fake_verify(monkeypatch, "worker", seen)
     before = snapshot(monorepo / "apps" / "worker")
     capsys.readouterr()
     assert exit_code_of(["convert", "--all", "--verify", "--json", "."]) == 1

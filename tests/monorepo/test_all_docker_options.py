@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -103,19 +103,20 @@ def _measured(*, failed: bool = False) -> Measured:
     return Measured(build_seconds=2.0, install_cached=True, imports_ok=True, imported=2)
 
 
-@pytest.fixture
-def fake_builds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[str, ...]]]:
-    """The engine answers; the builds of service ``b`` fail, every other one passes. Each
-    ``verify_plan`` call is recorded (service name, build args): faked in this process only, so
-    a run whose tasks went to worker processes would reach for the real engine."""
+def fake_verify(
+    monkeypatch: pytest.MonkeyPatch,
+    failing: str,
+    seen: Callable[[ServicePlan, Sequence[str]], None] = lambda plan, build_args: None,
+) -> None:
+    """The engine answers; the builds of the service folder named ``failing`` fail, every other
+    one passes; ``seen`` hears each ``verify_plan`` call. Faked in this process only, so a run
+    whose tasks went to worker processes would reach for the real engine."""
     from reqconv.docker import engine, verify
-
-    calls: list[tuple[str, tuple[str, ...]]] = []
 
     def verify_plan(
         engine: Engine, plan: ServicePlan, *, build_args: Sequence[str] = (), **kwargs: object
     ) -> list[Verification]:
-        calls.append((plan.root.name, tuple(build_args)))
+        seen(plan, build_args)
         return [
             Verification(
                 dockerfile=change.path,
@@ -123,7 +124,7 @@ def fake_builds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[str, .
                 target=None,
                 edited="app.py",
                 original=_measured(),
-                rewritten=_measured(failed=plan.root.name == "b"),
+                rewritten=_measured(failed=plan.root.name == failing),
             )
             for change in plan.changes
             if change.changed and change.path in plan.builds
@@ -133,6 +134,14 @@ def fake_builds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[str, .
     monkeypatch.setattr(
         engine, "find_engine", lambda: Engine(client="docker", version="27.0", buildx=True)
     )
+
+
+@pytest.fixture
+def fake_builds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[str, ...]]]:
+    """``fake_verify`` with service ``b`` failing; each call recorded (service name, build
+    args)."""
+    calls: list[tuple[str, tuple[str, ...]]] = []
+    fake_verify(monkeypatch, "b", lambda plan, args: calls.append((plan.root.name, tuple(args))))
     return calls
 
 
